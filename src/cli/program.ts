@@ -1,0 +1,11 @@
+// Assembles the trustctl command tree; each command group lives in its own file and registers itself here.
+import { Command } from 'commander';
+
+export function buildProgram(): Command {
+  const program = new Command('trustctl')
+    .description('trustplane: the Talos PKI as a declarative control plane')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return program;
+}

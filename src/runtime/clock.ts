@@ -1,0 +1,25 @@
+// Time for the runtime: the system clock in production, a manual clock in tests and simulations.
+import { DateTime } from 'luxon';
+
+export interface Clock {
+  now(): DateTime;
+  /** Calls `fire` at or after `at`; returns a cancel function. A manual clock fires only when advanced. */
+  schedule(at: DateTime, fire: () => void): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => DateTime.utc(),
+  schedule(at, fire) {
+    // setTimeout cannot wait longer than ~24.8 days; re-arm in steps for far-away times (10-year CAs).
+    const MAX = 2 ** 31 - 1;
+    let handle: NodeJS.Timeout;
+    const arm = () => {
+      const wait = at.toMillis() - Date.now();
+      if (wait <= 0) return fire();
+      handle = setTimeout(wait > MAX ? arm : fire, Math.min(wait, MAX));
+      handle.unref?.();
+    };
+    arm();
+    return () => clearTimeout(handle);
+  },
+};
