@@ -1,0 +1,31 @@
+// The public face of src/pki: pure functions over node:crypto keys and DER we build ourselves.
+export { PkiError, CsrError } from './errors.js';
+export type { PkiErrorCode, CsrErrorReason } from './errors.js';
+export { encodePem, decodePem, decodePemBlocks, splitPemBundle, parseCertificatePem, parseCertificateDer, parseCertificateBundle } from './pem.js';
+export type { PemBlock } from './pem.js';
+export {
+  KEY_ALGORITHMS,
+  generateKeyPair,
+  generateKeyPairSync,
+  parsePrivateKeyPem,
+  encodePrivateKeyPem,
+  encodePrivateKeyPkcs8Pem,
+  encodePublicKeyPem,
+  keyPairOf,
+  algorithmOf,
+  samePublicKey,
+} from './keys.js';
+export type { KeyAlgorithm, KeyPair, KeyOptions, RsaBits } from './keys.js';
+export { createCA, caFromPem } from './ca.js';
+export type { CertificateAuthority, CaProfile, CreateCaOptions } from './ca.js';
+export type { LeafProfile, KeyUsageName, ExtKeyUsageName } from './profiles.js';
+export { issueCertificate, issueCertificateAndKey } from './issue.js';
+export type { IssueOptions, IssueWithKeyOptions, IssuedCertificate, IssuedCertificateAndKey } from './issue.js';
+export { createCsr, parseCsr } from './csr.js';
+export type { CsrSubject, CsrSans, ParsedCsr } from './csr.js';
+export { inspectCertificate } from './inspect.js';
+export type { CertificateInfo, NameInfo } from './inspect.js';
+export { verifyChain } from './verify-chain.js';
+export type { ChainFailure, ChainResult, VerifyChainOptions } from './verify-chain.js';
+export { signJwt, verifyJwt } from './jwt.js';
+export type { JwtAlgorithm, JwtClaims, JwtHeader, VerifyJwtOptions } from './jwt.js';
