@@ -76,10 +76,13 @@ export class InvalidBookmarkError extends StateError {
   constructor(
     readonly bookmark: number,
     readonly oldest: number,
+    /** Overrides the default message, e.g. for a bookmark ahead of the store (it belongs to another store). */
+    message?: string,
   ) {
     super(
       'InvalidBookmark',
-      `bookmark ${bookmark} is older than the retained history (oldest ${oldest}): the watch cannot resume, list again and watch from the new revision`,
+      message ??
+        `bookmark ${bookmark} is older than the retained history (oldest ${oldest}): the watch cannot resume, list again and watch from the new revision`,
     );
   }
 }
