@@ -1,6 +1,20 @@
-// Certificate authorities: the five Talos CA profiles, created fresh or loaded from PEM.
-import type { X509Certificate } from 'node:crypto';
-import type { KeyAlgorithm, KeyPair } from './keys.js';
+// Certificate authorities: the four Talos CA profiles, created fresh or loaded from PEM.
+import { X509Certificate } from 'node:crypto';
+import { buildCertificate, randomSerial, toSeconds } from './certificate-builder.js';
+import { structureOf } from './certificate-structure.js';
+import { PkiError } from './errors.js';
+import {
+  authorityKeyIdExtension,
+  basicConstraintsExtension,
+  extKeyUsageExtension,
+  keyUsageExtension,
+  subjectKeyIdExtension,
+} from './extensions.js';
+import type { KeyAlgorithm, KeyOptions, KeyPair } from './keys.js';
+import { generateKeyPair, parsePrivateKeyPem } from './keys.js';
+import { encodeName } from './name.js';
+import { encodePem, parseCertificatePem } from './pem.js';
+import { keyIdentifierOf, spkiOf } from './signature.js';
 
 export interface CertificateAuthority {
   certPem: string;
@@ -11,8 +25,8 @@ export interface CertificateAuthority {
 /** os: the Talos API CA (O=talos); kubernetes (O=kubernetes); etcd (O=etcd); aggregator (CN=front-proxy). */
 export type CaProfile = 'os' | 'kubernetes' | 'etcd' | 'aggregator';
 
-export interface CreateCaOptions {
-  /** Default ecdsa (P-256); Talos upstream uses ed25519 for the os CA. */
+export interface CreateCaOptions extends KeyOptions {
+  /** Default ecdsa (P-256); Talos upstream uses ed25519 for the os CA. Ignored when `key` is given. */
   algorithm?: KeyAlgorithm;
   now?: Date;
   /** Default 87600 (10 years). */
@@ -24,10 +38,62 @@ export interface CreateCaOptions {
   organizations?: string[];
 }
 
-export async function createCA(_profile: CaProfile, _options: CreateCaOptions = {}): Promise<CertificateAuthority> {
-  throw new Error('createCA: not implemented yet');
+export const CA_VALIDITY_HOURS = 87600;
+
+/**
+ * Upstream's aggregator CA has an empty subject; RFC 5280 and `openssl verify -x509_strict` refuse an empty issuer
+ * name, so ours is CN=front-proxy (the name kubeadm gives it).
+ */
+export const CA_SUBJECTS: Readonly<Record<CaProfile, { commonName?: string; organizations?: string[] }>> = {
+  os: { organizations: ['talos'] },
+  kubernetes: { organizations: ['kubernetes'] },
+  etcd: { organizations: ['etcd'] },
+  aggregator: { commonName: 'front-proxy' },
+};
+
+export async function createCA(profile: CaProfile, options: CreateCaOptions = {}): Promise<CertificateAuthority> {
+  const subject = CA_SUBJECTS[profile];
+  if (!subject) throw new PkiError('InvalidOption', `CA profile: "${profile}" is unknown; use one of ${Object.keys(CA_SUBJECTS).join(', ')}`);
+  const validityHours = options.validityHours ?? CA_VALIDITY_HOURS;
+  if (!(validityHours > 0)) throw new PkiError('InvalidOption', `validityHours: must be positive, got ${validityHours}`);
+  const key = options.key ?? (await generateKeyPair(options.algorithm ?? 'ecdsa', options));
+  const now = toSeconds(options.now ?? new Date());
+  const spki = spkiOf(key.publicKey);
+  const keyId = keyIdentifierOf(spki);
+  const name = encodeName({ commonName: options.commonName ?? subject.commonName, organizations: options.organizations ?? subject.organizations });
+  if (name.length <= 2) throw new PkiError('InvalidOption', `CA subject: must not be empty; give a commonName or organizations`);
+  const der = buildCertificate(
+    {
+      serial: randomSerial(),
+      issuerDer: name,
+      subjectDer: name,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + validityHours * 3_600_000),
+      spki,
+      extensions: [
+        keyUsageExtension(['digitalSignature', 'keyCertSign']),
+        extKeyUsageExtension(['serverAuth', 'clientAuth']),
+        basicConstraintsExtension(true),
+        subjectKeyIdExtension(keyId),
+        authorityKeyIdExtension(keyId),
+      ],
+    },
+    key.privateKey,
+  );
+  return { certPem: encodePem('CERTIFICATE', der), cert: new X509Certificate(der), key };
 }
 
-export function caFromPem(_crtPem: string, _keyPem: string): CertificateAuthority {
-  throw new Error('caFromPem: not implemented yet');
+/** Loads a CA, checking that the key belongs to the certificate and that the certificate is a CA. */
+export function caFromPem(crtPem: string, keyPem: string): CertificateAuthority {
+  const cert = parseCertificatePem(crtPem, 'CA certificate');
+  const key = parsePrivateKeyPem(keyPem, 'CA key');
+  return caFromParts(cert, key);
+}
+
+export function caFromParts(cert: X509Certificate, key: KeyPair): CertificateAuthority {
+  if (!cert.publicKey.equals(key.publicKey))
+    throw new PkiError('KeyMismatch', `CA key: does not match the public key of the CA certificate "${structureOf(cert).subject.text}"; pass the key that was generated with this certificate`);
+  if (structureOf(cert).extensions.isCA !== true)
+    throw new PkiError('NotCA', `CA certificate: "${structureOf(cert).subject.text}" is not a CA (BasicConstraints CA:TRUE is missing); pass a CA certificate, not a leaf`);
+  return { certPem: encodePem('CERTIFICATE', cert.raw), cert, key };
 }

@@ -1,8 +1,26 @@
 // Issues leaf certificates from a CA according to a named profile.
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { CertificateAuthority } from './ca.js';
+import { buildCertificate, randomSerial, toSeconds } from './certificate-builder.js';
+import { structureOf } from './certificate-structure.js';
+import { PkiError } from './errors.js';
+import {
+  authorityKeyIdExtension,
+  basicConstraintsExtension,
+  extKeyUsageExtension,
+  keyUsageExtension,
+  subjectAltNameExtension,
+  subjectKeyIdExtension,
+} from './extensions.js';
+import { ipToBytes, bytesToIp } from './ip.js';
 import type { KeyAlgorithm, KeyOptions, KeyPair } from './keys.js';
-import type { LeafProfile } from './profiles.js';
+import { algorithmOf, encodePrivateKeyPem, generateKeyPair } from './keys.js';
+import { encodeName } from './name.js';
+import { encodePem } from './pem.js';
+import type { KeyUsageName, LeafProfile } from './profiles.js';
+import { LEAF_PROFILES } from './profiles.js';
+import { keyIdentifierOf, spkiOf } from './signature.js';
 
 export interface IssueOptions {
   publicKey: KeyObject;
@@ -30,16 +48,78 @@ export interface IssuedCertificateAndKey {
   key: KeyPair;
 }
 
+/** Without `algorithm` the new key follows the CA's key algorithm (as Talos does for client certificates). */
 export type IssueWithKeyOptions = Omit<IssueOptions, 'publicKey'> & KeyOptions & { algorithm?: KeyAlgorithm };
 
-export function issueCertificate(_ca: CertificateAuthority, _profile: LeafProfile, _options: IssueOptions): IssuedCertificate {
-  throw new Error('issueCertificate: not implemented yet');
+export const DEFAULT_BACKDATE_MINUTES = 5;
+
+export function issueCertificate(ca: CertificateAuthority, profile: LeafProfile, options: IssueOptions): IssuedCertificate {
+  const spec = LEAF_PROFILES[profile];
+  if (!spec) throw new PkiError('InvalidOption', `profile: "${profile}" is unknown; use one of ${Object.keys(LEAF_PROFILES).join(', ')}`);
+  const issuer = structureOf(ca.cert);
+
+  const validityHours = options.validityHours ?? spec.validityHours;
+  if (!(validityHours > 0)) throw new PkiError('InvalidOption', `validityHours: must be positive, got ${validityHours}`);
+  const backdate = options.backdateMinutes ?? DEFAULT_BACKDATE_MINUTES;
+  if (!(backdate >= 0)) throw new PkiError('InvalidOption', `backdateMinutes: must be zero or more, got ${backdate}`);
+  const now = (options.now ?? new Date()).getTime();
+  const notBefore = toSeconds(new Date(now - backdate * 60_000));
+  const wanted = toSeconds(new Date(now + validityHours * 3_600_000));
+  const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
+  if (notAfter <= notBefore) throw new PkiError('InvalidOption', `CA "${issuer.subject.text}" expired at ${issuer.notAfter.toISOString()}; rotate the CA before issuing from it`);
+
+  if (options.organizations?.length && !spec.organizationsAllowed)
+    throw new PkiError('InvalidOption', `organizations: the ${profile} profile issues server certificates without an Organization (it would grant roles); remove them`);
+  const commonName = options.commonName ?? (spec.commonNameRequired ? '' : spec.commonName);
+  if (spec.commonNameRequired && !commonName) throw new PkiError('InvalidOption', `commonName: required for the ${profile} profile (e.g. "${spec.commonName}<name>")`);
+  let organizations = options.organizations ?? [...spec.organizations];
+  if (spec.sortOrganizations) organizations = [...new Set(organizations)].sort();
+
+  const dnsNames = unique([...(spec.defaultDnsNames ?? []), ...(options.dnsNames ?? [])].map((d) => checkDnsName(d)));
+  const ipAddresses = unique((options.ipAddresses ?? []).map((ip, i) => bytesToIp(ipToBytes(ip, `ipAddresses[${i}]`))));
+
+  const subjectDer = encodeName({ commonName, organizations });
+  const emptySubject = subjectDer.length <= 2;
+  if (emptySubject && dnsNames.length + ipAddresses.length === 0) throw new PkiError('InvalidOption', `subject: empty, and no SANs; give a commonName, organizations or SANs`);
+
+  const algorithm = algorithmOf(options.publicKey, 'publicKey');
+  const keyUsage: KeyUsageName[] = spec.keyEnciphermentForRsa && algorithm === 'rsa' ? [...spec.keyUsage, 'keyEncipherment'] : [...spec.keyUsage];
+  const spki = spkiOf(options.publicKey);
+  const extensions = [keyUsageExtension(keyUsage), extKeyUsageExtension(spec.extKeyUsage), basicConstraintsExtension(false)];
+  if (dnsNames.length || ipAddresses.length) extensions.push(subjectAltNameExtension(dnsNames, ipAddresses, emptySubject));
+  extensions.push(subjectKeyIdExtension(keyIdentifierOf(spki)), authorityKeyIdExtension(issuer.extensions.subjectKeyId ?? keyIdentifierOf(issuer.spki)));
+
+  const der = buildCertificate(
+    { serial: randomSerial(), issuerDer: issuer.subjectDer, subjectDer, notBefore, notAfter, spki, extensions },
+    ca.key.privateKey,
+  );
+  return issued(der);
 }
 
-export async function issueCertificateAndKey(
-  _ca: CertificateAuthority,
-  _profile: LeafProfile,
-  _options: IssueWithKeyOptions = {},
-): Promise<IssuedCertificateAndKey> {
-  throw new Error('issueCertificateAndKey: not implemented yet');
+/** Generates a key (off the event loop) and issues a certificate for it. */
+export async function issueCertificateAndKey(ca: CertificateAuthority, profile: LeafProfile, options: IssueWithKeyOptions = {}): Promise<IssuedCertificateAndKey> {
+  const key = await generateKeyPair(options.algorithm ?? ca.key.algorithm, { rsaBits: options.rsaBits });
+  const { certPem, cert } = issueCertificate(ca, profile, { ...options, publicKey: key.publicKey });
+  return { certPem, keyPem: encodePrivateKeyPem(key), cert, key };
+}
+
+/** The X509Certificate is parsed on first use only: issuing in bulk need not pay for it. */
+function issued(der: Buffer): IssuedCertificate {
+  let cert: X509Certificate | undefined;
+  return {
+    certPem: encodePem('CERTIFICATE', der),
+    der,
+    get cert() {
+      return (cert ??= new X509Certificate(der));
+    },
+  };
+}
+
+const unique = (xs: string[]) => [...new Set(xs)];
+
+const DNS_NAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i;
+
+function checkDnsName(name: string): string {
+  if (name.length > 253 || !DNS_NAME.test(name)) throw new PkiError('InvalidOption', `dnsNames: "${name}" is not a valid DNS name`);
+  return name;
 }

@@ -1,0 +1,76 @@
+// Signature algorithms for X.509 and PKCS#10: which AlgorithmIdentifier a key signs with, signing and verifying.
+import { createHash, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { nullValue, oid, sequence } from './der.js';
+import { children, readBitString, readDer } from './der-reader.js';
+import { algorithmOf } from './keys.js';
+import { OID } from './oids.js';
+
+interface SignatureScheme {
+  algorithmIdentifier: Buffer;
+  /** Digest for node:crypto's sign/verify; null for Ed25519 (it hashes internally). */
+  digest: string | null;
+}
+
+const CURVE_SCHEMES: Record<string, SignatureScheme> = {
+  prime256v1: { algorithmIdentifier: sequence(oid(OID.ecdsaWithSha256)), digest: 'sha256' },
+  secp384r1: { algorithmIdentifier: sequence(oid(OID.ecdsaWithSha384)), digest: 'sha384' },
+  secp521r1: { algorithmIdentifier: sequence(oid(OID.ecdsaWithSha512)), digest: 'sha512' },
+};
+const ED25519_SCHEME: SignatureScheme = { algorithmIdentifier: sequence(oid(OID.ed25519)), digest: null };
+const RSA_SCHEME: SignatureScheme = { algorithmIdentifier: sequence(oid(OID.sha256WithRsa), nullValue()), digest: 'sha256' };
+
+/** ecdsa-with-SHA256 (P-256; SHA-384/512 for larger curves), Ed25519, or sha256WithRSAEncryption. */
+export function schemeFor(privateKey: KeyObject): SignatureScheme {
+  const algorithm = algorithmOf(privateKey);
+  if (algorithm === 'ed25519') return ED25519_SCHEME;
+  if (algorithm === 'rsa') return RSA_SCHEME;
+  return CURVE_SCHEMES[privateKey.asymmetricKeyDetails?.namedCurve ?? ''];
+}
+
+export function signWith(scheme: SignatureScheme, privateKey: KeyObject, data: Buffer): Buffer {
+  return sign(scheme.digest, data, privateKey);
+}
+
+/** Digests by signature OID for verifying what others signed; SHA-1 and RSA-PSS are not accepted. */
+const VERIFY_DIGESTS: Record<string, string | null> = {
+  [OID.ecdsaWithSha256]: 'sha256',
+  [OID.ecdsaWithSha384]: 'sha384',
+  [OID.ecdsaWithSha512]: 'sha512',
+  [OID.sha256WithRsa]: 'sha256',
+  [OID.sha384WithRsa]: 'sha384',
+  [OID.sha512WithRsa]: 'sha512',
+  [OID.ed25519]: null,
+};
+
+export function isSupportedSignatureOid(signatureOid: string): boolean {
+  return signatureOid in VERIFY_DIGESTS;
+}
+
+export function verifyWith(signatureOid: string, publicKey: KeyObject, data: Buffer, signature: Buffer): boolean {
+  const digest = VERIFY_DIGESTS[signatureOid];
+  if (digest === undefined) return false;
+  try {
+    return verify(digest, data, publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+const spkiCache = new WeakMap<KeyObject, Buffer>();
+
+/** SubjectPublicKeyInfo DER, cached per KeyObject (export is the costly part of building a certificate). */
+export function spkiOf(publicKey: KeyObject): Buffer {
+  let der = spkiCache.get(publicKey);
+  if (!der) {
+    der = publicKey.export({ type: 'spki', format: 'der' });
+    spkiCache.set(publicKey, der);
+  }
+  return der;
+}
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bytes. */
+export function keyIdentifierOf(spki: Buffer): Buffer {
+  const [, subjectPublicKey] = children(readDer(spki));
+  return createHash('sha1').update(readBitString(subjectPublicKey).bytes).digest();
+}
