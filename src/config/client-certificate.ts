@@ -1,0 +1,33 @@
+// Talos API client certificates (the credentials in a talosconfig), issued offline from the OS CA.
+import { caFromPem, issueCertificateAndKey } from '../pki/index.js';
+import { ConfigError } from './config-error.js';
+import type { Role } from './roles.js';
+import type { PemCertAndKey } from './secrets-bundle.js';
+
+export const CLIENT_CERT_VALIDITY_HOURS = 8760;
+
+export interface ClientCertificateOptions {
+  roles: readonly Role[];
+  validityHours?: number;
+  now?: Date;
+}
+
+/** A client certificate (EKU clientAuth only, O = roles) and its key, whose type follows the CA's. */
+export async function issueClientCertificate(osCA: PemCertAndKey, options: ClientCertificateOptions): Promise<PemCertAndKey> {
+  const hours = options.validityHours ?? CLIENT_CERT_VALIDITY_HOURS;
+  if (!(hours > 0)) throw new ConfigError('', 'crt_ttl should be positive');
+  if (!osCA.key) throw new ConfigError('os CA', 'the OS CA key is missing (a worker config holds only the certificate); use the secrets bundle or a control plane config');
+  const ca = caFromPem(osCA.crt, osCA.key);
+  const issued = await issueCertificateAndKey(ca, 'talos-client', {
+    organizations: [...options.roles],
+    validityHours: hours,
+    now: options.now ?? new Date(),
+    algorithm: ca.key.algorithm,
+    ...(ca.key.algorithm === 'rsa' && ca.key.rsaBits ? { rsaBits: rsaBitsOf(ca.key.rsaBits) } : {}),
+  });
+  return { crt: issued.certPem, key: issued.keyPem };
+}
+
+function rsaBitsOf(bits: number): 2048 | 3072 | 4096 {
+  return bits >= 4096 ? 4096 : bits >= 3072 ? 3072 : 2048;
+}

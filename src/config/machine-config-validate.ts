@@ -1,0 +1,131 @@
+// Validates the PKI fields of a machine config, collecting every problem as `<field>: <problem>`.
+import { ConfigError, MultiError } from './config-error.js';
+import type { MachineConfig } from './machine-config.js';
+import { MACHINE_TYPES } from './machine-config.js';
+import { certificateProblem, privateKeyProblem } from './pem-check.js';
+import { isToken } from './random-token.js';
+import { subjectAltNameProblem } from './subject-alt-name.js';
+
+type Check = (config: MachineConfig, errors: string[]) => void;
+
+/** Runs `read`, turning a ConfigError (bad type, bad base64) into a collected message. */
+function guard<T>(errors: string[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      errors.push(err.message);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+const checkVersionAndType: Check = (config, errors) => {
+  const type = guard(errors, () => config.type);
+  if (type === undefined) return;
+  if (!type) errors.push(`machine.type: is required; use one of ${MACHINE_TYPES.join(', ')}`);
+  else if (!(MACHINE_TYPES as readonly string[]).includes(type))
+    errors.push(`machine.type: expected one of ${MACHINE_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+};
+
+function checkToken(errors: string[], field: string, value: string | undefined): void {
+  if (value === undefined) return;
+  if (!value) errors.push(`${field}: is required (a token like abcdef.0123456789abcdef)`);
+  else if (!isToken(value)) errors.push(`${field}: expected a token like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16}), got a value of another shape`);
+}
+
+const checkTokens: Check = (config, errors) => {
+  checkToken(errors, 'machine.token', guard(errors, () => config.token));
+  checkToken(errors, 'cluster.token', guard(errors, () => config.bootstrapToken));
+};
+
+/** A `{crt, key}` section; the key may be empty only where `keyRequired` is false (workers). */
+function checkCertAndKey(config: MachineConfig, errors: string[], path: string[], required: boolean, keyRequired: boolean): void {
+  const field = path.join('.');
+  if (!config.has(path)) {
+    if (required) errors.push(`${field}: is required`);
+    return;
+  }
+  const crt = guard(errors, () => config.pem([...path, 'crt']));
+  if (crt !== undefined) {
+    const problem = crt ? certificateProblem(crt) : 'is required';
+    if (problem) errors.push(`${field}.crt: ${problem}`);
+  }
+  const key = guard(errors, () => config.pem([...path, 'key']));
+  if (key === undefined) return;
+  if (!key) {
+    if (keyRequired) errors.push(`${field}.key: is required on a ${config.type} machine`);
+    return;
+  }
+  const problem = privateKeyProblem(key);
+  if (problem) errors.push(`${field}.key: ${problem}`);
+}
+
+function checkPemList(config: MachineConfig, errors: string[], path: string[]): void {
+  const pems = guard(errors, () => config.pemList(path));
+  pems?.forEach((pem, i) => {
+    const problem = pem ? certificateProblem(pem) : 'is required';
+    if (problem) errors.push(`${path.join('.')}[${i}].crt: ${problem}`);
+  });
+}
+
+function checkSANs(errors: string[], field: string, sans: string[] | undefined): void {
+  sans?.forEach((san, i) => {
+    const problem = subjectAltNameProblem(san);
+    if (problem) errors.push(`${field}[${i}]: ${problem}`);
+  });
+}
+
+const checkCAs: Check = (config, errors) => {
+  const controlPlane = config.type !== 'worker';
+  checkCertAndKey(config, errors, ['machine', 'ca'], true, controlPlane);
+  checkPemList(config, errors, ['machine', 'acceptedCAs']);
+  checkCertAndKey(config, errors, ['cluster', 'ca'], true, controlPlane);
+  checkPemList(config, errors, ['cluster', 'acceptedCAs']);
+  checkCertAndKey(config, errors, ['cluster', 'aggregatorCA'], false, controlPlane);
+  checkCertAndKey(config, errors, ['cluster', 'etcd', 'ca'], controlPlane, controlPlane);
+  if (config.has(['cluster', 'serviceAccount'])) {
+    const key = guard(errors, () => config.pem(['cluster', 'serviceAccount', 'key']));
+    const problem = key === undefined ? undefined : key ? privateKeyProblem(key) : controlPlane ? 'is required' : undefined;
+    if (problem) errors.push(`cluster.serviceAccount.key: ${problem}`);
+  }
+};
+
+const checkNames: Check = (config, errors) => {
+  checkSANs(errors, 'machine.certSANs', guard(errors, () => config.certSANs));
+  checkSANs(errors, 'cluster.apiServer.certSANs', guard(errors, () => config.apiServerCertSANs));
+  const name = guard(errors, () => config.clusterName);
+  if (name === '') errors.push('cluster.clusterName: is required');
+  const endpoint = guard(errors, () => config.controlPlaneEndpoint);
+  if (endpoint !== undefined) {
+    const problem = endpointProblem(endpoint);
+    if (problem) errors.push(`cluster.controlPlane.endpoint: ${problem}`);
+  }
+};
+
+export function endpointProblem(endpoint: string): string | undefined {
+  if (!endpoint) return 'is required (e.g. https://10.0.0.1:6443)';
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return `expected a URL such as https://10.0.0.1:6443, got ${JSON.stringify(endpoint)}`;
+  }
+  if (url.protocol !== 'https:') return `expected an https:// URL, got ${JSON.stringify(endpoint)}`;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return subjectAltNameProblem(host) ? `the host ${JSON.stringify(host)} is not an IP address or DNS name` : undefined;
+}
+
+const CHECKS: readonly Check[] = [checkVersionAndType, checkTokens, checkCAs, checkNames];
+
+export function machineConfigProblems(config: MachineConfig): string[] {
+  const errors: string[] = [];
+  for (const check of CHECKS) check(config, errors);
+  return errors;
+}
+
+export function validateMachineConfig(config: MachineConfig): void {
+  const errors = machineConfigProblems(config);
+  if (errors.length > 0) throw new MultiError(errors);
+}

@@ -1,0 +1,36 @@
+// Checks a PEM certificate/key the way Talos' secrets validation does, returning upstream's wording
+// ("failed to parse PEM block", `unsupported key type: "CERTIFICATE"`) so errors match what talosctl prints.
+import { decodePemBlocks } from '../pki/pem.js';
+import { parseCertificatePem } from '../pki/pem.js';
+import { parsePrivateKeyPem } from '../pki/keys.js';
+
+const KEY_LABELS = new Set(['EC PRIVATE KEY', 'RSA PRIVATE KEY', 'ED25519 PRIVATE KEY', 'PRIVATE KEY']);
+
+/** Returns undefined when `pem` holds a usable private key, else the reason. */
+export function privateKeyProblem(pem: string): string | undefined {
+  const block = decodePemBlocks(pem)[0];
+  if (!block) return 'failed to parse PEM block';
+  if (!KEY_LABELS.has(block.label)) return `unsupported key type: "${block.label}"`;
+  try {
+    parsePrivateKeyPem(block.text, 'key');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Returns undefined when `pem` holds an X.509 certificate, else the reason. */
+export function certificateProblem(pem: string): string | undefined {
+  if (decodePemBlocks(pem).length === 0) return 'failed to parse PEM block';
+  try {
+    parseCertificatePem(pem, 'crt');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Upstream checks the key first, then the certificate, and reports the first problem. */
+export function certAndKeyProblem(pair: { crt: string; key: string }): string | undefined {
+  return privateKeyProblem(pair.key) ?? certificateProblem(pair.crt);
+}
