@@ -5,6 +5,11 @@ export interface Clock {
   now(): DateTime;
   /** Calls `fire` at or after `at`; returns a cancel function. A manual clock fires only when advanced. */
   schedule(at: DateTime, fire: () => void): () => void;
+  /**
+   * Registers asynchronous work that timer callbacks start (a runtime's reconciles), so that a manual clock can wait for
+   * it to settle before firing the next timer. Returns an unregister function. The system clock has no use for it.
+   */
+  trackWork?(settled: () => Promise<void>): () => void;
 }
 
 export const systemClock: Clock = {
@@ -23,3 +28,5 @@ export const systemClock: Clock = {
     return () => clearTimeout(handle);
   },
 };
+
+export { ManualClock } from './manual-clock.js';
