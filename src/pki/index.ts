@@ -16,16 +16,17 @@ export {
   samePublicKey,
 } from './keys.js';
 export type { KeyAlgorithm, KeyPair, KeyOptions, RsaBits } from './keys.js';
-export { createCA, caFromPem } from './ca.js';
+export { createCA, caFromPem, caFromParts, CA_SUBJECTS, CA_VALIDITY_HOURS } from './ca.js';
 export type { CertificateAuthority, CaProfile, CreateCaOptions } from './ca.js';
-export type { LeafProfile, KeyUsageName, ExtKeyUsageName } from './profiles.js';
-export { issueCertificate, issueCertificateAndKey } from './issue.js';
+export { LEAF_PROFILES, LEAF_PROFILE_NAMES } from './profiles.js';
+export type { LeafProfile, LeafProfileSpec, CaRole, KeyUsageName, ExtKeyUsageName } from './profiles.js';
+export { issueCertificate, issueCertificateAndKey, DEFAULT_BACKDATE_MINUTES } from './issue.js';
 export type { IssueOptions, IssueWithKeyOptions, IssuedCertificate, IssuedCertificateAndKey } from './issue.js';
 export { createCsr, parseCsr } from './csr.js';
 export type { CsrSubject, CsrSans, ParsedCsr } from './csr.js';
 export { inspectCertificate } from './inspect.js';
 export type { CertificateInfo, NameInfo } from './inspect.js';
-export { verifyChain } from './verify-chain.js';
+export { verifyChain, isIssuedBy } from './verify-chain.js';
 export type { ChainFailure, ChainResult, VerifyChainOptions } from './verify-chain.js';
-export { signJwt, verifyJwt } from './jwt.js';
+export { signJwt, verifyJwt, jwtAlgorithmFor } from './jwt.js';
 export type { JwtAlgorithm, JwtClaims, JwtHeader, VerifyJwtOptions } from './jwt.js';
