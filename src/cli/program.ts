@@ -1,5 +1,7 @@
 // Assembles the trustctl command tree; each command group lives in its own file and registers itself here.
 import { Command } from 'commander';
+import { registerConfigCommands } from './config.js';
+import { registerGenCommands } from './gen.js';
 
 export function buildProgram(): Command {
   const program = new Command('trustctl')
@@ -7,5 +9,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerGenCommands(program);
+  registerConfigCommands(program);
   return program;
 }

@@ -1,0 +1,26 @@
+// Progress for slow steps (RSA-4096 keys take seconds): a spinner line on a terminal, silence when piped.
+export interface Progress {
+  step(message: string): void;
+  done(): void;
+}
+
+const FRAMES = ['|', '/', '-', '\\'];
+
+export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return { step: () => undefined, done: () => undefined };
+  let message = '';
+  let frame = 0;
+  const draw = () => stream.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${message}`);
+  const timer = setInterval(draw, 120);
+  timer.unref();
+  return {
+    step(next) {
+      message = next;
+      draw();
+    },
+    done() {
+      clearInterval(timer);
+      stream.write('\r\x1b[2K');
+    },
+  };
+}
