@@ -1,0 +1,148 @@
+// Observes every CA and issued certificate on the node and writes one CertificateStatus each; wakes itself at the next
+// moment any state can change (renewal time, expiring-soon threshold, expiry) instead of polling.
+import { DateTime } from 'luxon';
+import { ControllerStatuses } from '../runtime/controller-status.js';
+import type { ControllerStatus } from '../runtime/controller-status.js';
+import { exclusive, input, requeueAt } from '../runtime/controller.js';
+import type { Controller, ReconcileContext } from '../runtime/controller.js';
+import { CertificateStatuses } from '../resources/certificate-status.js';
+import type { CertificateStatusSpec } from '../resources/certificate-status.js';
+import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from '../resources/root-secrets.js';
+import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
+import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
+import { OS_ROOT_ID } from './os-root-secrets-controller.js';
+import { certificateState } from './status/certificate-state.js';
+import { chainsTo, describeCertificate } from './status/describe-certificate.js';
+import { ISSUED_SOURCES } from './status/status-sources.js';
+import type { CaSource } from './status/status-sources.js';
+
+async function caSources(rt: ReconcileContext): Promise<CaSource[]> {
+  const os = await rt.get(OSRootSecrets, OS_ROOT_ID);
+  const etcd = await rt.get(EtcdRootSecrets, ETCD_ROOT_ID);
+  const k8s = await rt.get(KubernetesRootSecrets, K8S_ROOT_ID);
+  const out: CaSource[] = [];
+  if (os) out.push({ name: 'os', crt: os.spec.issuingCA.crt, accepted: os.spec.acceptedCAs });
+  if (etcd) out.push({ name: 'etcd', crt: etcd.spec.ca.crt, accepted: [etcd.spec.ca.crt] });
+  if (k8s) {
+    out.push({ name: 'kubernetes', crt: k8s.spec.ca.crt, accepted: k8s.spec.acceptedCAs });
+    out.push({ name: 'aggregator', crt: k8s.spec.aggregatorCA.crt, accepted: [k8s.spec.aggregatorCA.crt] });
+  }
+  return out;
+}
+
+interface Entry {
+  id: string;
+  spec: CertificateStatusSpec;
+  nextChange?: Date;
+}
+
+function failureFields(status: ControllerStatus | undefined): Pick<CertificateStatusSpec, 'failures' | 'lastFailure' | 'nextRetry'> {
+  if (!status || status.failures === 0) return { failures: 0 };
+  return {
+    failures: status.failures,
+    ...(status.lastError ? { lastFailure: status.lastError } : {}),
+    ...(status.nextRetry ? { nextRetry: status.nextRetry } : {}),
+  };
+}
+
+function caEntry(ca: CaSource, now: Date): Entry {
+  const d = describeCertificate(ca.crt);
+  const verdict = certificateState({ notBefore: d.notBefore, notAfter: d.notAfter, chainsToAcceptedCA: ca.accepted.includes(ca.crt), now });
+  return {
+    id: `ca-${ca.name}`,
+    nextChange: verdict.nextChange,
+    spec: {
+      source: { type: 'RootSecrets', id: ca.name, name: 'ca' },
+      kind: 'ca',
+      issuerCA: ca.name,
+      ...d.fields,
+      autoRenewed: false,
+      state: verdict.state,
+      message: verdict.message,
+      chainsToAcceptedCA: ca.accepted.includes(ca.crt),
+      failures: 0,
+    },
+  };
+}
+
+export const certificateStatusController: Controller = {
+  name: 'CertificateStatusController',
+  inputs: [
+    input(OSRootSecrets, 'secrets', OS_ROOT_ID),
+    input(EtcdRootSecrets, 'secrets', ETCD_ROOT_ID),
+    input(KubernetesRootSecrets, 'secrets', K8S_ROOT_ID),
+    ...ISSUED_SOURCES.map((s) => input(s.definition, 'secrets', s.id)),
+    ...ISSUED_SOURCES.map((s) => input(ControllerStatuses, 'runtime', s.controller)),
+  ],
+  outputs: [exclusive(CertificateStatuses)],
+
+  async reconcile(rt) {
+    const now = rt.clock.now().toJSDate();
+    const cas = await caSources(rt);
+    const entries: Entry[] = cas.map((ca) => caEntry(ca, now));
+
+    for (const source of ISSUED_SOURCES) {
+      const set = await rt.get(source.definition, source.id);
+      if (!set) continue;
+      const failures = failureFields((await rt.get(ControllerStatuses, source.controller, 'runtime'))?.spec);
+      for (const [name, issued] of Object.entries(set.spec.certificates)) {
+        const ca = cas.find((c) => c.name === issued.issuer);
+        const d = describeCertificate(issued.crt);
+        const chain = chainsTo(d.cert, ca?.accepted ?? []);
+        const renewalTime = new Date(issued.renewAt);
+        const verdict = certificateState({ notBefore: d.notBefore, notAfter: d.notAfter, renewalTime, chainsToAcceptedCA: chain.ok, chainMessage: chain.message, now });
+        entries.push({
+          id: `${source.id}-${name}`,
+          nextChange: verdict.nextChange,
+          spec: {
+            source: { type: source.definition.type, id: source.id, name },
+            kind: 'leaf',
+            issuerCA: issued.issuer,
+            ...d.fields,
+            renewalTime: issued.renewAt,
+            autoRenewed: true,
+            state: verdict.state,
+            message: verdict.message,
+            chainsToAcceptedCA: chain.ok,
+            lastIssuanceReason: issued.reason,
+            nextIssuanceReason: verdict.state === 'Expired' ? 'Expired' : 'Renewing',
+            lastRenewal: issued.issuedAt,
+            ...failures,
+          },
+        });
+      }
+      if (set.spec.pending && Object.keys(set.spec.certificates).length === 0) entries.push(pendingEntry(source.definition.type, source.id, set.spec.pending, failures));
+    }
+
+    for (const e of entries) await rt.modify(CertificateStatuses, e.id, () => e.spec);
+    await rt.destroyOthers(CertificateStatuses, entries.map((e) => e.id));
+    const changes = entries.map((e) => e.nextChange?.getTime()).filter((t): t is number => t !== undefined && t > now.getTime());
+    const next = changes.length ? DateTime.fromMillis(Math.min(...changes), { zone: 'utc' }) : undefined;
+    return requeueAt(next, `${entries.length} certificates observed`);
+  },
+};
+
+function pendingEntry(type: string, id: string, why: string, failures: Pick<CertificateStatusSpec, 'failures' | 'lastFailure' | 'nextRetry'>): Entry {
+  return {
+    id: `${id}-server`,
+    spec: {
+      source: { type, id, name: 'server' },
+      kind: 'leaf',
+      issuerCA: 'os',
+      subject: '',
+      issuer: '',
+      serial: '',
+      sha256Fingerprint: '',
+      dnsNames: [],
+      ipAddresses: [],
+      keyAlgorithm: '',
+      keySize: 0,
+      autoRenewed: true,
+      state: 'Pending',
+      message: why,
+      chainsToAcceptedCA: false,
+      nextIssuanceReason: 'DoesNotExist',
+      ...failures,
+    },
+  };
+}

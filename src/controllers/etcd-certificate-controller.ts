@@ -1,0 +1,54 @@
+// Issues etcd's server, peer, admin and apiserver-etcd-client certificates from the etcd CA on control-plane nodes.
+// etcd certificates carry the node's own addresses, not machine.certSANs, so a certSANs change leaves them alone.
+import { caFromPem } from '../pki/index.js';
+import { idle, input, exclusive } from '../runtime/controller.js';
+import type { Controller } from '../runtime/controller.js';
+import type { CertificateRequest } from '../resources/common.js';
+import { EtcdSecrets } from '../resources/issued-certificates.js';
+import { NodeAddresses } from '../resources/node-addresses.js';
+import { EtcdRootSecrets } from '../resources/root-secrets.js';
+import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
+import { writeIssuedSet } from './issuing/write-issued-set.js';
+import type { CertificateLifetimes } from './lifetimes.js';
+import { DEFAULT_LIFETIMES } from './lifetimes.js';
+import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
+import { splitSans } from './sans.js';
+
+export const ETCD_SECRETS_ID = 'etcd';
+
+export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+  return {
+    name: 'EtcdCertificateController',
+    inputs: [input(EtcdRootSecrets, 'secrets', ETCD_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],
+    outputs: [exclusive(EtcdSecrets)],
+
+    async reconcile(rt) {
+      const root = await rt.get(EtcdRootSecrets, ETCD_ROOT_ID);
+      const node = await rt.get(NodeAddresses, NODE_ADDRESSES_ID);
+      if (!root) {
+        await rt.destroyOthers(EtcdSecrets, []);
+        return idle('no etcd CA on this node');
+      }
+      if (!node) return idle('waiting for node addresses');
+      const ca = caFromPem(root.spec.ca.crt, root.spec.ca.key);
+      const { hostname, addresses } = node.spec;
+      const serverSans = splitSans([hostname, 'localhost', ...addresses, '127.0.0.1', '::1']);
+      const peerSans = splitSans([hostname, ...addresses]);
+      const req = (profile: string, commonName: string, organizations: string[], sans = { ips: [] as string[], dnsNames: [] as string[] }): CertificateRequest => ({
+        profile,
+        commonName,
+        organizations,
+        dnsNames: sans.dnsNames,
+        ipAddresses: sans.ips,
+        validityHours: lifetimes.etcdHours,
+      });
+      const wanted = [
+        { name: 'server', request: req('etcd-server', hostname, [], serverSans) },
+        { name: 'peer', request: req('etcd-peer', hostname, [], peerSans) },
+        { name: 'admin', request: req('etcd-client', 'talos', ['os:etcd-client']) },
+        { name: 'apiserver-etcd-client', request: req('apiserver-etcd-client', 'kube-apiserver-etcd-client', []) },
+      ].map((w) => ({ ...w, issuer: 'etcd' as const, ca }));
+      return writeIssuedSet(rt, EtcdSecrets, ETCD_SECRETS_ID, wanted, { acceptedCAs: [root.spec.ca.crt] });
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The controllers a trustplane node runs, in the order their outputs feed each other (the runtime does not need the
+// order; a reader does).
+import type { Controller } from '../runtime/controller.js';
+import { apiCertificateController } from './api-certificate-controller.js';
+import { certSANsController } from './cert-sans-controller.js';
+import { certificateStatusController } from './certificate-status-controller.js';
+import { etcdCertificateController } from './etcd-certificate-controller.js';
+import { etcdRootSecretsController } from './etcd-root-secrets-controller.js';
+import { kubernetesCertificateController } from './kubernetes-certificate-controller.js';
+import { kubernetesRootSecretsController } from './kubernetes-root-secrets-controller.js';
+import { lifetimesWith } from './lifetimes.js';
+import type { CertificateLifetimes } from './lifetimes.js';
+import { nodeAddressesController } from './node-addresses-controller.js';
+import type { NodeAddressOverrides } from './node-addresses-controller.js';
+import { osRootSecretsController } from './os-root-secrets-controller.js';
+import { securityStatusController } from './security-status-controller.js';
+import { trustdCertificateController } from './trustd-certificate-controller.js';
+
+export interface NodeControllerOptions {
+  addresses?: NodeAddressOverrides;
+  lifetimes?: Partial<CertificateLifetimes>;
+  encryptedAtRest: boolean;
+}
+
+export function nodeControllers(options: NodeControllerOptions): Controller[] {
+  const lifetimes = lifetimesWith(options.lifetimes);
+  return [
+    nodeAddressesController(options.addresses),
+    osRootSecretsController,
+    etcdRootSecretsController,
+    kubernetesRootSecretsController,
+    certSANsController,
+    apiCertificateController(lifetimes),
+    trustdCertificateController(lifetimes),
+    etcdCertificateController(lifetimes),
+    kubernetesCertificateController(lifetimes),
+    certificateStatusController,
+    securityStatusController({ encryptedAtRest: options.encryptedAtRest }),
+  ];
+}
+
+/** Every controller with default options: what `trustctl inspect dependencies` draws. */
+export const allControllers: Controller[] = nodeControllers({ encryptedAtRest: true });
+
+export { DEFAULT_LIFETIMES, lifetimesWith } from './lifetimes.js';
+export type { CertificateLifetimes } from './lifetimes.js';

@@ -1,0 +1,72 @@
+// Brings a named set of certificates to what is wanted: keeps each one the re-issue policy lets stand, issues a new key
+// and certificate for the rest, and says when the earliest renewal is due.
+import type { CertificateAuthority } from '../../pki/index.js';
+import { issueCertificateAndKey } from '../../pki/index.js';
+import type { LeafProfile } from '../../pki/index.js';
+import type { CaName, CertificateRequest, IssuedCertificate, IssuedSet, IssueReason } from '../../resources/common.js';
+import { reissueVerdict } from '../policy/reissue-policy.js';
+import { renewalTime } from '../policy/renewal-time.js';
+
+export interface WantedCertificate {
+  name: string;
+  issuer: CaName;
+  ca: CertificateAuthority;
+  request: CertificateRequest;
+}
+
+export interface IssueSetResult {
+  certificates: IssuedSet;
+  issued: { name: string; reason: IssueReason; message: string }[];
+  /** The earliest renewal time of the set: when to come back. */
+  nextRenewal: Date | undefined;
+}
+
+export async function issueSet(setId: string, current: IssuedSet, wanted: readonly WantedCertificate[], now: Date): Promise<IssueSetResult> {
+  const certificates: IssuedSet = {};
+  const issued: IssueSetResult['issued'] = [];
+  for (const w of wanted) {
+    const held = current[w.name];
+    const verdict = reissueVerdict({ current: held, wanted: w.request, issuer: w.ca, now });
+    if (!verdict) {
+      certificates[w.name] = held!;
+      continue;
+    }
+    certificates[w.name] = await issueOne(setId, w, now, verdict.reason);
+    issued.push({ name: w.name, ...verdict });
+  }
+  const renewals = Object.values(certificates).map((c) => Date.parse(c.renewAt));
+  const nextRenewal = renewals.length ? new Date(Math.min(...renewals)) : undefined;
+  return { certificates, issued, nextRenewal };
+}
+
+async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason): Promise<IssuedCertificate> {
+  const caNotAfter = Date.parse(w.ca.cert.validTo);
+  if (caNotAfter <= now.getTime()) {
+    throw new Error(`${setId}/${w.name}: the ${w.issuer} CA expired at ${new Date(caNotAfter).toISOString()}; rotate it (trustctl rotate-ca)`);
+  }
+  const { request } = w;
+  const algorithm = w.ca.key.algorithm;
+  const made = await issueCertificateAndKey(w.ca, request.profile as LeafProfile, {
+    algorithm,
+    ...(algorithm === 'rsa' ? { rsaBits: 2048 } : {}),
+    now,
+    validityHours: request.validityHours,
+    commonName: request.commonName,
+    organizations: request.organizations,
+    dnsNames: request.dnsNames,
+    ipAddresses: request.ipAddresses,
+  });
+  const notBefore = new Date(made.cert.validFrom);
+  const notAfter = new Date(made.cert.validTo);
+  // Renewal counts from issuance, not from the backdated NotBefore, so backdating does not pull renewal earlier.
+  const from = new Date(Math.max(notBefore.getTime(), now.getTime()));
+  return {
+    crt: made.certPem,
+    key: made.keyPem,
+    issuer: w.issuer,
+    request,
+    issuedAt: now.toISOString(),
+    renewAt: renewalTime(from, notAfter, `${setId}/${w.name}/${made.cert.serialNumber}`).toISOString(),
+    reason,
+  };
+}

@@ -1,0 +1,99 @@
+// Issues the control plane's Kubernetes certificates (kube-apiserver, its kubelet client, the front-proxy client,
+// controller-manager, scheduler and admin) and writes their kubeconfigs.
+import { caFromPem } from '../pki/index.js';
+import { formatKubeconfig } from '../config/kubeconfig.js';
+import { idle, input, exclusive } from '../runtime/controller.js';
+import type { Controller } from '../runtime/controller.js';
+import type { CertificateRequest, IssuedSet } from '../resources/common.js';
+import { KubernetesSecrets } from '../resources/issued-certificates.js';
+import { NodeAddresses } from '../resources/node-addresses.js';
+import { KubernetesRootSecrets } from '../resources/root-secrets.js';
+import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
+import { writeIssuedSet } from './issuing/write-issued-set.js';
+import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
+import type { CertificateLifetimes } from './lifetimes.js';
+import { DEFAULT_LIFETIMES } from './lifetimes.js';
+import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
+import { splitSans } from './sans.js';
+
+export const KUBERNETES_SECRETS_ID = 'k8s';
+/** The first address of the default service subnet 10.96.0.0/12: the in-cluster `kubernetes` service. */
+const SERVICE_IP = '10.96.0.1';
+const LOCAL_API = 'https://127.0.0.1:6443';
+
+const KUBECONFIGS: Record<string, { cert: string; user: string; local: boolean }> = {
+  admin: { cert: 'admin', user: 'admin', local: false },
+  'controller-manager': { cert: 'controller-manager', user: 'system:kube-controller-manager', local: true },
+  scheduler: { cert: 'scheduler', user: 'system:kube-scheduler', local: true },
+};
+
+function kubeconfigs(root: KubernetesRootSecretsSpec, certs: IssuedSet): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, k] of Object.entries(KUBECONFIGS)) {
+    const cert = certs[k.cert];
+    out[name] = formatKubeconfig({
+      clusterName: root.clusterName,
+      server: k.local ? LOCAL_API : root.endpoint,
+      caPem: root.ca.crt,
+      userName: k.user,
+      certPem: cert.crt,
+      keyPem: cert.key,
+    });
+  }
+  return out;
+}
+
+export function kubernetesCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+  return {
+    name: 'KubernetesCertificateController',
+    inputs: [input(KubernetesRootSecrets, 'secrets', K8S_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],
+    outputs: [exclusive(KubernetesSecrets)],
+
+    async reconcile(rt) {
+      const root = await rt.get(KubernetesRootSecrets, K8S_ROOT_ID);
+      const node = await rt.get(NodeAddresses, NODE_ADDRESSES_ID);
+      if (!root) {
+        await rt.destroyOthers(KubernetesSecrets, []);
+        return idle('no Kubernetes CA on this node');
+      }
+      if (!node) return idle('waiting for node addresses');
+      const ca = caFromPem(root.spec.ca.crt, root.spec.ca.key);
+      const aggregator = caFromPem(root.spec.aggregatorCA.crt, root.spec.aggregatorCA.key);
+      const endpointHost = new URL(root.spec.endpoint).hostname.replace(/^\[|\]$/g, '');
+      const apiSans = splitSans([
+        ...root.spec.apiServerCertSANs,
+        endpointHost,
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+        'localhost',
+        node.spec.hostname,
+        ...node.spec.addresses,
+        '127.0.0.1',
+        SERVICE_IP,
+      ]);
+      const req = (profile: string, commonName: string, organizations: string[], sans = { ips: [] as string[], dnsNames: [] as string[] }): CertificateRequest => ({
+        profile,
+        commonName,
+        organizations,
+        dnsNames: sans.dnsNames,
+        ipAddresses: sans.ips,
+        validityHours: lifetimes.kubernetesHours,
+      });
+      const k8s = (name: string, request: CertificateRequest) => ({ name, request, issuer: 'kubernetes' as const, ca });
+      const wanted = [
+        k8s('kube-apiserver', req('kube-apiserver', 'kube-apiserver', [], apiSans)),
+        k8s('apiserver-kubelet-client', req('apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters'])),
+        k8s('controller-manager', req('controller-manager', 'system:kube-controller-manager', [])),
+        k8s('scheduler', req('scheduler', 'system:kube-scheduler', [])),
+        k8s('admin', req('kube-admin', 'admin', ['system:masters'])),
+        { name: 'front-proxy-client', issuer: 'aggregator' as const, ca: aggregator, request: req('front-proxy-client', 'front-proxy-client', []) },
+      ];
+      return writeIssuedSet(rt, KubernetesSecrets, KUBERNETES_SECRETS_ID, wanted, {
+        acceptedCAs: root.spec.acceptedCAs,
+        kubeconfigs: (certs) => kubeconfigs(root.spec, certs),
+      });
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// Takes the Kubernetes, aggregator and service-account secrets from the machine config on control-plane nodes.
+import { idle, input, exclusive } from '../runtime/controller.js';
+import type { Controller } from '../runtime/controller.js';
+import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../resources/machine-config.js';
+import { KubernetesRootSecrets } from '../resources/root-secrets.js';
+import { uniqueList } from './sans.js';
+
+export const K8S_ROOT_ID = 'k8s';
+
+export const kubernetesRootSecretsController: Controller = {
+  name: 'KubernetesRootSecretsController',
+  inputs: [input(MachineConfigs, 'config', MACHINE_CONFIG_ID)],
+  outputs: [exclusive(KubernetesRootSecrets)],
+
+  async reconcile(rt) {
+    const mc = await rt.get(MachineConfigs, MACHINE_CONFIG_ID);
+    const config = mc && machineConfigOf(mc);
+    const ca = config && config.type !== 'worker' ? config.kubernetesCA : undefined;
+    const aggregatorCA = config?.aggregatorCA;
+    const serviceAccountKey = config?.serviceAccountKey;
+    if (!config || !ca?.key || !aggregatorCA?.key || !serviceAccountKey) {
+      await rt.destroyOthers(KubernetesRootSecrets, []);
+      return idle(config ? 'not a control-plane node' : 'waiting for a machine config');
+    }
+    await rt.modify(KubernetesRootSecrets, K8S_ROOT_ID, () => ({
+      ca,
+      acceptedCAs: uniqueList([...config.kubernetesAcceptedCAs, ca.crt]),
+      aggregatorCA,
+      serviceAccountKey,
+      clusterName: config.clusterName,
+      endpoint: config.controlPlaneEndpoint,
+      apiServerCertSANs: config.apiServerCertSANs,
+    }));
+    return idle();
+  },
+};

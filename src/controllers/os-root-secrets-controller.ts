@@ -1,0 +1,34 @@
+// Takes the Talos OS CA, the accepted CAs, certSANs and the trustd token from the machine config.
+import { idle, input, exclusive } from '../runtime/controller.js';
+import type { Controller } from '../runtime/controller.js';
+import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../resources/machine-config.js';
+import { OSRootSecrets } from '../resources/root-secrets.js';
+import type { OSRootSecretsSpec } from '../resources/root-secrets.js';
+import { splitSans, uniqueList } from './sans.js';
+
+export const OS_ROOT_ID = 'os';
+
+export const osRootSecretsController: Controller = {
+  name: 'OSRootSecretsController',
+  inputs: [input(MachineConfigs, 'config', MACHINE_CONFIG_ID)],
+  outputs: [exclusive(OSRootSecrets)],
+
+  async reconcile(rt) {
+    const mc = await rt.get(MachineConfigs, MACHINE_CONFIG_ID);
+    if (!mc) {
+      await rt.destroyOthers(OSRootSecrets, []);
+      return idle('waiting for a machine config');
+    }
+    const config = machineConfigOf(mc);
+    const issuing = config.osCA;
+    const spec: OSRootSecretsSpec = {
+      issuingCA: issuing,
+      acceptedCAs: uniqueList([...config.acceptedCAs, issuing.crt]),
+      certSANs: splitSans(config.certSANs),
+      token: config.token,
+      machineType: config.type as OSRootSecretsSpec['machineType'],
+    };
+    await rt.modify(OSRootSecrets, OS_ROOT_ID, () => spec);
+    return idle();
+  },
+};

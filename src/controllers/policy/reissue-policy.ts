@@ -1,0 +1,52 @@
+// Whether a held certificate must be (re-)issued, and why. The first check that fires decides.
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import type { CertificateAuthority } from '../../pki/index.js';
+import { isIssuedBy, samePublicKey } from '../../pki/index.js';
+import type { CertificateRequest, IssuedCertificate, IssueReason } from '../../resources/common.js';
+import { chain, check } from './policy-chain.js';
+import type { Verdict } from './policy-chain.js';
+import { requestDifferences } from './same-request.js';
+
+export interface ReissueInput {
+  current: IssuedCertificate | undefined;
+  wanted: CertificateRequest;
+  issuer: CertificateAuthority;
+  now: Date;
+}
+
+interface Parsed extends ReissueInput {
+  cert?: X509Certificate;
+  parseError?: string;
+}
+
+function parse(input: ReissueInput): Parsed {
+  if (!input.current) return input;
+  try {
+    return { ...input, cert: new X509Certificate(input.current.crt) };
+  } catch (err) {
+    return { ...input, parseError: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function keyMismatch(p: Parsed): string | undefined {
+  try {
+    return samePublicKey(p.cert!.publicKey, createPublicKey(p.current!.key)) ? undefined : 'the private key does not match the certificate';
+  } catch (err) {
+    return `the private key cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+const policy = chain<Parsed, IssueReason>(
+  check('DoesNotExist', (p) => !p.current && 'no certificate yet'),
+  check('Invalid', (p) => p.parseError && `the stored certificate cannot be parsed: ${p.parseError}`),
+  check('SecretMismatch', keyMismatch),
+  check('IncorrectIssuer', (p) => !isIssuedBy(p.cert!, p.issuer.cert) && 'issued by another CA than the current issuing CA'),
+  check('RequestChanged', (p) => requestDifferences(p.current!.request, p.wanted).join(', ')),
+  check('Expired', (p) => Date.parse(p.cert!.validTo) <= p.now.getTime() && `expired at ${new Date(p.cert!.validTo).toISOString()}`),
+  check('Renewing', (p) => Date.parse(p.current!.renewAt) <= p.now.getTime() && `renewal time ${p.current!.renewAt} reached`),
+);
+
+/** undefined: keep the current certificate. */
+export function reissueVerdict(input: ReissueInput): Verdict<IssueReason> | undefined {
+  return policy(parse(input));
+}

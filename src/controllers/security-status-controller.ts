@@ -1,0 +1,52 @@
+// Rolls every CertificateStatus up into one SecurityStatus: the worst state, the soonest expiry, each CA, and findings.
+import { exclusive, idle, input } from '../runtime/controller.js';
+import type { Controller } from '../runtime/controller.js';
+import { CertificateStatuses } from '../resources/certificate-status.js';
+import type { CertificateState } from '../resources/certificate-status.js';
+import { SECURITY_STATUS_ID, SecurityStatuses } from '../resources/security-status.js';
+import type { SecurityStatusSpec } from '../resources/security-status.js';
+import { worseState } from './status/certificate-state.js';
+import { securityFindings } from './status/security-findings.js';
+
+export interface SecurityStatusOptions {
+  /** Whether the store encrypts sensitive resources at rest (known to whoever opened it). */
+  encryptedAtRest: boolean;
+}
+
+export function securityStatusController(options: SecurityStatusOptions): Controller {
+  return {
+    name: 'SecurityStatusController',
+    inputs: [input(CertificateStatuses, 'runtime')],
+    outputs: [exclusive(SecurityStatuses)],
+
+    async reconcile(rt) {
+      const statuses = (await rt.list(CertificateStatuses, 'runtime')).map((r) => ({ id: r.metadata.id, spec: r.spec }));
+      const now = rt.clock.now().toJSDate();
+      const findings = securityFindings(statuses, now);
+      if (!options.encryptedAtRest) {
+        findings.push({ severity: 'warning', code: 'NotEncryptedAtRest', subject: 'store', message: 'private keys are stored unencrypted; give the store a key (see trustctl serve --help)' });
+      }
+      let worst: CertificateState = 'Valid';
+      let soonest: SecurityStatusSpec['soonestExpiry'];
+      for (const s of statuses) {
+        worst = worseState(worst, s.spec.state);
+        if (s.spec.notAfter && (!soonest || s.spec.notAfter < soonest.notAfter)) soonest = { certificate: s.id, notAfter: s.spec.notAfter };
+      }
+      const spec: SecurityStatusSpec = {
+        healthy: !findings.some((f) => f.severity !== 'info'),
+        worstState: worst,
+        certificates: statuses.length,
+        ...(soonest ? { soonestExpiry: soonest } : {}),
+        cas: statuses
+          .filter((s) => s.spec.kind === 'ca' && s.spec.notAfter)
+          .map((s) => ({ name: s.spec.issuerCA, algorithm: s.spec.keyAlgorithm, notAfter: s.spec.notAfter! })),
+        // CA rotations report here once the rotation controller exists (CARotations resource).
+        rotationInProgress: [],
+        encryptedAtRest: options.encryptedAtRest,
+        findings,
+      };
+      await rt.modify(SecurityStatuses, SECURITY_STATUS_ID, () => spec);
+      return idle(spec.healthy ? 'healthy' : `${findings.length} finding(s)`);
+    },
+  };
+}

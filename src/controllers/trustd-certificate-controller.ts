@@ -1,0 +1,44 @@
+// Issues trustd's server certificate on control-plane nodes from the Talos OS CA, for the same names as apid.
+import { caFromPem } from '../pki/index.js';
+import { idle, input, exclusive } from '../runtime/controller.js';
+import type { Controller } from '../runtime/controller.js';
+import { CertSANs } from '../resources/cert-sans.js';
+import { TrustdCertificates } from '../resources/issued-certificates.js';
+import { OSRootSecrets } from '../resources/root-secrets.js';
+import { CERT_SANS_ID } from './cert-sans-controller.js';
+import { writeIssuedSet } from './issuing/write-issued-set.js';
+import type { CertificateLifetimes } from './lifetimes.js';
+import { DEFAULT_LIFETIMES } from './lifetimes.js';
+import { OS_ROOT_ID } from './os-root-secrets-controller.js';
+
+export const TRUSTD_CERTIFICATES_ID = 'trustd';
+
+export function trustdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+  return {
+    name: 'TrustdCertificateController',
+    inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID)],
+    outputs: [exclusive(TrustdCertificates)],
+
+    async reconcile(rt) {
+      const root = await rt.get(OSRootSecrets, OS_ROOT_ID);
+      const sans = await rt.get(CertSANs, CERT_SANS_ID);
+      if (root?.spec.machineType === 'worker') {
+        await rt.destroyOthers(TrustdCertificates, []);
+        return idle('trustd runs on control-plane nodes only');
+      }
+      if (!root || !sans) return idle('waiting for OS root secrets and certSANs');
+      const ca = caFromPem(root.spec.issuingCA.crt, root.spec.issuingCA.key);
+      const request = {
+        profile: 'trustd-server',
+        commonName: 'trustd',
+        organizations: [],
+        dnsNames: sans.spec.dnsNames,
+        ipAddresses: sans.spec.ips,
+        validityHours: lifetimes.trustdHours,
+      };
+      return writeIssuedSet(rt, TrustdCertificates, TRUSTD_CERTIFICATES_ID, [{ name: 'server', issuer: 'os', ca, request }], {
+        acceptedCAs: root.spec.acceptedCAs,
+      });
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// The resource types of a trustplane node, and a registry holding them all (plus the runtime's own).
+import { ResourceRegistry } from '../runtime/resource.js';
+import type { ResourceDefinition } from '../runtime/resource.js';
+import { CertSANs } from './cert-sans.js';
+import { CertificateStatuses } from './certificate-status.js';
+import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
+import { MachineConfigs } from './machine-config.js';
+import { NodeAddresses } from './node-addresses.js';
+import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-secrets.js';
+import { SecurityStatuses } from './security-status.js';
+
+export * from './cert-sans.js';
+export * from './certificate-status.js';
+export * from './common.js';
+export * from './issued-certificates.js';
+export * from './machine-config.js';
+export * from './node-addresses.js';
+export * from './root-secrets.js';
+export * from './security-status.js';
+
+export const NODE_RESOURCES: readonly ResourceDefinition[] = [
+  MachineConfigs,
+  NodeAddresses,
+  OSRootSecrets,
+  EtcdRootSecrets,
+  KubernetesRootSecrets,
+  CertSANs,
+  ApiCertificates,
+  TrustdCertificates,
+  EtcdSecrets,
+  KubernetesSecrets,
+  CertificateStatuses,
+  SecurityStatuses,
+];
+
+export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {
+  return new ResourceRegistry([...NODE_RESOURCES, ...extra]);
+}

@@ -1,0 +1,60 @@
+// Root secrets: the CAs (and what goes with them) that a node takes from its machine config. Sensitive: they hold keys.
+import { z } from 'zod';
+import { defineResource } from '../runtime/resource.js';
+import { pemPairSchema } from './common.js';
+import { specValidator } from './spec-schema.js';
+
+const osSchema = z
+  .object({
+    issuingCA: pemPairSchema,
+    /** PEM certificates trusted for client auth: machine.acceptedCAs plus the issuing CA. */
+    acceptedCAs: z.array(z.string().min(1)),
+    certSANs: z.object({ ips: z.array(z.string()), dnsNames: z.array(z.string()) }).strict(),
+    token: z.string(),
+    machineType: z.enum(['init', 'controlplane', 'worker']),
+  })
+  .strict();
+export type OSRootSecretsSpec = z.infer<typeof osSchema>;
+
+export const OSRootSecrets = defineResource<OSRootSecretsSpec>({
+  type: 'OSRootSecrets',
+  aliases: ['osrootsecret', 'osrootsecrets', 'osroot'],
+  namespace: 'secrets',
+  sensitive: true,
+  printColumns: [],
+  validate: specValidator('OSRootSecrets', osSchema),
+});
+
+const etcdSchema = z.object({ ca: pemPairSchema }).strict();
+export type EtcdRootSecretsSpec = z.infer<typeof etcdSchema>;
+
+export const EtcdRootSecrets = defineResource<EtcdRootSecretsSpec>({
+  type: 'EtcdRootSecrets',
+  aliases: ['etcdrootsecret', 'etcdrootsecrets', 'etcdroot'],
+  namespace: 'secrets',
+  sensitive: true,
+  printColumns: [],
+  validate: specValidator('EtcdRootSecrets', etcdSchema),
+});
+
+const k8sSchema = z
+  .object({
+    ca: pemPairSchema,
+    acceptedCAs: z.array(z.string().min(1)),
+    aggregatorCA: pemPairSchema,
+    serviceAccountKey: z.string().min(1),
+    clusterName: z.string().min(1),
+    endpoint: z.string().min(1),
+    apiServerCertSANs: z.array(z.string()),
+  })
+  .strict();
+export type KubernetesRootSecretsSpec = z.infer<typeof k8sSchema>;
+
+export const KubernetesRootSecrets = defineResource<KubernetesRootSecretsSpec>({
+  type: 'KubernetesRootSecrets',
+  aliases: ['kubernetesrootsecret', 'kubernetesrootsecrets', 'k8sroot'],
+  namespace: 'secrets',
+  sensitive: true,
+  printColumns: [],
+  validate: specValidator('KubernetesRootSecrets', k8sSchema),
+});
