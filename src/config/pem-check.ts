@@ -1,8 +1,7 @@
 // Checks a PEM certificate/key the way Talos' secrets validation does, returning upstream's wording
 // ("failed to parse PEM block", `unsupported key type: "CERTIFICATE"`) so errors match what talosctl prints.
-import { decodePemBlocks } from '../pki/pem.js';
-import { parseCertificatePem } from '../pki/pem.js';
-import { parsePrivateKeyPem } from '../pki/keys.js';
+import { decodePemBlocks, parseCertificatePem } from '../pki/pem.js';
+import { parsePrivateKeyPem, samePublicKey } from '../pki/keys.js';
 
 const KEY_LABELS = new Set(['EC PRIVATE KEY', 'RSA PRIVATE KEY', 'ED25519 PRIVATE KEY', 'PRIVATE KEY']);
 
@@ -30,7 +29,14 @@ export function certificateProblem(pem: string): string | undefined {
   }
 }
 
-/** Upstream checks the key first, then the certificate, and reports the first problem. */
+/**
+ * Upstream checks the key first, then the certificate, and reports the first problem. We also refuse a key that
+ * does not belong to the certificate, which upstream lets through until the first signature fails.
+ */
 export function certAndKeyProblem(pair: { crt: string; key: string }): string | undefined {
-  return privateKeyProblem(pair.key) ?? certificateProblem(pair.crt);
+  const problem = privateKeyProblem(pair.key) ?? certificateProblem(pair.crt);
+  if (problem) return problem;
+  const key = parsePrivateKeyPem(decodePemBlocks(pair.key)[0].text, 'key');
+  const cert = parseCertificatePem(pair.crt, 'crt');
+  return samePublicKey(key.publicKey, cert.publicKey) ? undefined : "the key does not match the certificate's public key";
 }
