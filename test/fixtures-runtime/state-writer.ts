@@ -1,12 +1,19 @@
 // A separate process that writes to a store, for the crash and cross-process tests. It prints one line per commit
 // (`ack <what>`) only after the write returned, so every acknowledged line is a promise the store must keep.
 //   node state-writer.js once <path> <id>...   create these widgets, print `ack <id>` each, exit
-//   node state-writer.js loop <path>           write forever: creates, CAS updates of `counter`, 3-op batches
+//   node state-writer.js loop <path>           print `ready`, wait for a line on stdin, then write forever:
+//                                              creates, CAS updates of `counter`, 3-op batches
+import { once } from 'node:events';
 import { openSqliteState } from '../../src/runtime/sqlite/index.js';
 import type { WidgetSpec } from './definitions.js';
 import { testRegistry } from './definitions.js';
 
 const [mode, path, ...rest] = process.argv.slice(2);
+if (mode === 'loop') {
+  // Lets the crash test start the next writer (module loading is the slow part) while it checks the last one.
+  process.stdout.write('ready\n');
+  await once(process.stdin, 'data');
+}
 const state = await openSqliteState({ path, registry: testRegistry() });
 const w = (id: string) => ({ namespace: 'default', type: 'Widgets', id });
 const ack = (line: string) => process.stdout.write(`ack ${line}\n`);
