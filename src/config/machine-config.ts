@@ -1,6 +1,6 @@
 // A Talos machine config (v1alpha1 plus any other documents), read and written through the parsed YAML documents so
 // every field we do not model (and every comment) survives a load/save unchanged. Typed accessors cover the PKI fields.
-import { Document, isMap, isSeq, parseAllDocuments } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { decodePemField, encodePemField } from './pem-field.js';
 import type { PemCertAndKey } from './secrets-bundle.js';
@@ -50,7 +50,8 @@ export class MachineConfig {
 
   /** Builds a config from plain data: the v1alpha1 document first, then the others. */
   static fromObjects(v1alpha1: object, others: readonly object[] = []): MachineConfig {
-    return new MachineConfig([v1alpha1, ...others].map((o) => new Document(o)));
+    // no anchors/aliases for shared values: Talos never writes them and not every reader follows them
+    return new MachineConfig([v1alpha1, ...others].map((o) => new Document(o, { aliasDuplicateObjects: false })));
   }
 
   clone(): MachineConfig {
@@ -83,9 +84,12 @@ export class MachineConfig {
   }
 
   raw(path: Path): unknown {
-    const node = this.v1alpha1().getIn(path, true);
+    const doc = this.v1alpha1();
+    let node: unknown = doc.getIn(path, true);
+    if (isAlias(node)) node = node.resolve(doc);
     if (node === undefined || node === null) return undefined;
-    return isMap(node) || isSeq(node) ? (node.toJSON() as unknown) : this.v1alpha1().getIn(path);
+    if (isMap(node) || isSeq(node)) return node.toJS(doc) as unknown;
+    return isScalar(node) ? node.value : node;
   }
 
   string(path: Path): string {
