@@ -1,7 +1,7 @@
 // Whether a held certificate must be (re-)issued, and why. The first check that fires decides.
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from '../../pki/index.js';
-import { isIssuedBy, samePublicKey } from '../../pki/index.js';
+import { isIssuedBy, parsePrivateKeyPem, samePublicKey } from '../../pki/index.js';
 import type { CertificateRequest, IssuedCertificate, IssueReason } from '../../resources/common.js';
 import { chain, check } from './policy-chain.js';
 import type { Verdict } from './policy-chain.js';
@@ -30,7 +30,7 @@ function parse(input: ReissueInput): Parsed {
 
 function keyMismatch(p: Parsed): string | undefined {
   try {
-    return samePublicKey(p.cert!.publicKey, createPublicKey(p.current!.key)) ? undefined : 'the private key does not match the certificate';
+    return samePublicKey(p.cert!.publicKey, parsePrivateKeyPem(p.current!.key).publicKey) ? undefined : 'the private key does not match the certificate';
   } catch (err) {
     return `the private key cannot be read: ${err instanceof Error ? err.message : String(err)}`;
   }

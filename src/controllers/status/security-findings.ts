@@ -25,25 +25,22 @@ const caExpiry: FindingCheck = (all, now) =>
       return [];
     });
 
-/** A leaf's NotAfter is clamped to its CA's: when the next renewal cannot give it a full life, the CA is the limit. */
-const caBeforeLeafRenewal: FindingCheck = (all, now) => {
-  const out: Finding[] = [];
-  for (const ca of all.filter((o) => o.spec.kind === 'ca' && o.spec.notAfter && new Date(o.spec.notAfter) > now)) {
-    const caEnd = new Date(ca.spec.notAfter!).getTime();
-    const blocked = all.filter(
-      (o) => o.spec.kind === 'leaf' && o.spec.issuerCA === ca.spec.issuerCA && o.spec.renewalTime && o.spec.notAfter && new Date(o.spec.notAfter).getTime() >= caEnd,
-    );
-    if (blocked.length) {
-      out.push({
-        severity: 'warning',
-        code: 'CAExpiresBeforeLeafRenewal',
-        subject: ca.id,
-        message: `the ${ca.spec.issuerCA} CA expires at ${ca.spec.notAfter}, which already cuts short ${blocked.map((b) => b.id).join(', ')}; rotate it: trustctl rotate-ca ${ROTATE_FLAG[ca.spec.issuerCA]}`,
-      });
-    }
-  }
-  return out;
-};
+/** A leaf due for renewal after its CA is gone cannot be renewed: the CA must be rotated before then. */
+const caBeforeLeafRenewal: FindingCheck = (all) =>
+  all
+    .filter((o) => o.spec.kind === 'leaf' && o.spec.renewalTime)
+    .flatMap((leaf): Finding[] => {
+      const ca = all.find((c) => c.spec.kind === 'ca' && c.spec.issuerCA === leaf.spec.issuerCA && c.spec.notAfter);
+      if (!ca || new Date(ca.spec.notAfter!) >= new Date(leaf.spec.renewalTime!)) return [];
+      return [
+        {
+          severity: 'warning',
+          code: 'CAExpiresBeforeLeafRenewal',
+          subject: leaf.id,
+          message: `the ${ca.spec.issuerCA} CA expires at ${ca.spec.notAfter}, before this certificate's renewal at ${leaf.spec.renewalTime}; rotate it: trustctl rotate-ca ${ROTATE_FLAG[ca.spec.issuerCA]}`,
+        },
+      ];
+    });
 
 const weakRsa: FindingCheck = (all) =>
   all

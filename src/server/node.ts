@@ -1,0 +1,56 @@
+// A node: its store (one SQLite file in the state directory, keys sealed with a key file beside it), the resource
+// registry and the runtime with the node's controllers. `serve`, tests and simulations all start nodes through this.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeControllers } from '../controllers/index.js';
+import type { NodeControllerOptions } from '../controllers/index.js';
+import { nodeRegistry } from '../resources/index.js';
+import type { Clock } from '../runtime/clock.js';
+import { ControllerStatuses } from '../runtime/controller-status.js';
+import type { ResourceRegistry } from '../runtime/resource.js';
+import { Runtime } from '../runtime/runtime.js';
+import type { RuntimeLogger } from '../runtime/runtime-context.js';
+import { openSqliteState } from '../runtime/sqlite/index.js';
+import type { State } from '../runtime/state.js';
+
+export const STATE_FILE = 'state.db';
+
+export interface NodeOptions extends Omit<NodeControllerOptions, 'encryptedAtRest'> {
+  stateDir: string;
+  clock?: Clock;
+  logger?: RuntimeLogger;
+}
+
+export interface Node {
+  state: State;
+  registry: ResourceRegistry;
+  runtime: Runtime;
+  stop(): Promise<void>;
+}
+
+export function nodeResourceRegistry(): ResourceRegistry {
+  return nodeRegistry([ControllerStatuses]);
+}
+
+export async function openNodeState(stateDir: string, clock?: Clock): Promise<{ state: State; registry: ResourceRegistry }> {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const registry = nodeResourceRegistry();
+  const state = await openSqliteState({ path: join(stateDir, STATE_FILE), registry, ...(clock ? { clock } : {}) });
+  return { state, registry };
+}
+
+/** Opens the store and registers the controllers; call runtime.start() to run them. */
+export async function openNode(options: NodeOptions): Promise<Node> {
+  const { state, registry } = await openNodeState(options.stateDir, options.clock);
+  const runtime = new Runtime({ state, registry, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  for (const c of nodeControllers({ ...options, encryptedAtRest: state.encryptedAtRest })) runtime.register(c);
+  return {
+    state,
+    registry,
+    runtime,
+    async stop() {
+      await runtime.stop();
+      await state.close();
+    },
+  };
+}
