@@ -106,6 +106,7 @@ const checkNames: Check = (config, errors) => {
 
 export function endpointProblem(endpoint: string): string | undefined {
   if (!endpoint) return 'is required (e.g. https://10.0.0.1:6443)';
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint)) return `expected an https:// URL, got ${JSON.stringify(endpoint)} (did you mean "https://${endpoint}"?)`;
   let url: URL;
   try {
     url = new URL(endpoint);

@@ -126,7 +126,7 @@ describe('machine config: validation', () => {
       'machine.type: expected one of init, controlplane, worker, got "master"',
       'machine.token: expected a token like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16}), got a value of another shape',
       'machine.ca.crt: failed to parse PEM block',
-      'cluster.controlPlane.endpoint: expected an https:// URL, got "base:6443"',
+      'cluster.controlPlane.endpoint: expected an https:// URL, got "base:6443" (did you mean "https://base:6443"?)',
     ]);
   });
 
