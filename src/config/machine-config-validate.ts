@@ -2,7 +2,7 @@
 import { ConfigError, MultiError } from './config-error.js';
 import type { MachineConfig } from './machine-config.js';
 import { MACHINE_TYPES } from './machine-config.js';
-import { certificateProblem, privateKeyProblem } from './pem-check.js';
+import { certAndKeyProblem, certificateProblem, privateKeyProblem } from './pem-check.js';
 import { isToken } from './random-token.js';
 import { subjectAltNameProblem } from './subject-alt-name.js';
 
@@ -60,6 +60,8 @@ function checkCertAndKey(config: MachineConfig, errors: string[], path: string[]
   }
   const problem = privateKeyProblem(key);
   if (problem) errors.push(`${field}.key: ${problem}`);
+  else if (crt && !certificateProblem(crt) && certAndKeyProblem({ crt, key }))
+    errors.push(`${field}.key: does not match the certificate in ${field}.crt; put the CA's own key here`);
 }
 
 function checkPemList(config: MachineConfig, errors: string[], path: string[]): void {

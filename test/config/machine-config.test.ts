@@ -130,6 +130,15 @@ describe('machine config: validation', () => {
     ]);
   });
 
+  it('refuses a CA key that belongs to another certificate', () => {
+    const text = base();
+    const etcdKey = /etcd:\n {8}ca:\n {12}crt: \S+\n {12}key: (\S+)/.exec(text)![1];
+    const config = parseMachineConfig(text.replace(/(aggregatorCA:\n {8}crt: \S+\n {8}key: )\S+/, `$1${etcdKey}`));
+    expect(machineConfigProblems(config)).to.deep.equal([
+      'cluster.aggregatorCA.key: does not match the certificate in cluster.aggregatorCA.crt; put the CA\'s own key here',
+    ]);
+  });
+
   it('requires the CA keys on a control plane but accepts their absence on a worker', () => {
     const cp = parseMachineConfig(base().replace(/( {8}key: )LS0tLS1CRUdJTiBFRDI1NTE5\S+/, '$1""'));
     expect(machineConfigProblems(cp)).to.deep.equal(['machine.ca.key: is required on a controlplane machine']);
