@@ -35,9 +35,11 @@ export class ResourceWriter {
     private readonly codec: SpecCodec,
   ) {}
 
+  private readonly definitions = new Map<string, ResourceDefinition>();
+
   /** Resolves the type (aliases included) to its definition and the canonical pointer. */
   locate(pointer: Pointer, field = 'metadata'): Located {
-    const def = this.registry.resolve(checkName(`${field}.type`, pointer.type));
+    const def = this.definitions.get(pointer.type) ?? this.resolve(checkName(`${field}.type`, pointer.type));
     const canonical = { namespace: checkName(`${field}.namespace`, pointer.namespace), type: def.type, id: checkName(`${field}.id`, pointer.id) };
     return { def, pointer: canonical, what: formatPointer(canonical) };
   }
@@ -138,6 +140,12 @@ export class ResourceWriter {
     const kept = old.finalizers.filter((f) => !unwanted.includes(f));
     if (kept.length === old.finalizers.length) return this.codec.resource(row.meta, row.spec, what);
     return this.changeFinalizers(ctx, pointer, what, row, old, kept);
+  }
+
+  private resolve(type: string): ResourceDefinition {
+    const def = this.registry.resolve(type);
+    this.definitions.set(type, def);
+    return def;
   }
 
   row(pointer: Pointer): ResourceRow | undefined {

@@ -12,7 +12,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: 'resources, event log, store metadata',
+    description: 'resources and the event log',
     sql: `
       CREATE TABLE resources (
         namespace TEXT NOT NULL,
@@ -25,6 +25,8 @@ export const MIGRATIONS: readonly Migration[] = [
         spec      BLOB NOT NULL,   -- no affinity: JSON text, or a sealed BLOB for sensitive types
         PRIMARY KEY (namespace, type, id)
       ) WITHOUT ROWID;
+      -- No index by kind: every index is one more page written per commit, and a resumed watch reads at most the
+      -- retained history.
       CREATE TABLE events (
         revision  INTEGER PRIMARY KEY,
         kind      TEXT NOT NULL,   -- created | updated | destroyed
@@ -36,13 +38,12 @@ export const MIGRATIONS: readonly Migration[] = [
         old_meta  TEXT,
         old_spec  BLOB
       );
-      CREATE TABLE store_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
     `,
   },
   {
     version: 2,
-    description: 'index the event log by kind, so a resumed watch reads only its own kind',
-    sql: `CREATE INDEX events_by_kind ON events (namespace, type, revision);`,
+    description: 'store metadata (the encryption key check)',
+    sql: `CREATE TABLE store_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;`,
   },
 ];
 

@@ -46,7 +46,10 @@ export interface SqliteStateOptions {
    * (`<path>.key`, mode 0600, created on first open), 'auto' (env when set, else file; the default) or 'none'.
    */
   encryptionKey?: StateKeySource;
-  /** How many revisions of event history to keep for resuming watches (default 10,000). */
+  /**
+   * How many revisions of event history to keep for resuming watches (default 10,000). Pruning runs every
+   * historyLimit/16 revisions (at most 256), so up to that many more may be kept.
+   */
   historyLimit?: number;
   /** How often to look for commits by other processes while someone watches (default 50 ms). */
   pollIntervalMs?: number;
@@ -75,6 +78,7 @@ export class SqliteState implements State {
   private readonly hub: WatchHub;
   private readonly now: () => string;
   private readonly historyLimit: number;
+  private readonly pruneEvery: number;
   private readonly inTransaction: Database.Transaction<<T>(fn: () => T) => T>;
   private closed = false;
 
@@ -108,6 +112,7 @@ export class SqliteState implements State {
   ) {
     this.path = options.path;
     this.historyLimit = historyLimit;
+    this.pruneEvery = Math.max(1, Math.min(256, Math.floor(historyLimit / 16)));
     this.s = prepareStatements(db);
     const box = this.unlock(options.encryptionKey ?? 'auto');
     this.encryptedAtRest = box.box !== undefined;
@@ -273,8 +278,12 @@ export class SqliteState implements State {
           if (this.hub.watching) foreign = this.s.eventsAfter.all(this.hub.seen);
           else this.hub.seen = ctx.revision;
         }
+        const first = ctx.revision;
         const out = fn(ctx);
-        if (ctx.events.length > 0) this.s.pruneEvents.run(ctx.revision - this.historyLimit);
+        // Prune in steps: deleting one old event per commit would dirty one more page on every write.
+        if (Math.floor(ctx.revision / this.pruneEvery) > Math.floor(first / this.pruneEvery)) {
+          this.s.pruneEvents.run(ctx.revision - this.historyLimit);
+        }
         return out;
       });
     } catch (err) {

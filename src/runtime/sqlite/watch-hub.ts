@@ -28,6 +28,8 @@ export interface DecodedEvent {
   row: EventRow;
   resource: Resource;
   old?: Resource;
+  /** The event as a watcher without a label selector sees it, built once. */
+  plain?: WatchEvent;
 }
 
 export interface HubIO {
@@ -51,7 +53,8 @@ export function project(target: WatchTarget, d: DecodedEvent): WatchEvent | unde
   } else if (target.idPrefix && !row.id.startsWith(target.idPrefix)) {
     return undefined;
   }
-  if (!target.labels?.length) return row.kind === 'updated' ? { type: 'updated', resource, old, bookmark } : { type: row.kind, resource, bookmark };
+  // Watchers without a selector share one event object (events are read-only to watchers).
+  if (!target.labels?.length) return (d.plain ??= row.kind === 'updated' ? { type: 'updated', resource, old, bookmark } : { type: row.kind, resource, bookmark });
   const matchesNow = labelsMatch(resource.metadata.labels, target.labels);
   if (row.kind !== 'updated') return matchesNow ? { type: row.kind, resource, bookmark } : undefined;
   const matchedBefore = old !== undefined && labelsMatch(old.metadata.labels, target.labels);
