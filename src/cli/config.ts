@@ -94,7 +94,9 @@ interface Info {
 }
 
 async function configInfo(opts: Located & { output: string }): Promise<void> {
-  const { config } = await load(opts);
+  const { path, config } = await load(opts);
+  if (Object.keys(config.contexts).length === 0)
+    throw new Error(`talosconfig "${path}" has no contexts: create one with \`trustctl gen config\` and add it with \`trustctl config merge\``);
   const { name, context } = selectContext(config, opts.context || config.context);
   const info: Info = { context: name, nodes: context.nodes, endpoints: context.endpoints, roles: [], certTTL: '', certNotAfter: '' };
   const { crtPem } = contextCredentials(name, context);

@@ -10,12 +10,12 @@ import type { PlainMap } from './yaml-read.js';
 /** Parses either form; the result may be incomplete: pass it to validateSecretsBundle. */
 export function parseSecretsBundle(text: string, source = 'secrets bundle'): SecretsBundleDraft {
   const trimmed = text.trimStart();
-  if (trimmed.startsWith('{')) return draftFromTree(parseJson(trimmed, source), undefined);
+  if (trimmed.startsWith('{')) return draftFromTree(parseJson(trimmed, source), undefined, source);
   // failsafe: every scalar stays a string, so a token such as 123456.7890123456789012 is not read as a number
   const doc = parseDocument(text, { schema: 'failsafe', prettyErrors: false });
   if (doc.errors.length > 0) throw new ConfigError(source, `invalid YAML: ${doc.errors[0].message}`);
   const comment = leadingComment(doc);
-  return draftFromTree(doc.toJS() as unknown, comment);
+  return draftFromTree(doc.toJS() as unknown, comment, source);
 }
 
 /** yaml attaches a header comment to the document, the root map or its first key, depending on spacing. */
@@ -33,8 +33,8 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-function draftFromTree(tree: unknown, comment: string | undefined): SecretsBundleDraft {
-  const root = readMap(tree, '(document)') ?? {};
+function draftFromTree(tree: unknown, comment: string | undefined, source: string): SecretsBundleDraft {
+  const root = readMap(tree, source) ?? {};
   const draft: SecretsBundleDraft = {};
   if (comment) draft.comment = comment;
 

@@ -52,6 +52,13 @@ describe('trustctl config', () => {
       expect(parse(yaml.stdout)).to.deep.equal(info);
     });
 
+    it('says how to get a talosconfig when there is none', async () => {
+      const r = await box.run(['config', 'info']);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.equal(`error: talosconfig "${box.talosconfig}" has no contexts: create one with \`trustctl gen config\` and add it with \`trustctl config merge\`\n`);
+      expect(box.files()).to.deep.equal([]);
+    });
+
     it('says which contexts exist when the current one is missing', async () => {
       writeFileSync(box.path('tc'), formatTalosconfig({ context: 'gone', contexts: { a: newContext([], { caPem: '', crtPem: '', keyPem: '' }) } }));
       const r = await box.run(['config', 'info', '--talosconfig', box.path('tc')]);
