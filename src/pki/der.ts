@@ -18,21 +18,23 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
-  return [0x80 | out.length, ...out];
-}
-
-/** One TLV with a single-byte tag. */
+/** One TLV with a single-byte tag, written in one allocation (issuing in bulk is allocation-bound). */
 export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
-  const body = content.length === 1 ? content[0] : Buffer.concat(content);
-  const len = lengthBytes(body.length);
-  const out = Buffer.allocUnsafe(1 + len.length + body.length);
+  let len = 0;
+  for (const c of content) len += c.length;
+  const lenBytes = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
+  const out = Buffer.allocUnsafe(2 + lenBytes + len);
   out[0] = tag;
-  for (let i = 0; i < len.length; i++) out[1 + i] = len[i];
-  out.set(body, 1 + len.length);
+  if (lenBytes === 0) out[1] = len;
+  else {
+    out[1] = 0x80 | lenBytes;
+    for (let i = 0; i < lenBytes; i++) out[2 + i] = (len >>> (8 * (lenBytes - 1 - i))) & 0xff;
+  }
+  let p = 2 + lenBytes;
+  for (const c of content) {
+    out.set(c, p);
+    p += c.length;
+  }
   return out;
 }
 

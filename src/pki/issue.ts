@@ -20,7 +20,7 @@ import { encodeName } from './name.js';
 import { encodePem } from './pem.js';
 import type { KeyUsageName, LeafProfile } from './profiles.js';
 import { LEAF_PROFILES } from './profiles.js';
-import { keyIdentifierOf, spkiOf } from './signature.js';
+import { keyIdentifierOf, keyIdentifierOfKey, spkiOf } from './signature.js';
 
 export interface IssueOptions {
   publicKey: KeyObject;
@@ -82,18 +82,44 @@ export function issueCertificate(ca: CertificateAuthority, profile: LeafProfile,
   const emptySubject = subjectDer.length <= 2;
   if (emptySubject && dnsNames.length + ipAddresses.length === 0) throw new PkiError('InvalidOption', `subject: empty, and no SANs; give a commonName, organizations or SANs`);
 
-  const algorithm = algorithmOf(options.publicKey, 'publicKey');
-  const keyUsage: KeyUsageName[] = spec.keyEnciphermentForRsa && algorithm === 'rsa' ? [...spec.keyUsage, 'keyEncipherment'] : [...spec.keyUsage];
   const spki = spkiOf(options.publicKey);
-  const extensions = [keyUsageExtension(keyUsage), extKeyUsageExtension(spec.extKeyUsage), basicConstraintsExtension(false)];
+  const extensions = [...profileExtensions(profile, algorithmOf(options.publicKey, 'publicKey') === 'rsa')];
   if (dnsNames.length || ipAddresses.length) extensions.push(subjectAltNameExtension(dnsNames, ipAddresses, emptySubject));
-  extensions.push(subjectKeyIdExtension(keyIdentifierOf(spki)), authorityKeyIdExtension(issuer.extensions.subjectKeyId ?? keyIdentifierOf(issuer.spki)));
+  extensions.push(subjectKeyIdExtension(keyIdentifierOfKey(options.publicKey)), authorityKeyIdOf(ca));
 
   const der = buildCertificate(
     { serial: randomSerial(), issuerDer: issuer.subjectDer, subjectDer, notBefore, notAfter, spki, extensions },
     ca.key.privateKey,
   );
   return issued(der);
+}
+
+const profileExtensionCache = new Map<string, Buffer[]>();
+
+/** KeyUsage, ExtKeyUsage and BasicConstraints depend only on the profile and whether the key is RSA. */
+function profileExtensions(profile: LeafProfile, rsa: boolean): Buffer[] {
+  const cacheKey = `${profile}/${rsa}`;
+  let exts = profileExtensionCache.get(cacheKey);
+  if (!exts) {
+    const spec = LEAF_PROFILES[profile];
+    const keyUsage: KeyUsageName[] = spec.keyEnciphermentForRsa && rsa ? [...spec.keyUsage, 'keyEncipherment'] : [...spec.keyUsage];
+    exts = [keyUsageExtension(keyUsage), extKeyUsageExtension(spec.extKeyUsage), basicConstraintsExtension(false)];
+    profileExtensionCache.set(cacheKey, exts);
+  }
+  return exts;
+}
+
+const akiCache = new WeakMap<CertificateAuthority['cert'], Buffer>();
+
+/** The issuer's key identifier, taken from its SKI (or computed when an imported CA lacks one), cached per CA. */
+function authorityKeyIdOf(ca: CertificateAuthority): Buffer {
+  let aki = akiCache.get(ca.cert);
+  if (!aki) {
+    const issuer = structureOf(ca.cert);
+    aki = authorityKeyIdExtension(issuer.extensions.subjectKeyId ?? keyIdentifierOf(issuer.spki));
+    akiCache.set(ca.cert, aki);
+  }
+  return aki;
 }
 
 /** Generates a key (off the event loop) and issues a certificate for it. */

@@ -20,8 +20,19 @@ const CURVE_SCHEMES: Record<string, SignatureScheme> = {
 const ED25519_SCHEME: SignatureScheme = { algorithmIdentifier: sequence(oid(OID.ed25519)), digest: null };
 const RSA_SCHEME: SignatureScheme = { algorithmIdentifier: sequence(oid(OID.sha256WithRsa), nullValue()), digest: 'sha256' };
 
+const schemeCache = new WeakMap<KeyObject, SignatureScheme>();
+
 /** ecdsa-with-SHA256 (P-256; SHA-384/512 for larger curves), Ed25519, or sha256WithRSAEncryption. */
 export function schemeFor(privateKey: KeyObject): SignatureScheme {
+  let scheme = schemeCache.get(privateKey);
+  if (!scheme) {
+    scheme = pickScheme(privateKey);
+    schemeCache.set(privateKey, scheme);
+  }
+  return scheme;
+}
+
+function pickScheme(privateKey: KeyObject): SignatureScheme {
   const algorithm = algorithmOf(privateKey);
   if (algorithm === 'ed25519') return ED25519_SCHEME;
   if (algorithm === 'rsa') return RSA_SCHEME;
@@ -73,4 +84,16 @@ export function spkiOf(publicKey: KeyObject): Buffer {
 export function keyIdentifierOf(spki: Buffer): Buffer {
   const [, subjectPublicKey] = children(readDer(spki));
   return createHash('sha1').update(readBitString(subjectPublicKey).bytes).digest();
+}
+
+const keyIdCache = new WeakMap<KeyObject, Buffer>();
+
+/** keyIdentifierOf(spkiOf(publicKey)), cached per KeyObject. */
+export function keyIdentifierOfKey(publicKey: KeyObject): Buffer {
+  let id = keyIdCache.get(publicKey);
+  if (!id) {
+    id = keyIdentifierOf(spkiOf(publicKey));
+    keyIdCache.set(publicKey, id);
+  }
+  return id;
 }
