@@ -1,8 +1,9 @@
 // Whether a held certificate must be (re-)issued, and why. The first check that fires decides.
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from '../../pki/index.js';
 import { isIssuedBy, parsePrivateKeyPem, samePublicKey } from '../../pki/index.js';
 import type { CertificateRequest, IssuedCertificate, IssueReason } from '../../resources/common.js';
+import { parseCertificate } from '../certificate-cache.js';
 import { chain, check } from './policy-chain.js';
 import type { Verdict } from './policy-chain.js';
 import { requestDifferences } from './same-request.js';
@@ -22,7 +23,7 @@ interface Parsed extends ReissueInput {
 function parse(input: ReissueInput): Parsed {
   if (!input.current) return input;
   try {
-    return { ...input, cert: new X509Certificate(input.current.crt) };
+    return { ...input, cert: parseCertificate(input.current.crt) };
   } catch (err) {
     return { ...input, parseError: err instanceof Error ? err.message : String(err) };
   }

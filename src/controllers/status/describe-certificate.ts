@@ -1,7 +1,8 @@
 // Reads a PEM certificate into the fields CertificateStatus shows.
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { inspectCertificate, isIssuedBy } from '../../pki/index.js';
 import type { CertificateStatusSpec } from '../../resources/certificate-status.js';
+import { boundedMemo, parseCertificate } from '../certificate-cache.js';
 
 export type DescribedFields = Pick<
   CertificateStatusSpec,
@@ -17,8 +18,10 @@ export interface Described {
 
 const ALGORITHM_NAMES = { ecdsa: 'ECDSA', ed25519: 'Ed25519', rsa: 'RSA' } as const;
 
-export function describeCertificate(pem: string): Described {
-  const cert = new X509Certificate(pem);
+export const describeCertificate = boundedMemo(describe);
+
+function describe(pem: string): Described {
+  const cert = parseCertificate(pem);
   const info = inspectCertificate(cert);
   const keyAlgorithm = info.keyAlgorithm === 'ecdsa' && info.curve ? `ECDSA ${info.curve}` : ALGORITHM_NAMES[info.keyAlgorithm];
   return {
@@ -40,8 +43,20 @@ export function describeCertificate(pem: string): Described {
   };
 }
 
+const signatureChecks = new Map<string, boolean>();
+
 /** Whether one of the accepted CAs signed the certificate (validity in time is judged separately, by certificateState). */
 export function chainsTo(cert: X509Certificate, acceptedPems: readonly string[]): { ok: boolean; message?: string } {
-  const ok = acceptedPems.some((pem) => isIssuedBy(cert, new X509Certificate(pem)));
+  const ok = acceptedPems.some((pem) => {
+    const ca = parseCertificate(pem);
+    const key = `${cert.fingerprint256}|${ca.fingerprint256}`;
+    let signed = signatureChecks.get(key);
+    if (signed === undefined) {
+      if (signatureChecks.size >= 4096) signatureChecks.clear();
+      signed = isIssuedBy(cert, ca);
+      signatureChecks.set(key, signed);
+    }
+    return signed;
+  });
   return ok ? { ok } : { ok, message: 'x509: certificate signed by unknown authority (no accepted CA signed it)' };
 }
