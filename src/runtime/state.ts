@@ -96,7 +96,15 @@ export interface State {
   /** Applies every op or none; watchers see the whole batch, in order, with consecutive bookmarks. */
   batch(ops: BatchOp[]): Promise<Resource[]>;
 
+  /**
+   * Changes of one resource. Without `since`, first emits its current state as `created` (when it exists, bookmarked
+   * at the current revision), then its changes. Event objects are shared between watchers: treat them as read-only.
+   */
   watch<Spec = unknown>(pointer: Pointer, options?: WatchOptions): Observable<WatchEvent<Spec>>;
+  /**
+   * Changes of one kind: live changes only, unless `bootstrap` or `since` says where to start. With a label selector,
+   * an update that makes a resource match arrives as `created` and one that makes it stop matching as `destroyed`.
+   */
   watchKind<Spec = unknown>(kind: Kind, options?: WatchKindOptions): Observable<WatchEvent<Spec>>;
 
   /** The latest revision written. */
