@@ -1,7 +1,8 @@
 // Reads the fields of a DER certificate that node:crypto's X509Certificate does not expose in a usable form.
 import type { X509Certificate } from 'node:crypto';
 import type { DerNode } from './der-reader.js';
-import { children, DerError, expectTag, raw, readBitString, readDer, readOid, readTime, readUnsigned } from './der-reader.js';
+import { children, content, DerError, expectTag, raw, readBitString, readDer, readOid, readTime, readUnsigned } from './der-reader.js';
+import { PkiError } from './errors.js';
 import type { DecodedExtensions } from './extensions.js';
 import { decodeExtensions } from './extensions.js';
 import type { DistinguishedName } from './name.js';
@@ -29,7 +30,11 @@ const cache = new WeakMap<X509Certificate, CertificateStructure>();
 export function structureOf(cert: X509Certificate): CertificateStructure {
   let s = cache.get(cert);
   if (!s) {
-    s = parseCertificateStructure(cert.raw);
+    try {
+      s = parseCertificateStructure(cert.raw);
+    } catch (err) {
+      throw new PkiError('InvalidCertificate', `certificate "${cert.subject.replace(/\n/g, ',')}": cannot read its fields (${(err as Error).message})`);
+    }
     cache.set(cert, s);
   }
   return s;
@@ -41,7 +46,9 @@ export function parseCertificateStructure(der: Buffer): CertificateStructure {
   let i = 0;
   let version = 1;
   if (fields[0]?.tag === 0xa0) version = readUnsigned(children(fields[i++])[0], 'version')[0] + 1;
-  const serial = readUnsigned(fields[i++], 'serialNumber');
+  // Some old certificates carry negative serials (two's complement); keep the bytes rather than refuse them.
+  const serialNode = expectTag(fields[i++], 0x02, 'serialNumber');
+  const serial = serialNode.buf[serialNode.contentStart] === 0 && serialNode.end - serialNode.contentStart > 1 ? content(serialNode).subarray(1) : content(serialNode);
   i++; // inner signature AlgorithmIdentifier, equal to the outer one
   const issuerNode = fields[i++];
   const [nb, na] = children(expectTag(fields[i++], 0x30, 'validity'));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { PkiError, createCA, inspectCertificate, issueCertificate, parseCertificateBundle, parseCertificatePem, splitPemBundle } from '../../src/pki/index.js';
 import { fixtureBundle, kubernetesPki } from './fixtures.js';
-import { cleanupTempFiles, x509Info } from './openssl.js';
+import { cleanupTempFiles, openssl, tempFile, x509Info } from './openssl.js';
 import { sharedKey } from './shared-keys.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -50,6 +50,17 @@ describe('pki/inspect', () => {
     for (const name of ['os', 'etcd', 'k8s', 'k8saggregator'] as const) {
       expect(inspectCertificate(bundle[name].crt).sha256Fingerprint, name).to.equal(x509Info(bundle[name].crt).sha256Fingerprint);
     }
+  });
+
+  it('reads certificates made by openssl, including one with a negative serial', () => {
+    const key = tempFile(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384']).out);
+    const r = openssl(['req', '-x509', '-new', '-key', key, '-subj', '/O=acme/OU=ops/CN=legacy', '-days', '30', '-set_serial', '-5', '-addext', 'subjectAltName=DNS:legacy.example,IP:192.0.2.1']);
+    expect(r.ok, r.out).to.equal(true);
+    const info = inspectCertificate(r.out);
+    expect(info).to.deep.include({ keyAlgorithm: 'ecdsa', curve: 'P-384', keySize: 384, dnsNames: ['legacy.example'], ipAddresses: ['192.0.2.1'] });
+    expect(info.subject.text).to.equal('CN=legacy,OU=ops,O=acme');
+    expect(info.serial).to.equal('FB');
+    expect(info.sha256Fingerprint).to.equal(x509Info(r.out).sha256Fingerprint);
   });
 
   it('splits bundles into certificates and ignores text between them', async () => {

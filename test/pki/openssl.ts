@@ -67,7 +67,7 @@ export function x509Info(certPem: string): X509Info {
   };
   return {
     text: r.out,
-    serial: BigInt('0x' + field('serial')),
+    serial: field('serial').startsWith('-') ? -BigInt('0x' + field('serial').slice(1)) : BigInt('0x' + field('serial')),
     notBefore: new Date(field('notBefore')),
     notAfter: new Date(field('notAfter')),
     sha256Fingerprint: field('sha256 Fingerprint'),
