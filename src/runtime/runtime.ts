@@ -39,6 +39,8 @@ interface Slot {
   /** Epoch ms before which a failed controller is not run again, even when dirty. */
   backoffUntil?: number;
   status: ControllerRuntimeStatus;
+  /** Consecutive reconciles that asked to be woken at or before the time they finished. */
+  immediate: number;
   /** The fields of the last status written to the store, to write again only when something a reader cares about changed. */
   written?: string;
 }
@@ -120,6 +122,7 @@ export class Runtime implements ContextHost {
       controller,
       context: new ControllerContext(controller, this),
       dirty: false,
+      immediate: 0,
       status: { name, state: 'idle', failures: 0, reconciles: 0 },
     };
     this.slots.set(name, slot);
@@ -282,10 +285,12 @@ export class Runtime implements ContextHost {
       status.message = result.message;
       delete status.nextRetry;
       slot.backoffUntil = undefined;
-      if (result.requeueAt) {
-        status.requeueAt = iso(result.requeueAt);
-        this.heap.set(slot, result.requeueAt.toMillis());
+      const wake = result.requeueAt && this.wakeTime(slot, result.requeueAt, now);
+      if (wake) {
+        status.requeueAt = iso(wake);
+        this.heap.set(slot, wake.toMillis());
       } else {
+        slot.immediate = 0;
         delete status.requeueAt;
         this.heap.delete(slot);
       }
@@ -307,6 +312,22 @@ export class Runtime implements ContextHost {
     }
     this.armTimer();
     await this.writeStatus(slot);
+  }
+
+  /**
+   * A wake-up time at or before now means "again, at once" (the first time). Asked again and again, it is spaced out by
+   * the backoff schedule, as Kubernetes rate-limits immediate requeues: a controller stuck asking for the past must not
+   * spin, and a manual clock must be able to move past it.
+   */
+  private wakeTime(slot: Slot, requested: DateTime, now: DateTime): DateTime {
+    if (requested > now) {
+      slot.immediate = 0;
+      return requested;
+    }
+    if (slot.immediate++ === 0) return requested;
+    const delay = backoffDelay(slot.immediate - 1, this.random, this.backoff);
+    if (slot.immediate === 2) this.log('controller keeps asking to be woken at once; spacing its requeues out', { controller: slot.controller.name });
+    return now.plus({ milliseconds: delay });
   }
 
   /**
