@@ -7,6 +7,10 @@ const KEY_LABELS = new Set(['EC PRIVATE KEY', 'RSA PRIVATE KEY', 'ED25519 PRIVAT
 
 /** Returns undefined when `pem` holds a usable private key, else the reason. */
 export function privateKeyProblem(pem: string): string | undefined {
+  return remembered(`key\u0000${pem}`, () => keyProblem(pem));
+}
+
+function keyProblem(pem: string): string | undefined {
   const block = decodePemBlocks(pem)[0];
   if (!block) return 'failed to parse PEM block';
   if (!KEY_LABELS.has(block.label)) return `unsupported key type: "${block.label}"`;
@@ -20,6 +24,10 @@ export function privateKeyProblem(pem: string): string | undefined {
 
 /** Returns undefined when `pem` holds an X.509 certificate, else the reason. */
 export function certificateProblem(pem: string): string | undefined {
+  return remembered(`crt\u0000${pem}`, () => crtProblem(pem));
+}
+
+function crtProblem(pem: string): string | undefined {
   if (decodePemBlocks(pem).length === 0) return 'failed to parse PEM block';
   try {
     parseCertificatePem(pem, 'crt');
@@ -34,9 +42,25 @@ export function certificateProblem(pem: string): string | undefined {
  * does not belong to the certificate, which upstream lets through until the first signature fails.
  */
 export function certAndKeyProblem(pair: { crt: string; key: string }): string | undefined {
+  return remembered(`pair\u0000${pair.crt}\u0000${pair.key}`, () => pairProblem(pair));
+}
+
+function pairProblem(pair: { crt: string; key: string }): string | undefined {
   const problem = privateKeyProblem(pair.key) ?? certificateProblem(pair.crt);
   if (problem) return problem;
   const key = parsePrivateKeyPem(decodePemBlocks(pair.key)[0].text, 'key');
   const cert = parseCertificatePem(pair.crt, 'crt');
   return samePublicKey(key.publicKey, cert.publicKey) ? undefined : "the key does not match the certificate's public key";
+}
+
+// Every write of a machine config validates the same CA certificates and keys again (parsing a key costs ~0.3 ms);
+// verdicts are pure functions of the PEM text, so the recent ones are kept.
+const verdicts = new Map<string, string | undefined>();
+
+function remembered(key: string, compute: () => string | undefined): string | undefined {
+  if (verdicts.has(key)) return verdicts.get(key);
+  const verdict = compute();
+  if (verdicts.size >= 256) verdicts.delete(verdicts.keys().next().value as string);
+  verdicts.set(key, verdict);
+  return verdict;
 }

@@ -1,6 +1,6 @@
 // Issues the apid server certificate (node SANs) and, on control-plane nodes, the impersonator client certificate,
 // from the Talos OS CA. Workers get theirs from trustd (src/server); until then the set shows as pending.
-import { caFromPem } from '../pki/index.js';
+import { caFromPemCached as caFromPem } from './certificate-cache.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { CertSANs } from '../resources/cert-sans.js';

@@ -1,14 +1,15 @@
 // Controllers look at the same PEM certificates on every reconcile (status, re-issue checks); parsing one costs ~50 us,
 // so keep the parsed objects, bounded, keyed by the PEM text itself.
 import { X509Certificate } from 'node:crypto';
+import { caFromPem } from '../pki/index.js';
+import type { CertificateAuthority } from '../pki/index.js';
 
 const LIMIT = 1024;
 
 export function boundedMemo<V>(compute: (key: string) => V, limit = LIMIT): (key: string) => V {
   const cache = new Map<string, V>();
   return (key) => {
-    const hit = cache.get(key);
-    if (hit !== undefined) return hit;
+    if (cache.has(key)) return cache.get(key) as V;
     const value = compute(key);
     if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
     cache.set(key, value);
@@ -17,3 +18,11 @@ export function boundedMemo<V>(compute: (key: string) => V, limit = LIMIT): (key
 }
 
 export const parseCertificate = boundedMemo((pem) => new X509Certificate(pem));
+
+/** CAs as controllers read them from root secrets: the same PEM pair on every reconcile, parsed once. */
+export const caFromPemCached = (crt: string, key: string): CertificateAuthority => authorities(`${crt}\u0000${key}`);
+
+const authorities = boundedMemo((pair) => {
+  const at = pair.indexOf('\u0000');
+  return caFromPem(pair.slice(0, at), pair.slice(at + 1));
+}, 64);

@@ -1,6 +1,6 @@
 // Issues etcd's server, peer, admin and apiserver-etcd-client certificates from the etcd CA on control-plane nodes.
 // etcd certificates carry the node's own addresses, not machine.certSANs, so a certSANs change leaves them alone.
-import { caFromPem } from '../pki/index.js';
+import { caFromPemCached as caFromPem } from './certificate-cache.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import type { CertificateRequest } from '../resources/common.js';

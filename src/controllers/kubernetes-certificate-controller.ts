@@ -1,6 +1,6 @@
 // Issues the control plane's Kubernetes certificates (kube-apiserver, its kubelet client, the front-proxy client,
 // controller-manager, scheduler and admin) and writes their kubeconfigs.
-import { caFromPem } from '../pki/index.js';
+import { caFromPemCached as caFromPem } from './certificate-cache.js';
 import { formatKubeconfig } from '../config/kubeconfig.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';

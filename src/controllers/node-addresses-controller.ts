@@ -3,8 +3,9 @@
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
-import { parseMachineConfig } from '../config/machine-config.js';
-import { MACHINE_CONFIG_ID, MachineConfigs } from '../resources/machine-config.js';
+import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../resources/machine-config.js';
+import type { MachineConfigSpec } from '../resources/machine-config.js';
+import type { Resource } from '../runtime/resource.js';
 import { NodeAddresses } from '../resources/node-addresses.js';
 import { splitSans } from './sans.js';
 
@@ -22,10 +23,10 @@ export function systemAddresses(): string[] {
     .map((a) => a.address);
 }
 
-function configuredHostname(yaml: string | undefined): string | undefined {
-  if (!yaml) return undefined;
+function configuredHostname(mc: Resource<MachineConfigSpec> | undefined): string | undefined {
+  if (!mc) return undefined;
   try {
-    const value = parseMachineConfig(yaml).raw(['machine', 'network', 'hostname']);
+    const value = machineConfigOf(mc).raw(['machine', 'network', 'hostname']);
     return typeof value === 'string' && value ? value : undefined;
   } catch {
     return undefined;
@@ -40,7 +41,7 @@ export function nodeAddressesController(overrides: NodeAddressOverrides = {}): C
 
     async reconcile(rt) {
       const mc = await rt.get(MachineConfigs, MACHINE_CONFIG_ID);
-      const hostname = overrides.hostname ?? configuredHostname(mc?.spec.yaml) ?? osHostname();
+      const hostname = overrides.hostname ?? configuredHostname(mc) ?? osHostname();
       const addresses = splitSans(overrides.addresses ?? systemAddresses()).ips;
       await rt.modify(NodeAddresses, NODE_ADDRESSES_ID, () => ({ addresses, hostname }));
       return idle();

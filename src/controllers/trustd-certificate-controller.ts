@@ -1,5 +1,5 @@
 // Issues trustd's server certificate on control-plane nodes from the Talos OS CA, for the same names as apid.
-import { caFromPem } from '../pki/index.js';
+import { caFromPemCached as caFromPem } from './certificate-cache.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { CertSANs } from '../resources/cert-sans.js';

@@ -31,8 +31,21 @@ export const MachineConfigs = defineResource<MachineConfigSpec>({
   },
 });
 
+const parsed = new Map<string, MachineConfig>();
+
+/**
+ * The parsed config of a MachineConfigs resource. Several controllers read the same text on every change, so the last
+ * few parses are kept; callers treat the result as read-only (clone() before changing it).
+ */
 export function machineConfigOf(resource: Resource<MachineConfigSpec>): MachineConfig {
-  return parseMachineConfig(resource.spec.yaml);
+  const text = resource.spec.yaml;
+  let config = parsed.get(text);
+  if (!config) {
+    config = parseMachineConfig(text);
+    if (parsed.size >= 8) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(text, config);
+  }
+  return config;
 }
 
 function machineTypeOf(resource: Resource<MachineConfigSpec>): string {
