@@ -53,8 +53,14 @@ function fromFile(file: string, storePath: string, storeHasEncryptedData: boolea
       );
     }
     const key = randomBytes(KEY_BYTES);
-    writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    return { key, origin: `key file "${file}"` };
+    try {
+      writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      return { key, origin: `key file "${file}"` };
+    } catch (raced) {
+      // Another process opening the same new store wrote it first: use theirs.
+      if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
+      return fromFile(file, storePath, storeHasEncryptedData);
+    }
   }
   if ((mode & 0o077) !== 0) {
     throw new EncryptionError(

@@ -67,12 +67,15 @@ export function migrate(db: Database.Database, path: string, target = SCHEMA_VER
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     if (m.version <= current || m.version > target) continue;
-    db.transaction(() => {
+    const ran = db.transaction(() => {
+      // Another process opening the same new file may have applied it while we waited for the write lock.
+      if (schemaVersion(db) >= m.version) return false;
       db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_version (version, applied) VALUES (?, ?)').run(m.version, new Date().toISOString());
+      return true;
     }).immediate();
-    applied.push(m.version);
+    if (ran) applied.push(m.version);
   }
   return applied;
 }

@@ -394,9 +394,9 @@ export class SqliteState implements State {
       return { box: undefined, origin: loaded.origin };
     }
     const box = new SecretBox(loaded.key);
-    if (check === undefined) {
-      this.s.putMeta.run(KEY_CHECK, box.seal(KEY_CHECK_TEXT, KEY_CHECK));
-    } else if (!Buffer.isBuffer(check) || box.open(check, KEY_CHECK) !== KEY_CHECK_TEXT) {
+    if (check === undefined) this.s.putMetaOnce.run(KEY_CHECK, box.seal(KEY_CHECK_TEXT, KEY_CHECK));
+    const stored = check ?? this.s.getMeta.get(KEY_CHECK);
+    if (!Buffer.isBuffer(stored) || box.open(stored, KEY_CHECK) !== KEY_CHECK_TEXT) {
       throw new EncryptionError(
         `the key from ${loaded.origin} is not the key store "${this.path}" was encrypted with: ` +
           `restore the store's original key file or set TRUSTPLANE_STATE_KEY to its key`,

@@ -31,7 +31,8 @@ export function prepareStatements(db: Database.Database) {
       'SELECT * FROM events WHERE namespace = ? AND type = ? AND revision > ? ORDER BY revision',
     ),
     getMeta: db.prepare<[string], StoredSpec | undefined>('SELECT value FROM store_meta WHERE key = ?').pluck(),
-    putMeta: db.prepare<[string, StoredSpec], void>('INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)'),
+    /** First writer wins: a second process opening a new store reads back the value the first one stored. */
+    putMetaOnce: db.prepare<[string, StoredSpec], void>('INSERT OR IGNORE INTO store_meta (key, value) VALUES (?, ?)'),
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
   };
 }
