@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import { generateMachineConfig, generateSecretsBundle, parseSecretsBundle, validateSecretsBundle } from '../../src/config/index.js';
 import type { MachineType, SecretsBundle } from '../../src/config/index.js';
 import type { CertificateLifetimes } from '../../src/controllers/index.js';
