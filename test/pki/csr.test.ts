@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { CsrError, createCsr, encodePrivateKeyPkcs8Pem, parseCsr } from '../../src/pki/index.js';
 import { cleanupTempFiles, openssl, tempFile } from './openssl.js';
 import { sharedKey } from './shared-keys.js';
@@ -55,6 +56,23 @@ describe('pki/csr', () => {
       expect(openssl(['req', '-verify', '-noout', '-in', tempFile(forged)]).out).to.match(/self-signature verify failure/);
     });
   }
+
+  it('round-trips any subject and SAN list through a CSR', () => {
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/);
+    const dns = fc.array(label, { minLength: 1, maxLength: 3 }).map((ls) => ls.join('.'));
+    const ip = fc.oneof(fc.ipV4(), fc.ipV6());
+    const canonical = (a: string) => (a.includes(':') ? new URL(`http://[${a}]/`).hostname.slice(1, -1) : a);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), fc.array(fc.string({ minLength: 1, maxLength: 20 }), { maxLength: 3 }), fc.array(dns, { maxLength: 4 }), fc.array(ip, { maxLength: 4 }), (cn, orgs, dnsNames, ipAddresses) => {
+        const csr = parseCsr(createCsr(sharedKey('ed25519'), { commonName: cn, organizations: orgs }, { dnsNames, ipAddresses }));
+        expect(csr.commonName).to.equal(cn);
+        expect(csr.organizations).to.deep.equal(orgs);
+        expect(csr.dnsNames).to.deep.equal(dnsNames);
+        expect(csr.ipAddresses).to.deep.equal(ipAddresses.map(canonical));
+      }),
+      { numRuns: 200 },
+    );
+  });
 
   it('builds a CSR without SANs or subject fields', () => {
     const csr = parseCsr(createCsr(sharedKey('ecdsa'), {}, {}));

@@ -223,6 +223,15 @@ describe('pki/issue', () => {
       }
     });
 
+    it('marks the SAN extension critical when the subject is empty, as RFC 5280 requires, and OpenSSL accepts it', () => {
+      const leaf = issueCertificate(ca, 'node-server', { publicKey: sharedKey('ecdsa').publicKey, now: NOW, commonName: '', dnsNames: ['node1.example'] });
+      const text = x509Info(leaf.certPem).text;
+      expect(text).to.match(/Subject: *\n/);
+      expect(extensionText(text, 'X509v3 Subject Alternative Name')).to.deep.equal({ critical: true, value: 'DNS:node1.example' });
+      expect(verifyStrict(ca.certPem, leaf.certPem, 'sslserver', new Date(NOW.getTime() + HOUR)).ok).to.equal(true);
+      expect(() => issueCertificate(ca, 'node-server', { publicKey: sharedKey('ecdsa').publicKey, commonName: '' })).to.throw(PkiError, 'subject: empty, and no SANs; give a commonName, organizations or SANs');
+    });
+
     it('sorts and de-duplicates Talos roles and SANs', () => {
       const leaf = issueCertificate(ca, 'talos-client', { publicKey: sharedKey('ecdsa').publicKey, organizations: ['os:reader', 'os:admin', 'os:reader'] });
       expect(inspectCertificate(leaf.cert).subject.organizations).to.deep.equal(['os:admin', 'os:reader']);
