@@ -173,6 +173,19 @@ describe('SqliteState', () => {
       c.stop();
     });
 
+    it('lets two processes create the same new store at once, agreeing on its schema and key', async () => {
+      await Promise.all([
+        run(process.execPath, [writerScript, 'once', path, 'p1-a', 'p1-b']),
+        run(process.execPath, [writerScript, 'once', path, 'p2-a', 'p2-b']),
+      ]);
+      const state = await openState();
+      const ids = (await state.list({ namespace: 'default', type: 'Widgets' })).map((r) => r.metadata.id);
+      expect(ids).to.deep.equal(['p1-a', 'p1-b', 'p2-a', 'p2-b']);
+      expect(state.schemaVersion).to.equal(SCHEMA_VERSION);
+      await state.create({ metadata: kp('after'), spec: { key: 'readable with the one key file' } });
+      expect((await state.get<KeyPairSpec>(kp('after'))).spec.key).to.equal('readable with the one key file');
+    });
+
     it('retries modify when another client updated the resource between read and write', async () => {
       const state = await openState();
       const peer = await openState();
@@ -193,10 +206,12 @@ describe('SqliteState', () => {
   describe('encryption at rest', () => {
     const pem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-    it('creates a 0600 key file beside the store on first open and reports encryption at rest', async () => {
+    it('creates the store 0600 and a 0600 key file beside it on first open, and reports encryption at rest', async () => {
       const state = await openState();
       expect(state.encryptedAtRest).to.equal(true);
       expect(statSync(`${path}.key`).mode & 0o777).to.equal(0o600);
+      expect(statSync(path).mode & 0o777).to.equal(0o600);
+      expect(statSync(`${path}-wal`).mode & 0o777).to.equal(0o600);
       expect(Buffer.from(readFileSync(`${path}.key`, 'utf8').trim(), 'base64')).to.have.length(32);
       expect(state.keyOrigin).to.equal(`key file "${path}.key"`);
     });

@@ -3,6 +3,7 @@
 // watches replay that log from a bookmark and then follow live commits (this process's at once, other processes'
 // by polling), so a watcher can resume after a restart until the bookmark falls out of the retained history.
 import Database from 'better-sqlite3';
+import { chmodSync, existsSync } from 'node:fs';
 // The deep import loads only Observable; 'rxjs' loads every operator, ~0.4 s at every CLI start on a small machine.
 import { Observable } from 'rxjs/internal/Observable';
 import type { Clock } from '../clock.js';
@@ -87,8 +88,12 @@ export class SqliteState implements State {
     if (!Number.isInteger(historyLimit) || historyLimit < 1) {
       throw new ValidationError('historyLimit', `expected an integer >= 1, got ${historyLimit}`);
     }
+    const isNew = options.path !== ':memory:' && !existsSync(options.path);
     const db = new Database(options.path);
     try {
+      // Metadata of every resource lives here (and every spec, with encryptionKey 'none'): owner-only, like the key.
+      // SQLite gives the -wal and -shm files the database file's mode.
+      if (isNew) chmodSync(options.path, 0o600);
       // WAL lets readers (the CLI, watchers in other processes) run beside the writer. synchronous=NORMAL syncs the
       // WAL at checkpoints rather than at every commit: a killed process loses nothing it committed, and a power
       // cut can at worst roll back the last few commits, never corrupt the file; controllers are level-triggered
