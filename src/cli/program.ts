@@ -1,7 +1,10 @@
 // Assembles the trustctl command tree; each command group lives in its own file and registers itself here.
 import { Command } from 'commander';
+import { registerApplyConfigCommand } from './apply-config.js';
 import { registerConfigCommands } from './config.js';
 import { registerGenCommands } from './gen.js';
+import { registerGetCommand } from './get.js';
+import { registerServeCommand } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command('trustctl')
@@ -11,5 +14,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerGenCommands(program);
   registerConfigCommands(program);
+  registerServeCommand(program);
+  registerGetCommand(program);
+  registerApplyConfigCommand(program);
   return program;
 }

@@ -1,0 +1,110 @@
+// `trustctl get TYPE [ID]`: reads a local node's store through the State API, like `talosctl get` reads a node.
+// `-w` follows changes (other processes' commits included: the SQLite backend polls while watched) until Ctrl-C.
+// `get securitystatus` exits 2 when the node is not healthy, so cron jobs and CI can gate on it.
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import type { Subscription } from 'rxjs';
+import type { Finding, SecurityStatusSpec } from '../resources/security-status.js';
+import type { Kind, Resource, ResourceDefinition } from '../runtime/resource.js';
+import type { State } from '../runtime/state.js';
+import { OUTPUT_FORMATS, WatchPrinter, formatResources, formatTable } from './resource-output.js';
+import type { OutputFormat } from './resource-output.js';
+import { STATE_OPTION_HELP, requireStore, resolveStateDir } from './state-path.js';
+
+interface GetOptions {
+  state?: string;
+  namespace?: string;
+  output: OutputFormat;
+  watch?: boolean;
+}
+
+/** The exit code of `get securitystatus` when a finding is a warning or worse (1 stays "the command failed"). */
+export const UNHEALTHY_EXIT_CODE = 2;
+
+export function registerGetCommand(program: Command): void {
+  program
+    .command('get')
+    .description('Show resources of a local node (types and aliases: certificatestatus/cs, securitystatus, machineconfig/mc, ...)')
+    .argument('<type>', 'resource type or alias')
+    .argument('[id]', 'only this resource')
+    .option('--state <dir>', STATE_OPTION_HELP)
+    .option('-n, --namespace <ns>', "namespace (default: the type's own)")
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .option('-w, --watch', 'print changes as they happen (+ created, - destroyed, blank updated) until Ctrl-C')
+    .action(async (type: string, id: string | undefined, opts: GetOptions) => get(type, id, opts));
+}
+
+async function get(typeName: string, id: string | undefined, opts: GetOptions): Promise<void> {
+  // Loaded here, not at the top: the node pulls in the whole runtime, which `gen` and `config` do not need.
+  const { nodeResourceRegistry, openNodeState } = await import('../server/node.js');
+  const def = nodeResourceRegistry().resolve(typeName);
+  const dir = resolveStateDir(opts.state);
+  requireStore(dir);
+  const { state } = await openNodeState(dir);
+  const kind: Kind = { namespace: opts.namespace ?? def.namespace, type: def.type };
+  try {
+    if (opts.watch) return await watchResources(state, def, kind, id, opts.output);
+    const resources = id ? [await state.get({ ...kind, id })] : await state.list(kind);
+    if (resources.length === 0 && opts.output === 'table') {
+      process.stderr.write(`no ${def.type} found in namespace "${kind.namespace}"\n`);
+    } else {
+      process.stdout.write(formatResources(def, resources, opts.output, id !== undefined));
+    }
+    if (def.type === 'SecurityStatuses') reportHealth(resources as Resource<SecurityStatusSpec>[], opts.output);
+  } finally {
+    await state.close();
+  }
+}
+
+const isProblem = (f: Finding) => f.severity !== 'info';
+
+/** Healthy: exit 0. Any warning or worse (or no status at all yet): the findings, and exit 2. */
+function reportHealth(statuses: readonly Resource<SecurityStatusSpec>[], format: OutputFormat): void {
+  if (statuses.length === 0) {
+    process.stderr.write('no SecurityStatus yet: the node has not reported; run trustctl serve on this state directory\n');
+    process.exitCode = UNHEALTHY_EXIT_CODE;
+    return;
+  }
+  const problems = statuses.flatMap((s) => s.spec.findings.filter(isProblem));
+  if (problems.length === 0 && statuses.every((s) => s.spec.healthy)) return;
+  process.exitCode = UNHEALTHY_EXIT_CODE;
+  if (format === 'table') {
+    const rows = [['SEVERITY', 'CODE', 'SUBJECT', 'MESSAGE'], ...problems.map((f) => [f.severity, f.code, f.subject, f.message])];
+    process.stdout.write(`\nFINDINGS\n${formatTable(rows)}`);
+  }
+  process.stderr.write(`not healthy: ${problems.length} finding(s) of severity warning or worse\n`);
+}
+
+/** Prints the current listing (bootstrap), then every change, until SIGINT/SIGTERM. */
+async function watchResources(state: State, def: ResourceDefinition, kind: Kind, id: string | undefined, format: OutputFormat): Promise<void> {
+  const printer = new WatchPrinter(def, format, (text) => process.stdout.write(text));
+  await new Promise<void>((resolve, reject) => {
+    // The store's poller and the clock's timers do not hold the process open; this does, until the watch ends.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    let ended = false;
+    // Filled in after subscribe() returns; a watch that fails at once ends before that.
+    const live: { subscription?: Subscription } = {};
+    const end = (err?: unknown) => {
+      if (ended) return;
+      ended = true;
+      clearInterval(keepAlive);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      live.subscription?.unsubscribe();
+      if (err === undefined) resolve();
+      else reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    const onSignal = () => end();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    live.subscription = state.watchKind(kind, { bootstrap: true, ...(id ? { idPrefix: id } : {}) }).subscribe({
+      next: (event) => {
+        if (id !== undefined && event.resource && event.resource.metadata.id !== id) return;
+        printer.event(event);
+      },
+      error: (err: unknown) => end(err),
+      complete: () => end(),
+    });
+    if (ended) live.subscription.unsubscribe();
+  });
+}

@@ -1,0 +1,186 @@
+// `trustctl serve`: runs a node in the foreground — the runtime and the node's controllers on the store in --state —
+// after applying --config when it differs from the stored MachineConfig. Logs are one line each on stderr. SIGTERM or
+// SIGINT stops cleanly (exit 0). `--once` runs until every controller is idle, prints a summary and exits: 0 when all
+// is well, 1 when a controller keeps failing.
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { isIPAddress } from '../config/index.js';
+import type { CertificateLifetimes } from '../controllers/lifetimes.js';
+import type { Node } from '../server/node.js';
+import { durationOption } from './duration.js';
+import { createLineLogger } from './log-line.js';
+import type { LineLogger, LogFormat } from './log-line.js';
+import { applyMachineConfig, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
+import type { MachineConfigFile } from './machine-config-file.js';
+import { runUntilSettled, summarize } from './serve-once.js';
+import { STATE_OPTION_HELP, resolveStateDir } from './state-path.js';
+
+interface ServeOptions {
+  config?: string;
+  state?: string;
+  nodeIp: string[];
+  hostname?: string;
+  once?: boolean;
+  logFormat: LogFormat;
+  apiLifetime?: number;
+  trustdLifetime?: number;
+  etcdLifetime?: number;
+  kubernetesLifetime?: number;
+}
+
+/** Something serve runs beside the runtime and stops before it. */
+interface Service {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Run a node in the foreground: the controllers that issue, renew and report every certificate')
+    .option('--config <file>', 'machine config to apply on start (when it differs from the stored one)')
+    .option('--state <dir>', STATE_OPTION_HELP)
+    .option('--node-ip <ip>', "the node's address for certificate SANs (repeatable; default: the host's addresses)", collectIp, [])
+    .option('--hostname <name>', "the node's hostname for certificate SANs (default: machine.network.hostname, else the OS's)")
+    .option('--once', 'run until every controller is idle, print a summary and exit (non-zero if a controller keeps failing)')
+    .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['logfmt', 'json']).default('logfmt'))
+    .option('--api-lifetime <duration>', 'lifetime of the apid certificates (Go syntax; default 24h)', durationOption('--api-lifetime'))
+    .option('--trustd-lifetime <duration>', 'lifetime of the trustd certificate (default 24h)', durationOption('--trustd-lifetime'))
+    .option('--etcd-lifetime <duration>', 'lifetime of the etcd certificates (default 87600h)', durationOption('--etcd-lifetime'))
+    .option('--kubernetes-lifetime <duration>', 'lifetime of the Kubernetes certificates (default 8760h)', durationOption('--kubernetes-lifetime'))
+    .action(async (opts: ServeOptions) => serve(opts));
+}
+
+function collectIp(value: string, previous: string[]): string[] {
+  if (!isIPAddress(value)) throw new Error(`--node-ip: expected an IP address, got ${JSON.stringify(value)}`);
+  return [...previous, value];
+}
+
+function lifetimesFrom(opts: ServeOptions): Partial<CertificateLifetimes> {
+  const hours = (ms: number | undefined, flag: string): number | undefined => {
+    if (ms === undefined) return undefined;
+    if (!(ms > 0)) throw new Error(`${flag}: must be positive`);
+    return ms / 3_600_000;
+  };
+  const api = hours(opts.apiLifetime, '--api-lifetime');
+  const out: Partial<CertificateLifetimes> = {};
+  if (api !== undefined) Object.assign(out, { apiServerHours: api, impersonatorHours: api });
+  const trustd = hours(opts.trustdLifetime, '--trustd-lifetime');
+  if (trustd !== undefined) out.trustdHours = trustd;
+  const etcd = hours(opts.etcdLifetime, '--etcd-lifetime');
+  if (etcd !== undefined) out.etcdHours = etcd;
+  const kubernetes = hours(opts.kubernetesLifetime, '--kubernetes-lifetime');
+  if (kubernetes !== undefined) out.kubernetesHours = kubernetes;
+  return out;
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const log = createLineLogger(opts.logFormat);
+  const lifetimes = lifetimesFrom(opts);
+  // Validated before the store is opened: a bad file leaves no state directory, store or key behind.
+  const file = opts.config ? await readMachineConfigFile(opts.config) : undefined;
+  const stateDir = resolveStateDir(opts.state);
+  const { openNode } = await import('../server/node.js');
+  const node = await openNode({
+    stateDir,
+    addresses: { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) },
+    lifetimes,
+    logger: (message, fields) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields),
+  });
+  log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
+  const stopping = onStopSignal(log, async () => node.stop());
+  try {
+    await applyConfigOnStart(node, file, log);
+    const services = await startServices(node);
+    stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
+    await node.runtime.start();
+    log('info', 'node running', { controllers: node.runtime.controllers.length });
+    if (opts.once) {
+      const outcome = once(node, log);
+      // A signal during --once stops the node under it; what it was doing then no longer matters.
+      outcome.catch(() => undefined);
+      await Promise.race([outcome, stopping.done]);
+    } else {
+      await stopping.done;
+    }
+  } finally {
+    await stopping.stop('exit');
+  }
+}
+
+async function applyConfigOnStart(node: Node, file: MachineConfigFile | undefined, log: LineLogger): Promise<void> {
+  if (!file) {
+    if (await storedMachineConfig(node.state)) return;
+    throw new Error('the store holds no machine config yet: pass --config FILE (make one with: trustctl gen config <cluster-name> <endpoint>)');
+  }
+  const result = await applyMachineConfig(node.state, file);
+  if (result.changed) log('info', 'machine config applied', { file: file.path, version: result.resource.metadata.version });
+  else log('info', 'machine config unchanged', { file: file.path, version: result.resource.metadata.version });
+}
+
+/** apid and trustd (the next step) start here, once the store is open, and stop before the runtime does. */
+async function startServices(_node: Node): Promise<Service[]> {
+  return [];
+}
+
+async function once(node: Node, log: LineLogger): Promise<void> {
+  const failing = await runUntilSettled(node.runtime);
+  const summary = await summarize(node.state, node.runtime);
+  if (failing.length === 0) {
+    process.stdout.write(`${summary}\n`);
+    log('info', 'node settled', {});
+    return;
+  }
+  const lines = failing.map((s) => `  ${s.name}: ${s.failures} failure(s), last error: ${s.lastError ?? 'unknown'}`);
+  process.stderr.write(`${failing.length} controller(s) keep failing:\n${lines.join('\n')}\n`);
+  process.stdout.write(`${summary}\n`);
+  process.exitCode = 1;
+}
+
+interface Stopping {
+  /** Resolves once a signal has stopped the node. */
+  done: Promise<void>;
+  /** Adds work to run before the node stops (servers first, then the runtime and store). */
+  before(step: () => Promise<void>): void;
+  /** Stops now (idempotent). */
+  stop(reason: string): Promise<void>;
+}
+
+/** SIGTERM/SIGINT stop the node cleanly; a second signal while stopping exits at once. */
+function onStopSignal(log: LineLogger, stopNode: () => Promise<void>): Stopping {
+  const steps: (() => Promise<void>)[] = [];
+  // Timers and store polling do not hold the process open; this does, for as long as the node runs.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let stopped: Promise<void> | undefined;
+  let markDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (markDone = resolve));
+  const stop = (reason: string): Promise<void> => {
+    stopped ??= (async () => {
+      if (reason !== 'exit') log('info', 'node stopping', { signal: reason });
+      try {
+        for (const step of steps) await step();
+        await stopNode();
+      } finally {
+        clearInterval(keepAlive);
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        if (reason !== 'exit') log('info', 'node stopped', {});
+        markDone();
+      }
+    })();
+    return stopped;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopped) {
+      log('error', 'second signal while stopping: exiting now', { signal });
+      process.exit(130);
+    }
+    stop(signal).catch((err: unknown) => {
+      log('error', 'stopping failed', { error: err instanceof Error ? err.message : String(err) });
+      process.exitCode = 1;
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return { done, before: (step) => steps.unshift(step), stop };
+}

@@ -1,0 +1,36 @@
+// Where a local node keeps its store, and the checks that turn "no such store" into a message saying how to make one.
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const STATE_DIR_ENV = 'TRUSTPLANE_STATE_DIR';
+/** Mirrors src/server/node.ts's STATE_FILE; kept here so a missing store is reported without loading the node. */
+export const STORE_FILE = 'state.db';
+
+export const STATE_OPTION_HELP = `the node's state directory (default: $${STATE_DIR_ENV}, else ~/.trustplane/state)`;
+
+/** --state, else $TRUSTPLANE_STATE_DIR, else ~/.trustplane/state; always absolute so messages name one place. */
+export function resolveStateDir(flag: string | undefined): string {
+  const chosen = flag ?? process.env[STATE_DIR_ENV] ?? join(homedir(), '.trustplane', 'state');
+  return resolve(chosen);
+}
+
+export function storePath(stateDir: string): string {
+  return join(stateDir, STORE_FILE);
+}
+
+export function storeExists(stateDir: string): boolean {
+  return existsSync(storePath(stateDir));
+}
+
+/** Refuses a state directory that holds no store yet, saying how to create one (readers must not create stores). */
+export function requireStore(stateDir: string): void {
+  const create = `create it with: trustctl serve --config controlplane.yaml --state ${quoteArg(stateDir)} --once`;
+  if (!existsSync(stateDir)) throw new Error(`state directory "${stateDir}" does not exist; ${create}`);
+  if (!statSync(stateDir).isDirectory()) throw new Error(`state directory "${stateDir}" is not a directory; pass --state DIR`);
+  if (!storeExists(stateDir)) throw new Error(`state directory "${stateDir}" holds no store (${STORE_FILE}); ${create}`);
+}
+
+function quoteArg(text: string): string {
+  return /^[\w./~:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
