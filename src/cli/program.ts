@@ -4,6 +4,7 @@ import { registerApplyConfigCommand } from './apply-config.js';
 import { registerConfigCommands } from './config.js';
 import { registerGenCommands } from './gen.js';
 import { registerGetCommand } from './get.js';
+import { registerInspectCommands } from './inspect.js';
 import { registerServeCommand } from './serve.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerGenCommands(program);
   registerConfigCommands(program);
+  registerInspectCommands(program);
   registerServeCommand(program);
   registerGetCommand(program);
   registerApplyConfigCommand(program);
