@@ -7,6 +7,7 @@ import { CertSANs } from '../resources/cert-sans.js';
 import { ApiCertificates } from '../resources/issued-certificates.js';
 import { OSRootSecrets } from '../resources/root-secrets.js';
 import { CERT_SANS_ID } from './cert-sans-controller.js';
+import { certificateRequest } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
@@ -46,27 +47,13 @@ export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAU
             name: 'server',
             issuer: 'os',
             ca,
-            request: {
-              profile: 'node-server',
-              commonName: 'talos-node',
-              organizations: [],
-              dnsNames: sans.spec.dnsNames,
-              ipAddresses: sans.spec.ips,
-              validityHours: lifetimes.apiServerHours,
-            },
+            request: certificateRequest('node-server', 'talos-node', [], lifetimes.apiServerHours, sans.spec),
           },
           {
             name: 'impersonator',
             issuer: 'os',
             ca,
-            request: {
-              profile: 'impersonator',
-              commonName: 'impersonator',
-              organizations: ['os:impersonator'],
-              dnsNames: [],
-              ipAddresses: [],
-              validityHours: lifetimes.impersonatorHours,
-            },
+            request: certificateRequest('impersonator', 'impersonator', ['os:impersonator'], lifetimes.impersonatorHours),
           },
         ],
         { acceptedCAs },

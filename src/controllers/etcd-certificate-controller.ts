@@ -3,7 +3,6 @@
 import { caFromPemCached as caFromPem } from './certificate-cache.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
-import type { CertificateRequest } from '../resources/common.js';
 import { EtcdSecrets } from '../resources/issued-certificates.js';
 import { NodeAddresses } from '../resources/node-addresses.js';
 import { EtcdRootSecrets } from '../resources/root-secrets.js';
@@ -13,6 +12,8 @@ import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { splitSans } from './sans.js';
+import type { SplitSans } from './sans.js';
+import { certificateRequest } from './issuing/certificate-request.js';
 
 export const ETCD_SECRETS_ID = 'etcd';
 
@@ -34,14 +35,8 @@ export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFA
       const { hostname, addresses } = node.spec;
       const serverSans = splitSans([hostname, 'localhost', ...addresses, '127.0.0.1', '::1']);
       const peerSans = splitSans([hostname, ...addresses]);
-      const req = (profile: string, commonName: string, organizations: string[], sans = { ips: [] as string[], dnsNames: [] as string[] }): CertificateRequest => ({
-        profile,
-        commonName,
-        organizations,
-        dnsNames: sans.dnsNames,
-        ipAddresses: sans.ips,
-        validityHours: lifetimes.etcdHours,
-      });
+      const req = (profile: string, commonName: string, organizations: string[], sans?: SplitSans) =>
+        certificateRequest(profile, commonName, organizations, lifetimes.etcdHours, sans);
       const wanted = [
         { name: 'server', request: req('etcd-server', hostname, [], serverSans) },
         { name: 'peer', request: req('etcd-peer', hostname, [], peerSans) },

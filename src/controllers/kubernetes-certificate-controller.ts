@@ -15,6 +15,8 @@ import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { splitSans } from './sans.js';
+import type { SplitSans } from './sans.js';
+import { certificateRequest } from './issuing/certificate-request.js';
 
 export const KUBERNETES_SECRETS_ID = 'k8s';
 /** The first address of the default service subnet 10.96.0.0/12: the in-cluster `kubernetes` service. */
@@ -73,14 +75,8 @@ export function kubernetesCertificateController(lifetimes: CertificateLifetimes 
         '127.0.0.1',
         SERVICE_IP,
       ]);
-      const req = (profile: string, commonName: string, organizations: string[], sans = { ips: [] as string[], dnsNames: [] as string[] }): CertificateRequest => ({
-        profile,
-        commonName,
-        organizations,
-        dnsNames: sans.dnsNames,
-        ipAddresses: sans.ips,
-        validityHours: lifetimes.kubernetesHours,
-      });
+      const req = (profile: string, commonName: string, organizations: string[], sans?: SplitSans) =>
+        certificateRequest(profile, commonName, organizations, lifetimes.kubernetesHours, sans);
       const k8s = (name: string, request: CertificateRequest) => ({ name, request, issuer: 'kubernetes' as const, ca });
       const wanted = [
         k8s('kube-apiserver', req('kube-apiserver', 'kube-apiserver', [], apiSans)),

@@ -6,6 +6,7 @@ import { CertSANs } from '../resources/cert-sans.js';
 import { TrustdCertificates } from '../resources/issued-certificates.js';
 import { OSRootSecrets } from '../resources/root-secrets.js';
 import { CERT_SANS_ID } from './cert-sans-controller.js';
+import { certificateRequest } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
@@ -28,14 +29,7 @@ export function trustdCertificateController(lifetimes: CertificateLifetimes = DE
       }
       if (!root || !sans) return idle('waiting for OS root secrets and certSANs');
       const ca = caFromPem(root.spec.issuingCA.crt, root.spec.issuingCA.key);
-      const request = {
-        profile: 'trustd-server',
-        commonName: 'trustd',
-        organizations: [],
-        dnsNames: sans.spec.dnsNames,
-        ipAddresses: sans.spec.ips,
-        validityHours: lifetimes.trustdHours,
-      };
+      const request = certificateRequest('trustd-server', 'trustd', [], lifetimes.trustdHours, sans.spec);
       return writeIssuedSet(rt, TrustdCertificates, TRUSTD_CERTIFICATES_ID, [{ name: 'server', issuer: 'os', ca, request }], {
         acceptedCAs: root.spec.acceptedCAs,
       });

@@ -25,16 +25,18 @@ import { NodeHarness, fixtureBundle } from './node-harness.js';
 
 const START = DateTime.fromISO('2026-11-25T00:00:00Z', { zone: 'utc' });
 
+const ISSUED_SETS = [
+  [ApiCertificates, 'api'],
+  [TrustdCertificates, 'trustd'],
+  [EtcdSecrets, 'etcd'],
+  [KubernetesSecrets, 'k8s'],
+] as const;
+
 const get = <S>(state: State, def: ResourceDefinition<S>, id: string) => state.get<S>({ namespace: def.namespace, type: def.type, id });
 
 async function serials(state: State): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const [def, id] of [
-    [ApiCertificates, 'api'],
-    [TrustdCertificates, 'trustd'],
-    [EtcdSecrets, 'etcd'],
-    [KubernetesSecrets, 'k8s'],
-  ] as const) {
+  for (const [def, id] of ISSUED_SETS) {
     const set = await state.find<IssuedCertificatesSpec>({ namespace: 'secrets', type: def.type, id });
     for (const [name, c] of Object.entries(set?.spec.certificates ?? {})) out[`${id}-${name}`] = new X509Certificate(c.crt).serialNumber;
   }
@@ -91,12 +93,7 @@ describe('node controllers (control plane, fixture bundle)', function () {
       'k8s-front-proxy-client': ['sslclient'],
     };
     const seen: string[] = [];
-    for (const [def, id] of [
-      [ApiCertificates, 'api'],
-      [TrustdCertificates, 'trustd'],
-      [EtcdSecrets, 'etcd'],
-      [KubernetesSecrets, 'k8s'],
-    ] as const) {
+    for (const [def, id] of ISSUED_SETS) {
       const set = await get(state, def, id);
       for (const [name, c] of Object.entries(set.spec.certificates)) {
         const key = `${id}-${name}`;

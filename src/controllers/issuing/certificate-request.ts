@@ -1,0 +1,9 @@
+// Builds the request an issuing controller wants for one certificate; SANs come split as CertSANs holds them.
+import type { CertificateRequest } from '../../resources/common.js';
+import type { SplitSans } from '../sans.js';
+
+const NO_SANS: SplitSans = { ips: [], dnsNames: [] };
+
+export function certificateRequest(profile: string, commonName: string, organizations: string[], validityHours: number, sans: SplitSans = NO_SANS): CertificateRequest {
+  return { profile, commonName, organizations, dnsNames: sans.dnsNames, ipAddresses: sans.ips, validityHours };
+}
