@@ -218,9 +218,11 @@ export class Runtime implements ContextHost {
       this.retries.delete(cancel);
       if (this.phase !== 'running') return;
       try {
-        // A resume point too old for the store's history cannot be replayed: start from now (controllers were woken).
-        const since = isStateError(err, 'InvalidBookmark') ? await this.state.revision() : last;
-        this.watch(kind, listeners, since, failures);
+        if (!isStateError(err, 'InvalidBookmark')) return this.watch(kind, listeners, last, failures);
+        // A resume point too old for the store's history cannot be replayed: watch from now and have the controllers
+        // read current state again (Kubernetes' re-list after 410 Gone).
+        this.watch(kind, listeners, await this.state.revision(), failures);
+        for (const l of listeners) this.poke(l.slot);
       } catch (again) {
         this.watchFailed(kind, listeners, last, failures + 1, again);
       }
