@@ -20,7 +20,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Resolves with the controllers that keep failing ([] when all are idle). settled() does not wait for a controller
- * in backoff, so a transient failure gets its retries here, up to maxFailures or the time bound.
+ * in backoff, so each failing controller gets its retries here, until it has failed maxFailures times in a row (or the
+ * time bound passes); one that recovers meanwhile is not reported.
  */
 export async function runUntilSettled(runtime: Runtime, limits: OnceLimits = DEFAULT_ONCE_LIMITS): Promise<ControllerRuntimeStatus[]> {
   const deadline = Date.now() + limits.boundMs;
@@ -29,8 +30,9 @@ export async function runUntilSettled(runtime: Runtime, limits: OnceLimits = DEF
     if (runtime.stopped) return [];
     const backoff = runtime.status().filter((s) => s.state === 'backoff');
     if (backoff.length === 0) return [];
-    if (backoff.some((s) => s.failures >= limits.maxFailures) || Date.now() >= deadline) return backoff;
-    const retry = Math.min(...backoff.map((s) => (s.nextRetry ? Date.parse(s.nextRetry) : Date.now())));
+    const retrying = backoff.filter((s) => s.failures < limits.maxFailures);
+    if (retrying.length === 0 || Date.now() >= deadline) return backoff;
+    const retry = Math.min(...retrying.map((s) => (s.nextRetry ? Date.parse(s.nextRetry) : Date.now())));
     await sleep(Math.min(Math.max(retry - Date.now(), 0) + 5, Math.max(deadline - Date.now(), 0)));
   }
 }

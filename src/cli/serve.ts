@@ -101,6 +101,10 @@ async function serve(opts: ServeOptions): Promise<void> {
       outcome.catch(() => undefined);
       await Promise.race([outcome, stopping.done]);
     } else {
+      // Said once, so a supervisor (or a test) knows when the first round of work is done.
+      void node.runtime.settled().then(() => {
+        if (!node.runtime.stopped) log('info', 'node settled', {});
+      });
       await stopping.done;
     }
   } finally {

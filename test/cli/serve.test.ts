@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
+import { NodeSandbox } from './node-sandbox.js';
+
+const HOUR = 3_600_000;
+
+/** Key material as it can appear in a log: a PEM armour line, or the base64 of one (as machine configs hold them). */
+function expectNoKeyMaterial(text: string, box: NodeSandbox): void {
+  expect(text).not.to.match(/-----BEGIN/);
+  expect(text).not.to.contain('LS0tLS1CRUdJTi'); // base64 of "-----BEGIN"
+  const config = box.machineConfig();
+  for (const secret of [config.token, config.bootstrapToken, config.clusterSecret, config.secretboxEncryptionSecret]) {
+    expect(secret).not.to.equal('');
+    expect(text).not.to.contain(secret);
+  }
+}
+
+describe('trustctl serve', function () {
+  this.timeout(60_000);
+  let box: NodeSandbox;
+  beforeEach(async () => (box = await NodeSandbox.create()));
+  afterEach(() => box.remove());
+
+  it('--once on a fresh state directory issues every certificate, reports them Valid and logs no key material', async () => {
+    const r = await box.serveOnce('--config', box.config);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^node settled: 11\/11 controllers idle; 17 certificates \(17 Valid\); security: healthy\n$/);
+    expect(box.mode('state', 'state.db.key')).to.equal(0o600);
+
+    const statuses = await box.certificateStatuses();
+    expect(statuses.size).to.equal(17);
+    for (const [id, s] of statuses) expect(s.spec.state, id).to.equal('Valid');
+    expect(statuses.get('api-server')?.spec.ipAddresses).to.include('10.5.0.2');
+    expect(statuses.get('api-server')?.spec.dnsNames).to.include('cp-1');
+
+    const lines = r.stderr.trimEnd().split('\n');
+    for (const line of lines) expect(line, line).to.match(/^time=\S+ level=(info|warn|error) msg=/);
+    expect(r.stderr).to.match(/msg="machine config applied" file=\S+controlplane.yaml version=1/);
+    expect(r.stderr).to.contain('msg="issued ApiCertificates/api server"');
+    expectNoKeyMaterial(r.stderr, box);
+  });
+
+  it('writes JSON log lines with --log-format json', async () => {
+    const r = await box.serveOnce('--config', box.config, '--log-format', 'json');
+    expect(r.code, r.stderr).to.equal(0);
+    const entries = r.stderr
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: string; level: string; msg: string; controller?: string });
+    expect(entries[0]).to.include({ level: 'info', msg: 'node opening' });
+    expect(entries.some((e) => e.msg === 'issued EtcdSecrets/etcd peer' && e.controller === 'EtcdCertificateController')).to.equal(true);
+    expectNoKeyMaterial(r.stderr, box);
+  });
+
+  it('refuses a bad config naming the field, and creates no state directory', async () => {
+    const bad = box.writeConfig('bad.yaml', (c) => (c.certSANs = ['10.0.0.300']));
+    const r = await box.serveOnce('--config', bad);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain('machine.certSANs[0]: expected an IP address or DNS name, got "10.0.0.300"');
+    expect(r.stderr).to.contain('nothing was applied');
+    expect(existsSync(box.state)).to.equal(false);
+  });
+
+  it('refuses to start on an empty store without --config, saying how to make one', async () => {
+    const r = await box.serveOnce();
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain('the store holds no machine config yet: pass --config FILE');
+  });
+
+  it('stops cleanly on SIGTERM (exit 0) and a restart on the same directory keeps every certificate', async () => {
+    const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1']);
+    await node.until('the node settles', () => node.stderr.includes('msg="node settled"'));
+    const before = await box.certificateStatuses();
+    expect([...before.values()].every((s) => s.spec.state === 'Valid')).to.equal(true);
+
+    node.signal('SIGTERM');
+    const exit = await node.exited;
+    expect(exit.code, node.stderr).to.equal(0);
+    expect(node.stderr).to.match(/msg="node stopping" signal=SIGTERM\n.*msg="node stopped"\n$/);
+
+    const again = await box.serveOnce('--config', box.config);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stderr).to.contain('msg="machine config unchanged"');
+    expect(again.stderr).not.to.contain('msg="issued');
+    const after = await box.certificateStatuses();
+    expect(after.size).to.equal(before.size);
+    for (const [id, s] of before) expect(after.get(id)?.spec.serial, id).to.equal(s.spec.serial);
+  });
+
+  it('a running serve picks up apply-config and re-issues the certificates that carry SANs', async () => {
+    const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1']);
+    await node.until('the node settles', () => node.stderr.includes('msg="node settled"'));
+    const changed = box.writeConfig('sans.yaml', (c) => (c.certSANs = ['api.example.com']));
+    const applied = await box.run(['apply-config', '-f', changed, '--state', box.state]);
+    expect(applied.code, applied.stderr).to.equal(0);
+    await node.until('the re-issue', () => /msg="issued ApiCertificates\/api server" .*reason=RequestChanged/.test(node.stderr));
+    node.signal('SIGINT');
+    expect((await node.exited).code).to.equal(0);
+    expect((await box.certificateStatuses()).get('api-server')?.spec.dnsNames).to.include('api.example.com');
+  });
+
+  it('--once exits 1 naming each controller that keeps failing and its last error', async () => {
+    // An OS CA that expired an hour ago is a valid config, but nothing can be issued from it.
+    const expired = await createCA('os', { now: new Date(Date.now() - 25 * HOUR), validityHours: 24 });
+    const path = box.writeConfig('expired.yaml', (c) => (c.osCA = { crt: expired.certPem, key: encodePrivateKeyPem(expired.key) }));
+    const r = await box.serveOnce('--config', path);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/2 controller\(s\) keep failing:\n/);
+    expect(r.stderr).to.match(/ {2}ApiCertificateController: [3-9] failure\(s\), last error: api\/server: the os CA expired at /);
+    expect(r.stderr).to.match(/ {2}TrustdCertificateController: [3-9] failure\(s\), last error: trustd\/server: the os CA expired at /);
+    expect(r.stderr).to.contain('level=warn msg="reconcile failed; retrying with backoff" controller=ApiCertificateController');
+    expectNoKeyMaterial(r.stderr, box);
+  });
+
+  it('rejects an --node-ip that is not an IP address', async () => {
+    const r = await box.serveOnce('--config', box.config, '--node-ip', 'not-an-ip');
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain('--node-ip: expected an IP address, got "not-an-ip"');
+    expect(existsSync(box.state)).to.equal(false);
+  });
+});
