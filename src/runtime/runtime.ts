@@ -134,6 +134,7 @@ export class Runtime implements ContextHost {
     this.phase = 'running';
     this.untrack = this.clock.trackWork?.(() => this.settled());
     const since = await this.state.revision();
+    if (this.phase !== 'running') return; // stopped while starting
     for (const [kind, listeners] of this.listenersByKind()) this.watch(kind, listeners, since, 0);
     for (const slot of this.slots.values()) slot.dirty = true;
     this.scheduleDrain();

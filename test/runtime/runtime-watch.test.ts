@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Observable } from 'rxjs';
 import { idle, input, type Controller } from '../../src/runtime/controller.js';
 import { InvalidBookmarkError, UnavailableError } from '../../src/runtime/errors.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 import type { State, WatchEvent } from '../../src/runtime/state.js';
 import { Sources, harness, type Harness } from './runtime-harness.js';
 
@@ -65,7 +66,6 @@ describe('Runtime: broken watches', () => {
     };
     h = await harness([]);
     const { state, breakWatches, sinces } = withBreakableWatches(h.state);
-    const { Runtime } = await import('../../src/runtime/runtime.js');
     h.runtime = new Runtime({ state, registry: h.registry, clock: h.clock, random: () => 0.5 });
     h.runtime.register(counter);
     await h.runtime.start();
@@ -116,5 +116,22 @@ describe('Runtime: broken watches', () => {
     await h.setSource('after', 1);
     await h.runtime.settled();
     expect(seen[seen.length - 1]).to.equal(2);
+  });
+
+  it('closes every watch on stop, even when stopped while still starting', async () => {
+    h = await harness([]);
+    const counter: Controller = { name: 'Counter', inputs: [input(Sources)], outputs: [], reconcile: async () => idle() };
+    for (const stopEarly of [false, true]) {
+      const { state, breakWatches } = withBreakableWatches(h.state);
+      const runtime = new Runtime({ state, registry: h.registry, clock: h.clock });
+      runtime.register(counter);
+      const starting = runtime.start();
+      if (stopEarly) await runtime.stop();
+      await starting;
+      await runtime.settled();
+      await runtime.stop();
+      expect(breakWatches(new Error('probe')), stopEarly ? 'stopped while starting' : 'stopped after start').to.equal(0);
+      expect(runtime.status()[0].reconciles).to.equal(stopEarly ? 0 : 1);
+    }
   });
 });
