@@ -2,16 +2,15 @@
 // flag), once at start, at the time it asked for, and after a failure with exponential backoff. One timer heap serves
 // every controller and one clock timer is armed for its earliest entry, so a tick costs O(due), never O(controllers).
 import { DateTime } from 'luxon';
-import type { Subscription } from 'rxjs';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Controller, ReconcileResult } from './controller.js';
 import { ControllerStatuses, RUNTIME_OWNER, type ControllerStatus } from './controller-status.js';
-import { isStateError } from './errors.js';
-import type { Kind, ResourceRegistry } from './resource.js';
+import type { ResourceRegistry } from './resource.js';
+import { InputWatches } from './input-watches.js';
 import { ControllerContext, type ContextHost, type RuntimeLogger } from './runtime-context.js';
 import { ControllerRegistrationError } from './runtime-errors.js';
-import type { Bookmark, State } from './state.js';
+import type { State } from './state.js';
 import { TimerHeap } from './timer-heap.js';
 
 export interface RuntimeOptions {
@@ -45,11 +44,6 @@ interface Slot {
   written?: string;
 }
 
-interface Listener {
-  slot: Slot;
-  id?: string;
-}
-
 type Phase = 'new' | 'running' | 'stopping' | 'stopped';
 
 const noop = (): void => undefined;
@@ -68,8 +62,7 @@ export class Runtime implements ContextHost {
   private readonly heap = new TimerHeap<Slot>();
   private armed?: { at: number; cancel: () => void };
   private drainScheduled = false;
-  private readonly subscriptions = new Set<Subscription>();
-  private readonly retries = new Set<() => void>();
+  private readonly watches: InputWatches<Slot>;
   private waiters: (() => void)[] = [];
   private idleCheckScheduled = false;
   private untrack?: () => void;
@@ -82,6 +75,8 @@ export class Runtime implements ContextHost {
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? defaultBackoff;
     if (!this.registry.has(ControllerStatuses.type)) this.registry.register(ControllerStatuses);
+    const retryDelay = (failures: number) => backoffDelay(failures, this.random, this.backoff);
+    this.watches = new InputWatches<Slot>({ state: this.state, clock: this.clock, log: this.log, retryDelay }, (slot) => this.poke(slot));
   }
 
   get stopped(): boolean {
@@ -135,7 +130,11 @@ export class Runtime implements ContextHost {
     this.untrack = this.clock.trackWork?.(() => this.settled());
     const since = await this.state.revision();
     if (this.phase !== 'running') return; // stopped while starting
-    for (const [kind, listeners] of this.listenersByKind()) this.watch(kind, listeners, since, 0);
+    const slots = [...this.slots.values()];
+    this.watches.open(
+      slots.flatMap((slot) => slot.controller.inputs.map((input) => ({ input, target: slot }))),
+      since,
+    );
     for (const slot of this.slots.values()) slot.dirty = true;
     this.scheduleDrain();
   }
@@ -166,71 +165,13 @@ export class Runtime implements ContextHost {
 
   private async shutdown(): Promise<void> {
     this.phase = 'stopping';
-    for (const sub of this.subscriptions) sub.unsubscribe();
-    this.subscriptions.clear();
-    for (const cancel of this.retries) cancel();
-    this.retries.clear();
+    this.watches.close();
     this.armed?.cancel();
     this.armed = undefined;
     this.untrack?.();
     await Promise.all([...this.slots.values()].map((s) => s.running));
     this.phase = 'stopped';
     this.releaseWaiters();
-  }
-
-  private listenersByKind(): Map<Kind, Listener[]> {
-    const byKey = new Map<string, { kind: Kind; listeners: Listener[] }>();
-    for (const slot of this.slots.values()) {
-      for (const input of slot.controller.inputs) {
-        const key = `${input.namespace}\u0000${input.type}`;
-        let entry = byKey.get(key);
-        if (!entry) byKey.set(key, (entry = { kind: { namespace: input.namespace, type: input.type }, listeners: [] }));
-        entry.listeners.push(input.id === undefined ? { slot } : { slot, id: input.id });
-      }
-    }
-    return new Map([...byKey.values()].map((e) => [e.kind, e.listeners]));
-  }
-
-  private watch(kind: Kind, listeners: Listener[], since: Bookmark, failures: number): void {
-    let last = since;
-    let sub: Subscription | undefined = undefined;
-    sub = this.state.watchKind(kind, { since }).subscribe({
-      next: (event) => {
-        last = event.bookmark;
-        failures = 0;
-        const id = event.resource?.metadata.id;
-        if (id === undefined) return;
-        for (const l of listeners) if (l.id === undefined || l.id === id) this.poke(l.slot);
-      },
-      error: (err: unknown) => {
-        if (sub) this.subscriptions.delete(sub);
-        this.watchFailed(kind, listeners, last, failures + 1, err);
-      },
-    });
-    if (!sub.closed) this.subscriptions.add(sub);
-  }
-
-  /** A broken watch may have lost events: wake its controllers (they read current state) and resume after a backoff. */
-  private watchFailed(kind: Kind, listeners: Listener[], last: Bookmark, failures: number, err: unknown): void {
-    if (this.phase !== 'running') return;
-    this.log('watch failed; resuming', { kind: `${kind.namespace}/${kind.type}`, error: describe(err), failures });
-    for (const l of listeners) this.poke(l.slot);
-    const resume = async () => {
-      this.retries.delete(cancel);
-      if (this.phase !== 'running') return;
-      try {
-        if (!isStateError(err, 'InvalidBookmark')) return this.watch(kind, listeners, last, failures);
-        // A resume point too old for the store's history cannot be replayed: watch from now and have the controllers
-        // read current state again (Kubernetes' re-list after 410 Gone).
-        this.watch(kind, listeners, await this.state.revision(), failures);
-        for (const l of listeners) this.poke(l.slot);
-      } catch (again) {
-        this.watchFailed(kind, listeners, last, failures + 1, again);
-      }
-    };
-    const at = this.clock.now().plus({ milliseconds: backoffDelay(failures, this.random, this.backoff) });
-    const cancel = this.clock.schedule(at, () => void resume());
-    this.retries.add(cancel);
   }
 
   private poke(slot: Slot): void {
