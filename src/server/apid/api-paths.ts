@@ -1,0 +1,59 @@
+// The apid HTTP API (JSON over HTTPS with mutual TLS), shared by the server's routes and the trustctl client.
+//
+//   GET   /v1/version                      {version, apiVersion}                              read
+//   GET   /v1/resources/:type[?namespace=] list: Resource[]                                  read (readSensitive for secrets)
+//   GET   /v1/resources/:type/:id          one Resource                                       read (readSensitive for secrets)
+//   GET   /v1/watch/:type[/:id][?since=B]  NDJSON WatchLine per line (bootstrap when no since) read (readSensitive for secrets)
+//   PUT   /v1/machineconfig                {yaml, dryRun?} -> MachineConfigChange            admin
+//   PATCH /v1/machineconfig                {patches: string[], dryRun?} -> MachineConfigChange admin
+//   POST  /v1/talosconfig                  {roles, ttlHours?} -> {ca, crt, key}              admin
+//   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
+//
+// Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
+// impersonator certificate); `Trustplane-Roles` carries the caller's roles on a forwarded call and is honoured only
+// from an os:impersonator client certificate. Errors are `{"error": "..."}` with 4xx/5xx statuses.
+import type { Resource } from '../../runtime/resource.js';
+import type { WatchEventType } from '../../runtime/state.js';
+
+export const NODE_HEADER = 'trustplane-node';
+export const ROLES_HEADER = 'trustplane-roles';
+export const API_VERSION = 'v1';
+export const TRUSTPLANE_VERSION = '0.1.0';
+
+export const paths = {
+  version: '/v1/version',
+  resources: (type: string, id?: string) => `/v1/resources/${encodeURIComponent(type)}${id !== undefined ? `/${encodeURIComponent(id)}` : ''}`,
+  watch: (type: string, id?: string) => `/v1/watch/${encodeURIComponent(type)}${id !== undefined ? `/${encodeURIComponent(id)}` : ''}`,
+  machineConfig: '/v1/machineconfig',
+  talosconfig: '/v1/talosconfig',
+  etcdSnapshot: '/v1/etcd/snapshot',
+  metrics: '/metrics',
+} as const;
+
+export interface VersionInfo {
+  version: string;
+  apiVersion: string;
+}
+
+/** One line of a watch stream: a store event, or an error that ends the stream (`code` InvalidBookmark: re-list). */
+export type WatchLine = { type: WatchEventType; bookmark: number; resource?: Resource } | { type: 'error'; error: string; code?: string };
+
+export interface MachineConfigChange {
+  changed: boolean;
+  /** The MachineConfig version after the call (unchanged on a dry run or when nothing changed). */
+  version: number;
+  /** On a dry run: the stored YAML and the YAML that would be stored, for the caller's (masked) diff. */
+  before?: string;
+  after?: string;
+}
+
+export interface ClientConfigRequest {
+  roles: string[];
+  ttlHours?: number;
+}
+
+export interface ClientConfigResponse {
+  ca: string;
+  crt: string;
+  key: string;
+}

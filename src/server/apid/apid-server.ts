@@ -1,0 +1,175 @@
+// apid: the node's HTTPS API with mutual TLS. Its server certificate is the node's current ApiCertificates server
+// certificate, swapped in (setSecureContext) whenever it is re-issued; client certificates are checked by us, not by
+// OpenSSL (requestCert without rejectUnauthorized), so that each refusal carries Talos's own message and the accepted
+// CAs are read afresh for every connection. The calls are listed in api-paths.ts.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Subscription } from 'rxjs';
+import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
+import type { Clock } from '../../runtime/clock.js';
+import { systemClock } from '../../runtime/clock.js';
+import type { ResourceRegistry } from '../../runtime/resource.js';
+import type { RuntimeLogger } from '../../runtime/runtime-context.js';
+import type { State } from '../../runtime/state.js';
+import { ApiError, toApiError } from './api-error.js';
+import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
+import type { VersionInfo } from './api-paths.js';
+import { IMPERSONATOR_ROLE, effectiveRoles } from './authorization.js';
+import { clientConfigCall } from './client-config-call.js';
+import { verifyClientCertificate } from './client-verification.js';
+import type { ClientVerdict } from './client-verification.js';
+import { Forwarder } from './forwarding.js';
+import type { ForwardOptions } from './forwarding.js';
+import { machineConfigCalls } from './machine-config-calls.js';
+import { resourceCalls } from './resource-calls.js';
+import { Router, STREAMED, requirePermission } from './router.js';
+import { snapshotCall } from './store-snapshot.js';
+import { API_CERTIFICATES, AcceptedCAs, apiCertificate } from './tls-material.js';
+import { watchCall } from './watch-stream.js';
+
+export interface ApidOptions {
+  state: State;
+  registry: ResourceRegistry;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 50000; 0 picks a free port (tests). */
+  port?: number;
+  /** Judges client certificate validity; the system clock by default. */
+  clock?: Clock;
+  /** `-n NODE` forwarding; on unless `false`. */
+  forward?: ForwardOptions | false;
+  logger?: RuntimeLogger;
+}
+
+export interface Apid {
+  port: number;
+  /** Resolves once the node's server certificate is installed (before that, handshakes fail). */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startApid(options: ApidOptions): Promise<Apid> {
+  const { state, registry } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? (() => undefined);
+  const cas = new AcceptedCAs(state);
+  const forwarder = options.forward === false ? undefined : new Forwarder(state, cas, options.forward);
+  const router = buildRouter(state, registry, clock);
+  const verdicts = new WeakMap<object, Promise<ClientVerdict>>();
+
+  /** Once per connection: getPeerX509Certificate and the chain check cost more than a whole small request. */
+  const verdictOf = (socket: TLSSocket): Promise<ClientVerdict> => {
+    let verdict = verdicts.get(socket);
+    if (!verdict) {
+      verdict = cas.current().then(({ certs }) => verifyClientCertificate(socket.getPeerX509Certificate(), certs, new Date(clock.now().toMillis())));
+      verdicts.set(socket, verdict);
+    }
+    return verdict;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const verdict = await verdictOf(req.socket as TLSSocket);
+    if (!verdict.ok) throw new ApiError(401, verdict.message);
+    const roles = effectiveRoles(verdict.identity.roles, headerOf(req, ROLES_HEADER));
+    const target = headerOf(req, NODE_HEADER);
+    if (target) {
+      if (verdict.identity.roles.includes(IMPERSONATOR_ROLE)) throw new ApiError(400, 'a forwarded call is not forwarded again');
+      if (!forwarder) throw new ApiError(400, 'this node does not forward calls to other nodes');
+      return forwarder.forward(req, res, target, roles);
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const { handler, params } = router.match(req.method ?? 'GET', path);
+    const result = await handler({ req, res, params, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), identity: verdict.identity, roles });
+    if (result !== STREAMED) sendJson(res, 200, result);
+  };
+
+  const server = https.createServer({ requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const api = toApiError(err);
+      if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
+      if (!res.headersSent) sendJson(res, api.status, { error: api.message });
+      else res.destroy();
+    });
+  });
+
+  let installed = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const install = (spec: IssuedCertificatesSpec | undefined) => {
+    const pair = apiCertificate(spec, 'server');
+    if (!pair || pair.cert === installed) return;
+    server.setSecureContext({ cert: pair.cert, key: pair.key });
+    installed = pair.cert;
+    log('apid server certificate installed', {});
+    markReady();
+  };
+  const subscription: Subscription = state.watch<IssuedCertificatesSpec>(API_CERTIFICATES).subscribe({
+    next: (e) => {
+      if (e.resource && e.type !== 'destroyed') {
+        try {
+          install(e.resource.spec);
+        } catch (err) {
+          log('apid server certificate not installed', { error: (err as Error).message });
+        }
+      }
+    },
+    error: (err: unknown) => log('apid certificate watch failed', { error: err instanceof Error ? err.message : String(err) }),
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 50000, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log('apid listening', { address: `${options.host ?? '127.0.0.1'}:${port}` });
+
+  return {
+    port,
+    ready,
+    async close() {
+      subscription.unsubscribe();
+      forwarder?.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Router {
+  const resources = resourceCalls(state, registry);
+  const watch = watchCall(state, registry);
+  const machineConfig = machineConfigCalls(state);
+  return new Router()
+    .add('GET', paths.version, async (ctx): Promise<VersionInfo> => {
+      requirePermission(ctx, 'read');
+      return { version: TRUSTPLANE_VERSION, apiVersion: API_VERSION };
+    })
+    .add('GET', '/v1/resources/:type', resources.list)
+    .add('GET', '/v1/resources/:type/:id', resources.get)
+    .add('GET', '/v1/watch/:type', watch)
+    .add('GET', '/v1/watch/:type/:id', watch)
+    .add('PUT', paths.machineConfig, machineConfig.apply)
+    .add('PATCH', paths.machineConfig, machineConfig.patch)
+    .add('POST', paths.talosconfig, clientConfigCall(state, clock))
+    .add('GET', paths.etcdSnapshot, snapshotCall(state));
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,35 @@
+// Roles (from the client certificate's Organization) and what each may do. Talos's rule: a call not listed for a
+// role is admin-only, and a refusal reads `not authorized`.
+export const IMPERSONATOR_ROLE = 'os:impersonator';
+
+/**
+ * - read: get/list/watch of non-sensitive resources, version.
+ * - readSensitive: get/list/watch of sensitive resources (MachineConfig, every secret).
+ * - etcdBackup: the store snapshot (it holds the sealed secrets; the key stays on the node).
+ * - admin: apply-config, patch, config new.
+ */
+export type Permission = 'read' | 'readSensitive' | 'etcdBackup' | 'admin';
+
+const GRANTS: Record<string, readonly Permission[]> = {
+  'os:admin': ['read', 'readSensitive', 'etcdBackup', 'admin'],
+  // What operator adds over reader here: the store snapshot. (Upstream it also restarts services; trustplane runs none.)
+  'os:operator': ['read', 'etcdBackup'],
+  'os:reader': ['read'],
+  'os:etcd:backup': ['etcdBackup'],
+};
+
+export const NOT_AUTHORIZED = 'not authorized';
+
+export function allows(roles: readonly string[], permission: Permission): boolean {
+  return roles.some((role) => GRANTS[role]?.includes(permission) ?? false);
+}
+
+/** The roles a request acts with: its own, or, from an impersonator (a forwarding node), those it passes on. */
+export function effectiveRoles(certRoles: readonly string[], forwardedRoles: string | undefined): string[] {
+  if (!certRoles.includes(IMPERSONATOR_ROLE)) return [...certRoles];
+  if (!forwardedRoles) return [];
+  return forwardedRoles
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r && r !== IMPERSONATOR_ROLE);
+}

@@ -1,0 +1,30 @@
+// POST /v1/talosconfig (os:admin): `config new` online. Issues a client certificate with the requested roles and
+// lifetime from the node's OS CA; the caller writes the talosconfig.
+import { issueClientCertificate, parseRoles } from '../../config/index.js';
+import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { State } from '../../runtime/state.js';
+import { ApiError } from './api-error.js';
+import type { ClientConfigRequest, ClientConfigResponse } from './api-paths.js';
+import { readJsonBody, requirePermission } from './router.js';
+import type { CallContext } from './router.js';
+import { OS_ROOT } from './tls-material.js';
+
+export function clientConfigCall(state: State, clock: Clock) {
+  return async (ctx: CallContext): Promise<ClientConfigResponse> => {
+    requirePermission(ctx, 'admin');
+    const body = await readJsonBody<Partial<ClientConfigRequest>>(ctx.req);
+    if (!Array.isArray(body.roles)) throw new ApiError(400, 'roles: expected a list of roles, e.g. ["os:reader"]');
+    const roles = parseRoles(body.roles.map(String), 'roles');
+    const ttl = body.ttlHours;
+    if (ttl !== undefined && !(typeof ttl === 'number' && ttl > 0)) throw new ApiError(400, 'crt_ttl should be positive');
+    const root = await state.find<OSRootSecretsSpec>(OS_ROOT);
+    if (!root?.spec.issuingCA.key) throw new ApiError(409, 'this node holds no OS CA key (workers only have the certificate): ask a control plane node');
+    const issued = await issueClientCertificate(root.spec.issuingCA, {
+      roles,
+      ...(ttl !== undefined ? { validityHours: ttl } : {}),
+      now: new Date(clock.now().toMillis()),
+    });
+    return { ca: root.spec.issuingCA.crt, crt: issued.crt, key: issued.key };
+  };
+}

@@ -1,0 +1,93 @@
+// `-n NODE`: the endpoint passes a call on to another node's apid, authenticating with its own impersonator client
+// certificate (O=os:impersonator) and naming the caller's roles in a header, which the target honours only because the
+// certificate is an impersonator's. The target authorizes; the endpoint only authenticates the caller.
+import https from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { State } from '../../runtime/state.js';
+import { ApiError } from './api-error.js';
+import { NODE_HEADER, ROLES_HEADER } from './api-paths.js';
+import { parseNodeAddress } from './node-address.js';
+import type { AcceptedCAs } from './tls-material.js';
+import { apiCertificate, readApiCertificates } from './tls-material.js';
+
+export interface ForwardOptions {
+  /** Port of a node given without one (default 50000). */
+  defaultPort?: number;
+}
+
+const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', NODE_HEADER, ROLES_HEADER]);
+
+export class Forwarder {
+  private agent?: { key: string; agent: https.Agent };
+
+  constructor(
+    private readonly state: State,
+    private readonly cas: AcceptedCAs,
+    private readonly options: ForwardOptions = {},
+  ) {}
+
+  async forward(req: IncomingMessage, res: ServerResponse, target: string, roles: readonly string[]): Promise<void> {
+    let address;
+    try {
+      address = parseNodeAddress(target, this.options.defaultPort);
+    } catch (err) {
+      throw new ApiError(400, (err as Error).message);
+    }
+    const impersonator = apiCertificate(await readApiCertificates(this.state), 'impersonator');
+    if (!impersonator)
+      throw new ApiError(503, 'this node cannot forward calls: it has no impersonator certificate (workers have none); use a control plane node as the endpoint');
+    const { pems } = await this.cas.current();
+    const agent = this.agentFor(impersonator.cert, impersonator.key, pems);
+
+    await new Promise<void>((resolve) => {
+      const upstream = https.request({
+        host: address.host,
+        port: address.port,
+        method: req.method,
+        path: req.url,
+        agent,
+        headers: { ...forwardedHeaders(req.headers), [ROLES_HEADER]: roles.join(',') },
+        ...(isIP(address.host) ? {} : { servername: address.host }),
+      });
+      upstream.on('response', (answer) => {
+        res.writeHead(answer.statusCode ?? 502, forwardedHeaders(answer.headers));
+        answer.pipe(res);
+        answer.on('end', resolve);
+        answer.on('error', () => resolve());
+      });
+      upstream.on('error', (err) => {
+        if (!res.headersSent) {
+          res.writeHead(502, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: `forwarding to node "${target}": ${err.message}` }));
+        } else res.destroy();
+        resolve();
+      });
+      // A caller that goes away (a watch ended with Ctrl-C) ends the call on the target too.
+      res.on('close', () => {
+        upstream.destroy();
+        resolve();
+      });
+      req.pipe(upstream);
+    });
+  }
+
+  private agentFor(cert: string, key: string, ca: string[]): https.Agent {
+    const cacheKey = `${cert}\n${ca.join('\n')}`;
+    if (this.agent?.key !== cacheKey) {
+      this.agent?.agent.destroy();
+      this.agent = { key: cacheKey, agent: new https.Agent({ keepAlive: true, cert, key, ca }) };
+    }
+    return this.agent.agent;
+  }
+
+  close(): void {
+    this.agent?.agent.destroy();
+  }
+}
+
+function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_HEADERS.has(name)) out[name] = value;
+  return out;
+}

@@ -1,0 +1,65 @@
+// apply-config and patch over the API (os:admin): the new config is validated in full before anything is written, a
+// config equal to the stored one is not written again, and a dry run returns both texts for the caller's masked diff.
+import { isDeepStrictEqual } from 'node:util';
+import { machineConfigProblems, parseMachineConfig } from '../../config/index.js';
+import { MACHINE_CONFIG_ID, MachineConfigs } from '../../resources/machine-config.js';
+import type { MachineConfigSpec } from '../../resources/machine-config.js';
+import type { Pointer, Resource } from '../../runtime/resource.js';
+import type { State } from '../../runtime/state.js';
+import { ApiError } from './api-error.js';
+import type { MachineConfigChange } from './api-paths.js';
+import { patchMachineConfig } from './machine-config-patch.js';
+import { readJsonBody, requirePermission } from './router.js';
+import type { CallContext } from './router.js';
+
+const POINTER: Pointer = { namespace: MachineConfigs.namespace, type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
+
+export function machineConfigCalls(state: State) {
+  return {
+    async apply(ctx: CallContext): Promise<MachineConfigChange> {
+      requirePermission(ctx, 'admin');
+      const body = await readJsonBody<{ yaml?: unknown; dryRun?: unknown }>(ctx.req);
+      if (typeof body.yaml !== 'string' || !body.yaml.trim()) throw new ApiError(400, 'yaml: expected the machine config text');
+      return write(state, () => body.yaml as string, body.dryRun === true);
+    },
+    async patch(ctx: CallContext): Promise<MachineConfigChange> {
+      requirePermission(ctx, 'admin');
+      const body = await readJsonBody<{ patches?: unknown; dryRun?: unknown }>(ctx.req);
+      const patches = body.patches;
+      if (!Array.isArray(patches) || patches.length === 0 || !patches.every((p) => typeof p === 'string'))
+        throw new ApiError(400, 'patches: expected a list of patch texts (strategic merge documents or JSON patches)');
+      return write(
+        state,
+        (current) => {
+          if (!current) throw new ApiError(404, 'the node holds no machine config to patch: apply one first (trustctl apply-config -f FILE)');
+          return patchMachineConfig(current.spec.yaml, patches as string[]);
+        },
+        body.dryRun === true,
+      );
+    },
+  };
+}
+
+/** Computes the new text from the stored config, validates it, and writes it unless unchanged or a dry run. */
+async function write(state: State, next: (current: Resource<MachineConfigSpec> | undefined) => string, dryRun: boolean): Promise<MachineConfigChange> {
+  const current = await state.find<MachineConfigSpec>(POINTER);
+  const yaml = next(current);
+  const config = parseMachineConfig(yaml, 'machine config');
+  const problems = machineConfigProblems(config);
+  if (problems.length > 0) throw new ApiError(400, `the machine config has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; nothing was applied:\n${problems.map((p) => `\t* ${p}`).join('\n')}`);
+  const changed = !current || !sameConfig(current.spec.yaml, config.toJS());
+  const version = current?.metadata.version ?? 0;
+  if (dryRun) return { changed, version, before: current?.spec.yaml ?? '', after: yaml };
+  if (!changed) return { changed, version };
+  // CAS on the version read above: a concurrent change makes this call fail (409) rather than silently overwrite it.
+  const written = current ? await state.update<MachineConfigSpec>({ ...current, spec: { yaml } }) : await state.create<MachineConfigSpec>({ metadata: POINTER, spec: { yaml } });
+  return { changed, version: written.metadata.version };
+}
+
+function sameConfig(storedYaml: string, next: unknown[]): boolean {
+  try {
+    return isDeepStrictEqual(parseMachineConfig(storedYaml).toJS(), next);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,86 @@
+// A small method + path router: `:name` segments become params. Handlers return a JSON body (sent with 200) or
+// STREAMED when they wrote the response themselves.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError } from './api-error.js';
+import { NOT_AUTHORIZED, allows } from './authorization.js';
+import type { Permission } from './authorization.js';
+import type { ClientIdentity } from './client-verification.js';
+
+export const STREAMED = Symbol('streamed');
+
+export interface CallContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  identity: ClientIdentity;
+  /** The roles the call acts with (an impersonator's are those it forwards). */
+  roles: string[];
+}
+
+export type Handler = (ctx: CallContext) => Promise<unknown>;
+
+interface Route {
+  method: string;
+  segments: string[];
+  handler: Handler;
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler): this {
+    this.routes.push({ method, segments: pattern.split('/').slice(1), handler });
+    return this;
+  }
+
+  /** The handler and params for a request, or an ApiError (404 no such call, 405 wrong method). */
+  match(method: string, path: string): { handler: Handler; params: Record<string, string> } {
+    const parts = path.split('/').slice(1);
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = matchSegments(route.segments, parts);
+      if (!params) continue;
+      if (route.method === method) return { handler: route.handler, params };
+      pathMatched = true;
+    }
+    if (pathMatched) throw new ApiError(405, `method ${method} is not allowed on ${path}`);
+    throw new ApiError(404, `no such call: ${method} ${path}`);
+  }
+}
+
+function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i];
+    if (p.startsWith(':')) {
+      if (!parts[i]) return undefined;
+      params[p.slice(1)] = decodeURIComponent(parts[i]);
+    } else if (p !== parts[i]) return undefined;
+  }
+  return params;
+}
+
+export function requirePermission(ctx: CallContext, permission: Permission): void {
+  if (!allows(ctx.roles, permission)) throw new ApiError(403, NOT_AUTHORIZED);
+}
+
+const MAX_BODY = 4 << 20;
+
+export async function readJsonBody<T>(req: IncomingMessage): Promise<T> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new ApiError(413, `request body is larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) throw new ApiError(400, 'request body is empty: expected a JSON object');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new ApiError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

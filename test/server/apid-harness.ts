@@ -1,0 +1,135 @@
+// A node (real SQLite file, manual clock started at the real time) with apid on 127.0.0.1 port 0, and client
+// credentials of every kind the mTLS tests need: each role, an unknown CA, expired, not yet valid, serverAuth-only.
+import https from 'node:https';
+import { DateTime } from 'luxon';
+import { issueClientCertificate } from '../../src/config/index.js';
+import type { SecretsBundle } from '../../src/config/index.js';
+import { caFromPem, encodePrivateKeyPkcs8Pem, generateSecretsBundleFor, issueCertificateAndKey, parsePrivateKeyPem } from './apid-pki.js';
+import { startApid } from '../../src/server/apid/index.js';
+import type { Apid } from '../../src/server/apid/index.js';
+import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
+import type { HarnessOptions } from '../controllers/node-harness.js';
+
+export interface Credential {
+  name: string;
+  /** PEM certificate and PKCS#8 key (OpenSSL and curl read PKCS#8 Ed25519; Talos's label they do not). */
+  crt?: string;
+  key?: string;
+}
+
+export interface Answer {
+  status: number;
+  body: string;
+  json: { error?: string } & Record<string, unknown>;
+}
+
+export class ApidHarness {
+  private constructor(
+    readonly node: NodeHarness,
+    readonly apid: Apid,
+    readonly bundle: SecretsBundle,
+  ) {}
+
+  static async start(options: Partial<HarnessOptions> & { forward?: false } = {}): Promise<ApidHarness> {
+    const bundle = options.bundle ?? fixtureBundle();
+    const node = await NodeHarness.start({ addresses: ['127.0.0.1'], ...options, bundle, start: options.start ?? DateTime.utc() });
+    const apid = await startApid({
+      state: node.node.state,
+      registry: node.node.registry,
+      host: '127.0.0.1',
+      port: 0,
+      clock: node.clock,
+      ...(options.forward === false ? { forward: false as const } : {}),
+    });
+    await apid.ready;
+    return new ApidHarness(node, apid, bundle);
+  }
+
+  get caPem(): string {
+    return this.bundle.certs.os.crt;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.apid.port}`;
+  }
+
+  now(): Date {
+    return new Date(this.node.clock.now().toMillis());
+  }
+
+  async role(...roles: string[]): Promise<Credential> {
+    return credential(roles.join(','), await issueClientCertificate(this.bundle.certs.os, { roles: roles as never, now: this.now() }));
+  }
+
+  /** Every credential of the mTLS matrix, in a fixed order. */
+  async matrixCredentials(): Promise<Credential[]> {
+    const ca = caFromPem(this.bundle.certs.os.crt, this.bundle.certs.os.key);
+    const other = await generateSecretsBundleFor(this.now());
+    const dayMs = 86_400_000;
+    const at = (offsetMs: number) => new Date(this.now().getTime() + offsetMs);
+    return [
+      { name: 'no certificate' },
+      credential('unknown CA', await issueClientCertificate(other.certs.os, { roles: ['os:admin'], now: this.now() })),
+      credential('expired', await issueClientCertificate(this.bundle.certs.os, { roles: ['os:admin'], validityHours: 1, now: at(-2 * dayMs) })),
+      credential('not yet valid', await issueClientCertificate(this.bundle.certs.os, { roles: ['os:admin'], now: at(2 * dayMs) })),
+      credential('serverAuth only', await serverAuthOnly(ca, this.now())),
+      await this.role('os:reader'),
+      await this.role('os:operator'),
+      await this.role('os:admin'),
+      await this.role('os:etcd:backup'),
+    ];
+  }
+
+  /** One call on a fresh connection (no agent), so every call is judged by its own handshake. */
+  request(cred: Credential, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    return callApid(this.apid.port, this.caPem, cred, method, path, body, headers);
+  }
+
+  async close(): Promise<void> {
+    await this.apid.close();
+    await this.node.destroy();
+  }
+}
+
+export function credential(name: string, pair: { crt: string; key: string }): Credential {
+  return { name, crt: pair.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(pair.key)) };
+}
+
+async function serverAuthOnly(ca: ReturnType<typeof caFromPem>, now: Date): Promise<{ crt: string; key: string }> {
+  const issued = await issueCertificateAndKey(ca, 'node-server', { now, ipAddresses: ['127.0.0.1'], algorithm: ca.key.algorithm });
+  return { crt: issued.certPem, key: issued.keyPem };
+}
+
+export function callApid(port: number, caPem: string, cred: Credential, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        ca: caPem,
+        agent: false,
+        ...(cred.crt ? { cert: cred.crt, key: cred.key } : {}),
+        headers: { ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}), ...headers },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (data += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, json: parseJson(data) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+function parseJson(text: string): Answer['json'] {
+  try {
+    return JSON.parse(text) as Answer['json'];
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,81 @@
+import { X509Certificate } from 'node:crypto';
+import { expect } from 'chai';
+import { ApidHarness } from './apid-harness.js';
+import type { Answer, Credential } from './apid-harness.js';
+import { CALLS, expected } from './apid-mtls-cases.js';
+import type { Call } from './apid-mtls-cases.js';
+import { curlCall, opensslCall } from './apid-external-clients.js';
+
+function validityOf(cred: Credential) {
+  if (!cred.crt) return undefined;
+  const x = new X509Certificate(cred.crt);
+  return { notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) };
+}
+
+function check(answer: Answer, cred: Credential, call: Call, now: Date, client: string): void {
+  const want = expected(cred, call, now, validityOf(cred));
+  const cell = `${client}: ${cred.name} x ${call.name}`;
+  expect(answer.status, `${cell}: ${answer.body}`).to.equal(want.status);
+  if (want.error !== undefined) expect(answer.json, cell).to.deep.equal({ error: want.error });
+}
+
+describe('apid mutual TLS and roles', function () {
+  let h: ApidHarness;
+  let creds: Credential[];
+
+  before(async () => {
+    h = await ApidHarness.start();
+    creds = await h.matrixCredentials();
+  });
+  after(async () => h?.close());
+
+  it('answers every credential x call cell with the expected status and message (Node https client)', async () => {
+    for (const cred of creds) for (const call of CALLS) check(await h.request(cred, call.method, call.path, call.body), cred, call, h.now(), 'node');
+  });
+
+  it('answers the same matrix to curl --cert', async () => {
+    for (const cred of creds) for (const call of CALLS) check(await curlCall(h.apid.port, h.caPem, cred, call), cred, call, h.now(), 'curl');
+  });
+
+  it('answers the same matrix to openssl s_client', async () => {
+    for (const cred of creds) for (const call of CALLS) check(await opensslCall(h.apid.port, h.caPem, cred, call), cred, call, h.now(), 'openssl');
+  });
+
+  it('gives an admin the data behind each allowed call', async () => {
+    const admin = creds.find((c) => c.name === 'os:admin')!;
+    const statuses = await h.request(admin, 'GET', '/v1/resources/cs');
+    expect((statuses.json as unknown as { metadata: { type: string } }[]).map((r) => r.metadata.type)).to.include('CertificateStatuses');
+    const secret = await h.request(admin, 'GET', '/v1/resources/osrootsecrets/os');
+    expect((secret.json as { spec?: { issuingCA?: { crt?: string } } }).spec?.issuingCA?.crt).to.equal(h.caPem);
+    const issued = await h.request(admin, 'POST', '/v1/talosconfig', { roles: ['os:reader'], ttlHours: 24 });
+    const cert = new X509Certificate(issued.json.crt as string);
+    expect(cert.subject).to.contain('O=os:reader');
+    expect(cert.checkIssued(new X509Certificate(h.caPem))).to.equal(true);
+    expect(new Date(cert.validTo).getTime() - h.now().getTime()).to.be.closeTo(24 * 3_600_000, 60_000);
+  });
+
+  it('refuses an unknown type and an unknown call with messages naming them', async () => {
+    const reader = creds.find((c) => c.name === 'os:reader')!;
+    const unknown = await h.request(reader, 'GET', '/v1/resources/nosuchthing');
+    expect(unknown.status).to.equal(404);
+    expect(unknown.json).to.deep.equal({ error: 'resource type "nosuchthing" is not supported' });
+    const noCall = await h.request(reader, 'GET', '/v1/nothing');
+    expect(noCall.json).to.deep.equal({ error: 'no such call: GET /v1/nothing' });
+  });
+
+  it('takes no roles from the roles header unless the certificate is an impersonator\'s', async () => {
+    const reader = creds.find((c) => c.name === 'os:reader')!;
+    const answer = await h.request(reader, 'GET', '/v1/resources/osrootsecrets/os', undefined, { 'trustplane-roles': 'os:admin' });
+    expect(answer.status).to.equal(403);
+    expect(answer.json).to.deep.equal({ error: 'not authorized' });
+  });
+
+  it('lets os:etcd:backup, operator and admin take a store snapshot, and no one else', async () => {
+    for (const cred of creds.slice(5)) {
+      const answer = await h.request(cred, 'GET', '/v1/etcd/snapshot');
+      const allowed = ['os:etcd:backup', 'os:operator', 'os:admin'].includes(cred.name);
+      expect(answer.status, cred.name).to.equal(allowed ? 200 : 403);
+      if (allowed) expect(answer.body.startsWith('SQLite format 3')).to.equal(true);
+    }
+  });
+});
