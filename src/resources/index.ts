@@ -8,6 +8,7 @@ import { MachineConfigs } from './machine-config.js';
 import { NodeAddresses } from './node-addresses.js';
 import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-secrets.js';
 import { SecurityStatuses } from './security-status.js';
+import { TrustdResponses } from './trustd-response.js';
 
 export * from './cert-sans.js';
 export * from './certificate-status.js';
@@ -17,6 +18,7 @@ export * from './machine-config.js';
 export * from './node-addresses.js';
 export * from './root-secrets.js';
 export * from './security-status.js';
+export * from './trustd-response.js';
 
 export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   MachineConfigs,
@@ -31,6 +33,7 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   KubernetesSecrets,
   CertificateStatuses,
   SecurityStatuses,
+  TrustdResponses,
 ];
 
 export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {

@@ -1,0 +1,93 @@
+// What trustd serves with, kept current from the store: the OS issuing CA and token (OSRootSecrets) to sign with and
+// check against, and its own TLS certificate (TrustdCertificates), handed to the server whenever it is re-issued.
+import type { Subscription } from 'rxjs';
+import { caFromPemCached } from '../../controllers/certificate-cache.js';
+import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
+import { TRUSTD_CERTIFICATES_ID } from '../../controllers/trustd-certificate-controller.js';
+import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../pki/index.js';
+import type { CertificateAuthority } from '../../pki/index.js';
+import { TrustdCertificates } from '../../resources/issued-certificates.js';
+import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
+import { OSRootSecrets } from '../../resources/root-secrets.js';
+import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import type { Resource } from '../../runtime/resource.js';
+import type { State } from '../../runtime/state.js';
+import { tokenDigest } from './token-check.js';
+import type { TokenDigest } from './token-check.js';
+
+export interface SigningMaterial {
+  ca: CertificateAuthority;
+  token: TokenDigest;
+  /** Every accepted CA (issuing CA included), one PEM after another: what a requester should trust. */
+  caBundle: string;
+}
+
+export interface TlsMaterial {
+  cert: string;
+  /** PKCS#8 PEM: Node cannot read Talos's `ED25519 PRIVATE KEY` label. */
+  key: string;
+}
+
+export type Report = (message: string, fields?: Record<string, unknown>) => void;
+
+const osPointer = { namespace: OSRootSecrets.namespace, type: OSRootSecrets.type, id: OS_ROOT_ID };
+const tlsPointer = { namespace: TrustdCertificates.namespace, type: TrustdCertificates.type, id: TRUSTD_CERTIFICATES_ID };
+
+export class TrustdMaterial {
+  signing: SigningMaterial | undefined;
+  tls: TlsMaterial | undefined;
+  private readonly subscriptions: Subscription[] = [];
+
+  private constructor(
+    private readonly onTls: (tls: TlsMaterial) => void,
+    private readonly report: Report,
+  ) {}
+
+  /** Loads the current material, then follows changes until close(). */
+  static async watch(state: State, onTls: (tls: TlsMaterial) => void, report: Report): Promise<TrustdMaterial> {
+    const m = new TrustdMaterial(onTls, report);
+    m.setSigning(await state.find<OSRootSecretsSpec>(osPointer));
+    m.setTls(await state.find<IssuedCertificatesSpec>(tlsPointer));
+    m.subscriptions.push(
+      state.watch<OSRootSecretsSpec>(osPointer).subscribe({
+        next: (e) => m.setSigning(e.type === 'destroyed' ? undefined : e.resource),
+        error: (err: unknown) => report('trustd stopped following OS root secrets', { error: String(err) }),
+      }),
+      state.watch<IssuedCertificatesSpec>(tlsPointer).subscribe({
+        next: (e) => m.setTls(e.type === 'destroyed' ? undefined : e.resource),
+        error: (err: unknown) => report('trustd stopped following its certificate', { error: String(err) }),
+      }),
+    );
+    return m;
+  }
+
+  close(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  private setSigning(root: Resource<OSRootSecretsSpec> | undefined): void {
+    if (!root || root.spec.machineType === 'worker' || !root.spec.issuingCA.key) {
+      this.signing = undefined;
+      return;
+    }
+    try {
+      const { issuingCA, acceptedCAs, token } = root.spec;
+      const caBundle = acceptedCAs.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('');
+      this.signing = { ca: caFromPemCached(issuingCA.crt, issuingCA.key), token: tokenDigest(token), caBundle };
+    } catch (err) {
+      this.signing = undefined;
+      this.report('trustd cannot use the OS issuing CA', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private setTls(set: Resource<IssuedCertificatesSpec> | undefined): void {
+    const server = set?.spec.certificates.server;
+    if (!server || (this.tls && this.tls.cert === server.crt)) return;
+    try {
+      this.tls = { cert: server.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(server.key)) };
+      this.onTls(this.tls);
+    } catch (err) {
+      this.report('trustd cannot use its server certificate', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
