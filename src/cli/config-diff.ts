@@ -1,7 +1,9 @@
 // A unified diff of two machine configs for `apply-config --dry-run`, with every secret masked first: a key, token or
 // secret shows as `<redacted>` when unchanged and `<redacted, changed>` when changed, so key material is never printed.
+import { X509Certificate } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { stringify } from 'yaml';
+import { decodePemField } from '../config/index.js';
 import type { MachineConfig } from '../config/index.js';
 
 export const REDACTED = '<redacted>';
@@ -33,7 +35,7 @@ export function redactPair(before: Plain, after: Plain): [Plain, Plain] {
         a[k] = REDACTED;
         b[k] = isDeepStrictEqual(before[k], after[k]) ? REDACTED : REDACTED_CHANGED;
       } else {
-        [a[k], b[k]] = redactPair(before[k], after[k]);
+        [a[k], b[k]] = k === 'crt' ? [describeCertificate(before[k]), describeCertificate(after[k])] : redactPair(before[k], after[k]);
       }
     }
     // Keep the order the old document had, so unchanged keys line up in the diff.
@@ -53,9 +55,27 @@ export function redactPair(before: Plain, after: Plain): [Plain, Plain] {
 /** Masks every secret of one side (no counterpart to compare with). */
 export function redactAlone(value: Plain, name?: string): Plain {
   if (name !== undefined && isSecretField(name)) return REDACTED;
+  if (name === 'crt') return describeCertificate(value);
   if (Array.isArray(value)) return value.map((v) => redactAlone(v));
   if (isMapValue(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactAlone(v, k)]));
   return value;
+}
+
+/**
+ * A certificate as a reader compares it: subject, expiry and fingerprint instead of a screenful of base64 (which is
+ * public, but no one can read a change in it). Anything that does not decode is shown as it is.
+ */
+export function describeCertificate(value: Plain): Plain {
+  if (typeof value !== 'string' || value === '') return value;
+  try {
+    const cert = new X509Certificate(decodePemField('crt', value));
+    // Node reports an empty subject (upstream's aggregator CA has one) as undefined, whatever its typings say.
+    const subject = (cert.subject as string | undefined)?.split('\n').join(',') || 'empty subject';
+    const notAfter = new Date(cert.validTo).toISOString().slice(0, 10);
+    return `<certificate ${subject}, not after ${notAfter}, SHA-256 ${cert.fingerprint256.slice(0, 23)}...>`;
+  } catch {
+    return value;
+  }
 }
 
 function render(documents: readonly Plain[]): string[] {
