@@ -1,0 +1,533 @@
+// The distributed State backend on etcd v3. Every write transaction compares the store's revision key (a CAS on its
+// mod_revision), so writes are serializable exactly as SQLite's single writer makes them; it writes the resource keys,
+// one change-log entry per change and the new revision in one etcd txn. Bookmarks are this logical revision, so a
+// batch gets consecutive bookmarks and other users of the cluster (the leader key, other stores) leave no gaps.
+// Watches follow the change log with one etcd watch; a bookmark older than the retained log is InvalidBookmarkError.
+import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
+import { Observable } from 'rxjs/internal/Observable';
+import type { Clock } from '../clock.js';
+import { EncryptionError, InvalidBookmarkError, NotFoundError, UnavailableError, ValidationError, isStateError } from '../errors.js';
+import { labelsMatch } from '../label-query.js';
+import type { Kind, NewResource, Pointer, Resource, ResourceRegistry } from '../resource.js';
+import { SecretBox } from '../encryption/secret-box.js';
+import { STATE_KEY_ENV, loadStateKey } from '../encryption/state-key.js';
+import type { StateKeySource } from '../encryption/state-key.js';
+import { ResourceWriter } from '../sqlite/resource-writer.js';
+import type { WriteContext } from '../sqlite/resource-writer.js';
+import type { EventRow, ResourceRow } from '../sqlite/rows.js';
+import { SpecCodec } from '../sqlite/spec-codec.js';
+import type { DecodedEvent, WatchTarget } from '../sqlite/watch-hub.js';
+import { project } from '../sqlite/watch-hub.js';
+import type {
+  BatchOp,
+  Bookmark,
+  DestroyOptions,
+  ListOptions,
+  ModifyResult,
+  State,
+  UpdateOptions,
+  WatchEvent,
+  WatchKindOptions,
+  WatchOptions,
+  WriteOptions,
+} from '../state.js';
+import { FencedWriteError } from '../leader-election.js';
+import { EtcdConnection } from './etcd-connection.js';
+import { EtcdKeys, prefixEnd } from './etcd-keys.js';
+import { parseEtcdUrl } from './etcd-url.js';
+import { EtcdWatchHub } from './etcd-watch-hub.js';
+import type { HubWatcher } from './etcd-watch-hub.js';
+import { RowOverlay, rowKey } from './row-overlay.js';
+import { decodeEvent, decodeRow, encodeEvent, encodeRow } from './stored-value.js';
+
+export interface EtcdStateOptions {
+  /** `etcd://HOST:PORT[,HOST:PORT...]/PREFIX`. */
+  url: string;
+  registry: ResourceRegistry;
+  clock?: Clock;
+  /**
+   * The key that seals sensitive specs before they reach etcd: a 32-byte Buffer, 'env' (TRUSTPLANE_STATE_KEY), 'file'
+   * (keyFile, created 0600 on first use), 'auto' (env when set, else keyFile; the default) or 'none'.
+   * Every replica of one store needs the same key.
+   */
+  encryptionKey?: StateKeySource;
+  /** The key file for 'file' and 'auto'; its name must end in `.key`. */
+  keyFile?: string;
+  /** Revisions of change log kept for resuming watches (default 10,000); pruned in steps like SQLite's. */
+  historyLimit?: number;
+  /** Deadline of each etcd call (default 5 s): past it the call fails with UnavailableError. */
+  callTimeoutMs?: number;
+}
+
+/** A leader's claim, checked by every write of a fenced view: the leader key must still be the one it created. */
+export interface EtcdFence {
+  key: Buffer;
+  createRevision: string;
+  /** Names the term in the refusal, e.g. `replica-a (term 42)`. */
+  holder: string;
+}
+
+export const DEFAULT_ETCD_HISTORY_LIMIT = 10_000;
+const MODIFY_ATTEMPTS = 32;
+const WRITE_ATTEMPTS = 64;
+const KEY_CHECK = 'key-check';
+const KEY_CHECK_TEXT = 'trustplane state key check';
+
+interface Core {
+  conn: EtcdConnection;
+  keys: EtcdKeys;
+  url: string;
+  codec: SpecCodec;
+  rows: RowOverlay;
+  writer: ResourceWriter;
+  hub: EtcdWatchHub;
+  now: () => string;
+  historyLimit: number;
+  pruneEvery: number;
+  encrypted: boolean;
+  /** Serializes this client's writes: they all compare one revision key, so running them at once only causes retries. */
+  queue: Promise<unknown>;
+  closed: boolean;
+}
+
+interface Snapshot {
+  revision: number;
+  /** mod_revision of the revision key, '0' while the store is empty. */
+  revisionMod: string;
+  rows: Map<string, ResourceRow | undefined>;
+}
+
+export async function openEtcdState(options: EtcdStateOptions): Promise<EtcdState> {
+  return EtcdState.open(options);
+}
+
+export class EtcdState implements State {
+  private constructor(
+    private readonly core: Core,
+    private readonly fence: EtcdFence | undefined,
+  ) {}
+
+  static async open(options: EtcdStateOptions): Promise<EtcdState> {
+    const historyLimit = options.historyLimit ?? DEFAULT_ETCD_HISTORY_LIMIT;
+    if (!Number.isInteger(historyLimit) || historyLimit < 1) {
+      throw new ValidationError('historyLimit', `expected an integer >= 1, got ${historyLimit}`);
+    }
+    const location = parseEtcdUrl(options.url);
+    const conn = new EtcdConnection({ hosts: location.hosts, callTimeoutMs: options.callTimeoutMs });
+    try {
+      const keys = new EtcdKeys(location.prefix);
+      const box = await unlock(conn, keys, options);
+      const codec = new SpecCodec(box, box ? 'the store key' : 'none', options.url);
+      const rows = new RowOverlay();
+      const clock = options.clock;
+      const core: Core = {
+        conn,
+        keys,
+        url: options.url,
+        codec,
+        rows,
+        writer: new ResourceWriter(rows.statements(), options.registry, codec),
+        hub: undefined as unknown as EtcdWatchHub,
+        now: clock ? () => new Date(clock.now().toMillis()).toISOString() : () => new Date().toISOString(),
+        historyLimit,
+        pruneEvery: Math.max(1, Math.min(256, Math.floor(historyLimit / 16))),
+        encrypted: box !== undefined,
+        queue: Promise.resolve(),
+        closed: false,
+      };
+      core.hub = new EtcdWatchHub(conn, keys, (row) => decodeLogged(core, row));
+      return new EtcdState(core, undefined);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+  }
+
+  get encryptedAtRest(): boolean {
+    return this.core.encrypted;
+  }
+
+  /** The etcd client, for leader election on the same connection. */
+  get connection(): EtcdConnection {
+    return this.core.conn;
+  }
+
+  get keys(): EtcdKeys {
+    return this.core.keys;
+  }
+
+  /** A view of this store whose every write is refused (FencedWriteError) once `fence` no longer holds. */
+  fenced(fence: EtcdFence): EtcdState {
+    return new EtcdState(this.core, fence);
+  }
+
+  async get<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec>> {
+    const found = await this.find<Spec>(pointer);
+    if (!found) throw new NotFoundError(this.core.writer.locate(pointer, 'pointer').what);
+    return found;
+  }
+
+  async find<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec> | undefined> {
+    this.assertOpen();
+    const { pointer: p, what } = this.core.writer.locate(pointer, 'pointer');
+    const { kvs } = await this.core.conn.read([{ key: this.core.keys.resource(p) }]);
+    const kv = kvs[0][0];
+    if (!kv) return undefined;
+    const row = decodeRow(kv.value);
+    return this.core.codec.resource<Spec>(row.meta, row.spec, what);
+  }
+
+  async list<Spec = unknown>(kind: Kind, options: ListOptions = {}): Promise<Resource<Spec>[]> {
+    this.assertOpen();
+    const { pointer: p } = this.core.writer.locate({ ...kind, id: '*' }, 'kind');
+    const { kvs } = await this.core.conn.read(this.listRanges(p, options));
+    return this.listed<Spec>(p, options, kvs.flat());
+  }
+
+  async create<Spec = unknown>(resource: NewResource<Spec>, options: WriteOptions = {}): Promise<Resource<Spec>> {
+    return (await this.write([resource.metadata], (ctx, w) => w.create(ctx, resource, options.owner ?? ''))) as Resource<Spec>;
+  }
+
+  async update<Spec = unknown>(resource: Resource<Spec>, options: UpdateOptions = {}): Promise<Resource<Spec>> {
+    return (await this.write([resource.metadata], (ctx, w) => w.update(ctx, resource, options))) as Resource<Spec>;
+  }
+
+  async destroy(pointer: Pointer, options: DestroyOptions = {}): Promise<void> {
+    await this.write([pointer], (ctx, w) => w.destroy(ctx, pointer, options.owner ?? '', options.expectedVersion));
+  }
+
+  async teardown(pointer: Pointer, options: WriteOptions = {}): Promise<boolean> {
+    return this.write([pointer], (ctx, w) => w.teardown(ctx, pointer, options.owner ?? ''));
+  }
+
+  async addFinalizer(pointer: Pointer, ...finalizers: string[]): Promise<Resource> {
+    return this.write([pointer], (ctx, w) => w.addFinalizers(ctx, pointer, finalizers));
+  }
+
+  async removeFinalizer(pointer: Pointer, ...finalizers: string[]): Promise<Resource> {
+    return this.write([pointer], (ctx, w) => w.removeFinalizers(ctx, pointer, finalizers));
+  }
+
+  async modify<Spec = unknown>(
+    pointer: Pointer,
+    mutate: (current: Resource<Spec> | undefined) => ModifyResult<Spec> | undefined,
+    options: UpdateOptions = {},
+  ): Promise<Resource<Spec> | undefined> {
+    const { def, pointer: p } = this.core.writer.locate(pointer, 'pointer');
+    let lastConflict: unknown;
+    for (let attempt = 0; attempt < MODIFY_ATTEMPTS; attempt++) {
+      const current = await this.find<Spec>(p);
+      const result = mutate(current);
+      if (result === undefined) return current;
+      try {
+        if (!current) {
+          const metadata = { ...p, labels: result.labels, annotations: result.annotations };
+          return await this.create<Spec>({ metadata, spec: result.spec }, options);
+        }
+        const spec = def.validate(result.spec) as Spec;
+        const labels = result.labels ?? current.metadata.labels;
+        const annotations = result.annotations ?? current.metadata.annotations;
+        if (sameJson(spec, current.spec) && sameJson(labels, current.metadata.labels) && sameJson(annotations, current.metadata.annotations)) {
+          return current;
+        }
+        return await this.update<Spec>({ metadata: { ...current.metadata, labels, annotations }, spec }, options);
+      } catch (err) {
+        if (!isStateError(err, 'Conflict') && !isStateError(err, 'AlreadyExists') && !isStateError(err, 'NotFound')) throw err;
+        lastConflict = err;
+      }
+    }
+    throw lastConflict;
+  }
+
+  async batch(ops: BatchOp[]): Promise<Resource[]> {
+    const pointers = ops.map((op) => (op.op === 'destroy' ? op.pointer : op.resource.metadata));
+    return this.write(pointers, (ctx, w) =>
+      ops.map((op, i) => {
+        try {
+          switch (op.op) {
+            case 'create':
+              return w.create(ctx, op.resource, op.owner ?? '');
+            case 'update':
+              return w.update(ctx, op.resource, { owner: op.owner });
+            case 'destroy':
+              return w.destroy(ctx, op.pointer, op.owner ?? '', op.expectedVersion);
+          }
+        } catch (err) {
+          if (err instanceof Error) err.message = `batch op ${i} (${op.op}): ${err.message}`;
+          throw err;
+        }
+      }),
+    );
+  }
+
+  watch<Spec = unknown>(pointer: Pointer, options: WatchOptions = {}): Observable<WatchEvent<Spec>> {
+    return this.observe<Spec>(() => {
+      const { pointer: p } = this.core.writer.locate(pointer, 'pointer');
+      return { target: { namespace: p.namespace, type: p.type, id: p.id }, since: options.since, initial: 'current' };
+    });
+  }
+
+  watchKind<Spec = unknown>(kind: Kind, options: WatchKindOptions = {}): Observable<WatchEvent<Spec>> {
+    return this.observe<Spec>(() => {
+      if (options.bootstrap && options.since !== undefined) {
+        throw new ValidationError('since', 'cannot be combined with bootstrap: resume from a bookmark, or bootstrap from the current state');
+      }
+      const { pointer: p } = this.core.writer.locate({ ...kind, id: '*' }, 'kind');
+      const target: WatchTarget = { namespace: p.namespace, type: p.type, labels: options.labels, idPrefix: options.idPrefix };
+      return { target, since: options.since, initial: options.bootstrap ? 'bootstrap' : 'none' };
+    });
+  }
+
+  async revision(): Promise<Bookmark> {
+    this.assertOpen();
+    const { kvs } = await this.core.conn.read([{ key: this.core.keys.revision }]);
+    return revisionOf(kvs[0][0]);
+  }
+
+  /** Closes the client and completes every watcher (a fenced view closes the store it views). */
+  async close(): Promise<void> {
+    if (this.core.closed) return;
+    this.core.closed = true;
+    this.core.hub.completeAll();
+    this.core.conn.close();
+  }
+
+  private write<T>(pointers: Pointer[], fn: (ctx: WriteContext, writer: ResourceWriter) => T): Promise<T> {
+    return this.enqueue(() => this.writeNow(pointers, fn));
+  }
+
+  /** Runs after every write this client started before, and before every one it starts after. */
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.core.queue.then(task, task);
+    this.core.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow<T>(pointers: Pointer[], fn: (ctx: WriteContext, writer: ResourceWriter) => T): Promise<T> {
+    this.assertOpen();
+    const { conn, keys, writer, rows } = this.core;
+    // A pointer that does not resolve is left for the writer, which refuses it with the message SQLite gives.
+    const located = pointers.flatMap((p) => {
+      try {
+        return [writer.locate(p).pointer];
+      } catch {
+        return [];
+      }
+    });
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const snap = await this.snapshot(located);
+      rows.reset(snap.rows);
+      const ctx: WriteContext = { revision: snap.revision, now: this.core.now(), events: [] };
+      const result = fn(ctx, writer);
+      if (ctx.events.length === 0) return result;
+      const compare: ICompare[] = [
+        snap.revisionMod === '0'
+          ? { key: keys.revision, target: 'Version', result: 'Equal', version: 0 }
+          : { key: keys.revision, target: 'Mod', result: 'Equal', mod_revision: snap.revisionMod },
+      ];
+      if (this.fence) compare.push({ key: this.fence.key, target: 'Create', result: 'Equal', create_revision: this.fence.createRevision });
+      const res = await conn.txn(compare, this.commitOps(snap.revision, ctx), this.fence ? [{ request_range: { key: this.fence.key } }] : []);
+      if (res.succeeded) return result;
+      if (this.fence) {
+        const holder = res.responses[0]?.response_range.kvs[0];
+        if (holder?.create_revision !== this.fence.createRevision) throw new FencedWriteError(this.fence.holder);
+      }
+    }
+    throw new UnavailableError(`${this.core.url}: ${WRITE_ATTEMPTS} write attempts in a row lost to concurrent writers; retry`);
+  }
+
+  /** The rows a write touches and the store revision, read at one etcd revision. */
+  private async snapshot(pointers: Pointer[]): Promise<Snapshot> {
+    const { keys, conn } = this.core;
+    const unique = [...new Map(pointers.map((p) => [rowKey(p), p])).values()];
+    const { kvs } = await conn.read([{ key: keys.revision }, ...unique.map((p) => ({ key: keys.resource(p) }))]);
+    const rows = new Map<string, ResourceRow | undefined>();
+    unique.forEach((p, i) => {
+      const kv = kvs[i + 1][0];
+      rows.set(rowKey(p), kv ? decodeRow(kv.value) : undefined);
+    });
+    const revKv = kvs[0][0];
+    return { revision: revisionOf(revKv), revisionMod: revKv ? revKv.mod_revision : '0', rows };
+  }
+
+  /** One op per resource key (etcd refuses a key twice in a txn): its final state; then the log, the revision and pruning. */
+  private commitOps(first: number, ctx: WriteContext): IRequestOp[] {
+    const { keys, rows, historyLimit, pruneEvery } = this.core;
+    const ops: IRequestOp[] = [];
+    const touched = new Map(ctx.events.map((e) => [rowKey(e), e as Pointer]));
+    const finalRows = rows.current();
+    for (const [key, p] of touched) {
+      const row = finalRows.get(key);
+      const k = keys.resource(p);
+      ops.push(row ? { request_put: { key: k, value: encodeRow(row) } } : { request_delete_range: { key: k } });
+    }
+    for (const e of ctx.events) ops.push({ request_put: { key: keys.log(e.revision), value: encodeEvent(e) } });
+    ops.push({ request_put: { key: keys.revision, value: Buffer.from(String(ctx.revision)) } });
+    if (Math.floor(ctx.revision / pruneEvery) > Math.floor(first / pruneEvery) && ctx.revision - historyLimit > 0) {
+      ops.push({ request_delete_range: { key: keys.log(0), range_end: keys.log(ctx.revision - historyLimit + 1) } });
+    }
+    return ops;
+  }
+
+  private observe<Spec>(plan: () => { target: WatchTarget; since?: Bookmark; initial: 'current' | 'bootstrap' | 'none' }): Observable<WatchEvent<Spec>> {
+    return new Observable<WatchEvent<Spec>>((subscriber) => {
+      let watcher: HubWatcher | undefined;
+      let ended = false;
+      const start = async () => {
+        const { target, since, initial } = plan();
+        this.assertOpen();
+        watcher = { target, cursor: Number.MAX_SAFE_INTEGER, subscriber: subscriber as unknown as HubWatcher['subscriber'] };
+        await this.core.hub.add(watcher);
+        const { cursor, events } = await this.startingPoint(target, since, initial);
+        if (ended) return;
+        watcher.cursor = cursor;
+        for (const event of events) {
+          if (subscriber.closed) break;
+          subscriber.next(event as WatchEvent<Spec>);
+        }
+        this.core.hub.release(watcher);
+      };
+      // Queued with this client's writes: a watch starts where the store stood when subscribed, as SQLite's does, so
+      // a write made right after subscribing is seen.
+      this.enqueue(start).catch((err: unknown) => {
+        if (watcher) this.core.hub.remove(watcher);
+        subscriber.error(this.core.conn.unavailable(err));
+      });
+      return () => {
+        ended = true;
+        if (watcher && !this.core.closed) this.core.hub.remove(watcher);
+      };
+    });
+  }
+
+  /** What a new watcher sees before live events, read at one etcd revision; `cursor` is the logical revision it covers. */
+  private async startingPoint(
+    target: WatchTarget,
+    since: Bookmark | undefined,
+    initial: 'current' | 'bootstrap' | 'none',
+  ): Promise<{ cursor: number; events: WatchEvent[] }> {
+    const { keys, conn, codec } = this.core;
+    const kind = { namespace: target.namespace, type: target.type };
+    if (since !== undefined) {
+      if (!Number.isInteger(since) || since < 0) throw new ValidationError('since', `expected a bookmark (an integer >= 0), got ${since}`);
+      const logEnd = prefixEnd(keys.logPrefix);
+      const { kvs } = await conn.read([
+        { key: keys.revision },
+        { key: Buffer.from(keys.logPrefix), end: logEnd, limit: 1 },
+        { key: keys.log(since + 1), end: logEnd },
+      ]);
+      const revision = revisionOf(kvs[0][0]);
+      const oldest = kvs[1][0] ? decodeEvent(kvs[1][0].value).revision : revision + 1;
+      if (since < oldest - 1) throw new InvalidBookmarkError(since, oldest);
+      if (since > revision) {
+        throw new InvalidBookmarkError(since, oldest, `bookmark ${since} is ahead of this store's revision ${revision}: it belongs to another store; list again and watch from the current revision`);
+      }
+      const events: WatchEvent[] = [];
+      for (const kv of kvs[2]) {
+        const row = decodeEvent(kv.value);
+        if (row.revision > revision || row.namespace !== kind.namespace || row.type !== kind.type) continue;
+        const event = project(target, decodeLogged(this.core, row));
+        if (event) events.push(event);
+      }
+      return { cursor: revision, events };
+    }
+    if (initial === 'current') {
+      const p = { ...kind, id: target.id ?? '' };
+      const { kvs } = await conn.read([{ key: keys.revision }, { key: keys.resource(p) }]);
+      const revision = revisionOf(kvs[0][0]);
+      const kv = kvs[1][0];
+      if (!kv) return { cursor: revision, events: [] };
+      const row = decodeRow(kv.value);
+      return { cursor: revision, events: [{ type: 'created', resource: codec.resource(row.meta, row.spec, `${p.namespace}/${p.type}/${p.id}`), bookmark: revision }] };
+    }
+    if (initial === 'bootstrap') {
+      const options = { labels: target.labels, idPrefix: target.idPrefix };
+      const { kvs } = await conn.read([{ key: keys.revision }, ...this.listRanges(kind, options)]);
+      const revision = revisionOf(kvs[0][0]);
+      const events: WatchEvent[] = this.listed(kind, options, kvs.slice(1).flat()).map((resource) => ({ type: 'created', resource, bookmark: revision }));
+      events.push({ type: 'bootstrapped', bookmark: revision });
+      return { cursor: revision, events };
+    }
+    return { cursor: revisionOf((await conn.read([{ key: keys.revision }])).kvs[0][0]), events: [] };
+  }
+
+  private listRanges(kind: Kind, options: ListOptions): { key: Buffer; end?: Buffer }[] {
+    const keys = this.core.keys;
+    if (options.ids) return [...new Set(options.ids)].sort().map((id) => ({ key: keys.resource({ ...kind, id }) }));
+    const start = Buffer.from(keys.kindPrefix(kind) + (options.idPrefix ?? ''));
+    return [{ key: start, end: prefixEnd(start) }];
+  }
+
+  private listed<Spec>(kind: Kind, options: ListOptions, kvs: IKeyValue[]): Resource<Spec>[] {
+    const prefix = keyPrefixLength(this.core.keys.kindPrefix(kind));
+    const out: Resource<Spec>[] = [];
+    for (const kv of kvs) {
+      const id = kv.key.subarray(prefix).toString();
+      const row = decodeRow(kv.value);
+      const metadata = JSON.parse(row.meta) as Resource['metadata'];
+      if (!labelsMatch(metadata.labels, options.labels)) continue;
+      out.push({ metadata, spec: this.core.codec.decode(row.spec, `${kind.namespace}/${kind.type}/${id}`) as Spec });
+    }
+    return out;
+  }
+
+  private assertOpen(): void {
+    if (this.core.closed) throw new UnavailableError(`store "${this.core.url}" is closed`);
+  }
+}
+
+function decodeLogged(core: Core, row: EventRow): DecodedEvent {
+  const what = `${row.namespace}/${row.type}/${row.id}`;
+  const resource = core.codec.resource(row.meta, row.spec, what);
+  const old = row.old_meta !== null && row.old_spec !== null ? core.codec.resource(row.old_meta, row.old_spec, what) : undefined;
+  return { row, resource, old };
+}
+
+function revisionOf(kv: IKeyValue | undefined): number {
+  return kv ? Number(kv.value.toString()) : 0;
+}
+
+function keyPrefixLength(prefix: string): number {
+  return Buffer.byteLength(prefix);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Opens the key and proves it is the one this store was written with, before anything is read or written. */
+async function unlock(conn: EtcdConnection, keys: EtcdKeys, options: EtcdStateOptions): Promise<SecretBox | undefined> {
+  const checkKey = keys.meta(KEY_CHECK);
+  const read = async () => (await conn.read([{ key: checkKey }])).kvs[0][0]?.value;
+  const check = await read();
+  const source = options.encryptionKey ?? 'auto';
+  const usesFile = source === 'file' || (source === 'auto' && process.env[STATE_KEY_ENV] === undefined);
+  if (usesFile && !options.keyFile?.endsWith('.key')) {
+    throw new EncryptionError(
+      options.keyFile
+        ? `keyFile "${options.keyFile}" must end in ".key"`
+        : `store "${options.url}" needs an encryption key: set ${STATE_KEY_ENV} (the same on every replica) or give a keyFile`,
+    );
+  }
+  const loaded = loadStateKey(source, usesFile ? options.keyFile!.slice(0, -'.key'.length) : options.url, check !== undefined);
+  if (!loaded.key) {
+    if (check !== undefined) {
+      throw new EncryptionError(`store "${options.url}" holds encrypted data: open it with its key (${STATE_KEY_ENV} or its key file), not encryptionKey 'none'`);
+    }
+    return undefined;
+  }
+  const box = new SecretBox(loaded.key);
+  if (check === undefined) {
+    // First writer wins: a replica opening a new store at the same time reads back the check the other one stored.
+    await conn.txn([{ key: checkKey, target: 'Create', result: 'Equal', create_revision: 0 }], [
+      { request_put: { key: checkKey, value: box.seal(KEY_CHECK_TEXT, KEY_CHECK) } },
+    ]);
+  }
+  const stored = check ?? (await read());
+  if (!stored || box.open(stored, KEY_CHECK) !== KEY_CHECK_TEXT) {
+    throw new EncryptionError(
+      `the key from ${loaded.origin} is not the key store "${options.url}" was encrypted with: set ${STATE_KEY_ENV} to the store's key, or restore its key file`,
+    );
+  }
+  return box;
+}
