@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { expect } from 'chai';
 import { MachineConfig, parseMachineConfig } from '../../src/config/index.js';

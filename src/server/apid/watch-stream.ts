@@ -25,11 +25,12 @@ export function watchCall(state: State, registry: ResourceRegistry) {
       let started = false;
       let done = false;
       const early: string[] = [];
-      let subscription: Subscription | undefined;
+      // Filled in once subscribe() returns; a stream that ends during subscribe() finds it empty.
+      const live: { subscription?: Subscription } = {};
       const finish = () => {
         if (done) return;
         done = true;
-        subscription?.unsubscribe();
+        live.subscription?.unsubscribe();
         resolve(STREAMED);
       };
       const send = (line: WatchLine) => {
@@ -37,7 +38,7 @@ export function watchCall(state: State, registry: ResourceRegistry) {
         if (started) res.write(text);
         else early.push(text);
       };
-      subscription = events.subscribe({
+      live.subscription = events.subscribe({
         next: (e: WatchEvent) => {
           if (id !== undefined && e.resource && e.resource.metadata.id !== id) return;
           send(e.resource ? { type: e.type, bookmark: e.bookmark, resource: e.resource } : { type: e.type, bookmark: e.bookmark });
