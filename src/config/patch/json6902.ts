@@ -47,13 +47,14 @@ function applyOperation(doc: Document, op: JsonPatchOperation, where: string): v
   }
 }
 
-function lookup(doc: Document, path: string[], where: string, which = 'path'): Node {
+/** The node at the first `upto` segments of `path`; a miss names the segment where the path breaks off. */
+function lookup(doc: Document, path: string[], where: string, which = 'path', upto = path.length): Node {
   let node: Node | null | undefined = doc.contents as Node | null;
-  for (const [i, segment] of path.entries()) {
+  for (const [i, segment] of path.slice(0, upto).entries()) {
     node = child(node, segment);
     if (node === undefined || node === null) throw notFound(where, which, path, i + 1);
   }
-  if (node === null) throw notFound(where, which, path, path.length);
+  if (node === null || node === undefined) throw notFound(where, which, path, upto);
   return node;
 }
 
@@ -71,7 +72,7 @@ function add(doc: Document, path: string[], value: Node, where: string): void {
     doc.contents = value as typeof doc.contents;
     return;
   }
-  const parent = path.length === 1 ? (doc.contents as Node | null) : lookup(doc, path.slice(0, -1), where);
+  const parent = path.length === 1 ? (doc.contents as Node | null) : lookup(doc, path, where, 'path', path.length - 1);
   const last = path[path.length - 1];
   if (isMap(parent)) {
     (parent as YAMLMap).set(doc.createNode(last), value);
@@ -91,7 +92,7 @@ function add(doc: Document, path: string[], value: Node, where: string): void {
 function remove(doc: Document, path: string[], where: string, which = 'path'): Node {
   if (path.length === 0) throw new PatchError(where, 'cannot remove the whole document');
   const node = lookup(doc, path, where, which);
-  const parent = path.length === 1 ? (doc.contents as Node) : lookup(doc, path.slice(0, -1), where, which);
+  const parent = path.length === 1 ? (doc.contents as Node) : lookup(doc, path, where, which, path.length - 1);
   const last = path[path.length - 1];
   if (isMap(parent)) parent.delete(last);
   else if (isSeq(parent)) parent.items.splice(arrayIndex(last)!, 1);
