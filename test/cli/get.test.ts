@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, renameSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
 import { NodeSandbox } from './node-sandbox.js';
@@ -88,6 +88,12 @@ describe('trustctl get (on a node made by serve --once)', function () {
     expect(r.stderr).to.contain(`state directory "${missing}" does not exist`);
     expect(r.stderr).to.contain(`trustctl serve --config controlplane.yaml --state ${missing}`);
     expect(existsSync(missing)).to.equal(false);
+
+    mkdirSync(missing);
+    const empty = await box.run(['get', 'cs', '--state', missing]);
+    expect(empty.code).to.equal(1);
+    expect(empty.stderr).to.contain(`state directory "${missing}" holds no store (state.db); create it with: trustctl serve --config`);
+    expect(readdirSync(missing)).to.deep.equal([]);
   });
 
   it('reads sensitive resources locally with the store key, and refuses without it', async () => {
