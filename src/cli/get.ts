@@ -90,6 +90,7 @@ async function watchResources(state: State, def: ResourceDefinition, kind: Kind,
       clearInterval(keepAlive);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.stdout.off('error', onSignal);
       live.subscription?.unsubscribe();
       if (err === undefined) resolve();
       else reject(err instanceof Error ? err : new Error(String(err)));
@@ -97,6 +98,8 @@ async function watchResources(state: State, def: ResourceDefinition, kind: Kind,
     const onSignal = () => end();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A reader that goes away (`| head`) ends the watch rather than crashing it.
+    process.stdout.once('error', onSignal);
     live.subscription = state.watchKind(kind, { bootstrap: true, ...(id ? { idPrefix: id } : {}) }).subscribe({
       next: (event) => {
         if (id !== undefined && event.resource && event.resource.metadata.id !== id) return;

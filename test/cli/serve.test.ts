@@ -113,6 +113,19 @@ describe('trustctl serve', function () {
     expectNoKeyMaterial(r.stderr, box);
   });
 
+  it('issues the apid certificates for --api-lifetime, and refuses a duration that is not Go syntax', async () => {
+    const r = await box.serveOnce('--config', box.config, '--api-lifetime', '2h');
+    expect(r.code, r.stderr).to.equal(0);
+    const statuses = await box.run(['get', 'cs', 'api-server', '--state', box.state, '-o', 'json']);
+    const spec = (JSON.parse(statuses.stdout) as { spec: { notAfter: string } }).spec;
+    const hoursLeft = (Date.parse(spec.notAfter) - Date.now()) / HOUR;
+    expect(hoursLeft).to.be.within(1.5, 2);
+
+    const bad = await box.serveOnce('--config', box.config, '--api-lifetime', '2 hours');
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.contain('--api-lifetime: invalid duration "2 hours" (use Go syntax such as 24h');
+  });
+
   it('rejects an --node-ip that is not an IP address', async () => {
     const r = await box.serveOnce('--config', box.config, '--node-ip', 'not-an-ip');
     expect(r.code).to.equal(1);
