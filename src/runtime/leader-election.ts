@@ -37,12 +37,13 @@ export interface LeaderLoopOptions {
 
 /**
  * Campaigns, leads while elected, and campaigns again when the term ends, until `stop` is called. At most one
- * term's work runs in this process at a time, and it is stopped before the next campaign starts.
+ * term's work runs in this process at a time, and it is stopped before the next campaign starts. `done` settles when
+ * the loop ends: after stop(), or rejected by an error the elector does not retry.
  */
-export function runWhileLeader(options: LeaderLoopOptions): { stop(): Promise<void> } {
+export function runWhileLeader(options: LeaderLoopOptions): { stop(): Promise<void>; done: Promise<void> } {
   const abort = new AbortController();
-  let current: { term: LeaderTerm; stopWork: () => Promise<void> } | undefined;
-  const loop = (async () => {
+  const aborted = new Promise<string>((resolve) => abort.signal.addEventListener('abort', () => resolve('stopping'), { once: true }));
+  const done = (async () => {
     while (!abort.signal.aborted) {
       let term: LeaderTerm;
       try {
@@ -52,23 +53,24 @@ export function runWhileLeader(options: LeaderLoopOptions): { stop(): Promise<vo
         throw err;
       }
       options.onChange?.('elected', term.holder);
-      const stopWork = await options.lead(term);
-      current = { term, stopWork };
-      const reason = await Promise.race([term.ended, new Promise<string>((r) => abort.signal.addEventListener('abort', () => r('stopping'), { once: true }))]);
-      current = undefined;
-      await stopWork();
-      if (abort.signal.aborted) await term.resign().catch(() => undefined);
+      let reason: string;
+      try {
+        const stopWork = await options.lead(term);
+        reason = await Promise.race([term.ended, aborted]);
+        await stopWork();
+      } catch (err) {
+        // The work could not start (the store went away meanwhile): give the term up so another replica may lead.
+        reason = `could not lead: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      await term.resign().catch(() => undefined);
       options.onChange?.('deposed', term.holder, reason);
     }
   })();
   return {
+    done,
     async stop() {
       abort.abort(new Error('leader loop stopped'));
-      await loop;
-      if (current) {
-        await current.stopWork();
-        await current.term.resign().catch(() => undefined);
-      }
+      await done;
     },
   };
 }
