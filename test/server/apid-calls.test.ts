@@ -66,7 +66,7 @@ describe('apid calls', function () {
   it('refuses RFC 6902 patches on a multi-document config with the upstream message', async () => {
     const refused = await h.request(admin, 'PATCH', '/v1/machineconfig', { patches: ['[{"op": "add", "path": "/machine/certSANs/-", "value": "x.example.com"}]'] });
     expect(refused.status).to.equal(400);
-    expect(refused.json).to.deep.equal({ error: 'patch: JSON6902 patches are not supported for multi-document machine configuration' });
+    expect(refused.json).to.deep.equal({ error: 'JSON6902 patches are not supported for multi-document machine configuration' });
   });
 
   it('patches a single-document config with RFC 6902 and refuses a bad operation naming it, leaving the config as it was', async () => {
@@ -77,7 +77,7 @@ describe('apid calls', function () {
     expect(ok.status, ok.body).to.equal(200);
     const bad = await h.request(admin, 'PATCH', '/v1/machineconfig', { patches: ['[{"op": "replace", "path": "/machine/nosuch/field", "value": 1}]'] });
     expect(bad.status).to.equal(400);
-    expect(bad.json.error).to.match(/^patch op 0 \(replace \/machine\/nosuch\/field\): /);
+    expect(bad.json.error).to.match(/^patch: /).and.to.contain('/machine/nosuch/field');
     const mc = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');
     expect(parseMachineConfig((mc.json.spec as { yaml: string }).yaml).certSANs).to.include('json.example.com');
     expect((mc.json.metadata as { version: number }).version).to.equal(ok.json.version);

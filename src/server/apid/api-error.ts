@@ -1,4 +1,5 @@
 // An error an API call answers with: an HTTP status and a message for the person, sent as `{"error": message}`.
+import { ConfigError, MultiError, PatchedConfigInvalid } from '../../config/index.js';
 import { isStateError } from '../../runtime/errors.js';
 
 export class ApiError extends Error {
@@ -19,6 +20,6 @@ export function toApiError(err: unknown): ApiError {
   if (isStateError(err, 'InvalidBookmark')) return new ApiError(410, err.message);
   if (isStateError(err, 'Validation')) return new ApiError(400, err.message);
   if (isStateError(err, 'Conflict')) return new ApiError(409, err.message);
-  if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'MultiError')) return new ApiError(400, err.message);
+  if (err instanceof ConfigError || err instanceof MultiError || err instanceof PatchedConfigInvalid) return new ApiError(400, err.message);
   return new ApiError(500, err instanceof Error ? err.message : String(err));
 }

@@ -5,7 +5,7 @@
 //   GET   /v1/resources/:type/:id          one Resource                                       read (readSensitive for secrets)
 //   GET   /v1/watch/:type[/:id][?since=B]  NDJSON WatchLine per line (bootstrap when no since) read (readSensitive for secrets)
 //   PUT   /v1/machineconfig                {yaml, dryRun?} -> MachineConfigChange            admin
-//   PATCH /v1/machineconfig                {patches: string[], dryRun?} -> MachineConfigChange admin
+//   PATCH /v1/machineconfig                {patches: (text | {source, text})[], dryRun?} -> MachineConfigChange admin
 //   POST  /v1/talosconfig                  {roles, ttlHours?} -> {ca, crt, key}              admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //

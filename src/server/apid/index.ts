@@ -7,3 +7,4 @@ export type { NodeAddress } from './node-address.js';
 export { NOT_AUTHORIZED, IMPERSONATOR_ROLE } from './authorization.js';
 export { NO_CLIENT_CERTIFICATE } from './client-verification.js';
 export { patchMachineConfig } from './machine-config-patch.js';
+export type { PatchText } from './machine-config-patch.js';

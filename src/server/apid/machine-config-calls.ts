@@ -9,6 +9,7 @@ import type { State } from '../../runtime/state.js';
 import { ApiError } from './api-error.js';
 import type { MachineConfigChange } from './api-paths.js';
 import { patchMachineConfig } from './machine-config-patch.js';
+import type { PatchText } from './machine-config-patch.js';
 import { readJsonBody, requirePermission } from './router.js';
 import type { CallContext } from './router.js';
 
@@ -25,14 +26,12 @@ export function machineConfigCalls(state: State) {
     async patch(ctx: CallContext): Promise<MachineConfigChange> {
       requirePermission(ctx, 'admin');
       const body = await readJsonBody<{ patches?: unknown; dryRun?: unknown }>(ctx.req);
-      const patches = body.patches;
-      if (!Array.isArray(patches) || patches.length === 0 || !patches.every((p) => typeof p === 'string'))
-        throw new ApiError(400, 'patches: expected a list of patch texts (strategic merge documents or JSON patches)');
+      const patches = patchTexts(body.patches);
       return write(
         state,
         (current) => {
           if (!current) throw new ApiError(404, 'the node holds no machine config to patch: apply one first (trustctl apply-config -f FILE)');
-          return patchMachineConfig(current.spec.yaml, patches as string[]);
+          return patchMachineConfig(current.spec.yaml, patches).yaml;
         },
         body.dryRun === true,
       );
@@ -62,4 +61,15 @@ function sameConfig(storedYaml: string, next: unknown[]): boolean {
   } catch {
     return false;
   }
+}
+
+/** `patches`: a list of texts, or of {source, text} so errors name the caller's file. */
+function patchTexts(value: unknown): PatchText[] {
+  const bad = () => new ApiError(400, 'patches: expected a list of patch texts (strategic merge documents or JSON patches), or of {source, text}');
+  if (!Array.isArray(value) || value.length === 0) throw bad();
+  return value.map((p: unknown, i) => {
+    if (typeof p === 'string') return { source: value.length > 1 ? `patch ${i + 1}` : 'patch', text: p };
+    if (p && typeof p === 'object' && typeof (p as PatchText).text === 'string' && typeof (p as PatchText).source === 'string') return p as PatchText;
+    throw bad();
+  });
 }
