@@ -14,10 +14,12 @@ import { TRUSTD_RESPONSE_ID, TrustdResponses } from '../resources/trustd-respons
 import type { TrustdResponse, TrustdResponseSpec } from '../resources/trustd-response.js';
 import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
+import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
+import type { SplitSans } from './sans.js';
 
 export const API_CERTIFICATES_ID = 'api';
 export const WORKER_PENDING = 'waiting for trustd: workers receive their apid certificate from a control-plane node';
@@ -37,28 +39,22 @@ export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAU
       if (root.spec.machineType === 'worker') return installTrustdResponse(rt, acceptedCAs, sans.spec);
 
       const ca = caFromPem(root.spec.issuingCA.crt, root.spec.issuingCA.key);
-      return writeIssuedSet(
-        rt,
-        ApiCertificates,
-        API_CERTIFICATES_ID,
-        [
-          {
-            name: 'server',
-            issuer: 'os',
-            ca,
-            request: certificateRequest('node-server', 'talos-node', [], lifetimes.apiServerHours, sans.spec),
-          },
-          {
-            name: 'impersonator',
-            issuer: 'os',
-            ca,
-            request: certificateRequest('impersonator', 'impersonator', ['os:impersonator'], lifetimes.impersonatorHours),
-          },
-        ],
-        { acceptedCAs },
-      );
+      const wanted = apiCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
+      return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs });
     },
   };
+}
+
+/** The control plane's apid certificates for these SANs (workers get theirs from trustd). */
+export function apiCertificatePlans(lifetimes: CertificateLifetimes, sans: SplitSans): CertificatePlan[] {
+  return [
+    { name: 'server', issuer: 'os', request: certificateRequest('node-server', 'talos-node', [], lifetimes.apiServerHours, sans) },
+    {
+      name: 'impersonator',
+      issuer: 'os',
+      request: certificateRequest('impersonator', 'impersonator', ['os:impersonator'], lifetimes.impersonatorHours),
+    },
+  ];
 }
 
 /** The worker branch: install trustd's certificate when it checks out, else keep what is held and say what is awaited. */
@@ -92,9 +88,9 @@ function installed(response: TrustdResponse, held: IssuedCertificate | undefined
 }
 
 function workerPending(trustd: TrustdResponseSpec | undefined, problem: string | undefined): string {
-  if (problem) return `waiting for trustd: the certificate it returned was refused: ${problem}`;
   const failure = trustd?.failure;
   if (failure) return `waiting for trustd: attempt ${failure.attempts} failed: ${failure.message}; next retry at ${failure.nextRetry}`;
+  if (problem) return `waiting for trustd: the certificate it returned does not fit this node: ${problem}`;
   return WORKER_PENDING;
 }
 

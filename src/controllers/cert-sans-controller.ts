@@ -3,10 +3,13 @@ import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { CertSANs } from '../resources/cert-sans.js';
 import { NodeAddresses } from '../resources/node-addresses.js';
+import type { NodeAddressesSpec } from '../resources/node-addresses.js';
 import { OSRootSecrets } from '../resources/root-secrets.js';
+import type { OSRootSecretsSpec } from '../resources/root-secrets.js';
 import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 import { splitSans } from './sans.js';
+import type { SplitSans } from './sans.js';
 
 export const CERT_SANS_ID = 'api';
 
@@ -19,9 +22,13 @@ export const certSANsController: Controller = {
     const root = await rt.get(OSRootSecrets, OS_ROOT_ID);
     const node = await rt.get(NodeAddresses, NODE_ADDRESSES_ID);
     if (!root || !node) return idle('waiting for OS root secrets and node addresses');
-    const { ips, dnsNames } = root.spec.certSANs;
-    const sans = splitSans([...ips, ...dnsNames, ...node.spec.addresses, '127.0.0.1', node.spec.hostname]);
+    const sans = certSANsSpec(root.spec, node.spec);
     await rt.modify(CertSANs, CERT_SANS_ID, () => sans);
     return idle();
   },
 };
+
+export function certSANsSpec(root: OSRootSecretsSpec, node: NodeAddressesSpec): SplitSans {
+  const { ips, dnsNames } = root.certSANs;
+  return splitSans([...ips, ...dnsNames, ...node.addresses, '127.0.0.1', node.hostname]);
+}

@@ -5,6 +5,7 @@ import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { EtcdSecrets } from '../resources/issued-certificates.js';
 import { NodeAddresses } from '../resources/node-addresses.js';
+import type { NodeAddressesSpec } from '../resources/node-addresses.js';
 import { EtcdRootSecrets } from '../resources/root-secrets.js';
 import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
@@ -14,6 +15,7 @@ import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { splitSans } from './sans.js';
 import type { SplitSans } from './sans.js';
 import { certificateRequest } from './issuing/certificate-request.js';
+import type { CertificatePlan } from './issuing/certificate-request.js';
 
 export const ETCD_SECRETS_ID = 'etcd';
 
@@ -32,18 +34,22 @@ export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFA
       }
       if (!node) return idle('waiting for node addresses');
       const ca = caFromPem(root.spec.ca.crt, root.spec.ca.key);
-      const { hostname, addresses } = node.spec;
-      const serverSans = splitSans([hostname, 'localhost', ...addresses, '127.0.0.1', '::1']);
-      const peerSans = splitSans([hostname, ...addresses]);
-      const req = (profile: string, commonName: string, organizations: string[], sans?: SplitSans) =>
-        certificateRequest(profile, commonName, organizations, lifetimes.etcdHours, sans);
-      const wanted = [
-        { name: 'server', request: req('etcd-server', hostname, [], serverSans) },
-        { name: 'peer', request: req('etcd-peer', hostname, [], peerSans) },
-        { name: 'admin', request: req('etcd-client', 'talos', ['os:etcd-client']) },
-        { name: 'apiserver-etcd-client', request: req('apiserver-etcd-client', 'kube-apiserver-etcd-client', []) },
-      ].map((w) => ({ ...w, issuer: 'etcd' as const, ca }));
+      const wanted = etcdCertificatePlans(lifetimes, node.spec).map((plan) => ({ ...plan, ca }));
       return writeIssuedSet(rt, EtcdSecrets, ETCD_SECRETS_ID, wanted, { acceptedCAs: [root.spec.ca.crt] });
     },
   };
+}
+
+export function etcdCertificatePlans(lifetimes: CertificateLifetimes, node: NodeAddressesSpec): CertificatePlan[] {
+  const { hostname, addresses } = node;
+  const serverSans = splitSans([hostname, 'localhost', ...addresses, '127.0.0.1', '::1']);
+  const peerSans = splitSans([hostname, ...addresses]);
+  const req = (profile: string, commonName: string, organizations: string[], sans?: SplitSans) =>
+    certificateRequest(profile, commonName, organizations, lifetimes.etcdHours, sans);
+  return [
+    { name: 'server', request: req('etcd-server', hostname, [], serverSans) },
+    { name: 'peer', request: req('etcd-peer', hostname, [], peerSans) },
+    { name: 'admin', request: req('etcd-client', 'talos', ['os:etcd-client']) },
+    { name: 'apiserver-etcd-client', request: req('apiserver-etcd-client', 'kube-apiserver-etcd-client', []) },
+  ].map((w) => ({ ...w, issuer: 'etcd' as const }));
 }

@@ -7,6 +7,7 @@ import type { Controller } from '../runtime/controller.js';
 import type { CertificateRequest, IssuedSet } from '../resources/common.js';
 import { KubernetesSecrets } from '../resources/issued-certificates.js';
 import { NodeAddresses } from '../resources/node-addresses.js';
+import type { NodeAddressesSpec } from '../resources/node-addresses.js';
 import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
@@ -17,6 +18,7 @@ import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { splitSans } from './sans.js';
 import type { SplitSans } from './sans.js';
 import { certificateRequest } from './issuing/certificate-request.js';
+import type { CertificatePlan } from './issuing/certificate-request.js';
 
 export const KUBERNETES_SECRETS_ID = 'k8s';
 /** The first address of the default service subnet 10.96.0.0/12: the in-cluster `kubernetes` service. */
@@ -61,35 +63,42 @@ export function kubernetesCertificateController(lifetimes: CertificateLifetimes 
       if (!node) return idle('waiting for node addresses');
       const ca = caFromPem(root.spec.ca.crt, root.spec.ca.key);
       const aggregator = caFromPem(root.spec.aggregatorCA.crt, root.spec.aggregatorCA.key);
-      const endpointHost = new URL(root.spec.endpoint).hostname.replace(/^\[|\]$/g, '');
-      const apiSans = splitSans([
-        ...root.spec.apiServerCertSANs,
-        endpointHost,
-        'kubernetes',
-        'kubernetes.default',
-        'kubernetes.default.svc',
-        'kubernetes.default.svc.cluster.local',
-        'localhost',
-        node.spec.hostname,
-        ...node.spec.addresses,
-        '127.0.0.1',
-        SERVICE_IP,
-      ]);
-      const req = (profile: string, commonName: string, organizations: string[], sans?: SplitSans) =>
-        certificateRequest(profile, commonName, organizations, lifetimes.kubernetesHours, sans);
-      const k8s = (name: string, request: CertificateRequest) => ({ name, request, issuer: 'kubernetes' as const, ca });
-      const wanted = [
-        k8s('kube-apiserver', req('kube-apiserver', 'kube-apiserver', [], apiSans)),
-        k8s('apiserver-kubelet-client', req('apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters'])),
-        k8s('controller-manager', req('controller-manager', 'system:kube-controller-manager', [])),
-        k8s('scheduler', req('scheduler', 'system:kube-scheduler', [])),
-        k8s('admin', req('kube-admin', 'admin', ['system:masters'])),
-        { name: 'front-proxy-client', issuer: 'aggregator' as const, ca: aggregator, request: req('front-proxy-client', 'front-proxy-client', []) },
-      ];
+      const wanted = kubernetesCertificatePlans(lifetimes, root.spec, node.spec).map((plan) => ({
+        ...plan,
+        ca: plan.issuer === 'aggregator' ? aggregator : ca,
+      }));
       return writeIssuedSet(rt, KubernetesSecrets, KUBERNETES_SECRETS_ID, wanted, {
         acceptedCAs: root.spec.acceptedCAs,
         kubeconfigs: (certs) => kubeconfigs(root.spec, certs),
       });
     },
   };
+}
+
+export function kubernetesCertificatePlans(lifetimes: CertificateLifetimes, root: KubernetesRootSecretsSpec, node: NodeAddressesSpec): CertificatePlan[] {
+  const endpointHost = new URL(root.endpoint).hostname.replace(/^\[|\]$/g, '');
+  const apiSans = splitSans([
+    ...root.apiServerCertSANs,
+    endpointHost,
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+    'localhost',
+    node.hostname,
+    ...node.addresses,
+    '127.0.0.1',
+    SERVICE_IP,
+  ]);
+  const req = (profile: string, commonName: string, organizations: string[], sans?: SplitSans) =>
+    certificateRequest(profile, commonName, organizations, lifetimes.kubernetesHours, sans);
+  const k8s = (name: string, request: CertificateRequest): CertificatePlan => ({ name, request, issuer: 'kubernetes' });
+  return [
+    k8s('kube-apiserver', req('kube-apiserver', 'kube-apiserver', [], apiSans)),
+    k8s('apiserver-kubelet-client', req('apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters'])),
+    k8s('controller-manager', req('controller-manager', 'system:kube-controller-manager', [])),
+    k8s('scheduler', req('scheduler', 'system:kube-scheduler', [])),
+    k8s('admin', req('kube-admin', 'admin', ['system:masters'])),
+    { name: 'front-proxy-client', issuer: 'aggregator', request: req('front-proxy-client', 'front-proxy-client', []) },
+  ];
 }

@@ -1,8 +1,10 @@
 // Takes the Kubernetes, aggregator and service-account secrets from the machine config on control-plane nodes.
+import type { MachineConfig } from '../config/machine-config.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../resources/machine-config.js';
 import { KubernetesRootSecrets } from '../resources/root-secrets.js';
+import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
 import { uniqueList } from './sans.js';
 
 export const K8S_ROOT_ID = 'k8s';
@@ -15,22 +17,29 @@ export const kubernetesRootSecretsController: Controller = {
   async reconcile(rt) {
     const mc = await rt.get(MachineConfigs, MACHINE_CONFIG_ID);
     const config = mc && machineConfigOf(mc);
-    const ca = config && config.type !== 'worker' ? config.kubernetesCA : undefined;
-    const aggregatorCA = config?.aggregatorCA;
-    const serviceAccountKey = config?.serviceAccountKey;
-    if (!config || !ca?.key || !aggregatorCA?.key || !serviceAccountKey) {
+    const spec = config && kubernetesRootSecretsSpec(config);
+    if (!spec) {
       await rt.destroyOthers(KubernetesRootSecrets, []);
       return idle(config ? 'not a control-plane node' : 'waiting for a machine config');
     }
-    await rt.modify(KubernetesRootSecrets, K8S_ROOT_ID, () => ({
-      ca,
-      acceptedCAs: uniqueList([...config.kubernetesAcceptedCAs, ca.crt]),
-      aggregatorCA,
-      serviceAccountKey,
-      clusterName: config.clusterName,
-      endpoint: config.controlPlaneEndpoint,
-      apiServerCertSANs: config.apiServerCertSANs,
-    }));
+    await rt.modify(KubernetesRootSecrets, K8S_ROOT_ID, () => spec);
     return idle();
   },
 };
+
+/** The Kubernetes PKI a control-plane config carries; undefined on a worker or when a key is missing. */
+export function kubernetesRootSecretsSpec(config: MachineConfig): KubernetesRootSecretsSpec | undefined {
+  const ca = config.type !== 'worker' ? config.kubernetesCA : undefined;
+  const aggregatorCA = config.aggregatorCA;
+  const serviceAccountKey = config.serviceAccountKey;
+  if (!ca?.key || !aggregatorCA?.key || !serviceAccountKey) return undefined;
+  return {
+    ca,
+    acceptedCAs: uniqueList([...config.kubernetesAcceptedCAs, ca.crt]),
+    aggregatorCA,
+    serviceAccountKey,
+    clusterName: config.clusterName,
+    endpoint: config.controlPlaneEndpoint,
+    apiServerCertSANs: config.apiServerCertSANs,
+  };
+}

@@ -7,10 +7,12 @@ import { TrustdCertificates } from '../resources/issued-certificates.js';
 import { OSRootSecrets } from '../resources/root-secrets.js';
 import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
+import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
+import type { SplitSans } from './sans.js';
 
 export const TRUSTD_CERTIFICATES_ID = 'trustd';
 
@@ -29,10 +31,14 @@ export function trustdCertificateController(lifetimes: CertificateLifetimes = DE
       }
       if (!root || !sans) return idle('waiting for OS root secrets and certSANs');
       const ca = caFromPem(root.spec.issuingCA.crt, root.spec.issuingCA.key);
-      const request = certificateRequest('trustd-server', 'trustd', [], lifetimes.trustdHours, sans.spec);
-      return writeIssuedSet(rt, TrustdCertificates, TRUSTD_CERTIFICATES_ID, [{ name: 'server', issuer: 'os', ca, request }], {
+      const wanted = trustdCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
+      return writeIssuedSet(rt, TrustdCertificates, TRUSTD_CERTIFICATES_ID, wanted, {
         acceptedCAs: root.spec.acceptedCAs,
       });
     },
   };
+}
+
+export function trustdCertificatePlans(lifetimes: CertificateLifetimes, sans: SplitSans): CertificatePlan[] {
+  return [{ name: 'server', issuer: 'os', request: certificateRequest('trustd-server', 'trustd', [], lifetimes.trustdHours, sans) }];
 }
