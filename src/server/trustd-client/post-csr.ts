@@ -1,0 +1,88 @@
+// One request to trustd over HTTPS. trustd's certificate is checked by us, not by the TLS stack: it must chain to an
+// accepted OS CA for serverAuth at the node's clock (the same clock every other certificate decision uses) and name
+// the host we dialled; the token is sent only after that check passes.
+import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { X509Certificate } from 'node:crypto';
+import { checkServerIdentity, connect } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { verifyChain } from '../../pki/index.js';
+import { CERTIFICATE_PATH } from '../trustd/trustd-server.js';
+import type { HostPort } from './trustd-endpoints.js';
+
+export interface PostCsrOptions {
+  endpoint: HostPort;
+  csr: string;
+  token: string;
+  /** Accepted OS CAs: trustd's certificate must be issued by one of them. */
+  trusted: readonly X509Certificate[];
+  at: Date;
+  timeoutMs: number;
+}
+
+export interface TrustdAnswer {
+  crt: string;
+  ca: string;
+}
+
+export async function postCsr(o: PostCsrOptions): Promise<TrustdAnswer> {
+  const socket = await verifiedConnection(o);
+  const body = JSON.stringify({ csr: o.csr });
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request({
+      createConnection: () => socket,
+      method: 'POST',
+      path: CERTIFICATE_PATH,
+      headers: { Host: o.endpoint.host, Authorization: `Bearer ${o.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' },
+    });
+    req.on('response', resolve);
+    req.on('error', reject);
+    req.end(body);
+  });
+  const text = await readAll(res);
+  socket.destroy();
+  let answer: Record<string, unknown>;
+  try {
+    answer = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`trustd answered ${res.statusCode} with a body that is not JSON`);
+  }
+  if (res.statusCode !== 200) throw new Error(`trustd answered ${res.statusCode}: ${typeof answer.error === 'string' ? answer.error : 'no error message'}`);
+  if (typeof answer.crt !== 'string' || typeof answer.ca !== 'string') throw new Error('trustd answered 200 without "crt" and "ca"');
+  return { crt: answer.crt, ca: answer.ca };
+}
+
+function verifiedConnection(o: PostCsrOptions): Promise<TLSSocket> {
+  const { host, port } = o.endpoint;
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    socket.setTimeout(o.timeoutMs, () => socket.destroy(new Error(`no answer within ${Math.round(o.timeoutMs / 1000)}s`)));
+    socket.once('error', reject);
+    socket.once('secureConnect', () => {
+      const problem = trustProblem(socket, host, o);
+      if (problem) {
+        socket.destroy();
+        reject(new Error(problem));
+        return;
+      }
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+function trustProblem(socket: TLSSocket, host: string, o: PostCsrOptions): string | undefined {
+  const peer = socket.getPeerX509Certificate();
+  if (!peer) return 'trustd presented no certificate';
+  const chain = verifyChain(peer, o.trusted, { at: o.at, purpose: 'serverAuth' });
+  if (!chain.ok) return `trustd's certificate is not trusted: ${chain.message}`;
+  const identity = checkServerIdentity(host, socket.getPeerCertificate());
+  return identity ? `trustd's certificate does not name ${host}: ${identity.message}` : undefined;
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
