@@ -5,6 +5,9 @@ import { registerConfigCommands } from './config.js';
 import { registerGenCommands } from './gen.js';
 import { registerGetCommand } from './get.js';
 import { registerInspectCommands } from './inspect.js';
+import { registerPatchCommand } from './patch.js';
+import { addRemoteOptions } from './remote-target.js';
+import { registerVersionCommand } from './remote-version.js';
 import { registerServeCommand } from './serve.js';
 
 export function buildProgram(): Command {
@@ -13,11 +16,14 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  addRemoteOptions(program);
   registerGenCommands(program);
   registerConfigCommands(program);
   registerInspectCommands(program);
   registerServeCommand(program);
   registerGetCommand(program);
   registerApplyConfigCommand(program);
+  registerVersionCommand(program);
+  registerPatchCommand(program);
   return program;
 }
