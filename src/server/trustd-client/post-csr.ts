@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { X509Certificate } from 'node:crypto';
-import { checkServerIdentity, connect } from 'node:tls';
+import { connect } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { verifyChain } from '../../pki/index.js';
@@ -77,8 +77,8 @@ function trustProblem(socket: TLSSocket, host: string, o: PostCsrOptions): strin
   if (!peer) return 'trustd presented no certificate';
   const chain = verifyChain(peer, o.trusted, { at: o.at, purpose: 'serverAuth' });
   if (!chain.ok) return `trustd's certificate is not trusted: ${chain.message}`;
-  const identity = checkServerIdentity(host, socket.getPeerCertificate());
-  return identity ? `trustd's certificate does not name ${host}: ${identity.message}` : undefined;
+  const named = isIP(host) ? peer.checkIP(host) : peer.checkHost(host, { subject: 'never' });
+  return named ? undefined : `trustd's certificate does not name ${host} (it names ${peer.subjectAltName ?? 'nothing'})`;
 }
 
 async function readAll(res: IncomingMessage): Promise<string> {

@@ -1,0 +1,195 @@
+import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { generateMachineConfig, parseMachineConfig } from '../../src/config/index.js';
+import type { MachineType } from '../../src/config/index.js';
+import { parsePrivateKeyPem, samePublicKey } from '../../src/pki/index.js';
+import { ApiCertificates, CertSANs, CertificateStatuses, MACHINE_CONFIG_ID, MachineConfigs, TrustdResponses } from '../../src/resources/index.js';
+import type { CertSANsSpec, CertificateStatusSpec, IssuedCertificatesSpec, MachineConfigSpec, TrustdResponseSpec } from '../../src/resources/index.js';
+import { ManualClock } from '../../src/runtime/manual-clock.js';
+import type { ResourceDefinition } from '../../src/runtime/resource.js';
+import type { State } from '../../src/runtime/state.js';
+import { openNode } from '../../src/server/node.js';
+import type { Node } from '../../src/server/node.js';
+import { startTrustdClient } from '../../src/server/trustd-client/index.js';
+import type { TrustdClient } from '../../src/server/trustd-client/index.js';
+import { startTrustd } from '../../src/server/trustd/index.js';
+import type { Trustd } from '../../src/server/trustd/index.js';
+import { fixtureBundle } from '../controllers/node-harness.js';
+import { verifyStrict, x509Text } from '../pki/openssl.js';
+
+const bundle = fixtureBundle();
+const OS_CA = bundle.certs.os.crt;
+
+const find = <S>(state: State, def: ResourceDefinition<S>, id: string) => state.find<S>({ namespace: def.namespace, type: def.type, id });
+
+/** Two nodes (a control plane and a worker), each on its own SQLite file, on one manual clock: a small cluster. */
+class Cluster {
+  readonly dirs: string[] = [];
+  readonly nodes: Node[] = [];
+  trustd: Trustd | undefined;
+  client: TrustdClient | undefined;
+  readonly clientLogs: string[] = [];
+
+  constructor(readonly clock: ManualClock) {}
+
+  async node(type: MachineType, address: string, hostname: string): Promise<Node> {
+    const dir = mkdtempSync(join(tmpdir(), `trustplane-${type}-`));
+    this.dirs.push(dir);
+    const node = await openNode({ stateDir: dir, clock: this.clock, addresses: { addresses: [address], hostname } });
+    const config = generateMachineConfig(bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
+    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
+    await node.runtime.start();
+    this.nodes.push(node);
+    return node;
+  }
+
+  startClient(worker: Node, endpoint: string): void {
+    this.client = startTrustdClient({ state: worker.state, endpoints: [endpoint], clock: this.clock, random: () => 0.5, logger: (m, f) => this.clientLogs.push(`${m} ${JSON.stringify(f)}`) });
+  }
+
+  /** Lets timers due now, the runtimes and the client's request (real I/O on loopback) run until `done` holds. */
+  async until(done: () => Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      await this.clock.advance(0);
+      for (const n of this.nodes) await n.runtime.settled();
+      await this.client?.settled();
+      if (await done()) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    throw new Error(`never happened: ${what}; client log:\n${this.clientLogs.join('\n')}`);
+  }
+
+  async destroy(): Promise<void> {
+    await this.client?.close();
+    await this.trustd?.close();
+    for (const n of this.nodes) await n.stop();
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+const serverCert = async (worker: Node) => (await find<IssuedCertificatesSpec>(worker.state, ApiCertificates, 'api'))?.spec.certificates.server;
+
+describe('a worker joins through trustd (control plane + worker in-process, real trustd on 127.0.0.1)', function () {
+  this.timeout(60_000);
+  let cluster: Cluster;
+  let worker: Node;
+
+  before(async () => {
+    cluster = new Cluster(new ManualClock(DateTime.utc().startOf('second')));
+    const cp = await cluster.node('controlplane', '10.5.0.2', 'cp-1');
+    worker = await cluster.node('worker', '10.5.0.3', 'worker-1');
+    await cluster.until(async () => (await find(cp.state, ApiCertificates, 'api')) !== undefined, 'control plane issued its certificates');
+    cluster.trustd = await startTrustd({ state: cp.state, host: '127.0.0.1', port: 0, clock: cluster.clock });
+    cluster.startClient(worker, `127.0.0.1:${cluster.trustd.port}`);
+  });
+  after(async () => cluster.destroy());
+
+  it("gives the worker an apid server certificate that chains to the OS CA, and its CertificateStatus turns Valid", async () => {
+    await cluster.until(async () => (await serverCert(worker)) !== undefined, 'worker apid certificate installed');
+    const api = (await find<IssuedCertificatesSpec>(worker.state, ApiCertificates, 'api'))!;
+    const server = api.spec.certificates.server;
+    expect(api.spec.pending).to.equal(undefined);
+    expect(api.metadata.owner).to.equal('ApiCertificateController');
+    expect(verifyStrict(OS_CA, server.crt, 'sslserver').ok).to.equal(true);
+    expect(server).to.include({ issuer: 'os', reason: 'DoesNotExist', issuedAt: cluster.clock.now().toJSDate().toISOString() });
+    const sans = (await find<CertSANsSpec>(worker.state, CertSANs, 'api'))!.spec;
+    expect(server.request).to.deep.include({ profile: 'node-server', commonName: 'talos-node', organizations: [], dnsNames: sans.dnsNames, ipAddresses: sans.ips });
+    expect(x509Text(server.crt)).to.match(/DNS:worker-1, IP Address:10\.5\.0\.3, IP Address:127\.0\.0\.1/);
+    expect(samePublicKey(new X509Certificate(server.crt).publicKey, parsePrivateKeyPem(server.key).publicKey)).to.equal(true);
+    const stored = (await find<TrustdResponseSpec>(worker.state, TrustdResponses, 'api'))!;
+    expect(stored.metadata.owner).to.equal('trustd-client');
+    expect(stored.spec.response?.crt).to.equal(server.crt);
+    expect(server.renewAt).to.equal(stored.spec.response?.renewAt);
+    await cluster.until(async () => (await find<CertificateStatusSpec>(worker.state, CertificateStatuses, 'api-server'))?.spec.state === 'Valid', 'status Valid');
+    const status = (await find<CertificateStatusSpec>(worker.state, CertificateStatuses, 'api-server'))!.spec;
+    expect(status.chainsToAcceptedCA).to.equal(true);
+    expect(status.lastIssuanceReason).to.equal('DoesNotExist');
+  });
+
+  it('renews through trustd at the renewal time (2/3 to 9/10 of the 24 h life), with a new key', async () => {
+    const before = (await serverCert(worker))!;
+    const renewAt = DateTime.fromISO(before.renewAt, { zone: 'utc' });
+    const lifeFraction = (renewAt.toMillis() - Date.parse(before.issuedAt)) / (24 * 3_600_000);
+    expect(lifeFraction).to.be.within(2 / 3, 0.9);
+    await cluster.clock.set(renewAt.minus({ seconds: 1 }));
+    await cluster.until(async () => true, 'settled before the renewal time');
+    expect((await serverCert(worker))!.crt).to.equal(before.crt);
+    await cluster.clock.set(renewAt);
+    await cluster.until(async () => (await serverCert(worker))!.crt !== before.crt, 'renewed certificate installed');
+    const after = (await serverCert(worker))!;
+    expect(after.reason).to.equal('Renewing');
+    expect(after.key).to.not.equal(before.key);
+    expect(after.issuedAt).to.equal(renewAt.toJSDate().toISOString());
+    expect(verifyStrict(OS_CA, after.crt, 'sslserver', renewAt.toJSDate()).ok).to.equal(true);
+  });
+
+  it('asks again when the SANs change, and the new certificate names them', async () => {
+    const pointer = { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
+    const mc = await worker.state.get<MachineConfigSpec>(pointer);
+    const config = parseMachineConfig(mc.spec.yaml);
+    config.certSANs = [...config.certSANs, 'worker-1.example.test'];
+    await worker.state.update<MachineConfigSpec>({ ...mc, spec: { yaml: config.toYaml() } });
+    await cluster.until(async () => (await serverCert(worker))!.reason === 'RequestChanged', 'certificate for the new SANs');
+    expect(x509Text((await serverCert(worker))!.crt)).to.include('DNS:worker-1.example.test');
+  });
+});
+
+describe('a worker whose trustd is down', function () {
+  this.timeout(60_000);
+  let cluster: Cluster;
+  let worker: Node;
+  let cp: Node;
+  let port: number;
+
+  before(async () => {
+    cluster = new Cluster(new ManualClock(DateTime.utc().startOf('second')));
+    cp = await cluster.node('controlplane', '10.5.0.2', 'cp-1');
+    worker = await cluster.node('worker', '10.5.0.3', 'worker-1');
+    await cluster.until(async () => (await find(cp.state, ApiCertificates, 'api')) !== undefined, 'control plane issued its certificates');
+    // A port where trustd was and is no more.
+    const gone = await startTrustd({ state: cp.state, host: '127.0.0.1', port: 0, clock: cluster.clock });
+    port = gone.port;
+    await gone.close();
+    cluster.startClient(worker, `127.0.0.1:${port}`);
+  });
+  after(async () => cluster.destroy());
+
+  const failure = async () => (await find<TrustdResponseSpec>(worker.state, TrustdResponses, 'api'))?.spec.failure;
+
+  it('retries with exponential backoff, and the pending reason names the failure', async () => {
+    await cluster.until(async () => (await failure()) !== undefined, 'first failure recorded');
+    const first = (await failure())!;
+    expect(first.attempts).to.equal(1);
+    expect(first.message).to.match(new RegExp(`^127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
+    expect(Date.parse(first.nextRetry) - Date.parse(first.lastAttempt)).to.equal(1000);
+    const api = (await find<IssuedCertificatesSpec>(worker.state, ApiCertificates, 'api'))!.spec;
+    expect(api.certificates).to.deep.equal({});
+    expect(api.pending).to.equal(`waiting for trustd: attempt 1 failed: ${first.message}; next retry at ${first.nextRetry}`);
+    const status = (await find<CertificateStatusSpec>(worker.state, CertificateStatuses, 'api-server'))!.spec;
+    expect(status.state).to.equal('Pending');
+    expect(status.message).to.include('ECONNREFUSED');
+
+    // Nothing happens before the retry is due; then the delay doubles.
+    await cluster.clock.advance({ milliseconds: 999 });
+    await cluster.until(async () => true, 'settled before the retry');
+    expect((await failure())!.attempts).to.equal(1);
+    await cluster.clock.advance({ milliseconds: 1 });
+    await cluster.until(async () => (await failure())!.attempts === 2, 'second attempt');
+    const second = (await failure())!;
+    expect(Date.parse(second.nextRetry) - Date.parse(second.lastAttempt)).to.equal(2000);
+  });
+
+  it('gets its certificate on the next retry once trustd is back', async () => {
+    cluster.trustd = await startTrustd({ state: cp.state, host: '127.0.0.1', port, clock: cluster.clock });
+    await cluster.clock.set(DateTime.fromISO((await failure())!.nextRetry, { zone: 'utc' }));
+    await cluster.until(async () => (await serverCert(worker)) !== undefined, 'certificate after trustd came back');
+    const api = (await find<IssuedCertificatesSpec>(worker.state, ApiCertificates, 'api'))!.spec;
+    expect(api.pending).to.equal(undefined);
+    expect(verifyStrict(OS_CA, api.certificates.server.crt, 'sslserver').ok).to.equal(true);
+    expect((await find<TrustdResponseSpec>(worker.state, TrustdResponses, 'api'))!.spec.failure).to.equal(undefined);
+  });
+});
