@@ -5,6 +5,7 @@ import { parseMachineConfig } from '../config/index.js';
 import { machineConfigDiff } from './config-diff.js';
 import { applyMachineConfig, readMachineConfigFile, sameMachineConfig, storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
+import { remoteTargetOf, runsRemotely } from './remote-target.js';
 import { STATE_OPTION_HELP, resolveStateDir, storeExists } from './state-path.js';
 
 interface ApplyOptions {
@@ -18,11 +19,18 @@ export const SKIPPED = 'Apply was skipped: no changes detected.';
 export function registerApplyConfigCommand(program: Command): void {
   program
     .command('apply-config')
-    .description("Validate a machine config and store it as the local node's configuration")
+    .description("Validate a machine config and apply it to nodes over the API, or to a local node's store with --state")
     .requiredOption('-f, --file <file>', 'the machine config to apply')
     .option('--state <dir>', STATE_OPTION_HELP)
     .option('--dry-run', 'print the changes (secrets masked) and change nothing')
-    .action(async (opts: ApplyOptions) => applyConfig(opts));
+    .action(async (opts: ApplyOptions, cmd: Command) => (runsRemotely(cmd) ? applyConfigRemotely(opts, cmd) : applyConfig(opts)));
+}
+
+/** Over the API (remote-machine-config.ts): validated here first, then by each node before it writes. */
+async function applyConfigRemotely(opts: ApplyOptions, cmd: Command): Promise<void> {
+  const file = await readMachineConfigFile(opts.file);
+  const { remoteApplyConfig } = await import('./remote-machine-config.js');
+  await remoteApplyConfig(file, Boolean(opts.dryRun), remoteTargetOf(cmd));
 }
 
 async function applyConfig(opts: ApplyOptions): Promise<void> {

@@ -58,7 +58,7 @@ export function registerConfigCommands(program: Command): void {
     .action(async (file: string, _opts: unknown, cmd: Command) => configMerge(file, located(cmd)));
 
   withPath(config.command('new'))
-    .description('Generate a new client configuration offline, signed by the OS CA of a secrets bundle or control plane config')
+    .description('Generate a new client configuration: offline with --with-secrets (secrets bundle or control plane config), else issued by a node over the API (os:admin)')
     .argument('[path]', 'where to write it (same as -o)')
     .option('-o, --output <file>', 'where to write the new talosconfig', 'talosconfig')
     .option('--with-secrets <file>', 'secrets bundle (or control plane machine config) holding the OS CA key')
@@ -66,7 +66,12 @@ export function registerConfigCommands(program: Command): void {
     .option('--crt-ttl <duration>', 'certificate lifetime (Go syntax: 24h, 8760h)', durationOption('--crt-ttl'), 87600 * 3_600_000)
     .option('--cluster <name>', 'cluster name for the context (default: from a machine config, else the current context)')
     .option('--force', 'overwrite an existing file')
-    .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => configNew(path ?? opts.output, opts, located(cmd)));
+    .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => {
+      if (opts.withSecrets) return configNew(path ?? opts.output, opts, located(cmd));
+      const { remoteConfigNew } = await import('./remote-config-new.js');
+      const { remoteTargetOf } = await import('./remote-target.js');
+      return remoteConfigNew(path ?? opts.output, { roles: opts.roles, crtTtlMs: opts.crtTtl, cluster: opts.cluster, force: opts.force }, remoteTargetOf(cmd));
+    });
 }
 
 /** --talosconfig and --context, wherever on the command line they were given. */

@@ -9,6 +9,7 @@ import type { Kind, Resource, ResourceDefinition } from '../runtime/resource.js'
 import type { State } from '../runtime/state.js';
 import { OUTPUT_FORMATS, WatchPrinter, formatResources, formatTable } from './resource-output.js';
 import type { OutputFormat } from './resource-output.js';
+import { remoteTargetOf, runsRemotely } from './remote-target.js';
 import { STATE_OPTION_HELP, requireStore, resolveStateDir } from './state-path.js';
 
 interface GetOptions {
@@ -24,14 +25,23 @@ export const UNHEALTHY_EXIT_CODE = 2;
 export function registerGetCommand(program: Command): void {
   program
     .command('get')
-    .description('Show resources of a local node (types and aliases: certificatestatus/cs, securitystatus, machineconfig/mc, ...)')
+    .description('Show resources of nodes over the API, or of a local node with --state (types and aliases: certificatestatus/cs, securitystatus, machineconfig/mc, ...)')
     .argument('<type>', 'resource type or alias')
     .argument('[id]', 'only this resource')
     .option('--state <dir>', STATE_OPTION_HELP)
-    .option('-n, --namespace <ns>', "namespace (default: the type's own)")
+    .option('--namespace <ns>', "namespace (default: the type's own)")
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('-w, --watch', 'print changes as they happen (+ created, - destroyed, blank updated) until Ctrl-C')
-    .action(async (type: string, id: string | undefined, opts: GetOptions) => get(type, id, opts));
+    .action(async (type: string, id: string | undefined, opts: GetOptions, cmd: Command) => (runsRemotely(cmd) ? getRemote(type, id, opts, cmd) : get(type, id, opts)));
+}
+
+/** Over the API (see remote-get.ts): the same output with a NODE column first. */
+async function getRemote(typeName: string, id: string | undefined, opts: GetOptions, cmd: Command): Promise<void> {
+  const { nodeResourceRegistry } = await import('../server/node.js');
+  const def = nodeResourceRegistry().resolve(typeName);
+  const { remoteGet } = await import('./remote-get.js');
+  const resources = await remoteGet(def, id, { output: opts.output, ...(opts.namespace ? { namespace: opts.namespace } : {}), ...(opts.watch ? { watch: true } : {}) }, remoteTargetOf(cmd));
+  if (def.type === 'SecurityStatuses' && !opts.watch && process.exitCode !== 1) reportHealth(resources as Resource<SecurityStatusSpec>[], opts.output);
 }
 
 async function get(typeName: string, id: string | undefined, opts: GetOptions): Promise<void> {

@@ -12,12 +12,14 @@ const GAP = '   ';
 const BASE_COLUMNS = ['NAMESPACE', 'TYPE', 'ID', 'VERSION'];
 
 export interface ResourceDocument {
+  /** The node it was read from, for reads over the API (talosctl's first field). */
+  node?: string;
   metadata: Record<string, unknown>;
   spec: unknown;
 }
 
 /** Metadata in talosctl's order; labels, annotations and finalizers only when present. */
-export function resourceDocument(r: Resource): ResourceDocument {
+export function resourceDocument(r: Resource, node?: string): ResourceDocument {
   const m = r.metadata;
   const metadata: Record<string, unknown> = {
     namespace: m.namespace,
@@ -32,16 +34,17 @@ export function resourceDocument(r: Resource): ResourceDocument {
   if (Object.keys(m.labels).length > 0) metadata.labels = m.labels;
   if (Object.keys(m.annotations).length > 0) metadata.annotations = m.annotations;
   if (m.finalizers.length > 0) metadata.finalizers = m.finalizers;
-  return { metadata, spec: r.spec };
+  return node === undefined ? { metadata, spec: r.spec } : { node, metadata, spec: r.spec };
 }
 
-export function tableHeader(def: ResourceDefinition): string[] {
-  return [...BASE_COLUMNS, ...def.printColumns.map((c) => c.name)];
+/** With `withNode` (reads over the API), a NODE column comes first. */
+export function tableHeader(def: ResourceDefinition, withNode = false): string[] {
+  return [...(withNode ? ['NODE'] : []), ...BASE_COLUMNS, ...def.printColumns.map((c) => c.name)];
 }
 
-export function tableRow(def: ResourceDefinition, r: Resource): string[] {
+export function tableRow(def: ResourceDefinition, r: Resource, node?: string): string[] {
   const m = r.metadata;
-  return [m.namespace, m.type, m.id, String(m.version), ...def.printColumns.map((c) => cell(() => c.value(r)))];
+  return [...(node === undefined ? [] : [node]), m.namespace, m.type, m.id, String(m.version), ...def.printColumns.map((c) => cell(() => c.value(r)))];
 }
 
 /** A print column that throws (a spec from an older version, say) shows `?` rather than failing the whole listing. */
@@ -75,16 +78,16 @@ export function yamlDocument(value: unknown): string {
   return stringify(value, { lineWidth: 0 });
 }
 
-/** Everything `get` prints for a listing, in one format. */
-export function formatResources(def: ResourceDefinition, resources: readonly Resource[], format: OutputFormat, single: boolean): string {
+/** Everything `get` prints for a listing, in one format; `nodes` (parallel to `resources`) adds the NODE of each. */
+export function formatResources(def: ResourceDefinition, resources: readonly Resource[], format: OutputFormat, single: boolean, nodes?: readonly string[]): string {
   switch (format) {
     case 'table':
-      return formatTable([tableHeader(def), ...resources.map((r) => tableRow(def, r))]);
+      return formatTable([tableHeader(def, nodes !== undefined), ...resources.map((r, i) => tableRow(def, r, nodes?.[i]))]);
     case 'yaml':
-      return resources.map((r) => yamlDocument(resourceDocument(r))).join('---\n');
+      return resources.map((r, i) => yamlDocument(resourceDocument(r, nodes?.[i]))).join('---\n');
     case 'json': {
       // kubectl-like: one object for a single named resource, an array for a listing (empty listing: []).
-      const docs = resources.map(resourceDocument);
+      const docs = resources.map((r, i) => resourceDocument(r, nodes?.[i]));
       return `${JSON.stringify(single ? docs[0] : docs, null, 2)}\n`;
     }
   }
@@ -104,25 +107,27 @@ export class WatchPrinter {
     private readonly def: ResourceDefinition,
     private readonly format: OutputFormat,
     private readonly write: (text: string) => void,
+    /** Reads over the API: every row and document names its node. */
+    private readonly withNode = false,
   ) {}
 
-  event(e: WatchEvent): void {
+  event(e: Pick<WatchEvent, 'type' | 'resource'>, node?: string): void {
     if (e.type === 'bootstrapped') return this.flush();
     if (!e.resource || !(e.type in MARK)) return;
     if (this.format === 'table') {
-      const row = [MARK[e.type], ...tableRow(this.def, e.resource)];
+      const row = this.withNode ? [node ?? '', MARK[e.type], ...tableRow(this.def, e.resource)] : [MARK[e.type], ...tableRow(this.def, e.resource)];
       if (this.widths) this.write(`${padRow(row, this.widths)}\n`);
       else this.pending.push(row);
       return;
     }
-    const doc = { event: e.type, ...resourceDocument(e.resource) };
+    const doc = { event: e.type, ...resourceDocument(e.resource, this.withNode ? (node ?? '') : undefined) };
     this.write(this.format === 'json' ? `${JSON.stringify(doc)}\n` : `---\n${yamlDocument(doc)}`);
   }
 
   /** Prints the header and the rows held back while sizing the columns. */
   flush(): void {
     if (this.format !== 'table' || this.widths) return;
-    const rows = [['*', ...tableHeader(this.def)], ...this.pending];
+    const rows = [this.withNode ? ['NODE', '*', ...tableHeader(this.def)] : ['*', ...tableHeader(this.def)], ...this.pending];
     this.widths = columnWidths(rows);
     this.pending = [];
     this.write(rows.map((r) => `${padRow(r, this.widths!)}\n`).join(''));

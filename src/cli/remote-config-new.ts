@@ -1,0 +1,35 @@
+// `trustctl config new` online: asks a node (os:admin) to issue a client certificate with the given roles and
+// lifetime from its OS CA, and writes a talosconfig with one context for it (endpoints kept from the current context).
+import { contextNameFor, formatTalosconfig, newContext, parseRoles, readTalosconfigFile, resolveTalosconfigPath, selectContext } from '../config/index.js';
+import { paths } from '../server/apid/index.js';
+import type { ClientConfigResponse } from '../server/apid/index.js';
+import { connectApi } from './api-client.js';
+import type { RemoteTarget } from './api-client.js';
+import { refuseOverwrite, writeFileAtomic } from './files.js';
+
+export interface RemoteConfigNewOptions {
+  roles: string;
+  crtTtlMs: number;
+  cluster?: string;
+  force?: boolean;
+}
+
+export async function remoteConfigNew(path: string, opts: RemoteConfigNewOptions, target: RemoteTarget): Promise<void> {
+  if (!(opts.crtTtlMs > 0)) throw new Error('crt_ttl should be positive');
+  const roles = parseRoles([opts.roles]);
+  refuseOverwrite(path, Boolean(opts.force));
+  const { client, nodes } = await connectApi(target);
+  try {
+    const node = nodes[0];
+    const issued = await client.call<ClientConfigResponse>('POST', paths.talosconfig, { body: { roles, ttlHours: opts.crtTtlMs / 3_600_000 }, ...(node ? { node } : {}) });
+    const config = await readTalosconfigFile(resolveTalosconfigPath(target.talosconfig));
+    const current = selectContext(config, target.context || config.context);
+    const cluster = opts.cluster || current.name.replace(/^.*@/, '');
+    const name = contextNameFor(roles, cluster);
+    const endpoints = target.endpoints?.length ? target.endpoints : current.context.endpoints;
+    const context = newContext(endpoints, { caPem: issued.ca, crtPem: issued.crt, keyPem: issued.key }, target.nodes ?? current.context.nodes);
+    await writeFileAtomic({ path, data: formatTalosconfig({ context: name, contexts: { [name]: context } }), mode: 0o600 });
+  } finally {
+    client.close();
+  }
+}

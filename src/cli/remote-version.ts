@@ -1,0 +1,33 @@
+// `trustctl version`: the client's version and, unless --client, each node's (over the API), laid out like talosctl's.
+import type { Command } from 'commander';
+import { TRUSTPLANE_VERSION, paths } from '../server/apid/index.js';
+import type { VersionInfo } from '../server/apid/index.js';
+import { connectApi } from './api-client.js';
+import { remoteTargetOf } from './remote-target.js';
+
+export function registerVersionCommand(program: Command): void {
+  program
+    .command('version')
+    .description('Print the client version and the version of each node')
+    .option('--client', 'print the client version only')
+    .action(async (opts: { client?: boolean }, cmd: Command) => {
+      process.stdout.write(`Client:\n\tTag:         v${TRUSTPLANE_VERSION}\n`);
+      if (opts.client) return;
+      const { client, nodes } = await connectApi(remoteTargetOf(cmd));
+      try {
+        process.stdout.write('Server:\n');
+        for (const node of nodes.length > 0 ? nodes : [undefined]) {
+          const label = node ?? client.endpoint.host;
+          try {
+            const v = await client.call<VersionInfo>('GET', paths.version, node ? { node } : {});
+            process.stdout.write(`\tNODE:        ${label}\n\tTag:         v${v.version}\n\tAPI:         ${v.apiVersion}\n`);
+          } catch (err) {
+            process.stderr.write(`error: ${label}: ${(err as Error).message}\n`);
+            process.exitCode = 1;
+          }
+        }
+      } finally {
+        client.close();
+      }
+    });
+}
