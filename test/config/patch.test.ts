@@ -10,6 +10,7 @@ import {
   loadPatches,
   parseMachineConfig,
   parsePatch,
+  parsePatches,
 } from '../../src/config/index.js';
 import type { MachineConfig } from '../../src/config/index.js';
 import { readFixture } from './support/talos-fixtures.js';
@@ -179,6 +180,19 @@ describe('config patches: loading', () => {
     ]);
     expect(thrown(() => loadPatches([`@${join(dir, 'missing.yaml')}`])).message).to.equal(
       `patch file "${join(dir, 'missing.yaml')}": does not exist; pass --patch @FILE with an existing file, or the patch text inline`,
+    );
+  });
+});
+
+describe('config patches: texts from an API', () => {
+  it('takes every text as a patch, never as a file name', () => {
+    const patches = parsePatches(['machine:\n  certSANs: [10.0.0.5]\n', '[{"op": "test", "path": "/version", "value": "v1alpha1"}]']);
+    expect(patches.map((p) => [p.kind, p.source])).to.deep.equal([
+      ['strategic', 'patch 1'],
+      ['json6902', 'patch 2'],
+    ]);
+    expect(thrown(() => parsePatches(['/etc/passwd'])).message).to.equal(
+      'patch line 1: expected a map (a partial machine config) or a list of RFC 6902 operations, got a string',
     );
   });
 });

@@ -65,6 +65,14 @@ function lineOf(node: Node | null | undefined, lines: LineCounter): number | und
   return start === undefined ? undefined : lines.linePos(start).line;
 }
 
+/**
+ * Patch texts received over an API: always the patch itself, never a file name (a server must not read files a
+ * client names). Named "patch", or "patch N" when there are several.
+ */
+export function parsePatches(texts: readonly string[]): MachineConfigPatch[] {
+  return texts.map((text, i) => parsePatch(text, texts.length > 1 ? `patch ${i + 1}` : 'patch'));
+}
+
 export type ReadPatchFile = (path: string) => string;
 
 const readUtf8: ReadPatchFile = (path) => readFileSync(path, 'utf8');
