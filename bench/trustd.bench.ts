@@ -1,0 +1,151 @@
+// trustd signing throughput against `cfssl serve` (Debian golang-cfssl), both signing the same P-256 CSR
+// (shared/peers/p256.csr) with a P-256 CA under the same load: wrk -t2 -c20 --latency with shared/peers/wrk-sign.lua,
+// one run each, in this process's run. trustd runs as it does in production (HTTPS, token, per-source rate limit set
+// high enough not to refuse the load, signing from the node's SQLite store) on both cores through node:cluster: two
+// workers share the listening socket. Target: trustd >= 2x cfssl req/s at no worse p99.
+// Needs wrk and cfssl (apt-get install -y wrk golang-cfssl); without them it says so and measures nothing.
+import { spawn, spawnSync } from 'node:child_process';
+import cluster from 'node:cluster';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DateTime } from 'luxon';
+import { generateMachineConfig, generateSecretsBundle } from '../src/config/index.js';
+import { MACHINE_CONFIG_ID, MachineConfigs, TrustdCertificates } from '../src/resources/index.js';
+import { openNode, openNodeState } from '../src/server/node.js';
+import { startTrustd } from '../src/server/trustd/index.js';
+
+const DURATION = process.env.BENCH_DURATION ?? '15s';
+const PEERS = resolve(process.cwd(), '../shared/peers');
+const WORKERS = Number(process.env.TRUSTD_WORKERS ?? 2);
+
+interface WrkResult {
+  requests: number;
+  ok: number;
+  bad: number;
+  socket_errors: number;
+  req_per_s: number;
+  ok_per_s: number;
+  lat_ms_p50: number;
+  lat_ms_p99: number;
+}
+
+const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+function wrk(url: string, env: Record<string, string>, duration = DURATION): Promise<WrkResult> {
+  return new Promise((resolvePromise, reject) => {
+    const args = ['-t2', '-c20', `-d${duration}`, '--latency', '-s', join(PEERS, 'wrk-sign.lua'), url];
+    const child = spawn('wrk', args, { env: { ...process.env, CSR_FILE: join(PEERS, 'p256.csr'), ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${out}`));
+      resolvePromise(JSON.parse(line) as WrkResult);
+    });
+  });
+}
+
+/** A control-plane node's store, settled: the P-256 OS CA, the token and trustd's own certificate. */
+async function controlPlaneState(dir: string): Promise<string> {
+  const bundle = await generateSecretsBundle({ osCAAlgorithm: 'ecdsa' });
+  const node = await openNode({ stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname: 'cp-bench' } });
+  const config = generateMachineConfig(bundle, { type: 'controlplane', clusterName: 'bench', endpoint: 'https://127.0.0.1:6443' });
+  await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
+  await node.runtime.start();
+  await node.runtime.settled();
+  const trustdCert = await node.state.find({ namespace: 'secrets', type: TrustdCertificates.type, id: 'trustd' });
+  await node.stop();
+  if (!trustdCert) throw new Error('the control-plane node issued no trustd certificate');
+  return bundle.trustdInfo.token;
+}
+
+async function startTrustdWorkers(dir: string, port: number): Promise<() => void> {
+  cluster.setupPrimary({ args: ['--worker'] });
+  const workers = Array.from({ length: WORKERS }, () => cluster.fork({ TRUSTD_STATE: dir, TRUSTD_PORT: String(port) }));
+  await Promise.all(workers.map((w) => new Promise<void>((r, reject) => {
+    w.once('message', () => r());
+    w.once('exit', (code) => reject(new Error(`trustd worker exited with ${code}`)));
+  })));
+  return () => workers.forEach((w) => w.kill());
+}
+
+async function worker(): Promise<void> {
+  const { state } = await openNodeState(process.env.TRUSTD_STATE!);
+  // A real limiter on the path, set high: every wrk request comes from 127.0.0.1.
+  await startTrustd({ state, host: '127.0.0.1', port: Number(process.env.TRUSTD_PORT), rateLimit: { perSecond: 1e9, burst: 1e9 } });
+  process.send!('ready');
+}
+
+function startCfssl(dir: string, port: number): number {
+  const r = spawnSync('sh', [join(PEERS, 'start-cfssl.sh'), dir, String(port)], { encoding: 'utf8' });
+  const pid = /pid=(\d+)/.exec(r.stdout)?.[1];
+  if (r.status !== 0 || !pid) throw new Error(`start-cfssl.sh failed: ${r.stdout}${r.stderr}`);
+  return Number(pid);
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+
+function row(label: string, r: WrkResult): void {
+  console.log(`${label.padEnd(34)} ${fmt(r.ok_per_s).padStart(8)} req/s  p50 ${fmt(r.lat_ms_p50).padStart(6)} ms  p99 ${fmt(r.lat_ms_p99).padStart(6)} ms  (${r.ok} ok, ${r.bad} refused, ${r.socket_errors} socket errors)`);
+}
+
+async function main(): Promise<void> {
+  if (!which('wrk') || !which('cfssl') || !which('cfssljson')) {
+    console.log('trustd bench skipped: needs wrk and cfssl (apt-get install -y wrk golang-cfssl)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tp-bench-trustd-'));
+  let stopTrustd = () => undefined as void;
+  let cfsslPid: number | undefined;
+  try {
+    const token = await controlPlaneState(join(dir, 'cp'));
+    const trustdPort = await freePort();
+    stopTrustd = await startTrustdWorkers(join(dir, 'cp'), trustdPort);
+    const cfsslPort = await freePort();
+    cfsslPid = startCfssl(join(dir, 'cfssl'), cfsslPort);
+
+    const trustdEnv = { BODY_TEMPLATE: '{"csr":%s}', AUTH_HEADER: `Bearer ${token}`, OK_PATTERN: '"crt"' };
+    const trustdUrl = `https://127.0.0.1:${trustdPort}/v1/certificate`;
+    const cfsslUrl = `http://127.0.0.1:${cfsslPort}/api/v1/cfssl/sign`;
+    // Warm both (JIT, Go's GC pacing), then one measured run each.
+    await wrk(trustdUrl, trustdEnv, '3s');
+    await wrk(cfsslUrl, {}, '3s');
+    const cfssl = await wrk(cfsslUrl, {});
+    const ours = await wrk(trustdUrl, trustdEnv);
+
+    console.log(`P-256 CSR signing, wrk -t2 -c20 -d${DURATION} --latency (wrk-sign.lua), ${DateTime.utc().toISO()}`);
+    row(`cfssl serve (HTTP)`, cfssl);
+    row(`trustd (HTTPS, ${WORKERS} cluster workers)`, ours);
+    const ratio = ours.ok_per_s / cfssl.ok_per_s;
+    console.log(`ratio trustd/cfssl req/s ${ratio.toFixed(2)} (target >= 2); p99 trustd ${fmt(ours.lat_ms_p99)} ms vs cfssl ${fmt(cfssl.lat_ms_p99)} ms (target: no worse)`);
+    if (ours.bad || ours.socket_errors) throw new Error(`trustd refused ${ours.bad} requests and had ${ours.socket_errors} socket errors`);
+  } finally {
+    stopTrustd();
+    if (cfsslPid) process.kill(cfsslPid);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (cluster.isPrimary) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+} else {
+  worker().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
