@@ -14,6 +14,7 @@ import type { State } from '../runtime/state.js';
 import { SKIPPED } from './apply-config.js';
 import { machineConfigDiff } from './config-diff.js';
 import { MACHINE_CONFIG_POINTER, storedMachineConfig } from './machine-config-file.js';
+import { remoteTargetOf, runsRemotely } from './remote-target.js';
 import { STATE_OPTION_HELP, requireStore, resolveStateDir } from './state-path.js';
 
 interface PatchOptions {
@@ -23,7 +24,7 @@ interface PatchOptions {
 }
 
 export function registerPatchCommand(program: Command): void {
-  const patch = program.command('patch').description("Patch a resource of the local node's store");
+  const patch = program.command('patch').description("Patch a resource of nodes over the API, or of a local node's store with --state");
   patch
     .command('machineconfig')
     .aliases(['mc', 'machineconfigs'])
@@ -31,7 +32,12 @@ export function registerPatchCommand(program: Command): void {
     .requiredOption('-p, --patch <patch>', '@FILE, or the patch itself; repeat to apply several in order', collect, [])
     .option('--dry-run', 'print the config diff (secrets masked) and the certificate impact; change nothing')
     .option('--state <dir>', STATE_OPTION_HELP)
-    .action(async (opts: PatchOptions) => patchMachineConfigCommand(opts));
+    .action(async (opts: PatchOptions, cmd: Command) => {
+      if (!runsRemotely(cmd)) return patchMachineConfigCommand(opts);
+      // Over the API (remote-machine-config.ts): the patches are read and parsed here, applied and validated by each node.
+      const { remotePatch } = await import('./remote-machine-config.js');
+      return remotePatch(opts.patch, Boolean(opts.dryRun), remoteTargetOf(cmd));
+    });
 }
 
 function collect(value: string, previous: string[]): string[] {
