@@ -26,23 +26,28 @@ export interface Answer {
 export class ApidHarness {
   private constructor(
     readonly node: NodeHarness,
-    readonly apid: Apid,
+    public apid: Apid,
     readonly bundle: SecretsBundle,
   ) {}
 
-  static async start(options: Partial<HarnessOptions> & { forward?: false } = {}): Promise<ApidHarness> {
+  static async start(options: Partial<HarnessOptions> = {}): Promise<ApidHarness> {
     const bundle = options.bundle ?? fixtureBundle();
     const node = await NodeHarness.start({ addresses: ['127.0.0.1'], ...options, bundle, start: options.start ?? DateTime.utc() });
-    const apid = await startApid({
-      state: node.node.state,
-      registry: node.node.registry,
-      host: '127.0.0.1',
-      port: 0,
-      clock: node.clock,
-      ...(options.forward === false ? { forward: false as const } : {}),
-    });
-    await apid.ready;
+    const apid = await ApidHarness.serve(node, 0);
     return new ApidHarness(node, apid, bundle);
+  }
+
+  private static async serve(node: NodeHarness, port: number): Promise<Apid> {
+    const apid = await startApid({ state: node.node.state, registry: node.node.registry, host: '127.0.0.1', port, clock: node.clock });
+    await apid.ready;
+    return apid;
+  }
+
+  /** Stops apid (dropping every connection, watches included) and starts it again on the same port. */
+  async restartApid(): Promise<void> {
+    const port = this.apid.port;
+    await this.apid.close();
+    this.apid = await ApidHarness.serve(this.node, port);
   }
 
   get caPem(): string {
