@@ -64,8 +64,9 @@ function compareSets(a: IssuedSetPlan | undefined, b: IssuedSetPlan | undefined,
   const changes: CertificateChange[] = [];
   for (const want of b?.certificates ?? []) {
     const had = a?.certificates.find((c) => c.name === want.name);
+    const issuer = issuerChange(a, b!, old, now, had?.issuer ?? want.issuer);
     if (!had) changes.push({ name: want.name, reason: 'DoesNotExist', details: [] });
-    else if (old.cas[had.issuer] !== now.cas[want.issuer]) changes.push({ name: want.name, reason: 'IncorrectIssuer', details: [`${CA_LABELS[want.issuer]} CA changed`] });
+    else if (issuer) changes.push({ name: want.name, reason: 'IncorrectIssuer', details: [issuer] });
     else {
       const details = requestDifferences(had.request, want.request);
       if (details.length) changes.push({ name: want.name, reason: 'RequestChanged', details });
@@ -84,6 +85,16 @@ function compareSets(a: IssuedSetPlan | undefined, b: IssuedSetPlan | undefined,
   };
 }
 
+/** Why a held certificate would no longer do for its issuer, or undefined when it still would. */
+function issuerChange(a: IssuedSetPlan | undefined, b: IssuedSetPlan, old: IssuancePlan, now: IssuancePlan, issuer: CaName): string | undefined {
+  if (b.fromTrustd) {
+    const signer = a?.fromTrustd ? old.trustdCA : old.cas.os;
+    return signer && !b.acceptedCAs.includes(signer) ? 'issued by an OS CA that would no longer be accepted' : undefined;
+  }
+  const before = a?.fromTrustd ? old.trustdCA : old.cas[issuer];
+  return before !== now.cas[issuer] ? `${CA_LABELS[issuer]} CA changed` : undefined;
+}
+
 /**
  * One line per reason, as `patch --dry-run` prints them: `OS CA changed: every OS leaf IncorrectIssuer`,
  * `ApiCertificates: SAN +10.0.0.5`. Certificates only, never key material.
@@ -96,7 +107,10 @@ export function formatCertificateImpact(impact: CertificateImpact): string[] {
     else if (change === 'added') lines.push(`${label} CA added: its leaves would be issued (DoesNotExist)`);
     else lines.push(`${label} CA removed: its leaves would be removed`);
   }
+  const caLines = new Set(impact.caChanges.map((c) => `${CA_LABELS[c.ca]} CA changed`));
   for (const set of impact.sets) {
+    const misissued = set.changes.filter((c) => c.reason === 'IncorrectIssuer' && !c.details.every((d) => caLines.has(d)));
+    for (const c of misissued) lines.push(`${set.type}: ${c.name} IncorrectIssuer (${c.details.join(', ')})`);
     const requested = unique(set.changes.filter((c) => c.reason === 'RequestChanged').flatMap((c) => c.details));
     if (requested.length) lines.push(`${set.type}: ${requested.join(', ')}`);
     const created = set.changes.filter((c) => c.reason === 'DoesNotExist').map((c) => c.name);

@@ -20,20 +20,31 @@ export interface IssuedSetPlan {
   type: string;
   certificates: CertificatePlan[];
   acceptedCAs: string[];
+  /**
+   * A worker's apid certificate comes from trustd, signed by a control plane's OS CA; the worker asks again when its
+   * names change or when the CA that signed it is no longer accepted (src/server/trustd-client/request-policy.ts).
+   */
+  fromTrustd?: boolean;
 }
 
 export interface IssuancePlan {
   /** The certificate (PEM) of every CA the node issues from. */
   cas: Partial<Record<CaName, string>>;
+  /** On a worker: the OS CA its trustd-issued certificate is signed by (machine.ca.crt). */
+  trustdCA?: string;
   sets: IssuedSetPlan[];
 }
 
 export function issuancePlan(config: MachineConfig, node: NodeAddressesSpec, lifetimes: CertificateLifetimes): IssuancePlan {
   const plan: IssuancePlan = { cas: {}, sets: [] };
   const os = osRootSecretsSpec(config);
-  // Workers receive their apid certificate from trustd and run no trustd, so nothing is issued here for the OS CA.
-  if (os.machineType !== 'worker') {
-    const sans = certSANsSpec(os, node);
+  const sans = certSANsSpec(os, node);
+  if (os.machineType === 'worker') {
+    // No trustd and no OS CA key on a worker: its apid server certificate is requested from a control plane.
+    plan.trustdCA = os.issuingCA.crt;
+    const server = apiCertificatePlans(lifetimes, sans).filter((c) => c.name === 'server');
+    plan.sets.push({ type: ApiCertificates.type, certificates: server, acceptedCAs: os.acceptedCAs, fromTrustd: true });
+  } else {
     plan.cas.os = os.issuingCA.crt;
     plan.sets.push({ type: ApiCertificates.type, certificates: apiCertificatePlans(lifetimes, sans), acceptedCAs: os.acceptedCAs });
     plan.sets.push({ type: TrustdCertificates.type, certificates: trustdCertificatePlans(lifetimes, sans), acceptedCAs: os.acceptedCAs });

@@ -71,6 +71,26 @@ describe('certificate impact of a config change', () => {
     expect(impact).to.deep.equal({ caChanges: [], sets: [] });
   });
 
+  it('on a worker, names the SAN its trustd-issued apid certificate would be requested again for', () => {
+    const before = baseConfig('worker');
+    const impact = certificateImpact(before, patched(before, 'machine:\n  certSANs: [10.0.0.5]\n'), NODE);
+    expect(formatCertificateImpact(impact)).to.deep.equal(['ApiCertificates: SAN +10.0.0.5']);
+  });
+
+  it('on a worker, keeps the trustd-issued certificate while the old OS CA stays accepted, and not once it is dropped', async () => {
+    const before = baseConfig('worker');
+    const other = await generateSecretsBundle({ now: new Date('2026-01-01T00:00:00Z') });
+    const rotating = edited(before, (c) => {
+      c.osCA = { crt: other.certs.os.crt, key: '' };
+      c.acceptedCAs = [before.osCA.crt];
+    });
+    expect(reissued(certificateImpact(before, rotating, NODE))).to.deep.equal([]);
+    const dropped = edited(before, (c) => (c.osCA = { crt: other.certs.os.crt, key: '' }));
+    const impact = certificateImpact(before, dropped, NODE);
+    expect(reissued(impact)).to.deep.equal(['ApiCertificates/server']);
+    expect(formatCertificateImpact(impact)).to.include('ApiCertificates: server IncorrectIssuer (issued by an OS CA that would no longer be accepted)');
+  });
+
   it('shows a control plane turned worker dropping its control-plane certificates', () => {
     const before = baseConfig();
     const after = parseMachineConfig(before.toYaml().replace('type: controlplane', 'type: worker'));
