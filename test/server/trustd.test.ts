@@ -129,6 +129,7 @@ describe('trustd (CSR signing with a token)', function () {
       { title: 'a CSR asking for clientAuth', body: () => csrBody(opensslCsr('/CN=evil', 'extendedKeyUsage=clientAuth')), status: 400, error: /extended key usage clientAuth.*serverAuth certificates only/ },
       { title: 'a CSR asking for keyCertSign', body: () => csrBody(opensslCsr('/CN=evil', 'keyUsage=critical,digitalSignature,keyCertSign')), status: 400, error: /key usage keyCertSign/ },
       { title: 'a body that is not JSON', body: () => 'csr=please', status: 400, error: /^request body: expected JSON \{"csr"/ },
+      { title: 'a body over 64 KiB', body: () => csrBody('x'.repeat(70_000)), status: 413, error: /^request body larger than 65536 bytes/ },
       { title: 'a JSON body without csr', body: () => '{"crt": "x"}', status: 400, error: /"csr" is required/ },
     ];
     for (const c of cases) {

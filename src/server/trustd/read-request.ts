@@ -6,16 +6,19 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const EXPECTED = 'expected JSON {"csr": "<PEM certificate request>"}';
 
 export async function readCsrRequest(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new TrustdError(413, `request body larger than ${MAX_BODY_BYTES} bytes: ${EXPECTED}`);
-    chunks.push(chunk);
-  }
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new TrustdError(413, `request body larger than ${MAX_BODY_BYTES} bytes: ${EXPECTED}`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+  });
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(text);
   } catch (err) {
     throw new TrustdError(400, `request body: ${EXPECTED}: ${(err as Error).message}`);
   }

@@ -64,11 +64,12 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? 'unknown';
+    const now = clock.now();
     try {
       const path = (req.url ?? '').split('?')[0];
       if (path !== CERTIFICATE_PATH) throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH}`);
       if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${CERTIFICATE_PATH}`);
-      if (limiter && !limiter.take(source)) {
+      if (limiter && !limiter.take(source, now.toMillis())) {
         const wait = limiter.retryAfterSeconds(source);
         res.setHeader('Retry-After', String(wait));
         throw new TrustdError(429, `rate limit exceeded for ${source}: retry in ${wait}s`);
@@ -77,7 +78,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
       checkBearerToken(req.headers.authorization, signing.token);
       const csrPem = await readCsrRequest(req);
-      const { issued, csr } = signCsr(signing.ca, csrPem, { now: clock.now().toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
+      const { issued, csr } = signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
       send(res, 200, { crt: issued.certPem, ca: signing.caBundle });
       if (options.logger) {
         log('trustd signed a certificate', {
