@@ -158,9 +158,15 @@ describe('config patches: errors and validation', () => {
     const err = thrown(() => apply(multiDoc(), 'machine:\n  certSANs: [10.0.0.300]\n  type: gateway\n'));
     expect(err).to.be.instanceOf(PatchedConfigInvalid);
     expect((err as PatchedConfigInvalid).problems).to.have.length(2);
-    expect(err.message).to.contain('machine.type: expected one of init, controlplane, worker, got "gateway"');
-    expect(err.message).to.contain('machine.certSANs[0]');
+    expect(err.message).to.contain('\t* p1.yaml: machine.type: expected one of init, controlplane, worker, got "gateway"');
+    expect(err.message).to.contain('\t* p1.yaml: machine.certSANs[0]');
     expect(err.message).to.contain('nothing was stored');
+  });
+
+  it('names the patch that brought each problem in', () => {
+    const err = thrown(() => apply(multiDoc(), 'machine:\n  certSANs: [10.0.0.5]\n', 'machine:\n  certSANs: [bad_name!]\n'));
+    expect((err as PatchedConfigInvalid).problems).to.have.length(1);
+    expect((err as PatchedConfigInvalid).problems[0]).to.match(/^p2\.yaml: machine\.certSANs\[1\]: /);
   });
 
   it('reports invalid YAML with the patch line', () => {

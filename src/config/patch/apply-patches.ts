@@ -29,10 +29,30 @@ export class PatchedConfigInvalid extends Error {
 const YAML_OUT = { indent: 4, lineWidth: 0 } as const;
 
 export function applyPatches(config: MachineConfig, patches: readonly MachineConfigPatch[]): PatchResult {
-  const patched = MachineConfig.parse(patchYaml(config.toYaml(), patches), 'the patched machine config');
+  const yaml = config.toYaml();
+  const patched = MachineConfig.parse(patchYaml(yaml, patches), 'the patched machine config');
   const problems = machineConfigProblems(patched);
-  if (problems.length > 0) throw new PatchedConfigInvalid(problems);
+  if (problems.length > 0) throw new PatchedConfigInvalid(blame(yaml, patches, problems));
   return { config: patched, changed: !isDeepStrictEqual(config.toJS(), patched.toJS()) };
+}
+
+/**
+ * Prefixes each problem with the patch that brought it in (replaying the patches one at a time, which only a failed
+ * apply pays for), or says it was already in the config.
+ */
+function blame(yaml: string, patches: readonly MachineConfigPatch[], problems: readonly string[]): string[] {
+  const origin = new Map<string, string>();
+  const seen = (text: string) => new Set(machineConfigProblems(MachineConfig.parse(text)));
+  let text = yaml;
+  for (const p of seen(text)) origin.set(p, 'already in the config before patching');
+  for (const patch of patches) {
+    text = patchYaml(text, [patch]);
+    for (const p of seen(text)) if (!origin.has(p)) origin.set(p, patch.source);
+  }
+  return problems.map((p) => {
+    const from = origin.get(p);
+    return from === undefined ? p : from.startsWith('already') ? `${p} (${from})` : `${from}: ${p}`;
+  });
 }
 
 /** The patching alone, on YAML text (any documents, no validation): what the upstream fixtures exercise. */
