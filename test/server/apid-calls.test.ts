@@ -93,6 +93,17 @@ describe('apid calls', function () {
     expect(after.json.metadata).to.deep.equal(before.json.metadata);
   });
 
+  it('answers a read after a write with the new version (answers are cached per store revision only)', async () => {
+    const first = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');
+    const again = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');
+    expect(again.body).to.equal(first.body);
+    const version = (first.json.metadata as { version: number }).version;
+    await h.request(admin, 'PATCH', '/v1/machineconfig', { patches: ['machine:\n  certSANs: [cache.example.com]\n'] });
+    const after = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');
+    expect((after.json.metadata as { version: number }).version).to.equal(version + 1);
+    expect((after.json.spec as { yaml: string }).yaml).to.contain('cache.example.com');
+  });
+
   it('streams a watch with bookmarks and resumes after the last bookmark with only the later changes', async () => {
     const first = await readWatch(h.apid.port, h.caPem, reader, '/v1/watch/cs', (lines) => lines.some((l) => l.type === 'bootstrapped'));
     expect(first.status).to.equal(200);

@@ -24,7 +24,7 @@ import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
 import { machineConfigCalls } from './machine-config-calls.js';
 import { resourceCalls } from './resource-calls.js';
-import { Router, STREAMED, requirePermission } from './router.js';
+import { JsonText, Router, STREAMED, requirePermission } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
 import { API_CERTIFICATES, AcceptedCAs, apiCertificate } from './tls-material.js';
 import { watchCall } from './watch-stream.js';
@@ -169,7 +169,7 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

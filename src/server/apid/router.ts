@@ -8,6 +8,11 @@ import type { ClientIdentity } from './client-verification.js';
 
 export const STREAMED = Symbol('streamed');
 
+/** A handler's answer that is JSON text already (a cached listing): sent as it is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export interface CallContext {
   req: IncomingMessage;
   res: ServerResponse;
