@@ -1,8 +1,9 @@
 import type { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { expect } from 'chai';
-import { MachineConfig, parseMachineConfig } from '../../src/config/index.js';
-import { ApidHarness } from './apid-harness.js';
+import { MachineConfig, issueClientCertificate, parseMachineConfig } from '../../src/config/index.js';
+import { ApidHarness, credential } from './apid-harness.js';
+import { generateSecretsBundleFor } from './apid-pki.js';
 import type { Credential } from './apid-harness.js';
 import { readWatch } from './apid-stream.js';
 
@@ -41,6 +42,22 @@ describe('apid calls', function () {
     const after = await servedCertificate(h.apid.port, h.caPem);
     expect(after.subjectAltName).to.contain('DNS:api.example.com');
     expect(after.serialNumber).to.not.equal(before.serialNumber);
+  });
+
+  it('accepts client certificates of a CA added to machine.acceptedCAs on the next connection, without a restart', async () => {
+    const other = await generateSecretsBundleFor(h.now());
+    const outsider = credential('other CA admin', await issueClientCertificate(other.certs.os, { roles: ['os:admin'], now: h.now() }));
+    const before = await h.request(outsider, 'GET', '/v1/resources/cs');
+    expect(before.json).to.deep.equal({ error: 'x509: certificate signed by unknown authority' });
+
+    const stored = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');
+    const config = parseMachineConfig((stored.json.spec as { yaml: string }).yaml);
+    config.acceptedCAs = [...config.acceptedCAs, other.certs.os.crt];
+    expect((await h.request(admin, 'PUT', '/v1/machineconfig', { yaml: config.toYaml() })).status).to.equal(200);
+    await h.node.settle();
+
+    const after = await h.request(outsider, 'GET', '/v1/resources/cs');
+    expect(after.status, after.body).to.equal(200);
   });
 
   it('applies a valid config, reports an identical one as unchanged, and writes nothing for an invalid one', async () => {
