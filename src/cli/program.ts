@@ -6,6 +6,7 @@ import { registerGenCommands } from './gen.js';
 import { registerGetCommand } from './get.js';
 import { registerInspectCommands } from './inspect.js';
 import { registerPatchCommand } from './patch.js';
+import { registerEtcdCommands } from './remote-etcd-snapshot.js';
 import { addRemoteOptions } from './remote-target.js';
 import { registerVersionCommand } from './remote-version.js';
 import { registerServeCommand } from './serve.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerGetCommand(program);
   registerApplyConfigCommand(program);
   registerVersionCommand(program);
+  registerEtcdCommands(program);
   registerPatchCommand(program);
   return program;
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
@@ -126,6 +126,21 @@ describe('trustctl over apid', function () {
     expect(r.stdout).to.equal(
       `Client:\n\tTag:         v0.1.0\nServer:\n\tNODE:        ${box.a.address}\n\tTag:         v0.1.0\n\tAPI:         v1\n\tNODE:        ${box.b.address}\n\tTag:         v0.1.0\n\tAPI:         v1\n`,
     );
+  });
+
+  it('saves a store snapshot for os:etcd:backup (0600, a SQLite file) and refuses it to a reader', async () => {
+    const backup = box.path('backup.yaml');
+    await box.writeTalosconfig(backup, ['os:etcd:backup']);
+    const r = await box.run(['--talosconfig', backup, 'etcd', 'snapshot', box.path('snap.db')]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(readFileSync(box.path('snap.db')).subarray(0, 15).toString()).to.equal('SQLite format 3');
+    expect(box.mode('snap.db')).to.equal(0o600);
+    const reader = box.path('reader3.yaml');
+    await box.writeTalosconfig(reader, ['os:reader']);
+    const refused = await box.run(['--talosconfig', reader, 'etcd', 'snapshot', box.path('nope.db')]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.contain('not authorized');
+    expect(existsSync(box.path('nope.db')), 'nothing written on refusal').to.equal(false);
   });
 
   it('says which endpoint cannot be reached', async () => {

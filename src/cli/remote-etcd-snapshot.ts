@@ -1,0 +1,31 @@
+// `trustctl etcd snapshot FILE`: a consistent copy of a node's store over the API (os:etcd:backup, operator or admin),
+// written 0600. Sensitive specs stay sealed in it: restoring needs the node's key file as well.
+import { chmod, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { paths } from '../server/apid/index.js';
+import { connectApi } from './api-client.js';
+import { refuseOverwrite } from './files.js';
+import { remoteTargetOf } from './remote-target.js';
+
+export function registerEtcdCommands(program: Command): void {
+  program
+    .command('etcd')
+    .description("Back up a node's store")
+    .command('snapshot')
+    .description("Save a consistent snapshot of a node's store (secrets stay encrypted with the node's key)")
+    .argument('<path>', 'where to write the snapshot')
+    .option('--force', 'overwrite an existing file')
+    .action(async (path: string, opts: { force?: boolean }, cmd: Command) => {
+      refuseOverwrite(path, Boolean(opts.force));
+      const { client, nodes } = await connectApi(remoteTargetOf(cmd));
+      try {
+        if (nodes.length > 1) throw new Error(`etcd snapshot saves one node's store: pass one node with -n (got ${nodes.join(', ')})`);
+        const data = await client.download(paths.etcdSnapshot, nodes[0] ? { node: nodes[0] } : {});
+        await writeFile(path, data, { mode: 0o600, flag: opts.force ? 'w' : 'wx' });
+        await chmod(path, 0o600);
+        process.stderr.write(`snapshot saved to "${path}" (${data.length} bytes)\n`);
+      } finally {
+        client.close();
+      }
+    });
+}
