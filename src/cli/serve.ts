@@ -5,6 +5,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { isIPAddress } from '../config/index.js';
+import { machineConfigOf } from '../resources/machine-config.js';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { Node } from '../server/node.js';
 import { durationOption } from './duration.js';
@@ -26,6 +27,11 @@ interface ServeOptions {
   trustdLifetime?: number;
   etcdLifetime?: number;
   kubernetesLifetime?: number;
+  listenAddress: string;
+  apidPort: number;
+  trustdPort: number;
+  trustdEndpoint: string[];
+  metricsAddr?: string;
 }
 
 /** Something serve runs beside the runtime and stops before it. */
@@ -48,7 +54,24 @@ export function registerServeCommand(program: Command): void {
     .option('--trustd-lifetime <duration>', 'lifetime of the trustd certificate (default 24h)', durationOption('--trustd-lifetime'))
     .option('--etcd-lifetime <duration>', 'lifetime of the etcd certificates (default 87600h)', durationOption('--etcd-lifetime'))
     .option('--kubernetes-lifetime <duration>', 'lifetime of the Kubernetes certificates (default 8760h)', durationOption('--kubernetes-lifetime'))
+    .option('--listen-address <ip>', 'address apid and trustd listen on', '0.0.0.0')
+    .option('--apid-port <port>', 'apid port (mutual TLS API)', portOption('--apid-port'), 50000)
+    .option('--trustd-port <port>', 'trustd port (control-plane nodes only)', portOption('--trustd-port'), 50001)
+    .option('--trustd-endpoint <host:port>', 'where a worker finds trustd (repeatable; default: the control-plane endpoint host, port 50001)', collect, [])
+    .option('--metrics-addr <host:port>', 'serve Prometheus metrics over plain HTTP at this address (e.g. 127.0.0.1:9100)')
     .action(async (opts: ServeOptions) => serve(opts));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function portOption(flag: string): (value: string) => number {
+  return (value) => {
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
+    return port;
+  };
 }
 
 function collectIp(value: string, previous: string[]): string[] {
@@ -91,7 +114,8 @@ async function serve(opts: ServeOptions): Promise<void> {
   const stopping = onStopSignal(log, async () => node.stop());
   try {
     await applyConfigOnStart(node, file, log);
-    const services = await startServices(node);
+    // --once is for scripts that want the certificates issued and the summary: no listeners, no ports taken.
+    const services = opts.once ? [] : await startServices(node, opts, log);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     await node.runtime.start();
     log('info', 'node running', { controllers: node.runtime.controllers.length });
@@ -122,9 +146,38 @@ async function applyConfigOnStart(node: Node, file: MachineConfigFile | undefine
   else log('info', 'machine config unchanged', { file: file.path, version: result.resource.metadata.version });
 }
 
-/** apid and trustd (the next step) start here, once the store is open, and stop before the runtime does. */
-async function startServices(_node: Node): Promise<Service[]> {
-  return [];
+/**
+ * apid on every node; trustd on control-plane nodes; on workers the trustd client that fetches the apid certificate;
+ * metrics when asked. They start once the store is open and stop before the runtime does.
+ */
+async function startServices(node: Node, opts: ServeOptions, log: LineLogger): Promise<Service[]> {
+  const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
+  const { state, registry } = node;
+  const services: Service[] = [];
+  const config = await storedMachineConfig(state);
+  const worker = config ? machineConfigOf(config).type === 'worker' : false;
+  const { startApid } = await import('../server/apid/index.js');
+  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger });
+  services.push({ name: 'apid', stop: () => apid.close() });
+  if (worker) {
+    const { startTrustdClient } = await import('../server/trustd-client/index.js');
+    const client = startTrustdClient({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
+    services.push({ name: 'trustd-client', stop: () => client.close() });
+  } else {
+    const { startTrustd } = await import('../server/trustd/index.js');
+    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger });
+    services.push({ name: 'trustd', stop: () => trustd.close() });
+  }
+  if (opts.metricsAddr) {
+    const at = opts.metricsAddr.lastIndexOf(':');
+    const port = Number(opts.metricsAddr.slice(at + 1));
+    if (at < 0 || !Number.isInteger(port)) throw new Error(`--metrics-addr: expected HOST:PORT, got ${JSON.stringify(opts.metricsAddr)}`);
+    const { startMetricsServer } = await import('../server/metrics.js');
+    const metrics = await startMetricsServer({ state, host: opts.metricsAddr.slice(0, at) || '127.0.0.1', port });
+    services.push({ name: 'metrics', stop: () => metrics.close() });
+    log('info', 'metrics listening', { address: `${opts.metricsAddr.slice(0, at)}:${metrics.port}` });
+  }
+  return services;
 }
 
 async function once(node: Node, log: LineLogger): Promise<void> {
