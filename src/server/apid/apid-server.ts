@@ -120,13 +120,19 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     error: (err: unknown) => log('apid certificate watch failed', { error: err instanceof Error ? err.message : String(err) }),
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 50000, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 50000, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    subscription.unsubscribe();
+    forwarder?.close();
+    throw new Error(`apid cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 50000}: ${(err as Error).message}`);
+  }
   const port = (server.address() as AddressInfo).port;
   log('apid listening', { address: `${options.host ?? '127.0.0.1'}:${port}` });
 
