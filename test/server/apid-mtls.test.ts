@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import { ApidHarness } from './apid-harness.js';
@@ -24,6 +25,8 @@ describe('apid mutual TLS and roles', function () {
   let creds: Credential[];
 
   before(async () => {
+    for (const tool of ['curl', 'openssl'])
+      if (spawnSync(tool, ['--version']).error) throw new Error(`${tool} is not installed; the mTLS matrix runs it as an independent client (apt-get install ${tool})`);
     h = await ApidHarness.start();
     creds = await h.matrixCredentials();
   });

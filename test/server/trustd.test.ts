@@ -171,6 +171,22 @@ describe('trustd (CSR signing with a token)', function () {
     }
   });
 
+  it('serves nothing on a worker: it holds no trustd certificate (the handshake fails) and no OS CA key', async () => {
+    const worker = await NodeHarness.start({ bundle, start: h.clock.now(), type: 'worker', addresses: ['10.5.0.3'], hostname: 'worker-1' });
+    const onWorker = await startTrustd({ state: worker.node.state, host: '127.0.0.1', port: 0, clock: worker.clock });
+    try {
+      // A worker has no trustd certificate either: the TLS handshake itself fails, and nothing is signed.
+      const refused = await post(onWorker.port, csrBody(createCsr(P256, { commonName: 'talos-node' }, { ipAddresses: ['10.5.0.3'] }))).then(
+        () => 'answered',
+        (err: Error) => err.message,
+      );
+      expect(refused).to.not.equal('answered');
+    } finally {
+      await onWorker.close();
+      await worker.destroy();
+    }
+  });
+
   it('works with curl: a certificate on success, {"error": ...} with the HTTP status on refusal', async () => {
     const csr = tempFile(createCsr(P256, { commonName: 'talos-node' }, { dnsNames: ['worker-1'] }), '.csr');
     const body = tempFile(JSON.stringify({ csr: readFileSync(csr, 'utf8') }), '.json');

@@ -110,6 +110,19 @@ describe('a worker joins through trustd (control plane + worker in-process, real
     expect(status.lastIssuanceReason).to.equal('DoesNotExist');
   });
 
+  it('leaves a control-plane node alone: the client there asks for nothing', async () => {
+    const cp = cluster.nodes[0];
+    const idle = startTrustdClient({ state: cp.state, endpoints: [`127.0.0.1:${cluster.trustd!.port}`], clock: cluster.clock });
+    try {
+      await cluster.until(async () => true, 'settled');
+      await idle.settled();
+      expect(await find(cp.state, TrustdResponses, 'api')).to.equal(undefined);
+      expect((await serverCert(cp))!.issuer).to.equal('os');
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('renews through trustd at the renewal time (2/3 to 9/10 of the 24 h life), with a new key', async () => {
     const before = (await serverCert(worker))!;
     const renewAt = DateTime.fromISO(before.renewAt, { zone: 'utc' });
