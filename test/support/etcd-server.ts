@@ -17,7 +17,9 @@ export interface EtcdServer {
   /** SIGSTOP: the process keeps its sockets but answers nothing, like a partitioned node. */
   pause(): void;
   resume(): void;
-  /** SIGKILL, then start again on the same data dir and ports; resolves once it serves. */
+  /** SIGKILL, as a crash. */
+  crash(): Promise<void>;
+  /** Starts again (after a crash, or SIGKILL first) on the same data dir and ports; resolves once it serves. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -105,6 +107,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     },
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),
+    crash: () => kill(child, 'SIGKILL'),
     async restart() {
       await kill(child, 'SIGKILL');
       child = launch(dataDir, clientPort, peerPort, false);

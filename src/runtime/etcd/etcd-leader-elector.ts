@@ -136,7 +136,7 @@ export class EtcdLeaderElector implements LeaderElector {
       .catch(() => undefined);
     try {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.ttl * 1000);
+        const timer = setTimeout(() => done(), this.ttl * 1000);
         const done = () => {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
