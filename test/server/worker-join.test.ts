@@ -7,7 +7,7 @@ import { DateTime } from 'luxon';
 import { generateMachineConfig, parseMachineConfig } from '../../src/config/index.js';
 import type { MachineType } from '../../src/config/index.js';
 import { parsePrivateKeyPem, samePublicKey } from '../../src/pki/index.js';
-import { ApiCertificates, CertSANs, CertificateStatuses, MACHINE_CONFIG_ID, MachineConfigs, TrustdResponses } from '../../src/resources/index.js';
+import { ApiCertificates, CertSANs, CertificateStatuses, MACHINE_CONFIG_ID, MachineConfigs, TrustdCertificates, TrustdResponses } from '../../src/resources/index.js';
 import type { CertSANsSpec, CertificateStatusSpec, IssuedCertificatesSpec, MachineConfigSpec, TrustdResponseSpec } from '../../src/resources/index.js';
 import { ManualClock } from '../../src/runtime/manual-clock.js';
 import type { ResourceDefinition } from '../../src/runtime/resource.js';
@@ -82,7 +82,7 @@ describe('a worker joins through trustd (control plane + worker in-process, real
     cluster = new Cluster(new ManualClock(DateTime.utc().startOf('second')));
     const cp = await cluster.node('controlplane', '10.5.0.2', 'cp-1');
     worker = await cluster.node('worker', '10.5.0.3', 'worker-1');
-    await cluster.until(async () => (await find(cp.state, ApiCertificates, 'api')) !== undefined, 'control plane issued its certificates');
+    await cluster.until(async () => (await find(cp.state, TrustdCertificates, 'trustd')) !== undefined, 'control plane issued its trustd certificate');
     cluster.trustd = await startTrustd({ state: cp.state, host: '127.0.0.1', port: 0, clock: cluster.clock });
     cluster.startClient(worker, `127.0.0.1:${cluster.trustd.port}`);
   });
@@ -162,7 +162,7 @@ describe('a worker whose trustd is down', function () {
     cluster = new Cluster(new ManualClock(DateTime.utc().startOf('second')));
     cp = await cluster.node('controlplane', '10.5.0.2', 'cp-1');
     worker = await cluster.node('worker', '10.5.0.3', 'worker-1');
-    await cluster.until(async () => (await find(cp.state, ApiCertificates, 'api')) !== undefined, 'control plane issued its certificates');
+    await cluster.until(async () => (await find(cp.state, TrustdCertificates, 'trustd')) !== undefined, 'control plane issued its trustd certificate');
     // A port where trustd was and is no more.
     const gone = await startTrustd({ state: cp.state, host: '127.0.0.1', port: 0, clock: cluster.clock });
     port = gone.port;
