@@ -15,10 +15,15 @@ export interface FollowHandlers {
 const MIN_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
 
-/** Runs until `stop` aborts; throws on a refusal (4xx other than 410), which reconnecting would not cure. */
+/**
+ * Runs until `stop` aborts. Throws on a refusal (4xx other than 410), which reconnecting would not cure, and when the
+ * first connection fails; after that, a lost connection is retried with backoff from the last bookmark.
+ */
 export async function followWatch(client: ApiClient, path: string, node: string | undefined, handlers: FollowHandlers, stop: AbortSignal): Promise<void> {
   let since: number | undefined;
   let failures = 0;
+  // A node that cannot be reached at all is an error to report, not a connection to wait for.
+  let connected = false;
   while (!stop.aborted) {
     let lost: string | undefined;
     const url = since === undefined ? path : `${path}${path.includes('?') ? '&' : '?'}since=${since}`;
@@ -31,6 +36,7 @@ export async function followWatch(client: ApiClient, path: string, node: string 
         }
         since = line.bookmark;
         failures = 0;
+        connected = true;
         handlers.event(line);
       },
       node ? { node } : {},
@@ -43,7 +49,7 @@ export async function followWatch(client: ApiClient, path: string, node: string 
     } catch (err) {
       if (!(err instanceof ApiCallError)) throw err;
       if (err.code === 'InvalidBookmark') lost = err.message;
-      else if (err.status >= 400 && err.status < 500) throw err;
+      else if ((err.status >= 400 && err.status < 500) || !connected) throw err;
       else reason = err.message;
     } finally {
       stop.removeEventListener('abort', onAbort);

@@ -149,6 +149,28 @@ describe('trustctl over apid', function () {
     expect(r.stderr).to.match(/endpoint 127\.0\.0\.1:1: connect ECONNREFUSED/);
   });
 
+  it('get -w as a table follows several nodes: NODE, then the * column, then the local columns', async () => {
+    const watch = box.start(['get', 'cs', '-w', '-n', `${box.a.address},${box.b.address}`]);
+    const total = (await storedStatuses(box.a)).length + (await storedStatuses(box.b)).length;
+    try {
+      await watch.until('both listings', (w) => w.stdout.trim().split('\n').length >= total + 1);
+      const [header, ...rows] = watch.stdout.trimEnd().split('\n');
+      expect(header.split(/\s{2,}/).slice(0, 6)).to.deep.equal(['NODE', '*', 'NAMESPACE', 'TYPE', 'ID', 'VERSION']);
+      expect(rows.filter((r) => r.startsWith(`${box.a.address} `))).to.have.length((await storedStatuses(box.a)).length);
+      expect(rows.filter((r) => r.startsWith(`${box.b.address} `))).to.have.length((await storedStatuses(box.b)).length);
+      expect(rows.every((r) => / \+ /.test(r))).to.equal(true);
+    } finally {
+      watch.signal('SIGTERM');
+      await watch.exited;
+    }
+  });
+
+  it('get -w fails at once, naming the endpoint, when it cannot connect at all', async () => {
+    const r = await box.run(['-e', '127.0.0.1:1', 'get', 'cs', '-w']);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/endpoint 127\.0\.0\.1:1: connect ECONNREFUSED/);
+  });
+
   it('get -w reconnects after a dropped connection from its last bookmark: later changes arrive, nothing is repeated', async () => {
     const watch = box.start(['get', 'cs', '-w', '-o', 'json']);
     const events = () =>
