@@ -110,7 +110,9 @@ export class MachineConfig {
   }
 
   set(path: Path, value: unknown): void {
-    this.v1alpha1().setIn(path, value);
+    const doc = this.v1alpha1();
+    // Maps and lists go in as YAML nodes, so later reads through the document (getIn) can walk into them.
+    doc.setIn(path, value !== null && typeof value === 'object' ? doc.createNode(value) : value);
   }
 
   delete(path: Path): void {

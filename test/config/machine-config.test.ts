@@ -93,6 +93,16 @@ describe('machine config: loading and saving real Talos configs', () => {
     expect(after).to.deep.equal(before);
   });
 
+  it('reads back a CA and accepted CAs set through the model without a re-parse', () => {
+    const bundle = stability();
+    const config = parseMachineConfig(readFixture('machineconfig', 'base-worker.yaml'));
+    config.osCA = bundle.certs.etcd;
+    config.acceptedCAs = [bundle.certs.k8s.crt];
+    expect(config.osCA).to.deep.equal(bundle.certs.etcd);
+    expect(config.acceptedCAs).to.deep.equal([bundle.certs.k8s.crt]);
+    expect(parseMachineConfig(config.toYaml()).osCA).to.deep.equal(bundle.certs.etcd);
+  });
+
   it('refuses a file without a v1alpha1 document, saying what it expected', () => {
     expect(() => parseMachineConfig('apiVersion: v1alpha1\nkind: HostnameConfig\nauto: stable\n', 'cp.yaml')).to.throw(
       ConfigError,
