@@ -60,6 +60,7 @@ describe('leader election on etcd', () => {
     expect(second.i).to.not.equal(first.i);
     expect(await electors[0].leader()).to.equal(['a', 'b', 'c'][second.i]);
     expect(await first.term.ended).to.equal('resigned');
+    await second.term.resign();
   });
 
   it("refuses every write of a deposed leader's term once the key is someone else's, and writes nothing", async () => {
@@ -80,6 +81,7 @@ describe('leader election on etcd', () => {
     expect((await observer.get(w('before').metadata)).metadata.version).to.equal(1);
     await termB.state.create(w('by-b'));
     expect(await termA.ended).to.match(/leader key deleted|another replica/);
+    await termB.resign();
   });
 
   it('runs the controllers in exactly one replica at a time, and in another after the leader stops', async () => {

@@ -3,7 +3,7 @@
 // ends its term on its own, at the time etcd lets the lease (and the key) go, so two replicas never both think they
 // lead for long, and the fence refuses the writes of one that has not noticed yet.
 import type { Lease } from 'etcd3';
-import { isStateError } from '../errors.js';
+import { UnavailableError, isStateError } from '../errors.js';
 import type { LeaderElector, LeaderTerm } from '../leader-election.js';
 import type { EtcdState } from './etcd-state.js';
 
@@ -37,6 +37,7 @@ export class EtcdLeaderElector implements LeaderElector {
   async campaign(signal: AbortSignal): Promise<LeaderTerm> {
     for (;;) {
       signal.throwIfAborted();
+      if (this.options.state.closed) throw new UnavailableError('the store this replica campaigns on is closed');
       try {
         const term = await this.tryOnce(signal);
         if (term) return term;
@@ -91,6 +92,7 @@ export class EtcdLeaderElector implements LeaderElector {
     };
     // Renew at a third of the TTL; a term not renewed for the whole TTL is over, as it is for etcd.
     const keepalive = setInterval(() => {
+      if (state.closed) return finish('store closed');
       if (Date.now() - lastRenewed >= this.ttl * 1000) return finish(`lease not renewed within its ${this.ttl} s TTL`);
       lease
         .keepaliveOnce({ deadline: Date.now() + (this.ttl * 1000) / 3 })

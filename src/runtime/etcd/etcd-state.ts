@@ -152,6 +152,11 @@ export class EtcdState implements State {
     return this.core.conn;
   }
 
+  /** Whether close() was called (on this store or any view of it). */
+  get closed(): boolean {
+    return this.core.closed;
+  }
+
   get keys(): EtcdKeys {
     return this.core.keys;
   }
