@@ -149,6 +149,30 @@ describe('trustctl over apid', function () {
     expect(r.stderr).to.match(/endpoint 127\.0\.0\.1:1: connect ECONNREFUSED/);
   });
 
+  it('get -w lists again when the node no longer holds the history after its bookmark (410), without stopping', async () => {
+    const watch = box.start(['-n', box.b.address, 'get', 'cs', '-w', '-o', 'json']);
+    const created = () => (watch.stdout.match(/"event":"created"/g) ?? []).length;
+    const initial = (await storedStatuses(box.b)).length;
+    try {
+      await watch.until('the listing', () => created() >= initial);
+      // While the endpoint is down, push the node's store more than its 10,000-revision history past the bookmark.
+      await box.a.restartApid(async () => {
+        const ops = Array.from({ length: 10_300 }, (_, i) => ({
+          op: 'create' as const,
+          owner: 'runtime',
+          resource: { metadata: { namespace: 'runtime', type: 'ControllerStatuses', id: `filler-${i}` }, spec: { name: `filler-${i}`, state: 'idle', failures: 0, reconciles: 0 } },
+        }));
+        await box.b.node.node.state.batch(ops);
+        await box.b.node.node.state.create({ metadata: { namespace: 'runtime', type: 'ControllerStatuses', id: 'filler-last' }, spec: { name: 'filler-last', state: 'idle', failures: 0, reconciles: 0 } }, { owner: 'runtime' });
+      });
+      await watch.until('the new listing', () => created() >= 2 * initial);
+      expect(watch.stderr).to.match(/older than the retained history.*; listing again/);
+    } finally {
+      watch.signal('SIGTERM');
+      await watch.exited;
+    }
+  });
+
   it('get -w as a table follows several nodes: NODE, then the * column, then the local columns', async () => {
     const watch = box.start(['get', 'cs', '-w', '-n', `${box.a.address},${box.b.address}`]);
     const total = (await storedStatuses(box.a)).length + (await storedStatuses(box.b)).length;

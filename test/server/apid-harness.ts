@@ -43,10 +43,14 @@ export class ApidHarness {
     return apid;
   }
 
-  /** Stops apid (dropping every connection, watches included) and starts it again on the same port. */
-  async restartApid(): Promise<void> {
+  /**
+   * Stops apid (dropping every connection, watches included), runs `meanwhile` while it is down, and starts it again
+   * on the same port.
+   */
+  async restartApid(meanwhile: () => Promise<void> = async () => undefined): Promise<void> {
     const port = this.apid.port;
     await this.apid.close();
+    await meanwhile();
     this.apid = await ApidHarness.serve(this.node, port);
   }
 
