@@ -3,7 +3,7 @@
 // a partition or a crash of the store.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,6 +88,7 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
 }
 
 export async function startEtcd(): Promise<EtcdServer> {
+  if (!existsSync(ETCD)) throw new Error(`etcd not found at ${ETCD}: apt-get install -y etcd-server (or set ETCD_BINARY to its path)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'tp-etcd-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
