@@ -34,9 +34,18 @@ export function watchCall(state: State, registry: ResourceRegistry) {
         resolve(STREAMED);
       };
       const send = (line: WatchLine) => {
+        if (done) return;
         const text = `${JSON.stringify(line)}\n`;
-        if (started) res.write(text);
-        else early.push(text);
+        if (!started) {
+          early.push(text);
+          return;
+        }
+        res.write(text);
+        // A reader that stops reading would make us buffer without end: drop it; it resumes from its last bookmark.
+        if (res.writableLength > MAX_BUFFERED_BYTES) {
+          res.end(`${JSON.stringify({ type: 'error', error: `the watch fell ${res.writableLength} bytes behind its reader; reconnect with since=<last bookmark>` })}\n`);
+          finish();
+        }
       };
       live.subscription = events.subscribe({
         next: (e: WatchEvent) => {
@@ -71,6 +80,8 @@ export function watchCall(state: State, registry: ResourceRegistry) {
     });
   };
 }
+
+const MAX_BUFFERED_BYTES = 16 << 20;
 
 function parseSince(value: string | null): number | undefined {
   if (value === null || value === '') return undefined;
