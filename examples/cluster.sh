@@ -39,7 +39,8 @@ trap cleanup EXIT
 start() { # name config ip [extra flags]
   local name=$1 config=$2 ip=$3
   shift 3
-  trustctl serve --config "$config" --state "$work/$name" --node-ip "$ip" --hostname "$name" --listen-address "$ip" "$@" \
+  # node itself in the background (not the trustctl function), so $! is the process that SIGTERM must reach
+  node "$repo/dist/src/cli/main.js" serve --config "$config" --state "$work/$name" --node-ip "$ip" --hostname "$name" --listen-address "$ip" "$@" \
     >"$work/$name.log" 2>&1 &
   pids+=($!)
   echo "> started $name on $ip (log: $work/$name.log)"
