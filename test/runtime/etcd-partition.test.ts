@@ -12,6 +12,7 @@ import { testRegistry } from '../fixtures-runtime/definitions.js';
 import { startEtcd } from '../support/etcd-server.js';
 import type { EtcdServer } from '../support/etcd-server.js';
 import { issuerController } from '../support/issuer-controller.js';
+import { WatchCollector } from '../fixtures-runtime/watch-collector.js';
 
 async function until(what: string, check: () => boolean | Promise<boolean>, patienceMs = 20_000): Promise<void> {
   const deadline = Date.now() + patienceMs;
@@ -116,5 +117,18 @@ describe('etcd store outages under a running runtime', () => {
     await request(ids('after', 5));
     await expectIssuedOnce([...ids('before', 5), ...ids('after', 5)]);
     expect(await users.revision()).to.be.greaterThan(bookmark);
+  });
+
+  it('fails a watch started while etcd does not answer with UnavailableError, and starts the next one once it does', async () => {
+    await request(['a']);
+    server.pause();
+    const failed = new WatchCollector(node.watchKind({ namespace: 'default', type: 'Widgets' }, { bootstrap: true }));
+    expect(await failed.waitForError()).to.be.instanceOf(UnavailableError);
+    server.resume();
+    const c = new WatchCollector(node.watchKind({ namespace: 'default', type: 'Widgets' }, { bootstrap: true }));
+    await c.waitFor(2);
+    await request(['b']);
+    expect((await c.waitFor(3)).map((e) => `${e.type}:${e.resource?.metadata.id ?? ''}`)).to.deep.equal(['created:a', 'bootstrapped:', 'created:b']);
+    c.stop();
   });
 });

@@ -41,7 +41,11 @@ export class EtcdWatchHub {
     if (!set) this.byKind.set(key, (set = new Set()));
     set.add(watcher);
     this.count++;
-    this.session ??= this.start();
+    // A start that failed (etcd unreachable) is forgotten, so the next watcher tries again.
+    this.session ??= this.start().catch((err: unknown) => {
+      this.session = undefined;
+      throw err;
+    });
     try {
       await this.session;
     } catch (err) {
