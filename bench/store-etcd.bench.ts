@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Subscription } from 'rxjs';
 import { openEtcdState } from '../src/runtime/etcd/index.js';
-import type { EtcdState } from '../src/runtime/etcd/index.js';
 import type { Resource } from '../src/runtime/resource.js';
 import { openSqliteState } from '../src/runtime/sqlite/index.js';
 import type { State } from '../src/runtime/state.js';
