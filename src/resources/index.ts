@@ -1,6 +1,7 @@
 // The resource types of a trustplane node, and a registry holding them all (plus the runtime's own).
 import { ResourceRegistry } from '../runtime/resource.js';
 import type { ResourceDefinition } from '../runtime/resource.js';
+import { CARotationSecrets, CARotations } from './ca-rotation.js';
 import { CertSANs } from './cert-sans.js';
 import { CertificateStatuses } from './certificate-status.js';
 import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
@@ -10,6 +11,7 @@ import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-se
 import { SecurityStatuses } from './security-status.js';
 import { TrustdResponses } from './trustd-response.js';
 
+export * from './ca-rotation.js';
 export * from './cert-sans.js';
 export * from './certificate-status.js';
 export * from './common.js';
@@ -34,6 +36,8 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   CertificateStatuses,
   SecurityStatuses,
   TrustdResponses,
+  CARotations,
+  CARotationSecrets,
 ];
 
 export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {

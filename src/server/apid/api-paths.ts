@@ -7,6 +7,7 @@
 //   PUT   /v1/machineconfig                {yaml, dryRun?} -> MachineConfigChange            admin
 //   PATCH /v1/machineconfig                {patches: (text | {source, text})[], dryRun?} -> MachineConfigChange admin
 //   POST  /v1/talosconfig                  {roles, ttlHours?} -> {ca, crt, key}              admin
+//   POST  /v1/carotations                 RotationRequest -> the CARotation created (phase Staged) admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
@@ -27,6 +28,7 @@ export const paths = {
   machineConfig: '/v1/machineconfig',
   talosconfig: '/v1/talosconfig',
   etcdSnapshot: '/v1/etcd/snapshot',
+  caRotations: '/v1/carotations',
   metrics: '/metrics',
 } as const;
 
@@ -56,4 +58,14 @@ export interface ClientConfigResponse {
   ca: string;
   crt: string;
   key: string;
+}
+
+/** Starts a CA rotation on the control plane that receives it; the driver there visits the nodes in this order. */
+export interface RotationRequest {
+  ca: 'os' | 'kubernetes';
+  /** The new CA, made by the caller; its key is kept in the sensitive CARotationSecrets, never in CARotations. */
+  newCA: { crt: string; key: string };
+  /** apid addresses (host:port) the driver reaches each node at: control planes first, then workers. */
+  controlPlanes: string[];
+  workers?: string[];
 }

@@ -24,6 +24,7 @@ import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
 import { machineConfigCalls } from './machine-config-calls.js';
 import { resourceCalls } from './resource-calls.js';
+import { rotationCall } from './rotation-call.js';
 import { JsonText, Router, STREAMED, requirePermission } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
 import { API_CERTIFICATES, AcceptedCAs, apiCertificate } from './tls-material.js';
@@ -166,7 +167,8 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     .add('PUT', paths.machineConfig, machineConfig.apply)
     .add('PATCH', paths.machineConfig, machineConfig.patch)
     .add('POST', paths.talosconfig, clientConfigCall(state, clock))
-    .add('GET', paths.etcdSnapshot, snapshotCall(state));
+    .add('GET', paths.etcdSnapshot, snapshotCall(state))
+    .add('POST', paths.caRotations, rotationCall(state, clock));
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -1,0 +1,75 @@
+// CARotations (runtime/<ca>): a CA rotation across the cluster, as durable state the rotation driver moves through its
+// phases and people watch (`trustctl get carotation -w`). Not sensitive: it names the CAs by subject and fingerprint
+// only. The keys a rotation needs (to mint the old and new client certificates it checks connectivity with, and to
+// hand the new CA to control planes) live in the sensitive companion CARotationSecrets (secrets/<ca>).
+import { z } from 'zod';
+import { defineResource } from '../runtime/resource.js';
+import { isoTime, pemPairSchema } from './common.js';
+import { specValidator } from './spec-schema.js';
+
+/** The CAs a rotation can replace: the Talos API (os) CA and the Kubernetes CA (both through their acceptedCAs). */
+export const ROTATABLE_CAS = ['os', 'kubernetes'] as const;
+export type RotatableCA = (typeof ROTATABLE_CAS)[number];
+
+/** In order; a rotation and each node only ever move forward through them. */
+export const ROTATION_PHASES = ['Staged', 'NewCAAccepted', 'NewCAIssuing', 'LeavesReissued', 'OldCADropped', 'Done'] as const;
+export type RotationPhase = (typeof ROTATION_PHASES)[number];
+
+export const phaseIndex = (phase: RotationPhase): number => ROTATION_PHASES.indexOf(phase);
+
+const nodeSchema = z
+  .object({
+    /** host:port of the node's apid, as the driver reaches it. */
+    address: z.string().min(1),
+    role: z.enum(['controlplane', 'worker']),
+    /** The last phase this node has reached (its config written and its root secrets and leaves following it). */
+    phase: z.enum(ROTATION_PHASES),
+    /** The last failure on this node, cleared when it moves on. */
+    error: z.string().optional(),
+  })
+  .strict();
+export type RotationNode = z.infer<typeof nodeSchema>;
+
+const schema = z
+  .object({
+    ca: z.enum(ROTATABLE_CAS),
+    phase: z.enum(ROTATION_PHASES),
+    /** Control planes first, then workers: the order every phase visits them in. */
+    nodes: z.array(nodeSchema).min(1),
+    newCA: z.object({ subject: z.string(), fingerprint: z.string().min(1), notAfter: isoTime }).strict(),
+    oldCA: z.object({ subject: z.string(), fingerprint: z.string().min(1) }).strict(),
+    lastError: z.string().optional(),
+    started: isoTime,
+    updated: isoTime,
+  })
+  .strict();
+export type CARotationSpec = z.infer<typeof schema>;
+
+/** Who writes CARotations besides the apid call that creates them. */
+export const ROTATION_DRIVER_OWNER = 'rotation-driver';
+
+export const CARotations = defineResource<CARotationSpec>({
+  type: 'CARotations',
+  aliases: ['carotation', 'carotations', 'car', 'rotation'],
+  namespace: 'runtime',
+  sensitive: false,
+  printColumns: [
+    { name: 'PHASE', value: (r) => r.spec.phase },
+    { name: 'NODES', value: (r) => r.spec.nodes.map((n) => `${n.address}=${n.phase}`).join(',') },
+    { name: 'NEW CA', value: (r) => r.spec.newCA.fingerprint.slice(0, 23) },
+    { name: 'LAST ERROR', value: (r) => r.spec.lastError ?? '' },
+  ],
+  validate: specValidator('CARotations', schema),
+});
+
+const secretsSchema = z.object({ oldCA: pemPairSchema, newCA: pemPairSchema }).strict();
+export type CARotationSecretsSpec = z.infer<typeof secretsSchema>;
+
+export const CARotationSecrets = defineResource<CARotationSecretsSpec>({
+  type: 'CARotationSecrets',
+  aliases: ['carotationsecret', 'carotationsecrets'],
+  namespace: 'secrets',
+  sensitive: true,
+  printColumns: [],
+  validate: specValidator('CARotationSecrets', secretsSchema),
+});

@@ -1,0 +1,82 @@
+// POST /v1/carotations (os:admin): starts a CA rotation on this control plane. The new CA (made by the caller) is
+// checked, its key goes to the sensitive CARotationSecrets with the current CA, and the CARotation resource is created
+// in phase Staged for the rotation driver to move on; both in one batch, so a refusal leaves nothing behind.
+import { caFromPem } from '../../pki/index.js';
+import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER } from '../../resources/ca-rotation.js';
+import type { CARotationSecretsSpec, CARotationSpec, RotatableCA } from '../../resources/ca-rotation.js';
+import { KubernetesRootSecrets } from '../../resources/root-secrets.js';
+import type { KubernetesRootSecretsSpec, OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { Pointer, Resource } from '../../runtime/resource.js';
+import type { BatchOp, State } from '../../runtime/state.js';
+import { ApiError } from './api-error.js';
+import type { RotationRequest } from './api-paths.js';
+import { readJsonBody, requirePermission } from './router.js';
+import type { CallContext } from './router.js';
+import { OS_ROOT } from './tls-material.js';
+
+const K8S_ROOT: Pointer = { namespace: KubernetesRootSecrets.namespace, type: KubernetesRootSecrets.type, id: 'k8s' };
+
+export function rotationCall(state: State, clock: Clock) {
+  return async (ctx: CallContext): Promise<Resource<CARotationSpec>> => {
+    requirePermission(ctx, 'admin');
+    const body = await readJsonBody<Partial<RotationRequest>>(ctx.req);
+    const ca = body.ca as RotatableCA;
+    if (!ROTATABLE_CAS.includes(ca)) throw new ApiError(400, `ca: expected one of ${ROTATABLE_CAS.join(', ')}, got ${JSON.stringify(body.ca)}`);
+    const controlPlanes = addressList(body.controlPlanes, 'controlPlanes');
+    const workers = addressList(body.workers ?? [], 'workers');
+    if (controlPlanes.length === 0) throw new ApiError(400, 'controlPlanes: expected at least one control plane address (host:port)');
+    if (typeof body.newCA?.crt !== 'string' || typeof body.newCA.key !== 'string') throw new ApiError(400, 'newCA: expected {crt, key} in PEM');
+    let next;
+    try {
+      next = caFromPem(body.newCA.crt, body.newCA.key);
+    } catch (err) {
+      throw new ApiError(400, `newCA: ${(err as Error).message}`);
+    }
+    const old = await currentCA(state, ca);
+    if (old.crt.trim() === next.certPem.trim()) throw new ApiError(400, 'newCA: is the CA in use already; generate a new one');
+    const rotationAt: Pointer = { namespace: CARotations.namespace, type: CARotations.type, id: ca };
+    const existing = await state.find<CARotationSpec>(rotationAt);
+    if (existing && existing.spec.phase !== 'Done')
+      throw new ApiError(409, `a rotation of the ${ca} CA is in progress (phase ${existing.spec.phase}): wait for it to finish (trustctl get carotation -w)`);
+    const now = clock.now().toUTC().toISO()!;
+    const oldCert = caFromPem(old.crt, old.key).cert;
+    const spec: CARotationSpec = {
+      ca,
+      phase: 'Staged',
+      nodes: [...controlPlanes.map((address) => ({ address, role: 'controlplane' as const, phase: 'Staged' as const })), ...workers.map((address) => ({ address, role: 'worker' as const, phase: 'Staged' as const }))],
+      newCA: { subject: next.cert.subject.replace(/\n/g, ','), fingerprint: next.cert.fingerprint256, notAfter: new Date(next.cert.validTo).toISOString() },
+      oldCA: { subject: oldCert.subject.replace(/\n/g, ','), fingerprint: oldCert.fingerprint256 },
+      started: now,
+      updated: now,
+    };
+    const secrets: CARotationSecretsSpec = { oldCA: old, newCA: { crt: next.certPem, key: body.newCA.key } };
+    const secretsAt: Pointer = { namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: ca };
+    const heldSecrets = await state.find<CARotationSecretsSpec>(secretsAt);
+    const owner = ROTATION_DRIVER_OWNER;
+    const ops: BatchOp[] = [
+      heldSecrets ? { op: 'update', resource: { ...heldSecrets, spec: secrets }, owner } : { op: 'create', resource: { metadata: secretsAt, spec: secrets }, owner },
+      existing ? { op: 'update', resource: { ...existing, spec }, owner } : { op: 'create', resource: { metadata: rotationAt, spec }, owner },
+    ];
+    const written = await state.batch(ops);
+    return written[1] as Resource<CARotationSpec>;
+  };
+}
+
+/** The CA the rotation replaces, with its key: only a control plane holds it. */
+async function currentCA(state: State, ca: RotatableCA): Promise<{ crt: string; key: string }> {
+  const pair =
+    ca === 'os'
+      ? (await state.find<OSRootSecretsSpec>(OS_ROOT))?.spec.issuingCA
+      : (await state.find<KubernetesRootSecretsSpec>(K8S_ROOT))?.spec.ca;
+  if (!pair?.key) throw new ApiError(409, `this node holds no ${ca} CA key (workers only have the certificate): start the rotation on a control plane node`);
+  return { crt: pair.crt, key: pair.key };
+}
+
+function addressList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !v.trim())) throw new ApiError(400, `${field}: expected a list of node addresses (host:port)`);
+  const list = (value as string[]).map((v) => v.trim());
+  const dup = list.find((v, i) => list.indexOf(v) !== i);
+  if (dup) throw new ApiError(400, `${field}: ${dup} is listed twice`);
+  return list;
+}

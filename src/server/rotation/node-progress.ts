@@ -1,0 +1,70 @@
+// Whether a node has really reached a rotation phase, judged from what it reports over apid (its root secrets and
+// issued certificates, which its controllers derive from the config the driver wrote), not from the write itself.
+import { X509Certificate } from 'node:crypto';
+import { isIssuedBy } from '../../pki/index.js';
+import { phaseIndex } from '../../resources/ca-rotation.js';
+import type { RotatableCA, RotationPhase } from '../../resources/ca-rotation.js';
+import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
+import { paths } from '../apid/api-paths.js';
+import { callNode } from './node-client.js';
+import type { NodeCredentials } from './node-client.js';
+
+interface CAView {
+  issuing: string;
+  accepted: string[];
+}
+
+const same = (a: string, b: string) => a.trim() === b.trim();
+const includes = (list: readonly string[], pem: string) => list.some((p) => same(p, pem));
+
+/** undefined when the node has reached `phase` for `kind`; otherwise what it is still waiting for. */
+export async function nodeLag(address: string, creds: NodeCredentials, kind: RotatableCA, phase: RotationPhase, oldCrt: string, newCrt: string): Promise<string | undefined> {
+  const root = await rootOf(address, creds, kind);
+  // A worker derives no Kubernetes root secrets: its config is all there is to check, and the driver just wrote it.
+  if (!root) return kind === 'os' ? 'no OSRootSecrets yet' : undefined;
+  const at = phaseIndex(phase);
+  if (at >= phaseIndex('NewCAAccepted') && !includes([root.issuing, ...root.accepted], newCrt)) return 'the new CA is not accepted yet';
+  if (at >= phaseIndex('NewCAIssuing') && !same(root.issuing, newCrt)) return 'the new CA is not issuing yet';
+  if (at >= phaseIndex('NewCAIssuing') && at < phaseIndex('OldCADropped') && !includes(root.accepted, oldCrt)) return 'the old CA is no longer accepted';
+  if (at >= phaseIndex('LeavesReissued')) {
+    const stale = await staleLeaves(address, creds, kind, newCrt);
+    if (stale.length > 0) return `not yet re-issued from the new CA: ${stale.join(', ')}`;
+  }
+  if (at >= phaseIndex('OldCADropped') && includes(root.accepted, oldCrt)) return 'the old CA is still accepted';
+  return undefined;
+}
+
+async function rootOf(address: string, creds: NodeCredentials, kind: RotatableCA): Promise<CAView | undefined> {
+  const body = await getSpec(address, creds, kind === 'os' ? 'OSRootSecrets' : 'KubernetesRootSecrets', kind === 'os' ? 'os' : 'k8s');
+  if (!body) return undefined;
+  if (kind === 'os') {
+    const spec = body as { issuingCA: { crt: string }; acceptedCAs: string[] };
+    return { issuing: spec.issuingCA.crt, accepted: spec.acceptedCAs };
+  }
+  const spec = body as { ca: { crt: string }; acceptedCAs: string[] };
+  return { issuing: spec.ca.crt, accepted: spec.acceptedCAs };
+}
+
+/** Names of the node's leaves from `kind`'s CA that the new CA did not sign. */
+async function staleLeaves(address: string, creds: NodeCredentials, kind: RotatableCA, newCrt: string): Promise<string[]> {
+  const sets: [string, string][] = kind === 'os' ? [['ApiCertificates', 'api'], ['TrustdCertificates', 'trustd']] : [['KubernetesSecrets', 'k8s']];
+  const ca = new X509Certificate(newCrt);
+  const stale: string[] = [];
+  for (const [type, id] of sets) {
+    const spec = (await getSpec(address, creds, type, id)) as IssuedCertificatesSpec | undefined;
+    if (!spec) continue;
+    if (type === 'ApiCertificates' && !spec.certificates.server) stale.push(`${type}/${id} (${spec.pending ?? 'no server certificate'})`);
+    for (const [name, cert] of Object.entries(spec.certificates)) {
+      if (cert.issuer !== kind) continue;
+      if (!isIssuedBy(new X509Certificate(cert.crt), ca)) stale.push(`${type}/${id} ${name}`);
+    }
+  }
+  return stale;
+}
+
+async function getSpec(address: string, creds: NodeCredentials, type: string, id: string): Promise<unknown> {
+  const answer = await callNode(address, creds, 'GET', paths.resources(type, id));
+  if (answer.status === 404) return undefined;
+  if (answer.error !== undefined) throw new Error(`${address}: reading ${type}/${id}: ${answer.error}`);
+  return (answer.body as { spec?: unknown }).spec;
+}

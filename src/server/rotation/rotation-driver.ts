@@ -1,0 +1,209 @@
+// The CA rotation driver: a loop beside the runtime on control-plane nodes (controllers never open sockets) that moves
+// each CARotation through its phases. The resource is its only memory: every step re-reads it, does work that is safe
+// to repeat (write the config a phase asks for, wait until the node's controllers follow it), and records the node's
+// or the rotation's new phase before going on. A driver killed at any point and started again continues where the
+// record says and finishes.
+import type { Subscription } from 'rxjs';
+import { issueClientCertificate, MachineConfig } from '../../config/index.js';
+import type { PemCertAndKey } from '../../config/index.js';
+import { CARotations, CARotationSecrets, ROTATION_DRIVER_OWNER, phaseIndex } from '../../resources/ca-rotation.js';
+import type { CARotationSecretsSpec, CARotationSpec, RotationNode, RotationPhase } from '../../resources/ca-rotation.js';
+import { OSRootSecrets } from '../../resources/root-secrets.js';
+import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import { backoffDelay } from '../../runtime/backoff.js';
+import type { BackoffPolicy } from '../../runtime/backoff.js';
+import type { Clock } from '../../runtime/clock.js';
+import { systemClock } from '../../runtime/clock.js';
+import type { Pointer, Resource } from '../../runtime/resource.js';
+import type { RuntimeLogger } from '../../runtime/runtime-context.js';
+import type { State } from '../../runtime/state.js';
+import { paths } from '../apid/api-paths.js';
+import { tlsPair } from '../apid/tls-material.js';
+import { checkConnectivity } from './connectivity.js';
+import { callNode } from './node-client.js';
+import type { NodeCredentials } from './node-client.js';
+import { nodeLag } from './node-progress.js';
+import { caFieldsAt, caFieldsOf, nextPhase, sameFields, setCAFields } from './rotation-plan.js';
+
+export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
+
+export interface RotationDriverOptions {
+  state: State;
+  clock?: Clock;
+  logger?: RuntimeLogger;
+  /** How long a node may take to follow a phase's config before the step fails (and is retried). Default 60 s. */
+  nodeTimeoutMs?: number;
+  /** Between two looks at a node that has not followed yet. Default 100 ms. */
+  pollMs?: number;
+  /** Called before each recorded step (tests stop the driver there to play a crash). */
+  onStep?: (rotation: CARotationSpec, step: string) => void | Promise<void>;
+}
+
+export interface RotationDriver {
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const OS_ROOT: Pointer = { namespace: OSRootSecrets.namespace, type: OSRootSecrets.type, id: 'os' };
+const rotationPointer = (id: string): Pointer => ({ namespace: CARotations.namespace, type: CARotations.type, id });
+const secretsPointer = (id: string): Pointer => ({ namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id });
+
+export function startRotationDriver(options: RotationDriverOptions): RotationDriver {
+  return new Driver(options);
+}
+
+class Driver implements RotationDriver {
+  private readonly clock: Clock;
+  private readonly log: RuntimeLogger;
+  private readonly subscription: Subscription;
+  private readonly certs = new Map<string, Promise<PemCertAndKey>>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  private failures = 0;
+  private cancelTimer: (() => void) | undefined;
+
+  constructor(private readonly options: RotationDriverOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? (() => undefined);
+    this.subscription = options.state.watchKind({ namespace: CARotations.namespace, type: CARotations.type }, { bootstrap: true }).subscribe({
+      next: () => this.kick(),
+      error: (err: unknown) => this.log('rotation driver stopped following the store', { error: String(err) }),
+    });
+  }
+
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscription.unsubscribe();
+    this.cancelTimer?.();
+    await this.settled();
+  }
+
+  private kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.pass();
+        this.failures = 0;
+      } catch (err) {
+        if (this.closed) return;
+        this.failures++;
+        const delay = backoffDelay(this.failures, Math.random, ROTATION_BACKOFF);
+        this.log('rotation step failed', { error: messageOf(err), retryInMs: Math.round(delay) });
+        this.cancelTimer?.();
+        this.cancelTimer = this.clock.schedule(this.clock.now().plus({ milliseconds: delay }), () => this.kick());
+      }
+    } while (this.again && !this.closed);
+  }
+
+  /** Moves every unfinished rotation as far as it will go. */
+  private async pass(): Promise<void> {
+    const rotations = await this.options.state.list<CARotationSpec>({ namespace: CARotations.namespace, type: CARotations.type });
+    for (const r of rotations) {
+      let current: Resource<CARotationSpec> | undefined = r;
+      while (current && current.spec.phase !== 'Done' && !this.closed) {
+        await this.step(current).catch(async (err: unknown) => {
+          await this.record(current!.metadata.id, (s) => ({ ...s, lastError: messageOf(err) }));
+          throw err;
+        });
+        current = await this.options.state.find<CARotationSpec>(rotationPointer(r.metadata.id));
+      }
+    }
+  }
+
+  /** One phase: every node in order (control planes first), then the connectivity check, then the record. */
+  private async step(rotation: Resource<CARotationSpec>): Promise<void> {
+    const id = rotation.metadata.id;
+    const spec = rotation.spec;
+    const target = nextPhase(spec.phase);
+    const secrets = (await this.options.state.find<CARotationSecretsSpec>(secretsPointer(id)))?.spec;
+    if (!secrets) throw new Error(`CARotations/${id}: its CARotationSecrets/${id} is missing; the rotation cannot go on (start it again with trustctl rotate-ca)`);
+    const admin = await this.adminCredentials(spec, secrets);
+    for (const node of spec.nodes) {
+      if (this.closed) return;
+      if (phaseIndex(node.phase) >= phaseIndex(target)) continue;
+      await this.options.onStep?.(spec, `${node.address} ${target}`);
+      try {
+        await this.moveNode(spec, secrets, node, target, admin);
+      } catch (err) {
+        await this.record(id, (s) => ({ ...s, nodes: s.nodes.map((n) => (n.address === node.address ? { ...n, error: messageOf(err) } : n)) }));
+        throw err;
+      }
+      await this.record(id, (s) => ({ ...s, nodes: s.nodes.map((n) => (n.address === node.address ? { address: n.address, role: n.role, phase: target } : n)) }));
+      this.log('rotation node reached phase', { ca: spec.ca, node: node.address, phase: target });
+    }
+    if (this.closed) return;
+    await this.options.onStep?.(spec, `check ${target}`);
+    await checkConnectivity({ rotation: spec, phase: target, secrets, admin, mint: (ca) => this.mint(ca) });
+    await this.record(id, (s) => {
+      const { lastError: _dropped, ...rest } = s;
+      return { ...rest, phase: target };
+    });
+    this.log('rotation reached phase', { ca: spec.ca, phase: target });
+  }
+
+  /** Writes the config `target` asks for on one node (unless it holds it already), then waits until the node follows. */
+  private async moveNode(spec: CARotationSpec, secrets: CARotationSecretsSpec, node: RotationNode, target: RotationPhase, admin: NodeCredentials): Promise<void> {
+    const got = await callNode(node.address, admin, 'GET', paths.resources('MachineConfigs', 'v1alpha1'));
+    if (got.error !== undefined) throw new Error(`${node.address}: reading the machine config: ${got.error}`);
+    const config = MachineConfig.parse((got.body as { spec: { yaml: string } }).spec.yaml, `${node.address} machine config`);
+    const current = caFieldsOf(config, spec.ca);
+    const wanted = caFieldsAt(target, current, secrets.oldCA, secrets.newCA);
+    if (!sameFields(current, wanted)) {
+      setCAFields(config, spec.ca, wanted);
+      const put = await callNode(node.address, admin, 'PUT', paths.machineConfig, { yaml: config.toYaml() });
+      if (put.error !== undefined) throw new Error(`${node.address}: writing the machine config for ${target}: ${put.error}`);
+    }
+    const deadline = Date.now() + (this.options.nodeTimeoutMs ?? 60_000);
+    for (;;) {
+      const lag = await nodeLag(node.address, admin, spec.ca, target, secrets.oldCA.crt, secrets.newCA.crt);
+      if (lag === undefined) return;
+      if (Date.now() > deadline || this.closed) throw new Error(`${node.address}: has not reached ${target}: ${lag}`);
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 100));
+    }
+  }
+
+  /**
+   * os:admin from this control plane's current OS issuing CA (every node accepts it in every phase: the new CA is
+   * accepted everywhere before it issues here), trusting every OS CA in play for the servers' certificates.
+   */
+  private async adminCredentials(spec: CARotationSpec, secrets: CARotationSecretsSpec): Promise<NodeCredentials> {
+    const root = (await this.options.state.find<OSRootSecretsSpec>(OS_ROOT))?.spec;
+    if (!root?.issuingCA.key) throw new Error('this node holds no OS CA key: the rotation driver runs on a control plane');
+    const trusted = [root.issuingCA.crt, ...root.acceptedCAs, ...(spec.ca === 'os' ? [secrets.oldCA.crt, secrets.newCA.crt] : [])];
+    const cert = await this.mint(root.issuingCA);
+    return { ca: [...new Set(trusted.map((p) => p.trim()))].join('\n'), ...tlsPair(cert.crt, cert.key, 'rotation client key') };
+  }
+
+  /** An os:admin client certificate from `ca`, kept in memory only (one per CA). */
+  private mint(ca: PemCertAndKey): Promise<PemCertAndKey> {
+    let cert = this.certs.get(ca.crt);
+    if (!cert) {
+      cert = issueClientCertificate(ca, { roles: ['os:admin'], validityHours: 24, now: this.clock.now().minus({ minutes: 5 }).toJSDate() });
+      this.certs.set(ca.crt, cert);
+    }
+    return cert;
+  }
+
+  private async record(id: string, change: (spec: CARotationSpec) => CARotationSpec): Promise<void> {
+    const updated = this.clock.now().toUTC().toISO()!;
+    await this.options.state.modify<CARotationSpec>(rotationPointer(id), (current) => (current ? { spec: { ...change(current.spec), updated } } : undefined), { owner: ROTATION_DRIVER_OWNER });
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

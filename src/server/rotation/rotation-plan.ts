@@ -1,0 +1,60 @@
+// What each phase of a CA rotation asks of one node's machine config, as a pure function of the config's current CA
+// fields: re-applying it is harmless, so a driver that died half way through a phase just runs the phase again.
+import type { MachineConfig, PemCertAndKey } from '../../config/index.js';
+import { phaseIndex } from '../../resources/ca-rotation.js';
+import type { RotatableCA, RotationPhase } from '../../resources/ca-rotation.js';
+
+export interface CAFields {
+  ca: PemCertAndKey;
+  accepted: string[];
+}
+
+const same = (a: string, b: string) => a.trim() === b.trim();
+const without = (list: readonly string[], pem: string) => list.filter((p) => !same(p, pem));
+const withAdded = (list: readonly string[], pem: string) => (list.some((p) => same(p, pem)) ? [...list] : [...list, pem]);
+
+/**
+ * The CA fields a node holds once it has reached `phase`:
+ * - NewCAAccepted: the new CA joins the accepted list; the issuing CA stays.
+ * - NewCAIssuing, LeavesReissued: the new CA issues (its key only where the node held the old key: control planes),
+ *   the old one is accepted.
+ * - OldCADropped, Done: the new CA issues, the old one is gone.
+ */
+export function caFieldsAt(phase: RotationPhase, current: CAFields, oldCA: PemCertAndKey, newCA: PemCertAndKey): CAFields {
+  const at = phaseIndex(phase);
+  if (at < phaseIndex('NewCAAccepted')) return current;
+  if (at < phaseIndex('NewCAIssuing')) {
+    if (same(current.ca.crt, newCA.crt)) return current;
+    return { ca: current.ca, accepted: withAdded(current.accepted, newCA.crt) };
+  }
+  const ca = { crt: newCA.crt, key: current.ca.key ? newCA.key : '' };
+  const rest = without(current.accepted, newCA.crt);
+  if (at < phaseIndex('OldCADropped')) return { ca, accepted: withAdded(rest, oldCA.crt) };
+  return { ca, accepted: without(rest, oldCA.crt) };
+}
+
+/** Reads and writes the CA fields a rotation of `kind` touches: machine.ca/acceptedCAs or cluster.ca/acceptedCAs. */
+export function caFieldsOf(config: MachineConfig, kind: RotatableCA): CAFields {
+  if (kind === 'os') return { ca: config.osCA, accepted: config.acceptedCAs };
+  return { ca: config.kubernetesCA ?? { crt: '', key: '' }, accepted: config.kubernetesAcceptedCAs };
+}
+
+export function setCAFields(config: MachineConfig, kind: RotatableCA, fields: CAFields): void {
+  if (kind === 'os') {
+    config.osCA = fields.ca;
+    config.acceptedCAs = fields.accepted;
+  } else {
+    config.kubernetesCA = fields.ca;
+    config.kubernetesAcceptedCAs = fields.accepted;
+  }
+}
+
+export function sameFields(a: CAFields, b: CAFields): boolean {
+  return same(a.ca.crt, b.ca.crt) && a.ca.key.trim() === b.ca.key.trim() && a.accepted.length === b.accepted.length && a.accepted.every((p, i) => same(p, b.accepted[i]));
+}
+
+/** The phase after `phase` (Done stays Done). */
+export function nextPhase(phase: RotationPhase): RotationPhase {
+  const order: RotationPhase[] = ['Staged', 'NewCAAccepted', 'NewCAIssuing', 'LeavesReissued', 'OldCADropped', 'Done'];
+  return order[Math.min(order.indexOf(phase) + 1, order.length - 1)];
+}
