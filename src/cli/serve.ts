@@ -167,7 +167,7 @@ async function startServices(node: Node, opts: ServeOptions, log: LineLogger): P
     const { startTrustd } = await import('../server/trustd/index.js');
     const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger });
     services.push({ name: 'trustd', stop: () => trustd.close() });
-    services.push(await import('../server/rotation/index.js').then(({ startRotationDriver }) => ({ name: 'rotation-driver', ...startRotationDriver({ state, logger }) })));
+    services.push(await import('../server/rotation/index.js').then(({ startRotationDriver }) => startRotationDriver({ state, logger })).then((d) => ({ name: 'rotation-driver', stop: () => d.close() })));
   }
   if (opts.metricsAddr) {
     const at = opts.metricsAddr.lastIndexOf(':');
