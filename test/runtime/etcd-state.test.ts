@@ -5,7 +5,7 @@ import type { EtcdState, EtcdStateOptions } from '../../src/runtime/etcd/index.j
 import { stateConformance } from './state-conformance.js';
 import { startEtcd } from '../support/etcd-server.js';
 import type { EtcdServer } from '../support/etcd-server.js';
-import { EncryptionError, InvalidBookmarkError } from '../../src/runtime/errors.js';
+import { EncryptionError, InvalidBookmarkError, ValidationError } from '../../src/runtime/errors.js';
 import { testRegistry } from '../fixtures-runtime/definitions.js';
 import type { KeyPairSpec, WidgetSpec } from '../fixtures-runtime/definitions.js';
 import { WatchCollector } from '../fixtures-runtime/watch-collector.js';
@@ -141,5 +141,18 @@ describe('EtcdState', () => {
     const bump = (s: EtcdState) => s.modify<WidgetSpec>(w('counter').metadata, (cur) => ({ spec: { size: (cur?.spec.size ?? 0) + 1 } }));
     await Promise.all(Array.from({ length: 30 }, (_, i) => bump(i % 2 ? a : b)));
     expect((await a.get<WidgetSpec>(w('counter').metadata)).spec.size).to.equal(30);
+  });
+
+  it("refuses up front a batch needing more operations than etcd's transaction limit, writing nothing", async () => {
+    const state = await open();
+    const before = await state.revision();
+    const ops = Array.from({ length: 64 }, (_, i) => ({ op: 'create' as const, resource: w(`b-${i}`) }));
+    const err = await state.batch(ops).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ValidationError);
+    expect((err as Error).message).to.equal(
+      "batch: 64 changes need 129 etcd operations in one transaction, over etcd's limit of 128: split the batch, or raise etcd's --max-txn-ops and the store's maxTxnOps",
+    );
+    expect(await state.revision()).to.equal(before);
+    expect(await state.batch(ops.slice(0, 63))).to.have.length(63);
   });
 });

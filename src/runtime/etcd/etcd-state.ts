@@ -57,6 +57,8 @@ export interface EtcdStateOptions {
   historyLimit?: number;
   /** Deadline of each etcd call (default 5 s): past it the call fails with UnavailableError. */
   callTimeoutMs?: number;
+  /** etcd's --max-txn-ops (default 128, etcd's own default): a write needing more operations is refused up front. */
+  maxTxnOps?: number;
 }
 
 /** A leader's claim, checked by every write of a fenced view: the leader key must still be the one it created. */
@@ -84,6 +86,7 @@ interface Core {
   now: () => string;
   historyLimit: number;
   pruneEvery: number;
+  maxTxnOps: number;
   encrypted: boolean;
   /** Serializes this client's writes: they all compare one revision key, so running them at once only causes retries. */
   queue: Promise<unknown>;
@@ -127,15 +130,15 @@ export class EtcdState implements State {
         codec,
         rows,
         writer: new ResourceWriter(rows.statements(), options.registry, codec),
-        hub: undefined as unknown as EtcdWatchHub,
+        hub: new EtcdWatchHub(conn, keys, (row) => decodeLogged(codec, row)),
         now: clock ? () => new Date(clock.now().toMillis()).toISOString() : () => new Date().toISOString(),
         historyLimit,
         pruneEvery: Math.max(1, Math.min(256, Math.floor(historyLimit / 16))),
+        maxTxnOps: options.maxTxnOps ?? 128,
         encrypted: box !== undefined,
         queue: Promise.resolve(),
         closed: false,
       };
-      core.hub = new EtcdWatchHub(conn, keys, (row) => decodeLogged(core, row));
       return new EtcdState(core, undefined);
     } catch (err) {
       conn.close();
@@ -325,13 +328,21 @@ export class EtcdState implements State {
       const ctx: WriteContext = { revision: snap.revision, now: this.core.now(), events: [] };
       const result = fn(ctx, writer);
       if (ctx.events.length === 0) return result;
+      const ops = this.commitOps(snap.revision, ctx);
+      if (ops.length > this.core.maxTxnOps) {
+        throw new ValidationError(
+          'batch',
+          `${ctx.events.length} changes need ${ops.length} etcd operations in one transaction, over etcd's limit of ${this.core.maxTxnOps}: ` +
+            `split the batch, or raise etcd's --max-txn-ops and the store's maxTxnOps`,
+        );
+      }
       const compare: ICompare[] = [
         snap.revisionMod === '0'
           ? { key: keys.revision, target: 'Version', result: 'Equal', version: 0 }
           : { key: keys.revision, target: 'Mod', result: 'Equal', mod_revision: snap.revisionMod },
       ];
       if (this.fence) compare.push({ key: this.fence.key, target: 'Create', result: 'Equal', create_revision: this.fence.createRevision });
-      const res = await conn.txn(compare, this.commitOps(snap.revision, ctx), this.fence ? [{ request_range: { key: this.fence.key } }] : []);
+      const res = await conn.txn(compare, ops, this.fence ? [{ request_range: { key: this.fence.key } }] : []);
       if (res.succeeded) return result;
       if (this.fence) {
         const holder = res.responses[0]?.response_range.kvs[0];
@@ -368,7 +379,9 @@ export class EtcdState implements State {
     }
     for (const e of ctx.events) ops.push({ request_put: { key: keys.log(e.revision), value: encodeEvent(e) } });
     ops.push({ request_put: { key: keys.revision, value: Buffer.from(String(ctx.revision)) } });
-    if (Math.floor(ctx.revision / pruneEvery) > Math.floor(first / pruneEvery) && ctx.revision - historyLimit > 0) {
+    // Pruning rides along when there is room under etcd's op limit; a skipped step is covered by the next one.
+    const due = Math.floor(ctx.revision / pruneEvery) > Math.floor(first / pruneEvery) && ctx.revision - historyLimit > 0;
+    if (due && ops.length < this.core.maxTxnOps) {
       ops.push({ request_delete_range: { key: keys.log(0), range_end: keys.log(ctx.revision - historyLimit + 1) } });
     }
     return ops;
@@ -431,7 +444,7 @@ export class EtcdState implements State {
       for (const kv of kvs[2]) {
         const row = decodeEvent(kv.value);
         if (row.revision > revision || row.namespace !== kind.namespace || row.type !== kind.type) continue;
-        const event = project(target, decodeLogged(this.core, row));
+        const event = project(target, decodeLogged(this.core.codec, row));
         if (event) events.push(event);
       }
       return { cursor: revision, events };
@@ -481,10 +494,10 @@ export class EtcdState implements State {
   }
 }
 
-function decodeLogged(core: Core, row: EventRow): DecodedEvent {
+function decodeLogged(codec: SpecCodec, row: EventRow): DecodedEvent {
   const what = `${row.namespace}/${row.type}/${row.id}`;
-  const resource = core.codec.resource(row.meta, row.spec, what);
-  const old = row.old_meta !== null && row.old_spec !== null ? core.codec.resource(row.old_meta, row.old_spec, what) : undefined;
+  const resource = codec.resource(row.meta, row.spec, what);
+  const old = row.old_meta !== null && row.old_spec !== null ? codec.resource(row.old_meta, row.old_spec, what) : undefined;
   return { row, resource, old };
 }
 
