@@ -1,5 +1,4 @@
 // PKCS#10 certificate signing requests (RFC 2986): built for a key, parsed and self-signature-checked as trustd does.
-import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { bitString, implicitConstructed, integer, oid, sequence, setOf } from './der.js';
 import { children, DerError, expectTag, raw, readBitString, readDer, readOid, readSmallInt } from './der-reader.js';
@@ -11,7 +10,7 @@ import { encodeName, parseName } from './name.js';
 import { OID } from './oids.js';
 import { decodePemBlocks, encodePem } from './pem.js';
 import type { ExtKeyUsageName, KeyUsageName } from './profiles.js';
-import { isSupportedSignatureOid, schemeFor, signWith, spkiOf, verifyWith } from './signature.js';
+import { importSpki, isSupportedSignatureOid, schemeFor, signWith, spkiOf, verifyWith } from './signature.js';
 
 export interface CsrSubject {
   commonName?: string;
@@ -59,7 +58,7 @@ export function parseCsr(pem: string): ParsedCsr {
   let keyAlgorithm: KeyAlgorithm;
   try {
     parsed = parseStructure(block.der);
-    publicKey = createPublicKey({ key: parsed.spki, format: 'der', type: 'spki' });
+    publicKey = importSpki(parsed.spki);
     keyAlgorithm = algorithmOf(publicKey, 'public key');
     if (!isSupportedSignatureOid(parsed.signatureOid)) throw new DerError(`unsupported signature algorithm ${parsed.signatureOid}`);
   } catch (err) {

@@ -4,6 +4,8 @@ import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
 import { NodeSandbox } from './node-sandbox.js';
 
 const HOUR = 3_600_000;
+/** A long-running serve listens: on loopback and on free ports, so tests never collide with another node. */
+const LOCAL_PORTS = ['--listen-address', '127.0.0.1', '--apid-port', '0', '--trustd-port', '0'];
 
 /** Key material as it can appear in a log: a PEM armour line, or the base64 of one (as machine configs hold them). */
 function expectNoKeyMaterial(text: string, box: NodeSandbox): void {
@@ -69,7 +71,7 @@ describe('trustctl serve', function () {
   });
 
   it('stops cleanly on SIGTERM (exit 0) and a restart on the same directory keeps every certificate', async () => {
-    const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1']);
+    const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...LOCAL_PORTS]);
     await node.until('the node settles', () => node.stderr.includes('msg="node settled"'));
     const before = await box.certificateStatuses();
     expect([...before.values()].every((s) => s.spec.state === 'Valid')).to.equal(true);
@@ -89,7 +91,7 @@ describe('trustctl serve', function () {
   });
 
   it('a running serve picks up apply-config and re-issues the certificates that carry SANs', async () => {
-    const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1']);
+    const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...LOCAL_PORTS]);
     await node.until('the node settles', () => node.stderr.includes('msg="node settled"'));
     const changed = box.writeConfig('sans.yaml', (c) => (c.certSANs = ['api.example.com']));
     const applied = await box.run(['apply-config', '-f', changed, '--state', box.state]);
