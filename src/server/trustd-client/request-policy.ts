@@ -12,6 +12,8 @@ export interface RequestInput {
   response: TrustdResponse | undefined;
   sans: CertSANsSpec;
   acceptedCAs: readonly string[];
+  /** The worker's issuing CA (machine.ca.crt) and when its root secrets last changed: a CA rotation swaps it. */
+  issuingCA?: { crt: string; since: string };
   now: Date;
 }
 
@@ -23,6 +25,12 @@ const policy = chain<RequestInput, IssueReason>(
   check('IncorrectIssuer', (i) => {
     const cert = parseCertificate(i.response!.crt);
     return !i.acceptedCAs.some((ca) => isIssuedBy(cert, parseCertificate(ca))) && 'issued by a CA that is no longer accepted';
+  }),
+  // After a CA rotation made a new CA issuing, a certificate from the old one (still accepted) is asked for again once;
+  // comparing with the request time keeps a control plane that still signs with another CA from causing a loop.
+  check('IncorrectIssuer', (i) => {
+    if (!i.issuingCA || Date.parse(i.response!.requestedAt) >= Date.parse(i.issuingCA.since)) return false;
+    return !isIssuedBy(parseCertificate(i.response!.crt), parseCertificate(i.issuingCA.crt)) && 'issued by a CA other than the issuing CA (the CA was rotated)';
   }),
   check('Expired', (i) => Date.parse(parseCertificate(i.response!.crt).validTo) <= i.now.getTime() && 'expired'),
   check('Renewing', (i) => Date.parse(i.response!.renewAt) <= i.now.getTime() && `renewal time ${i.response!.renewAt} reached`),

@@ -139,7 +139,7 @@ class Loop implements TrustdClient {
     if (!root || root.spec.machineType !== 'worker' || !sans) return undefined;
     const held = (await state.find<TrustdResponseSpec>(RESPONSE))?.spec ?? {};
     const now = this.clock.now().toJSDate();
-    const verdict = requestVerdict({ response: held.response, sans: sans.spec, acceptedCAs: root.spec.acceptedCAs, now });
+    const verdict = requestVerdict({ response: held.response, sans: sans.spec, acceptedCAs: root.spec.acceptedCAs, issuingCA: { crt: root.spec.issuingCA.crt, since: root.metadata.updated }, now });
     if (!verdict) return new Date(held.response!.renewAt);
     if (held.failure && Date.parse(held.failure.nextRetry) > now.getTime()) return new Date(held.failure.nextRetry);
 

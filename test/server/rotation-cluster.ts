@@ -1,0 +1,118 @@
+// A small real cluster for the CA rotation tests: `trustctl serve` child processes (one control plane, N workers) on
+// 127.0.0.1 with free ports, made from the Talos fixture bundle, plus the credentials a test needs to talk to them.
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { issueClientCertificate } from '../../src/config/index.js';
+import type { PemCertAndKey } from '../../src/config/index.js';
+import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../src/pki/index.js';
+import { callNode } from '../../src/server/rotation/node-client.js';
+import type { NodeAnswer, NodeCredentials } from '../../src/server/rotation/node-client.js';
+import { Sandbox } from '../config/support/run-trustctl.js';
+import { FIXTURE_SECRETS, fixtureBundle } from '../controllers/node-harness.js';
+import { NodeSandbox } from '../cli/node-sandbox.js';
+import type { Running } from '../cli/node-sandbox.js';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export const OLD_OS_CA: PemCertAndKey = fixtureBundle().certs.os;
+
+export async function credentials(ca: PemCertAndKey, trusted: string[]): Promise<NodeCredentials> {
+  const pair = await issueClientCertificate(ca, { roles: ['os:admin'], now: new Date(Date.now() - 300_000) });
+  return { ca: trusted.join('\n'), cert: pair.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(pair.key)) };
+}
+
+interface Member {
+  name: string;
+  role: 'controlplane' | 'worker';
+  apidPort: number;
+  state: string;
+  args: string[];
+  process?: Running;
+}
+
+export class RotationCluster {
+  readonly box = new NodeSandbox();
+  readonly members: Member[] = [];
+  trustdPort = 0;
+
+  static async start(workers: number): Promise<RotationCluster> {
+    const cluster = new RotationCluster();
+    const gen = await cluster.box.run(['gen', 'config', 'demo', 'https://127.0.0.1:6443', '--with-secrets', FIXTURE_SECRETS, '--output-types', 'controlplane,worker,talosconfig']);
+    if (gen.code !== 0) throw new Error(`gen config failed: ${gen.stderr}`);
+    mkdirSync(cluster.box.path('home', '.talos'), { recursive: true });
+    copyFileSync(cluster.box.path('talosconfig'), cluster.box.talosconfig);
+    cluster.trustdPort = await freePort();
+    await cluster.add('cp-1', 'controlplane');
+    for (let i = 1; i <= workers; i++) await cluster.add(`worker-${i}`, 'worker');
+    for (const m of cluster.members) await cluster.launch(m);
+    return cluster;
+  }
+
+  get controlPlane(): Member {
+    return this.members[0];
+  }
+
+  address(m: Member): string {
+    return `127.0.0.1:${m.apidPort}`;
+  }
+
+  get addresses(): string[] {
+    return this.members.map((m) => this.address(m));
+  }
+
+  private async add(name: string, role: Member['role']): Promise<void> {
+    const apidPort = await freePort();
+    const state = this.box.path(`${name}-state`);
+    const args = [
+      'serve', '--config', this.box.path(role === 'worker' ? 'worker.yaml' : 'controlplane.yaml'), '--state', state, '--node-ip', '127.0.0.1', '--hostname', name,
+      '--listen-address', '127.0.0.1', '--apid-port', String(apidPort),
+      ...(role === 'worker' ? ['--trustd-endpoint', `127.0.0.1:${this.trustdPort}`] : ['--trustd-port', String(this.trustdPort)]),
+    ];
+    this.members.push({ name, role, apidPort, state, args });
+  }
+
+  /** Starts (or restarts) a member and waits until its apid answers an admin call from the fixture's OS CA. */
+  async launch(m: Member): Promise<void> {
+    m.process = this.box.start(m.args);
+    await m.process.until(`${m.name} settles`, (r) => r.stderr.includes('msg="node settled"'));
+    const admin = await credentials(OLD_OS_CA, [OLD_OS_CA.crt]);
+    await this.until(`${m.name} apid answers`, async () => (await callNode(this.address(m), admin, 'GET', '/v1/version')).error === undefined);
+  }
+
+  /** Real time passes here: the nodes are other processes. The mocha timeout bounds the wait. */
+  async until(what: string, done: () => Promise<boolean>): Promise<void> {
+    let last: unknown;
+    for (let i = 0; i < 600; i++) {
+      try {
+        if (await done()) return;
+      } catch (err) {
+        last = err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`never happened: ${what}${last ? ` (last error: ${String(last)})` : ''}\n${this.members.map((m) => `--- ${m.name}\n${m.process?.stderr.slice(-3000)}`).join('\n')}`);
+  }
+
+  call(m: Member, creds: NodeCredentials, method: string, path: string, body?: unknown): Promise<NodeAnswer> {
+    return callNode(this.address(m), creds, method, path, body);
+  }
+
+  async destroy(): Promise<void> {
+    for (const m of this.members) {
+      m.process?.signal('SIGTERM');
+      await m.process?.exited;
+    }
+    this.box.remove();
+  }
+}
+
+export { Sandbox };

@@ -1,0 +1,150 @@
+import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
+import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
+import type { PemCertAndKey } from '../../src/config/index.js';
+import { ROTATION_PHASES, phaseIndex } from '../../src/resources/ca-rotation.js';
+import type { CARotationSpec, RotationPhase } from '../../src/resources/ca-rotation.js';
+import type { IssuedCertificatesSpec } from '../../src/resources/issued-certificates.js';
+import type { NodeCredentials } from '../../src/server/rotation/node-client.js';
+import { verifyStrict } from '../pki/openssl.js';
+import { OLD_OS_CA, RotationCluster, credentials } from './rotation-cluster.js';
+
+async function newOsCA(): Promise<PemCertAndKey> {
+  const ca = await createCA('os', { algorithm: 'ed25519', now: new Date(Date.now() - 300_000) });
+  return { crt: ca.certPem, key: encodePrivateKeyPem(ca.key) };
+}
+
+/** The rotation as the control plane reports it, read with whichever admin certificate it accepts now. */
+async function observe(cluster: RotationCluster, creds: NodeCredentials[]): Promise<CARotationSpec | undefined> {
+  for (const c of creds) {
+    const answer = await cluster.call(cluster.controlPlane, c, 'GET', '/v1/resources/CARotations/os');
+    if (answer.status === 404) return undefined;
+    if (answer.error === undefined) return (answer.body as { spec: CARotationSpec }).spec;
+  }
+  throw new Error('the control plane refused every credential');
+}
+
+const at = (phase: RotationPhase | undefined) => (phase ? phaseIndex(phase) : -1);
+
+function startRotation(cluster: RotationCluster, creds: NodeCredentials, next: PemCertAndKey) {
+  const [cp, ...workers] = cluster.addresses;
+  return cluster.call(cluster.controlPlane, creds, 'POST', '/v1/carotations', { ca: 'os', newCA: next, controlPlanes: [cp], workers });
+}
+
+describe('CA rotation of the Talos API CA across real nodes (trustctl serve child processes)', function () {
+  this.timeout(90_000);
+
+  describe('with a client calling every node throughout', () => {
+    let cluster: RotationCluster;
+    before(async () => {
+      cluster = await RotationCluster.start(2);
+    });
+    after(async () => cluster?.destroy());
+
+    it('never fails a call made with a valid certificate; the old one works until the old CA is dropped, then gets "unknown authority"', async () => {
+      const next = await newOsCA();
+      const both = [OLD_OS_CA.crt, next.crt];
+      const oldCreds = await credentials(OLD_OS_CA, both);
+      const newCreds = await credentials(next, both);
+      const failures: string[] = [];
+      const counts = { oldAccepted: 0, newAccepted: 0 };
+      const seen = new Set<string>();
+      let stop = false;
+
+      const prober = (async () => {
+        while (!stop) {
+          for (const m of cluster.members) {
+            const before = (await observe(cluster, [oldCreds, newCreds]))?.phase;
+            if (before) seen.add(before);
+            if (at(before) >= at('NewCAAccepted')) {
+              const answer = await cluster.call(m, newCreds, 'GET', '/v1/version');
+              if (answer.error === undefined) counts.newAccepted++;
+              else failures.push(`${m.name} refused the new certificate in phase ${before}: ${answer.error}`);
+            }
+            const oldAnswer = await cluster.call(m, oldCreds, 'GET', '/v1/version');
+            const after = (await observe(cluster, [oldCreds, newCreds]))?.phase;
+            // The old CA is dropped only after LeavesReissued is recorded: until then the old certificate must work.
+            if (at(after) < at('LeavesReissued')) {
+              if (oldAnswer.error === undefined) counts.oldAccepted++;
+              else failures.push(`${m.name} refused the old certificate in phase ${after ?? 'none'}: ${oldAnswer.error}`);
+            }
+          }
+        }
+      })();
+
+      const started = await startRotation(cluster, oldCreds, next);
+      expect(started.status, started.error).to.equal(200);
+      const body = JSON.stringify(started.body);
+      expect(body).to.not.include('PRIVATE KEY');
+      expect((started.body as { spec: CARotationSpec }).spec.phase).to.equal('Staged');
+
+      await cluster.until('the rotation is Done', async () => (await observe(cluster, [oldCreds, newCreds]))?.phase === 'Done');
+      stop = true;
+      await prober;
+
+      expect(failures).to.deep.equal([]);
+      expect(counts.oldAccepted).to.be.greaterThan(0);
+      expect(counts.newAccepted).to.be.greaterThan(0);
+      expect(seen.has('Done')).to.equal(true);
+
+      const spec = (await observe(cluster, [newCreds]))!;
+      expect(spec.nodes.map((n) => [n.address, n.role, n.phase])).to.deep.equal(cluster.members.map((m) => [cluster.address(m), m.role, 'Done']));
+      expect(spec.newCA.fingerprint).to.equal(new X509Certificate(next.crt).fingerprint256);
+      expect(spec.oldCA.fingerprint).to.equal(new X509Certificate(OLD_OS_CA.crt).fingerprint256);
+      expect(spec.lastError).to.equal(undefined);
+
+      const newOnly = await credentials(next, [next.crt]);
+      for (const m of cluster.members) {
+        const refused = await cluster.call(m, oldCreds, 'GET', '/v1/version');
+        expect(refused.status, m.name).to.equal(401);
+        expect(refused.error).to.equal('x509: certificate signed by unknown authority');
+        expect((await cluster.call(m, newOnly, 'GET', '/v1/version')).error, m.name).to.equal(undefined);
+        // openssl, not our parser, judges that every node now serves a certificate from the new CA.
+        const api = await cluster.call(m, newOnly, 'GET', '/v1/resources/ApiCertificates/api');
+        const server = (api.body as { spec: IssuedCertificatesSpec }).spec.certificates.server;
+        expect(verifyStrict(next.crt, server.crt, 'sslserver').ok, m.name).to.equal(true);
+        expect(verifyStrict(OLD_OS_CA.crt, server.crt, 'sslserver').ok, m.name).to.equal(false);
+      }
+    });
+  });
+
+  describe('when the control plane is killed (SIGKILL) in a middle phase', () => {
+    let cluster: RotationCluster;
+    before(async () => {
+      cluster = await RotationCluster.start(1);
+    });
+    after(async () => cluster?.destroy());
+
+    it('continues from the recorded phase after a restart and finishes', async () => {
+      const next = await newOsCA();
+      const both = [OLD_OS_CA.crt, next.crt];
+      const oldCreds = await credentials(OLD_OS_CA, both);
+      const newCreds = await credentials(next, both);
+      expect((await startRotation(cluster, oldCreds, next)).status).to.equal(200);
+      let killedIn: RotationPhase | undefined;
+      await cluster.until('the rotation is in a middle phase', async () => {
+        const spec = await observe(cluster, [oldCreds, newCreds]);
+        if (!spec || at(spec.phase) < at('NewCAAccepted') || spec.phase === 'Done') return false;
+        cluster.controlPlane.process!.signal('SIGKILL');
+        killedIn = spec.phase;
+        return true;
+      });
+      const exit = await cluster.controlPlane.process!.exited;
+      expect(exit.signal).to.equal('SIGKILL');
+      expect(ROTATION_PHASES.slice(1, -1)).to.include(killedIn);
+
+      // Restarted from its store (no --config: the file on disk is the config from before the rotation).
+      const cp = cluster.controlPlane;
+      cp.args = cp.args.filter((a, i) => a !== '--config' && cp.args[i - 1] !== '--config');
+      cp.process = cluster.box.start(cp.args);
+      await cluster.until('the rotation is Done after the restart', async () => (await observe(cluster, [newCreds, oldCreds]))?.phase === 'Done');
+
+      const newOnly = await credentials(next, [next.crt]);
+      for (const m of cluster.members) {
+        expect((await cluster.call(m, newOnly, 'GET', '/v1/version')).error, m.name).to.equal(undefined);
+        expect((await cluster.call(m, oldCreds, 'GET', '/v1/version')).error, m.name).to.equal('x509: certificate signed by unknown authority');
+      }
+      expect(cp.process.stderr).to.match(/rotation reached phase/);
+    });
+  });
+});
