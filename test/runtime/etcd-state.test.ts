@@ -5,7 +5,7 @@ import type { EtcdState, EtcdStateOptions } from '../../src/runtime/etcd/index.j
 import { stateConformance } from './state-conformance.js';
 import { startEtcd } from '../support/etcd-server.js';
 import type { EtcdServer } from '../support/etcd-server.js';
-import { EncryptionError, InvalidBookmarkError, ValidationError } from '../../src/runtime/errors.js';
+import { AlreadyExistsError, ConflictError, EncryptionError, InvalidBookmarkError, NotFoundError, ValidationError } from '../../src/runtime/errors.js';
 import { testRegistry } from '../fixtures-runtime/definitions.js';
 import type { KeyPairSpec, WidgetSpec } from '../fixtures-runtime/definitions.js';
 import { WatchCollector } from '../fixtures-runtime/watch-collector.js';
@@ -154,5 +154,21 @@ describe('EtcdState', () => {
     );
     expect(await state.revision()).to.equal(before);
     expect(await state.batch(ops.slice(0, 63))).to.have.length(63);
+  });
+
+  it("checks every write against etcd, not against what the client remembers of its own last writes", async () => {
+    const a = await open();
+    const b = await open();
+    const x1 = await a.create(w('x', 1));
+    await b.update({ ...(await b.get(w('x').metadata)), spec: { size: 2 } });
+    const stale = await a.update({ ...x1, spec: { size: 3 } }).catch((e: unknown) => e);
+    expect(stale).to.be.instanceOf(ConflictError);
+    expect((stale as Error).message).to.equal('resource default/Widgets/x update conflict: expected version "1", actual version "2"');
+    await b.create(w('y'));
+    expect(await a.create(w('y')).catch((e: unknown) => e)).to.be.instanceOf(AlreadyExistsError);
+    await a.create(w('z'));
+    await b.destroy(w('z').metadata);
+    expect(await a.addFinalizer(w('z').metadata, 'f').catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
+    expect((await a.get<WidgetSpec>(w('x').metadata)).spec.size).to.equal(2);
   });
 });

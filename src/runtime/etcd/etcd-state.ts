@@ -88,6 +88,12 @@ interface Core {
   pruneEvery: number;
   maxTxnOps: number;
   encrypted: boolean;
+  /**
+   * What this client last knew for sure: the store revision key's mod_revision and rows as they were at it. While the
+   * key is still at that mod_revision nobody has written since, so a write can skip its snapshot read and go straight
+   * to the txn, which checks exactly that; when the check fails the write reads and tries again.
+   */
+  cache?: Snapshot;
   /** Serializes this client's writes: they all compare one revision key, so running them at once only causes retries. */
   queue: Promise<unknown>;
   closed: boolean;
@@ -98,7 +104,12 @@ interface Snapshot {
   /** mod_revision of the revision key, '0' while the store is empty. */
   revisionMod: string;
   rows: Map<string, ResourceRow | undefined>;
+  /** Keys taken to be absent without reading them (from the cache): the txn checks they are. */
+  assumedAbsent?: Map<string, Buffer>;
 }
+
+/** Keeps the cached rows to this many, so a client that touches everything does not hold the whole store. */
+const CACHE_ROWS = 10_000;
 
 export async function openEtcdState(options: EtcdStateOptions): Promise<EtcdState> {
   return EtcdState.open(options);
@@ -322,12 +333,26 @@ export class EtcdState implements State {
         return [];
       }
     });
+    let snap = this.cached(located);
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const snap = await this.snapshot(located);
-      rows.reset(snap.rows);
+      snap ??= await this.snapshot(located);
+      const guessed = snap.assumedAbsent !== undefined;
+      rows.reset(new Map(snap.rows));
       const ctx: WriteContext = { revision: snap.revision, now: this.core.now(), events: [] };
-      const result = fn(ctx, writer);
-      if (ctx.events.length === 0) return result;
+      let result: T;
+      try {
+        result = fn(ctx, writer);
+      } catch (err) {
+        // A refusal must rest on what etcd holds, not on what this client remembered.
+        if (!guessed) throw err;
+        snap = undefined;
+        continue;
+      }
+      if (ctx.events.length === 0) {
+        if (!guessed) return result;
+        snap = undefined;
+        continue;
+      }
       const ops = this.commitOps(snap.revision, ctx);
       if (ops.length > this.core.maxTxnOps) {
         throw new ValidationError(
@@ -341,15 +366,49 @@ export class EtcdState implements State {
           ? { key: keys.revision, target: 'Version', result: 'Equal', version: 0 }
           : { key: keys.revision, target: 'Mod', result: 'Equal', mod_revision: snap.revisionMod },
       ];
+      for (const key of snap.assumedAbsent?.values() ?? []) compare.push({ key, target: 'Version', result: 'Equal', version: 0 });
       if (this.fence) compare.push({ key: this.fence.key, target: 'Create', result: 'Equal', create_revision: this.fence.createRevision });
       const res = await conn.txn(compare, ops, this.fence ? [{ request_range: { key: this.fence.key } }] : []);
-      if (res.succeeded) return result;
+      if (res.succeeded) {
+        this.remember(snap, ctx.revision, res.header.revision, rows.current());
+        return result;
+      }
+      this.core.cache = undefined;
+      snap = undefined;
       if (this.fence) {
         const holder = res.responses[0]?.response_range.kvs[0];
         if (holder?.create_revision !== this.fence.createRevision) throw new FencedWriteError(this.fence.holder);
       }
     }
     throw new UnavailableError(`${this.core.url}: ${WRITE_ATTEMPTS} write attempts in a row lost to concurrent writers; retry`);
+  }
+
+  /** The snapshot a write may start from without reading: cached rows, and the pointers the cache lacks taken as absent. */
+  private cached(pointers: Pointer[]): Snapshot | undefined {
+    const cache = this.core.cache;
+    if (!cache) return undefined;
+    const rows = new Map<string, ResourceRow | undefined>();
+    const assumedAbsent = new Map<string, Buffer>();
+    for (const p of pointers) {
+      const key = rowKey(p);
+      if (cache.rows.has(key)) rows.set(key, cache.rows.get(key));
+      else {
+        rows.set(key, undefined);
+        assumedAbsent.set(key, this.core.keys.resource(p));
+      }
+    }
+    return { revision: cache.revision, revisionMod: cache.revisionMod, rows, assumedAbsent };
+  }
+
+  /**
+   * After a commit from `base`: the txn proved nobody wrote since base, so what the cache knew at base still holds,
+   * updated by this write's rows, at the new mod_revision.
+   */
+  private remember(base: Snapshot, revision: number, revisionMod: string, written: ReadonlyMap<string, ResourceRow | undefined>): void {
+    const cache = this.core.cache;
+    const rows = cache && cache.revisionMod === base.revisionMod && cache.rows.size < CACHE_ROWS ? cache.rows : new Map<string, ResourceRow | undefined>();
+    for (const [k, v] of written) rows.set(k, v);
+    this.core.cache = { revision, revisionMod, rows };
   }
 
   /** The rows a write touches and the store revision, read at one etcd revision. */
