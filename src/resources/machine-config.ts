@@ -24,7 +24,8 @@ export const MachineConfigs = defineResource<MachineConfigSpec>({
   printColumns: [{ name: 'TYPE', value: (r) => machineTypeOf(r) }],
   validate(spec) {
     const checked = shape(spec);
-    const config = parseMachineConfig(checked.yaml);
+    // Parsed through the same cache the controllers read from: the text stored now is the text they parse next.
+    const config = parsedConfig(checked.yaml);
     const problems = machineConfigProblems(config);
     if (problems.length > 0) throw new ValidationError('MachineConfigs', problems.join('; '));
     return checked;
@@ -38,7 +39,10 @@ const parsed = new Map<string, MachineConfig>();
  * few parses are kept; callers treat the result as read-only (clone() before changing it).
  */
 export function machineConfigOf(resource: Resource<MachineConfigSpec>): MachineConfig {
-  const text = resource.spec.yaml;
+  return parsedConfig(resource.spec.yaml);
+}
+
+function parsedConfig(text: string): MachineConfig {
   let config = parsed.get(text);
   if (!config) {
     config = parseMachineConfig(text);

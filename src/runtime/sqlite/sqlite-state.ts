@@ -199,9 +199,14 @@ export class SqliteState implements State {
           const metadata = { ...p, labels: result.labels, annotations: result.annotations };
           return await this.create<Spec>({ metadata, spec: result.spec }, options);
         }
-        const spec = def.validate(result.spec) as Spec;
         const labels = result.labels ?? current.metadata.labels;
         const annotations = result.annotations ?? current.metadata.annotations;
+        // Unchanged is the common case for level-triggered controllers; the stored spec is valid, so skip validation.
+        if (sameJson(result.spec, current.spec) && sameJson(labels, current.metadata.labels) && sameJson(annotations, current.metadata.annotations)) {
+          return current;
+        }
+        const spec = def.validate(result.spec) as Spec;
+        // Validation may normalize (key order, defaults): compare again before writing.
         if (sameJson(spec, current.spec) && sameJson(labels, current.metadata.labels) && sameJson(annotations, current.metadata.annotations)) {
           return current;
         }
