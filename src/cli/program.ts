@@ -9,6 +9,7 @@ import { registerPatchCommand } from './patch.js';
 import { registerEtcdCommands } from './remote-etcd-snapshot.js';
 import { addRemoteOptions } from './remote-target.js';
 import { registerVersionCommand } from './remote-version.js';
+import { registerRotateCaCommand } from './rotate-ca.js';
 import { registerServeCommand } from './serve.js';
 
 export function buildProgram(): Command {
@@ -27,5 +28,6 @@ export function buildProgram(): Command {
   registerVersionCommand(program);
   registerEtcdCommands(program);
   registerPatchCommand(program);
+  registerRotateCaCommand(program);
   return program;
 }
