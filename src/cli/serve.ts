@@ -2,6 +2,7 @@
 // after applying --config when it differs from the stored MachineConfig. Logs are one line each on stderr. SIGTERM or
 // SIGINT stops cleanly (exit 0). `--once` runs until every controller is idle, prints a summary and exits: 0 when all
 // is well, 1 when a controller keeps failing.
+import { mkdirSync } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { isIPAddress } from '../config/index.js';
@@ -14,6 +15,7 @@ import type { LineLogger, LogFormat } from './log-line.js';
 import { applyMachineConfig, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 import { runUntilSettled, summarize } from './serve-once.js';
+import { lockStateDir } from './state-lock.js';
 import { STATE_OPTION_HELP, resolveStateDir } from './state-path.js';
 
 interface ServeOptions {
@@ -103,6 +105,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   // Validated before the store is opened: a bad file leaves no state directory, store or key behind.
   const file = opts.config ? await readMachineConfigFile(opts.config) : undefined;
   const stateDir = resolveStateDir(opts.state);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const lock = lockStateDir(stateDir);
+  process.once('exit', () => lock.release());
   const { openNode } = await import('../server/node.js');
   const node = await openNode({
     stateDir,

@@ -90,6 +90,18 @@ describe('trustctl serve', function () {
     for (const [id, s] of before) expect(after.get(id)?.spec.serial, id).to.equal(s.spec.serial);
   });
 
+  it('refuses a second serve on the same state directory while one runs, and takes over after a SIGKILL', async () => {
+    const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...LOCAL_PORTS]);
+    await node.until('the node settles', () => node.stderr.includes('msg="node settled"'));
+    const second = await box.serveOnce('--config', box.config);
+    expect(second.code).to.equal(1);
+    expect(second.stderr).to.match(/another trustctl serve \(pid \d+\) is running on .*; stop it first/);
+    node.signal('SIGKILL');
+    await node.exited;
+    const after = await box.serveOnce('--config', box.config);
+    expect(after.code, after.stderr).to.equal(0);
+  });
+
   it('a running serve picks up apply-config and re-issues the certificates that carry SANs', async () => {
     const node = box.start(['serve', '--config', box.config, '--state', box.state, '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...LOCAL_PORTS]);
     await node.until('the node settles', () => node.stderr.includes('msg="node settled"'));
