@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { contextCredentials, parseTalosconfig, selectContext } from '../../src/config/index.js';
+import { encodePrivateKeyPkcs8Pem, isIssuedBy, parsePrivateKeyPem } from '../../src/pki/index.js';
+import { NODE_RESOURCES } from '../../src/resources/index.js';
+import type { CARotationSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
+import { verifyStrict } from '../pki/openssl.js';
+import { OLD_OS_CA, RotationCluster, credentials } from '../server/rotation-cluster.js';
+import type { NodeCredentials } from '../../src/server/rotation/node-client.js';
+
+/** Every resource's version on every node, read over apid. */
+async function versions(cluster: RotationCluster, creds: NodeCredentials): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of cluster.members) {
+    for (const def of NODE_RESOURCES) {
+      const answer = await cluster.call(m, creds, 'GET', `/v1/resources/${def.type}`);
+      if (answer.error !== undefined) throw new Error(`${m.name} ${def.type}: ${answer.error}`);
+      for (const r of answer.body as { metadata: { id: string; version: number } }[]) out[`${m.name} ${def.type}/${r.metadata.id}`] = r.metadata.version;
+    }
+  }
+  return out;
+}
+
+describe('trustctl rotate-ca against trustctl serve (control plane + worker, child processes)', function () {
+  this.timeout(90_000);
+  let cluster: RotationCluster;
+  let nodeArgs: string[];
+
+  before(async () => {
+    cluster = await RotationCluster.start(1);
+    const [cp, worker] = cluster.addresses;
+    nodeArgs = ['-e', cp, 'rotate-ca', '--control-plane-nodes', cp, '--worker-nodes', worker];
+  });
+  after(async () => cluster?.destroy());
+
+  it('changes nothing in dry-run mode (the default) and prints the plan', async () => {
+    const admin = await credentials(OLD_OS_CA, [OLD_OS_CA.crt]);
+    // Settled first: the nodes' own controllers must not be mistaken for the command's writes.
+    let before = await versions(cluster, admin);
+    await cluster.until('the nodes are quiet', async () => {
+      const now = await versions(cluster, admin);
+      const quiet = JSON.stringify(now) === JSON.stringify(before);
+      before = now;
+      return quiet;
+    });
+    const r = await cluster.box.run(nodeArgs);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^> Dry-run mode enabled, no changes will be made to the cluster, re-run with `--dry-run=false` to apply the changes\.$/m);
+    expect(r.stdout).to.include('> Talos API CA rotation on control plane(s)');
+    expect(r.stdout).to.include('> Kubernetes API CA rotation');
+    expect(await versions(cluster, admin)).to.deep.equal(before);
+  });
+
+  it('refuses --etcd and --aggregator with a message that says what to do', async () => {
+    const r = await cluster.box.run([...nodeArgs, '--etcd']);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.include('--etcd: rotating the etcd CA is not supported yet; rotate --talos and/or --kubernetes');
+  });
+
+  it('rotates the Talos and Kubernetes CAs, prints a > line per stage, and writes a talosconfig from the new OS CA', async () => {
+    const output = cluster.box.path('new-talosconfig');
+    const r = await cluster.box.run([...nodeArgs, '--talos', '--kubernetes', '--dry-run=false', '-o', output]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('> '));
+    for (const stage of [/^> Starting Talos API CA rotation/, /^> New Talos API CA: subject O=talos, SHA-256 fingerprint /, /^> Added the new CA to machine\.acceptedCAs/, /^> Made the new CA the issuing CA \(machine\.ca\)/, /^> Every certificate re-issued/, /^> Removed the old CA from machine\.acceptedCAs/, /^> Talos API CA rotation done/, /^> Writing new talosconfig/, /^> Added the new CA to cluster\.acceptedCAs/, /^> Kubernetes API CA rotation done/])
+      expect(lines.some((l) => stage.test(l)), `${stage} in\n${r.stdout}`).to.equal(true);
+
+    expect(statSync(output).mode & 0o777).to.equal(0o600);
+    const config = parseTalosconfig(readFileSync(output, 'utf8'));
+    const creds = contextCredentials(config.context, selectContext(config).context);
+    expect(new X509Certificate(creds.caPem).fingerprint256).to.not.equal(new X509Certificate(OLD_OS_CA.crt).fingerprint256);
+    expect(verifyStrict(creds.caPem, creds.crtPem, 'sslclient').ok).to.equal(true);
+
+    const [cp, worker] = cluster.addresses;
+    const withNew = await cluster.box.run(['--talosconfig', output, '-e', cp, '-n', worker, 'version']);
+    expect(withNew.code, withNew.stderr).to.equal(0);
+    const withOld = await cluster.box.run(['-e', cp, 'version']);
+    expect(withOld.code).to.not.equal(0);
+
+    // The Kubernetes leaves on the control plane now chain to the new Kubernetes CA (openssl judges).
+    const newAdmin = { ca: creds.caPem, cert: creds.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(creds.keyPem)) };
+    const rotation = (await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/CARotations/kubernetes')).body as { spec: CARotationSpec };
+    expect(rotation.spec.phase).to.equal('Done');
+    const root = ((await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/KubernetesRootSecrets/k8s')).body as { spec: KubernetesRootSecretsSpec }).spec;
+    expect(new X509Certificate(root.ca.crt).fingerprint256).to.equal(rotation.spec.newCA.fingerprint);
+    expect(root.acceptedCAs.map((p) => new X509Certificate(p).fingerprint256)).to.not.include(rotation.spec.oldCA.fingerprint);
+    const k8s = ((await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/KubernetesSecrets/k8s')).body as { spec: IssuedCertificatesSpec }).spec;
+    const fromK8sCA = Object.values(k8s.certificates).filter((c) => c.issuer === 'kubernetes');
+    expect(fromK8sCA.length).to.be.greaterThan(0);
+    for (const c of fromK8sCA) expect(isIssuedBy(new X509Certificate(c.crt), new X509Certificate(root.ca.crt))).to.equal(true);
+  });
+});
