@@ -143,4 +143,18 @@ describe('leader failover across replica processes on etcd', () => {
     const second = leaders().find((r) => r !== first)!;
     expect(issuedLines().filter((l) => l.endsWith(` ${second.name}`)).length).to.be.greaterThan(0);
   });
+
+  it('survives etcd pausing for longer than the lease: the leader steps down, one replica leads after, each request issued once', async () => {
+    const [first] = leaders();
+    const ids = Array.from({ length: 20 }, (_, i) => `e-${i}`);
+    await request(ids.slice(0, 5));
+    await until('the first requests issued', () => issuedLines().length >= 5);
+    server.pause();
+    await until('the leader stepping down while etcd does not answer', () => first.lines.some((l) => l.startsWith(`deposed ${first.name}`)));
+    server.resume();
+    await request(ids.slice(5));
+    await expectIssuedOnce(ids);
+    const electedAfter = replicas.flatMap((r) => r.lines.filter((l) => l.startsWith('leader ')));
+    expect(electedAfter.length).to.be.greaterThan(1);
+  });
 });
