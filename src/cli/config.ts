@@ -1,34 +1,10 @@
 // `trustctl config ...`: the client configuration (talosconfig) commands of talosctl, with `config new` working offline
 // from a secrets bundle or a control plane machine config.
-import { readFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
-import {
-  ConfigError,
-  contextCredentials,
-  contextNameFor,
-  formatTalosconfig,
-  issueClientCertificate,
-  mergeTalosconfig,
-  MultiError,
-  newContext,
-  parseMachineConfig,
-  parseRoles,
-  parseSecretsBundle,
-  parseTalosconfig,
-  readTalosconfigFile,
-  resolveTalosconfigPath,
-  selectContext,
-  validateSecretsBundle,
-} from '../config/index.js';
-import type { PemCertAndKey, Talosconfig } from '../config/index.js';
-import { parseCertificatePem } from '../pki/index.js';
 import { durationOption } from './duration.js';
-import { refuseOverwrite, writeFileAtomic } from './files.js';
-import { relativeTime } from './relative-time.js';
 
-interface Located {
+export interface Located {
   talosconfig?: string;
   context?: string;
 }
@@ -41,21 +17,21 @@ export function registerConfigCommands(program: Command): void {
     .description('Show information about the current context')
     .option('--context <name>', 'show this context instead of the current one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
-    .action(async (opts: Located & { output: string }, cmd: Command) => configInfo({ ...opts, ...located(cmd) }));
+    .action(async (opts: Located & { output: string }, cmd: Command) => (await import('./config-action.js')).configInfo({ ...opts, ...located(cmd) }));
 
   withPath(config.command('contexts').alias('get-contexts'))
     .description('List defined contexts')
-    .action(async (_opts: unknown, cmd: Command) => configContexts(located(cmd)));
+    .action(async (_opts: unknown, cmd: Command) => (await import('./config-action.js')).configContexts(located(cmd)));
 
   withPath(config.command('context').alias('use-context'))
     .description('Set the current context')
     .argument('<name>', 'the context to make current')
-    .action(async (name: string, _opts: unknown, cmd: Command) => configUseContext(name, located(cmd)));
+    .action(async (name: string, _opts: unknown, cmd: Command) => (await import('./config-action.js')).configUseContext(name, located(cmd)));
 
   withPath(config.command('merge'))
     .description('Merge the contexts of another talosconfig into this one (clashing names are renamed name-1, name-2 ...)')
     .argument('<file>', 'the talosconfig to merge in')
-    .action(async (file: string, _opts: unknown, cmd: Command) => configMerge(file, located(cmd)));
+    .action(async (file: string, _opts: unknown, cmd: Command) => (await import('./config-action.js')).configMerge(file, located(cmd)));
 
   withPath(config.command('new'))
     .description('Generate a new client configuration: offline with --with-secrets (secrets bundle or control plane config), else issued by a node over the API (os:admin)')
@@ -67,7 +43,7 @@ export function registerConfigCommands(program: Command): void {
     .option('--cluster <name>', 'cluster name for the context (default: from a machine config, else the current context)')
     .option('--force', 'overwrite an existing file')
     .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => {
-      if (opts.withSecrets) return configNew(path ?? opts.output, opts, located(cmd));
+      if (opts.withSecrets) return (await import('./config-action.js')).configNew(path ?? opts.output, opts, located(cmd));
       const { remoteConfigNew } = await import('./remote-config-new.js');
       const { remoteTargetOf } = await import('./remote-target.js');
       return remoteConfigNew(path ?? opts.output, { roles: opts.roles, crtTtlMs: opts.crtTtl, cluster: opts.cluster, force: opts.force }, remoteTargetOf(cmd));
@@ -80,138 +56,11 @@ function located(cmd: Command): Located {
   return { talosconfig: all.talosconfig, context: all.context };
 }
 
-async function load(where: Located): Promise<{ path: string; config: Talosconfig }> {
-  const path = resolveTalosconfigPath(where.talosconfig);
-  return { path, config: await readTalosconfigFile(path) };
-}
-
-async function save(path: string, config: Talosconfig): Promise<void> {
-  await writeFileAtomic({ path, data: formatTalosconfig(config), mode: 0o600 });
-}
-
-interface Info {
-  context: string;
-  nodes: string[];
-  endpoints: string[];
-  roles: string[];
-  certTTL: string;
-  certNotAfter: string;
-}
-
-async function configInfo(opts: Located & { output: string }): Promise<void> {
-  const { path, config } = await load(opts);
-  if (Object.keys(config.contexts).length === 0)
-    throw new Error(`talosconfig "${path}" has no contexts: create one with \`trustctl gen config\` and add it with \`trustctl config merge\``);
-  const { name, context } = selectContext(config, opts.context || config.context);
-  const info: Info = { context: name, nodes: context.nodes, endpoints: context.endpoints, roles: [], certTTL: '', certNotAfter: '' };
-  const { crtPem } = contextCredentials(name, context);
-  if (crtPem) {
-    const cert = parseCertificatePem(crtPem, `contexts.${name}.crt`);
-    const notAfter = new Date(cert.validTo);
-    info.roles = organizationsOf(cert.subject).sort();
-    info.certTTL = relativeTime(notAfter, new Date());
-    info.certNotAfter = notAfter.toISOString().slice(0, 10);
-  }
-  if (opts.output === 'json') process.stdout.write(JSON.stringify(info, null, 2) + '\n');
-  else if (opts.output === 'yaml') process.stdout.write(stringify(info, { indent: 4 }));
-  else process.stdout.write(formatInfo(info));
-}
-
-function formatInfo(info: Info): string {
-  const list = (items: string[]) => (items.length > 0 ? items.join(', ') : 'not defined');
-  const lines = [`Current context:     ${info.context}`, `Nodes:               ${list(info.nodes)}`, `Endpoints:           ${list(info.endpoints)}`];
-  if (info.roles.length > 0) lines.push(`Roles:               ${info.roles.join(', ')}`);
-  if (info.certTTL) lines.push(`Certificate expires: ${info.certTTL} (${info.certNotAfter})`);
-  return lines.join('\n') + '\n';
-}
-
-/** Node prints a subject one attribute per line: `O=os:admin\nCN=talosctl-client`. */
-function organizationsOf(subject: string): string[] {
-  return subject
-    .split('\n')
-    .filter((line) => line.startsWith('O='))
-    .map((line) => line.slice(2));
-}
-
-async function configContexts(where: Located): Promise<void> {
-  const { config } = await load(where);
-  const rows = [['CURRENT', 'NAME', 'ENDPOINTS', 'NODES']];
-  for (const name of Object.keys(config.contexts).sort()) {
-    const ctx = config.contexts[name];
-    const nodes = ctx.nodes.length > 3 ? `${ctx.nodes.slice(0, 3).join(',')}...` : ctx.nodes.join(',');
-    rows.push([name === config.context ? '*' : '', name, ctx.endpoints.join(','), nodes]);
-  }
-  process.stdout.write(tabulate(rows));
-}
-
-/** Columns padded like Go's tabwriter with padding 3 (what talosctl uses). */
-function tabulate(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join('').trimEnd() + '\n').join('');
-}
-
-async function configUseContext(name: string, where: Located): Promise<void> {
-  const { path, config } = await load(where);
-  selectContext(config, name);
-  await save(path, { ...config, context: name });
-}
-
-async function configMerge(file: string, where: Located): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  const other = parseTalosconfig(text, file);
-  const { path, config } = await load(where);
-  const { merged, renames } = mergeTalosconfig(config, other);
-  await save(path, merged);
-  for (const r of renames) process.stderr.write(`renamed talosconfig context "${r.from}" -> "${r.to}"\n`);
-}
-
-interface NewOptions {
+export interface NewOptions {
   output: string;
   withSecrets?: string;
   roles: string;
   crtTtl: number;
   cluster?: string;
   force?: boolean;
-}
-
-async function configNew(path: string, opts: NewOptions, where: Located): Promise<void> {
-  if (!(opts.crtTtl > 0)) throw new Error('crt_ttl should be positive');
-  const roles = parseRoles([opts.roles]);
-  if (!opts.withSecrets) throw new Error('--with-secrets is required: config new runs offline and signs with the OS CA of a secrets bundle or a control plane config');
-  refuseOverwrite(path, Boolean(opts.force));
-  const source = await readSigningSource(opts.withSecrets);
-
-  const current = await load(where).catch(() => undefined);
-  const currentContext = current?.config.contexts[current.config.context];
-  const clusterName = opts.cluster || source.clusterName || current?.config.context.replace(/^.*@/, '') || 'talos-default';
-  const client = await issueClientCertificate(source.osCA, { roles, validityHours: opts.crtTtl / 3_600_000 });
-  const contextName = contextNameFor(roles, clusterName);
-  // make the new config immediately useful: keep the endpoints of the current context, as talosctl does
-  const context = newContext(currentContext?.endpoints ?? [], { caPem: source.osCA.crt, crtPem: client.crt, keyPem: client.key });
-  await writeFileAtomic({ path, data: formatTalosconfig({ context: contextName, contexts: { [contextName]: context } }), mode: 0o600 });
-}
-
-/** The OS CA and cluster name from either a secrets bundle or a control plane machine config. */
-async function readSigningSource(file: string): Promise<{ osCA: PemCertAndKey; clusterName: string }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`--with-secrets: cannot read "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  try {
-    if (/^version:\s*v1alpha1\s*$/m.test(text)) {
-      const machine = parseMachineConfig(text, file);
-      return { osCA: machine.osCA, clusterName: machine.clusterName };
-    }
-    return { osCA: validateSecretsBundle(parseSecretsBundle(text, file)).certs.os, clusterName: '' };
-  } catch (err) {
-    if (err instanceof MultiError || err instanceof ConfigError) throw new Error(`--with-secrets "${file}" is invalid: ${err.message}`);
-    throw err;
-  }
 }

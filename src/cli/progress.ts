@@ -24,3 +24,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     },
   };
 }
+
+/** Runs slow work with a progress line that each step updates; the line is cleared however the work ends. */
+export async function withProgress<T>(work: (step: (message: string) => void) => Promise<T>): Promise<T> {
+  const progress = createProgress();
+  try {
+    return await work((m) => progress.step(m));
+  } finally {
+    progress.done();
+  }
+}

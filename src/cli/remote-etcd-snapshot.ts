@@ -2,8 +2,7 @@
 // written 0600. Sensitive specs stay sealed in it: restoring needs the node's key file as well.
 import { chmod, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { paths } from '../server/apid/index.js';
-import { connectApi } from './api-client.js';
+import { paths } from '../server/apid/api-paths.js';
 import { refuseOverwrite } from './files.js';
 import { remoteTargetOf } from './remote-target.js';
 
@@ -17,6 +16,7 @@ export function registerEtcdCommands(program: Command): void {
     .option('--force', 'overwrite an existing file')
     .action(async (path: string, opts: { force?: boolean }, cmd: Command) => {
       refuseOverwrite(path, Boolean(opts.force));
+      const { connectApi } = await import('./api-client.js');
       const { client, nodes } = await connectApi(remoteTargetOf(cmd));
       try {
         if (nodes.length > 1) throw new Error(`etcd snapshot saves one node's store: pass one node with -n (got ${nodes.join(', ')})`);

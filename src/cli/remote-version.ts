@@ -1,8 +1,8 @@
 // `trustctl version`: the client's version and, unless --client, each node's (over the API), laid out like talosctl's.
 import type { Command } from 'commander';
-import { TRUSTPLANE_VERSION, paths } from '../server/apid/index.js';
-import type { VersionInfo } from '../server/apid/index.js';
-import { connectApi } from './api-client.js';
+// api-paths.js, not the apid index: `version --client` must not load the server.
+import { TRUSTPLANE_VERSION, paths } from '../server/apid/api-paths.js';
+import type { VersionInfo } from '../server/apid/api-paths.js';
 import { remoteTargetOf } from './remote-target.js';
 
 export function registerVersionCommand(program: Command): void {
@@ -13,6 +13,7 @@ export function registerVersionCommand(program: Command): void {
     .action(async (opts: { client?: boolean }, cmd: Command) => {
       process.stdout.write(`Client:\n\tTag:         v${TRUSTPLANE_VERSION}\n`);
       if (opts.client) return;
+      const { connectApi } = await import('./api-client.js');
       const { client, nodes } = await connectApi(remoteTargetOf(cmd));
       try {
         process.stdout.write('Server:\n');

@@ -5,8 +5,10 @@ import { stringify } from 'yaml';
 import type { Resource, ResourceDefinition } from '../runtime/resource.js';
 import type { WatchEvent } from '../runtime/state.js';
 
-export const OUTPUT_FORMATS = ['table', 'yaml', 'json'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import type { OutputFormat } from './output-format.js';
+
+export { OUTPUT_FORMATS } from './output-format.js';
+export type { OutputFormat } from './output-format.js';
 
 const GAP = '   ';
 const BASE_COLUMNS = ['NAMESPACE', 'TYPE', 'ID', 'VERSION'];

@@ -1,0 +1,107 @@
+// The action of `trustctl gen config`, loaded only when that command runs.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  endpointProblem,
+  formatTalosconfig,
+  generateMachineConfig,
+  generateSecretsBundle,
+  issueClientCertificate,
+  machineConfigProblems,
+  MultiError,
+  newContext,
+  parseSecretsBundle,
+  subjectAltNameProblem,
+  validateSecretsBundle,
+} from '../config/index.js';
+import type { SecretsBundle } from '../config/index.js';
+import { writeFilesAtomic, refuseOverwrite } from './files.js';
+import type { OutputFile } from './files.js';
+import { OUTPUT_TYPES } from './gen.js';
+import type { GenConfigOptions, OutputType } from './gen.js';
+import { withProgress } from './progress.js';
+
+export async function loadSecretsBundle(path: string): Promise<SecretsBundle> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`--with-secrets: cannot read "${path}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  try {
+    return validateSecretsBundle(parseSecretsBundle(text, path));
+  } catch (err) {
+    if (err instanceof MultiError || err instanceof ConfigError) throw new Error(`secrets bundle "${path}" is invalid: ${err.message}`);
+    throw err;
+  }
+}
+
+function parseOutputTypes(value: string): OutputType[] {
+  const types = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = types.filter((t) => !(OUTPUT_TYPES as readonly string[]).includes(t));
+  if (unknown.length > 0) throw new Error(`--output-types: unknown type ${JSON.stringify(unknown[0])} (expected one or more of ${OUTPUT_TYPES.join(', ')})`);
+  if (types.length === 0) throw new Error(`--output-types: at least one of ${OUTPUT_TYPES.join(', ')} is required`);
+  return [...new Set(types)] as OutputType[];
+}
+
+function parseSans(value: string | undefined): string[] {
+  const sans = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  sans.forEach((san, i) => {
+    const problem = subjectAltNameProblem(san);
+    if (problem) throw new Error(`--additional-sans[${i}]: ${problem}`);
+  });
+  return sans;
+}
+
+/** The host part of the endpoint: what talosctl puts in the talosconfig's endpoints. */
+function endpointHost(endpoint: string): string {
+  return new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+}
+
+export async function genConfig(name: string, endpoint: string, opts: GenConfigOptions): Promise<void> {
+  if (!name.trim()) throw new Error('<cluster-name>: must not be empty');
+  const endpointError = endpointProblem(endpoint);
+  if (endpointError) throw new Error(`<endpoint>: ${endpointError}`);
+  const types = parseOutputTypes(opts.outputTypes);
+  const toStdout = opts.output === '-';
+  if (toStdout && types.length !== 1) throw new Error('-o -: printing to stdout needs exactly one --output-types value');
+  const sans = parseSans(opts.additionalSans);
+  const fileOf = (t: OutputType) => join(opts.output, t === 'talosconfig' ? 'talosconfig' : `${t}.yaml`);
+  if (!toStdout) for (const t of types) refuseOverwrite(fileOf(t), Boolean(opts.force));
+
+  const bundle = opts.withSecrets
+    ? await loadSecretsBundle(opts.withSecrets)
+    : await withProgress((step) => generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, onStep: step }));
+
+  const outputs: OutputFile[] = [];
+  for (const type of types) {
+    outputs.push({ path: fileOf(type), data: await renderOutput(type, bundle, name, endpoint, sans, opts), mode: 0o600 });
+  }
+  if (toStdout) {
+    process.stdout.write(outputs[0].data);
+    return;
+  }
+  await writeFilesAtomic(outputs, Boolean(opts.force));
+  for (const o of outputs) process.stderr.write(`created ${o.path}\n`);
+}
+
+async function renderOutput(type: OutputType, bundle: SecretsBundle, name: string, endpoint: string, sans: string[], opts: GenConfigOptions): Promise<string> {
+  if (type === 'talosconfig') {
+    const client = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'] });
+    const context = newContext([endpointHost(endpoint)], { caPem: bundle.certs.os.crt, crtPem: client.crt, keyPem: client.key });
+    return formatTalosconfig({ context: name, contexts: { [name]: context } });
+  }
+  const config = generateMachineConfig(bundle, {
+    type,
+    clusterName: name,
+    endpoint,
+    additionalSANs: sans,
+    ...(opts.kubernetesVersion ? { kubernetesVersion: opts.kubernetesVersion } : {}),
+    ...(opts.installDisk ? { installDisk: opts.installDisk } : {}),
+  });
+  // what we hand out must load back: validate every output before any file is written
+  const problems = machineConfigProblems(config);
+  if (problems.length > 0) throw new Error(`generated ${type} config is invalid: ${new MultiError(problems).message}`);
+  return config.toYaml();
+}

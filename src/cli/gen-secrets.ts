@@ -1,0 +1,26 @@
+// The action of `trustctl gen secrets`, loaded only when that command runs. It imports the few src/config modules it
+// needs rather than the index: the index brings machine configs, talosconfigs and patches this command never uses.
+import { generateSecretsBundle } from '../config/secrets-bundle-generate.js';
+import type { SuppliedSecrets } from '../config/secrets-bundle-generate.js';
+import { formatSecretsBundleYaml } from '../config/secrets-bundle-codec.js';
+import { readKubernetesPki } from '../config/kubernetes-pki.js';
+import { isToken } from '../config/random-token.js';
+import { refuseOverwrite, writeFileAtomic } from './files.js';
+import type { GenSecretsOptions } from './gen.js';
+import { withProgress } from './progress.js';
+
+export async function genSecrets(opts: GenSecretsOptions): Promise<void> {
+  const toStdout = opts.output === '-';
+  if (!toStdout) refuseOverwrite(opts.output, Boolean(opts.force));
+  if (opts.kubernetesBootstrapToken !== undefined && !isToken(opts.kubernetesBootstrapToken))
+    throw new Error('--kubernetes-bootstrap-token: expected a token like abcdef.0123456789abcdef');
+
+  const supplied: SuppliedSecrets = opts.fromKubernetesPki ? await readKubernetesPki(opts.fromKubernetesPki) : {};
+  if (opts.kubernetesBootstrapToken) supplied.bootstrapToken = opts.kubernetesBootstrapToken;
+  const bundle = await withProgress((step) =>
+    generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, serviceAccountAlgorithm: opts.serviceAccountAlgorithm, supplied, onStep: step }),
+  );
+  const text = formatSecretsBundleYaml(bundle);
+  if (toStdout) process.stdout.write(text);
+  else await writeFileAtomic({ path: opts.output, data: text, mode: 0o600 });
+}
