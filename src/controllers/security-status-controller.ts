@@ -1,6 +1,7 @@
 // Rolls every CertificateStatus up into one SecurityStatus: the worst state, the soonest expiry, each CA, and findings.
 import { exclusive, idle, input } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
+import { CARotations } from '../resources/ca-rotation.js';
 import { CertificateStatuses } from '../resources/certificate-status.js';
 import type { CertificateState } from '../resources/certificate-status.js';
 import { SECURITY_STATUS_ID, SecurityStatuses } from '../resources/security-status.js';
@@ -16,7 +17,7 @@ export interface SecurityStatusOptions {
 export function securityStatusController(options: SecurityStatusOptions): Controller {
   return {
     name: 'SecurityStatusController',
-    inputs: [input(CertificateStatuses, 'runtime')],
+    inputs: [input(CertificateStatuses, 'runtime'), input(CARotations, 'runtime')],
     outputs: [exclusive(SecurityStatuses)],
 
     async reconcile(rt) {
@@ -40,8 +41,7 @@ export function securityStatusController(options: SecurityStatusOptions): Contro
         cas: statuses
           .filter((s) => s.spec.kind === 'ca' && s.spec.notAfter)
           .map((s) => ({ name: s.spec.issuerCA, algorithm: s.spec.keyAlgorithm, notAfter: s.spec.notAfter! })),
-        // CA rotations report here once the rotation controller exists (CARotations resource).
-        rotationInProgress: [],
+        rotationInProgress: (await rt.list(CARotations, 'runtime')).filter((r) => r.spec.phase !== 'Done').map((r) => `${r.metadata.id}: ${r.spec.phase}`),
         encryptedAtRest: options.encryptedAtRest,
         findings,
       };

@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { DateTime } from 'luxon';
+import { CARotations, ROTATION_DRIVER_OWNER, SECURITY_STATUS_ID, SecurityStatuses } from '../../src/resources/index.js';
+import type { CARotationSpec, SecurityStatusSpec } from '../../src/resources/index.js';
+import { caFieldsAt } from '../../src/server/rotation/index.js';
+import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
+
+const rotation = (phase: CARotationSpec['phase']): CARotationSpec => ({
+  ca: 'os',
+  phase,
+  nodes: [{ address: '10.5.0.2:50000', role: 'controlplane', phase }],
+  newCA: { subject: 'O=talos', fingerprint: 'AA:BB', notAfter: '2036-01-01T00:00:00.000Z' },
+  oldCA: { subject: 'O=talos', fingerprint: 'CC:DD' },
+  started: '2026-01-01T00:00:00.000Z',
+  updated: '2026-01-01T00:00:00.000Z',
+});
+
+describe('CA rotation state on one node', () => {
+  let harness: NodeHarness;
+  before(async () => {
+    harness = await NodeHarness.start({ bundle: fixtureBundle(), start: DateTime.utc() });
+  });
+  after(async () => harness?.destroy());
+
+  const status = async () => (await harness.node.state.get<SecurityStatusSpec>({ namespace: SecurityStatuses.namespace, type: SecurityStatuses.type, id: SECURITY_STATUS_ID })).spec;
+  const at = { namespace: CARotations.namespace, type: CARotations.type, id: 'os' };
+
+  it('lists an unfinished rotation in SecurityStatus.rotationInProgress, and drops it once Done', async () => {
+    expect((await status()).rotationInProgress).to.deep.equal([]);
+    await harness.node.state.create({ metadata: at, spec: rotation('NewCAIssuing') }, { owner: ROTATION_DRIVER_OWNER });
+    await harness.settle();
+    expect((await status()).rotationInProgress).to.deep.equal(['os: NewCAIssuing']);
+    await harness.node.state.modify<CARotationSpec>(at, () => ({ spec: rotation('Done') }), { owner: ROTATION_DRIVER_OWNER });
+    await harness.settle();
+    expect((await status()).rotationInProgress).to.deep.equal([]);
+  });
+
+  it('refuses a CARotation that carries a key or lacks its nodes (the resource is validated on write)', async () => {
+    const bad = { ...rotation('Staged'), newCA: { ...rotation('Staged').newCA, key: 'x' } };
+    await expectRejection(harness.node.state.create({ metadata: { ...at, id: 'kubernetes' }, spec: bad }, { owner: ROTATION_DRIVER_OWNER }), /newCA/);
+    await expectRejection(harness.node.state.create({ metadata: { ...at, id: 'kubernetes' }, spec: { ...rotation('Staged'), nodes: [] } }, { owner: ROTATION_DRIVER_OWNER }), /nodes/);
+  });
+});
+
+describe('what each rotation phase asks of a node config (caFieldsAt)', () => {
+  const old = { crt: 'OLD', key: 'old-key' };
+  const next = { crt: 'NEW', key: 'new-key' };
+  const controlPlane = { ca: old, accepted: ['OTHER'] };
+  const worker = { ca: { crt: 'OLD', key: '' }, accepted: [] as string[] };
+
+  it('walks a control plane from the old CA to the new one, keeping unrelated accepted CAs', () => {
+    const accepted = caFieldsAt('NewCAAccepted', controlPlane, old, next);
+    expect(accepted).to.deep.equal({ ca: old, accepted: ['OTHER', 'NEW'] });
+    const issuing = caFieldsAt('NewCAIssuing', accepted, old, next);
+    expect(issuing).to.deep.equal({ ca: next, accepted: ['OTHER', 'OLD'] });
+    expect(caFieldsAt('LeavesReissued', issuing, old, next)).to.deep.equal(issuing);
+    expect(caFieldsAt('OldCADropped', issuing, old, next)).to.deep.equal({ ca: next, accepted: ['OTHER'] });
+  });
+
+  it('never gives a worker the new key, and is idempotent at every phase', () => {
+    let fields = worker;
+    for (const phase of ['NewCAAccepted', 'NewCAIssuing', 'LeavesReissued', 'OldCADropped', 'Done'] as const) {
+      fields = caFieldsAt(phase, fields, old, next);
+      expect(caFieldsAt(phase, fields, old, next), phase).to.deep.equal(fields);
+      expect(fields.ca.key, phase).to.equal('');
+    }
+    expect(fields).to.deep.equal({ ca: { crt: 'NEW', key: '' }, accepted: [] });
+  });
+});
+
+async function expectRejection(p: Promise<unknown>, message: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    expect((err as Error).message).to.match(message);
+    return;
+  }
+  expect.fail('the write was accepted');
+}
