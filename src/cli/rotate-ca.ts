@@ -4,20 +4,9 @@
 // `> ` line per stage, and at the end writes a talosconfig whose client certificate comes from the new OS CA.
 // Dry-run (the default) talks to no node: it says what would happen.
 import type { Command } from 'commander';
-import { formatTalosconfig, issueClientCertificate, newContext, readTalosconfigFile, resolveTalosconfigPath, selectContext, contextCredentials } from '../config/index.js';
-import type { PemCertAndKey } from '../config/index.js';
-import { algorithmOf, createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
-import type { CaProfile } from '../pki/index.js';
-import type { CARotationSpec, RotatableCA, RotationPhase } from '../resources/ca-rotation.js';
-import type { Resource } from '../runtime/resource.js';
-import { formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index.js';
-import type { RotationRequest } from '../server/apid/index.js';
-import { ApiClient, connectApi } from './api-client.js';
-import { writeFileAtomic } from './files.js';
 import { remoteTargetOf } from './remote-target.js';
-import type { RemoteTarget } from './api-client.js';
 
-interface RotateOptions {
+export interface RotateOptions {
   talos?: boolean;
   kubernetes?: boolean;
   etcd?: boolean;
@@ -48,113 +37,5 @@ export function registerRotateCaCommand(program: Command): void {
     .option('-o, --output <path>', 'where to write the new talosconfig (client certificate from the new OS CA)', 'talosconfig')
     .option('--control-plane-nodes <nodes>', 'control-plane apid addresses host[:port] (default: the endpoint)', list, [])
     .option('--worker-nodes <nodes>', 'worker apid addresses host[:port]', list, [])
-    .action(async (opts: RotateOptions, cmd: Command) => rotateCa(opts, remoteTargetOf(cmd)));
-}
-
-const LABEL: Record<RotatableCA, string> = { os: 'Talos API', kubernetes: 'Kubernetes API' };
-const PROFILE: Record<RotatableCA, CaProfile> = { os: 'os', kubernetes: 'kubernetes' };
-const FIELDS: Record<RotatableCA, [string, string]> = { os: ['machine.ca', 'machine.acceptedCAs'], kubernetes: ['cluster.ca', 'cluster.acceptedCAs'] };
-
-async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promise<void> {
-  if (opts.etcd || opts.aggregator) throw new Error(`--${opts.etcd ? 'etcd' : 'aggregator'}: rotating the ${opts.etcd ? 'etcd' : 'aggregator'} CA is not supported yet; rotate --talos and/or --kubernetes`);
-  const kinds: RotatableCA[] = opts.talos || opts.kubernetes ? [...(opts.talos ? ['os' as const] : []), ...(opts.kubernetes ? ['kubernetes' as const] : [])] : ['os', 'kubernetes'];
-  const path = resolveTalosconfigPath(target.talosconfig);
-  const config = await readTalosconfigFile(path);
-  const { name, context } = selectContext(config, target.context || config.context);
-  const endpoints = target.endpoints?.length ? target.endpoints : context.endpoints;
-  if (endpoints.length === 0) throw new Error(`no endpoint: pass -e ENDPOINT or set endpoints in talosconfig context "${name}"`);
-  const controlPlanes = (opts.controlPlaneNodes.length ? opts.controlPlaneNodes : [endpoints[0]]).map((n) => formatNodeAddress(parseNodeAddress(n)));
-  const workers = opts.workerNodes.map((n) => formatNodeAddress(parseNodeAddress(n)));
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-
-  if (opts.dryRun) {
-    out('> Dry-run mode enabled, no changes will be made to the cluster, re-run with `--dry-run=false` to apply the changes.');
-    for (const kind of kinds) printPlan(out, kind, controlPlanes, workers, endpoints[0], opts.output);
-    return;
-  }
-
-  const creds = contextCredentials(name, context);
-  let current = await connectApi(target);
-  try {
-    for (const kind of kinds) {
-      const next = await newCA(kind, creds.caPem);
-      const cert = parseCertificatePem(next.crt, 'new CA');
-      out(`> Starting ${LABEL[kind]} CA rotation, dry-run mode false:`);
-      out(`> New ${LABEL[kind]} CA: subject ${cert.subject.replace(/\n/g, ',')}, SHA-256 fingerprint ${cert.fingerprint256}, expires ${new Date(cert.validTo).toISOString()}`);
-      const request: RotationRequest = { ca: kind, newCA: next, controlPlanes, workers };
-      await current.client.call<Resource<CARotationSpec>>('POST', paths.caRotations, { body: request });
-      // From NewCAAccepted on, the new client certificate is accepted everywhere; it trusts both CAs for the servers.
-      let later: ApiClient | undefined;
-      let newTalos: { caPem: string; crtPem: string; keyPem: string } | undefined;
-      if (kind === 'os') {
-        const admin = await issueClientCertificate(next, { roles: ['os:admin'] });
-        newTalos = { caPem: next.crt, crtPem: admin.crt, keyPem: admin.key };
-        later = new ApiClient(current.client.endpoint, { ca: `${creds.caPem.trim()}\n${next.crt}`, cert: admin.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(admin.key)) });
-      }
-      try {
-        await follow(kind, (phase) => (later && phase && phase !== 'Staged' ? later : current.client), out);
-      } finally {
-        later?.close();
-      }
-      if (newTalos) {
-        await writeFileAtomic({ path: opts.output, data: formatTalosconfig({ context: name, contexts: { [name]: newContext(endpoints, newTalos, context.nodes) } }), mode: 0o600 });
-        out(`> Writing new talosconfig to ${JSON.stringify(opts.output)}`);
-        current.client.close();
-        current = { ...current, client: new ApiClient(current.client.endpoint, { ca: newTalos.caPem, cert: newTalos.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(newTalos.keyPem)) }) };
-      }
-    }
-  } finally {
-    current.client.close();
-  }
-}
-
-async function newCA(kind: RotatableCA, osCaPem: string): Promise<PemCertAndKey> {
-  // The OS CA keeps its key type (Talos: Ed25519); the others get the default (ECDSA P-256), as gen secrets does.
-  const algorithm = kind === 'os' ? algorithmOf(parseCertificatePem(osCaPem, 'talosconfig ca').publicKey) : 'ecdsa';
-  const ca = await createCA(PROFILE[kind], { algorithm });
-  return { crt: ca.certPem, key: encodePrivateKeyPem(ca.key) };
-}
-
-const STAGE: Record<Exclude<RotationPhase, 'Staged'>, (kind: RotatableCA) => string> = {
-  NewCAAccepted: (k) => `> Added the new CA to ${FIELDS[k][1]} on every node (control planes first, then workers); verified with the new client certificate and the old server CA`,
-  NewCAIssuing: (k) => `> Made the new CA the issuing CA (${FIELDS[k][0]}), the old one still accepted`,
-  LeavesReissued: () => '> Every certificate re-issued from the new CA; verified connectivity with the new PKI',
-  OldCADropped: (k) => `> Removed the old CA from ${FIELDS[k][1]}; verified connectivity with the new PKI again`,
-  Done: (k) => `> ${LABEL[k]} CA rotation done`,
-};
-
-/** Polls the rotation until Done, printing each new phase and each new error (the driver retries on its own). */
-async function follow(kind: RotatableCA, clientFor: (phase: RotationPhase | undefined) => ApiClient, out: (line: string) => void): Promise<void> {
-  let phase: RotationPhase | undefined;
-  let lastError: string | undefined;
-  out('> Verifying connectivity with existing PKI');
-  for (;;) {
-    let spec: CARotationSpec | undefined;
-    try {
-      spec = (await clientFor(phase).call<Resource<CARotationSpec>>('GET', paths.resources('CARotations', kind))).spec;
-    } catch {
-      // The control plane may be restarting; the rotation resumes there and so does this.
-    }
-    if (spec && spec.phase !== phase) {
-      phase = spec.phase;
-      if (phase !== 'Staged') out(STAGE[phase](kind));
-    }
-    if (spec?.lastError && spec.lastError !== lastError) process.stderr.write(`  waiting: ${spec.lastError}\n`);
-    lastError = spec?.lastError;
-    if (phase === 'Done') return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function printPlan(out: (line: string) => void, kind: RotatableCA, controlPlanes: string[], workers: string[], endpoint: string, output: string): void {
-  const [ca, accepted] = FIELDS[kind];
-  out(`> ${LABEL[kind]} CA rotation on control plane(s) ${controlPlanes.join(', ')}${workers.length ? `, worker(s) ${workers.join(', ')}` : ''}:`);
-  out(`>   would generate a new ${kind} CA and start the rotation on ${endpoint}, whose rotation driver would:`);
-  out('>   1. verify connectivity with the existing PKI');
-  out(`>   2. add the new CA to ${accepted} on every node, control planes first, then workers`);
-  out('>   3. verify connectivity with the new client certificate and the old server CA');
-  out(`>   4. make the new CA issuing (${ca}), the old one still accepted`);
-  out('>   5. wait until every certificate is re-issued from the new CA, and verify with the new PKI');
-  out(`>   6. remove the old CA from ${accepted}, and verify again`);
-  if (kind === 'os') out(`>   7. write the new talosconfig to ${JSON.stringify(output)}`);
+    .action(async (opts: RotateOptions, cmd: Command) => (await import('./rotate-ca-action.js')).rotateCa(opts, remoteTargetOf(cmd)));
 }

@@ -1,0 +1,186 @@
+// The action of `trustctl serve` (serve.ts declares the command), loaded only when it runs.
+import { mkdirSync } from 'node:fs';
+import { machineConfigOf } from '../resources/machine-config.js';
+import type { CertificateLifetimes } from '../controllers/lifetimes.js';
+import type { Node } from '../server/node.js';
+import { createLineLogger } from './log-line.js';
+import type { LineLogger } from './log-line.js';
+import { applyMachineConfig, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
+import type { MachineConfigFile } from './machine-config-file.js';
+import { runUntilSettled, summarize } from './serve-once.js';
+import { lockStateDir } from './state-lock.js';
+import type { ServeOptions } from './serve.js';
+import { resolveStateDir } from './state-path.js';
+
+function lifetimesFrom(opts: ServeOptions): Partial<CertificateLifetimes> {
+  const hours = (ms: number | undefined, flag: string): number | undefined => {
+    if (ms === undefined) return undefined;
+    if (!(ms > 0)) throw new Error(`${flag}: must be positive`);
+    return ms / 3_600_000;
+  };
+  const api = hours(opts.apiLifetime, '--api-lifetime');
+  const out: Partial<CertificateLifetimes> = {};
+  if (api !== undefined) Object.assign(out, { apiServerHours: api, impersonatorHours: api });
+  const trustd = hours(opts.trustdLifetime, '--trustd-lifetime');
+  if (trustd !== undefined) out.trustdHours = trustd;
+  const etcd = hours(opts.etcdLifetime, '--etcd-lifetime');
+  if (etcd !== undefined) out.etcdHours = etcd;
+  const kubernetes = hours(opts.kubernetesLifetime, '--kubernetes-lifetime');
+  if (kubernetes !== undefined) out.kubernetesHours = kubernetes;
+  return out;
+}
+
+/** Something serve runs beside the runtime and stops before it. */
+interface Service {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const log = createLineLogger(opts.logFormat);
+  const lifetimes = lifetimesFrom(opts);
+  // Validated before the store is opened: a bad file leaves no state directory, store or key behind.
+  const file = opts.config ? await readMachineConfigFile(opts.config) : undefined;
+  const stateDir = resolveStateDir(opts.state);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const lock = lockStateDir(stateDir);
+  process.once('exit', () => lock.release());
+  const { openNode } = await import('../server/node.js');
+  const node = await openNode({
+    stateDir,
+    addresses: { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) },
+    lifetimes,
+    logger: (message, fields) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields),
+  });
+  log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
+  const stopping = onStopSignal(log, async () => node.stop());
+  try {
+    await applyConfigOnStart(node, file, log);
+    // --once is for scripts that want the certificates issued and the summary: no listeners, no ports taken.
+    const services = opts.once ? [] : await startServices(node, opts, log);
+    stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
+    await node.runtime.start();
+    log('info', 'node running', { controllers: node.runtime.controllers.length });
+    if (opts.once) {
+      const outcome = once(node, log);
+      // A signal during --once stops the node under it; what it was doing then no longer matters.
+      outcome.catch(() => undefined);
+      await Promise.race([outcome, stopping.done]);
+    } else {
+      // Said once, so a supervisor (or a test) knows when the first round of work is done.
+      void node.runtime.settled().then(() => {
+        if (!node.runtime.stopped) log('info', 'node settled', {});
+      });
+      await stopping.done;
+    }
+  } finally {
+    await stopping.stop('exit');
+  }
+}
+
+async function applyConfigOnStart(node: Node, file: MachineConfigFile | undefined, log: LineLogger): Promise<void> {
+  if (!file) {
+    if (await storedMachineConfig(node.state)) return;
+    throw new Error('the store holds no machine config yet: pass --config FILE (make one with: trustctl gen config <cluster-name> <endpoint>)');
+  }
+  const result = await applyMachineConfig(node.state, file);
+  if (result.changed) log('info', 'machine config applied', { file: file.path, version: result.resource.metadata.version });
+  else log('info', 'machine config unchanged', { file: file.path, version: result.resource.metadata.version });
+}
+
+/**
+ * apid on every node; trustd on control-plane nodes; on workers the trustd client that fetches the apid certificate;
+ * metrics when asked. They start once the store is open and stop before the runtime does.
+ */
+async function startServices(node: Node, opts: ServeOptions, log: LineLogger): Promise<Service[]> {
+  const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
+  const { state, registry } = node;
+  const services: Service[] = [];
+  const config = await storedMachineConfig(state);
+  const worker = config ? machineConfigOf(config).type === 'worker' : false;
+  const { startApid } = await import('../server/apid/index.js');
+  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger });
+  services.push({ name: 'apid', stop: () => apid.close() });
+  if (worker) {
+    const { startTrustdClient } = await import('../server/trustd-client/index.js');
+    const client = startTrustdClient({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
+    services.push({ name: 'trustd-client', stop: () => client.close() });
+  } else {
+    const { startTrustd } = await import('../server/trustd/index.js');
+    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger });
+    services.push({ name: 'trustd', stop: () => trustd.close() });
+    services.push(await import('../server/rotation/index.js').then(({ startRotationDriver }) => startRotationDriver({ state, logger })).then((d) => ({ name: 'rotation-driver', stop: () => d.close() })));
+  }
+  if (opts.metricsAddr) {
+    const at = opts.metricsAddr.lastIndexOf(':');
+    const port = Number(opts.metricsAddr.slice(at + 1));
+    if (at < 0 || !Number.isInteger(port)) throw new Error(`--metrics-addr: expected HOST:PORT, got ${JSON.stringify(opts.metricsAddr)}`);
+    const { startMetricsServer } = await import('../server/metrics.js');
+    const metrics = await startMetricsServer({ state, host: opts.metricsAddr.slice(0, at) || '127.0.0.1', port });
+    services.push({ name: 'metrics', stop: () => metrics.close() });
+    log('info', 'metrics listening', { address: `${opts.metricsAddr.slice(0, at)}:${metrics.port}` });
+  }
+  return services;
+}
+
+async function once(node: Node, log: LineLogger): Promise<void> {
+  const failing = await runUntilSettled(node.runtime);
+  const summary = await summarize(node.state, node.runtime);
+  if (failing.length === 0) {
+    process.stdout.write(`${summary}\n`);
+    log('info', 'node settled', {});
+    return;
+  }
+  const lines = failing.map((s) => `  ${s.name}: ${s.failures} failure(s), last error: ${s.lastError ?? 'unknown'}`);
+  process.stderr.write(`${failing.length} controller(s) keep failing:\n${lines.join('\n')}\n`);
+  process.stdout.write(`${summary}\n`);
+  process.exitCode = 1;
+}
+
+interface Stopping {
+  /** Resolves once a signal has stopped the node. */
+  done: Promise<void>;
+  /** Adds work to run before the node stops (servers first, then the runtime and store). */
+  before(step: () => Promise<void>): void;
+  /** Stops now (idempotent). */
+  stop(reason: string): Promise<void>;
+}
+
+/** SIGTERM/SIGINT stop the node cleanly; a second signal while stopping exits at once. */
+function onStopSignal(log: LineLogger, stopNode: () => Promise<void>): Stopping {
+  const steps: (() => Promise<void>)[] = [];
+  // Timers and store polling do not hold the process open; this does, for as long as the node runs.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let stopped: Promise<void> | undefined;
+  let markDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (markDone = resolve));
+  const stop = (reason: string): Promise<void> => {
+    stopped ??= (async () => {
+      if (reason !== 'exit') log('info', 'node stopping', { signal: reason });
+      try {
+        for (const step of steps) await step();
+        await stopNode();
+      } finally {
+        clearInterval(keepAlive);
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        if (reason !== 'exit') log('info', 'node stopped', {});
+        markDone();
+      }
+    })();
+    return stopped;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopped) {
+      log('error', 'second signal while stopping: exiting now', { signal });
+      process.exit(130);
+    }
+    stop(signal).catch((err: unknown) => {
+      log('error', 'stopping failed', { error: err instanceof Error ? err.message : String(err) });
+      process.exitCode = 1;
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return { done, before: (step) => steps.unshift(step), stop };
+}
