@@ -35,7 +35,10 @@ export interface RotationDriverOptions {
   nodeTimeoutMs?: number;
   /** Between two looks at a node that has not followed yet. Default 100 ms. */
   pollMs?: number;
-  /** Called before each recorded step (tests stop the driver there to play a crash). */
+  /**
+   * Called before and after each piece of work and before its record is written: a test that never lets it return
+   * plays a process killed at that point (nothing after it is written).
+   */
   onStep?: (rotation: CARotationSpec, step: string) => void | Promise<void>;
 }
 
@@ -135,19 +138,21 @@ class Driver implements RotationDriver {
     for (const node of spec.nodes) {
       if (this.closed) return;
       if (phaseIndex(node.phase) >= phaseIndex(target)) continue;
-      await this.options.onStep?.(spec, `${node.address} ${target}`);
+      await this.options.onStep?.(spec, `${node.address} -> ${target}`);
       try {
         await this.moveNode(spec, secrets, node, target, admin);
       } catch (err) {
         await this.record(id, (s) => ({ ...s, nodes: s.nodes.map((n) => (n.address === node.address ? { ...n, error: messageOf(err) } : n)) }));
         throw err;
       }
+      await this.options.onStep?.(spec, `${node.address} at ${target}, not recorded`);
       await this.record(id, (s) => ({ ...s, nodes: s.nodes.map((n) => (n.address === node.address ? { address: n.address, role: n.role, phase: target } : n)) }));
       this.log('rotation node reached phase', { ca: spec.ca, node: node.address, phase: target });
     }
     if (this.closed) return;
     await this.options.onStep?.(spec, `check ${target}`);
     await checkConnectivity({ rotation: spec, phase: target, secrets, admin, mint: (ca) => this.mint(ca) });
+    await this.options.onStep?.(spec, `${target} checked, not recorded`);
     await this.record(id, (s) => {
       const { lastError: _dropped, ...rest } = s;
       return { ...rest, phase: target };
