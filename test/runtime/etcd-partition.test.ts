@@ -122,6 +122,8 @@ describe('etcd store outages under a running runtime', () => {
   it('fails a watch started while etcd does not answer with UnavailableError, and starts the next one once it does', async () => {
     await request(['a']);
     server.pause();
+    // SIGSTOP lands when the kernel next schedules etcd; wait until it really stops answering.
+    await until('etcd to stop answering', () => node.revision().then(() => false, () => true));
     const failed = new WatchCollector(node.watchKind({ namespace: 'default', type: 'Widgets' }, { bootstrap: true }));
     expect(await failed.waitForError()).to.be.instanceOf(UnavailableError);
     server.resume();
