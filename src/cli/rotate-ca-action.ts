@@ -3,11 +3,11 @@ import { formatTalosconfig, issueClientCertificate, newContext, readTalosconfigF
 import type { PemCertAndKey } from '../config/index.js';
 import { algorithmOf, createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
 import type { CaProfile } from '../pki/index.js';
-import type { CARotationSpec, RotatableCA, RotationPhase } from '../resources/ca-rotation.js';
+import type { CARotationSecretsSpec, CARotationSpec, RotatableCA, RotationPhase } from '../resources/ca-rotation.js';
 import type { Resource } from '../runtime/resource.js';
 import { formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index.js';
 import type { RotationRequest } from '../server/apid/index.js';
-import { ApiClient, connectApi } from './api-client.js';
+import { ApiCallError, ApiClient, connectApi } from './api-client.js';
 import { writeFileAtomic } from './files.js';
 import type { RotateOptions } from './rotate-ca.js';
 import type { RemoteTarget } from './api-client.js';
@@ -38,12 +38,10 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
   let current = await connectApi(target);
   try {
     for (const kind of kinds) {
-      const next = await newCA(kind, creds.caPem);
-      const cert = parseCertificatePem(next.crt, 'new CA');
       out(`> Starting ${LABEL[kind]} CA rotation, dry-run mode false:`);
+      const next = await startRotation(current.client, kind, creds.caPem, controlPlanes, workers, out);
+      const cert = parseCertificatePem(next.crt, 'new CA');
       out(`> New ${LABEL[kind]} CA: subject ${cert.subject.replace(/\n/g, ',')}, SHA-256 fingerprint ${cert.fingerprint256}, expires ${new Date(cert.validTo).toISOString()}`);
-      const request: RotationRequest = { ca: kind, newCA: next, controlPlanes, workers };
-      await current.client.call<Resource<CARotationSpec>>('POST', paths.caRotations, { body: request });
       // From NewCAAccepted on, the new client certificate is accepted everywhere; it trusts both CAs for the servers.
       let later: ApiClient | undefined;
       let newTalos: { caPem: string; crtPem: string; keyPem: string } | undefined;
@@ -67,6 +65,26 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
   } finally {
     current.client.close();
   }
+}
+
+/**
+ * Starts a rotation with a new CA; when one of this CA is already in progress (an earlier run was interrupted), follows
+ * that one instead, with the new CA the control plane holds for it.
+ */
+async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: string, controlPlanes: string[], workers: string[], out: (line: string) => void): Promise<PemCertAndKey> {
+  const next = await newCA(kind, osCaPem);
+  const request: RotationRequest = { ca: kind, newCA: next, controlPlanes, workers };
+  try {
+    await client.call<Resource<CARotationSpec>>('POST', paths.caRotations, { body: request });
+    return next;
+  } catch (err) {
+    if (!(err instanceof ApiCallError && err.status === 409 && err.message.includes('in progress'))) throw err;
+  }
+  const held = await client.call<Resource<CARotationSecretsSpec>>('GET', paths.resources('CARotationSecrets', kind)).catch((err: unknown) => {
+    throw new Error(`a rotation of the ${kind} CA is in progress, but its new CA cannot be read (${(err as Error).message}); follow it with \`trustctl get carotation -w\``);
+  });
+  out(`> Resuming the ${LABEL[kind]} CA rotation in progress`);
+  return held.spec.newCA;
 }
 
 async function newCA(kind: RotatableCA, osCaPem: string): Promise<PemCertAndKey> {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { contextCredentials, parseTalosconfig, selectContext } from '../../src/config/index.js';
-import { encodePrivateKeyPkcs8Pem, isIssuedBy, parsePrivateKeyPem } from '../../src/pki/index.js';
+import { createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, isIssuedBy, parsePrivateKeyPem } from '../../src/pki/index.js';
 import { NODE_RESOURCES } from '../../src/resources/index.js';
 import type { CARotationSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
 import { verifyStrict } from '../pki/openssl.js';
@@ -89,5 +89,35 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     const fromK8sCA = Object.values(k8s.certificates).filter((c) => c.issuer === 'kubernetes');
     expect(fromK8sCA.length).to.be.greaterThan(0);
     for (const c of fromK8sCA) expect(isIssuedBy(new X509Certificate(c.crt), new X509Certificate(root.ca.crt))).to.equal(true);
+  });
+  it('reports a stalled rotation (a node that cannot be reached) in CARotation.lastError and SecurityStatus, refuses a second one, and a new rotate-ca run follows it', async () => {
+    const output = cluster.box.path('new-talosconfig');
+    const config = parseTalosconfig(readFileSync(output, 'utf8'));
+    const creds = contextCredentials(config.context, selectContext(config).context);
+    const admin = { ca: creds.caPem, cert: creds.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(creds.keyPem)) };
+    const [cp] = cluster.addresses;
+    const ca = await createCA('os', { algorithm: 'ed25519' });
+    const request = { ca: 'os', newCA: { crt: ca.certPem, key: encodePrivateKeyPem(ca.key) }, controlPlanes: [cp], workers: ['127.0.0.1:1'] };
+    expect((await cluster.call(cluster.controlPlane, admin, 'POST', '/v1/carotations', request)).status).to.equal(200);
+
+    const rotation = async () => ((await cluster.call(cluster.controlPlane, admin, 'GET', '/v1/resources/CARotations/os')).body as { spec: CARotationSpec }).spec;
+    await cluster.until('the rotation reports why it waits', async () => (await rotation()).lastError !== undefined);
+    const stalled = await rotation();
+    expect(stalled.phase).to.equal('Staged');
+    expect(stalled.lastError).to.match(/^connectivity check after Staged: 127\.0\.0\.1:1 refused the old client certificate: .*ECONNREFUSED/);
+    await cluster.until('SecurityStatus lists the rotation', async () => {
+      const ss = (await cluster.call(cluster.controlPlane, admin, 'GET', '/v1/resources/SecurityStatuses/securitystatus')).body as { spec: { rotationInProgress: string[] } };
+      return ss.spec.rotationInProgress.includes('os: Staged');
+    });
+    const again = await cluster.call(cluster.controlPlane, admin, 'POST', '/v1/carotations', request);
+    expect(again.status).to.equal(409);
+    expect(again.error).to.equal('a rotation of the os CA is in progress (phase Staged): wait for it to finish (trustctl get carotation -w)');
+
+    const follower = cluster.box.start(['--talosconfig', output, ...nodeArgs, '--talos', '--dry-run=false', '-o', cluster.box.path('third-talosconfig')]);
+    await follower.until('it shows the CA of the rotation in progress', (r) => r.stdout.includes(`SHA-256 fingerprint ${ca.cert.fingerprint256}`));
+    expect(follower.stdout).to.include('> Resuming the Talos API CA rotation in progress\n');
+    await follower.until('it shows the wait', (r) => r.stderr.includes('waiting: connectivity check after Staged: 127.0.0.1:1'));
+    follower.signal('SIGTERM');
+    await follower.exited;
   });
 });

@@ -135,6 +135,8 @@ class Driver implements RotationDriver {
     const secrets = (await this.options.state.find<CARotationSecretsSpec>(secretsPointer(id)))?.spec;
     if (!secrets) throw new Error(`CARotations/${id}: its CARotationSecrets/${id} is missing; the rotation cannot go on (start it again with trustctl rotate-ca)`);
     const admin = await this.adminCredentials(spec, secrets);
+    // talosctl's first stage: nothing is changed before every node answers with the existing PKI.
+    if (spec.phase === 'Staged') await checkConnectivity({ rotation: spec, phase: 'Staged', secrets, admin, mint: (ca) => this.mint(ca) });
     for (const node of spec.nodes) {
       if (this.closed) return;
       if (phaseIndex(node.phase) >= phaseIndex(target)) continue;
