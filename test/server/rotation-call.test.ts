@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
+import { CARotationSecrets, CARotations } from '../../src/resources/index.js';
+import { ApidHarness } from './apid-harness.js';
+import type { Credential } from './apid-harness.js';
+
+describe('POST /v1/carotations (starting a CA rotation over apid)', function () {
+  this.timeout(30_000);
+  let h: ApidHarness;
+  let admin: Credential;
+  let newCA: { crt: string; key: string };
+  const body = (over: Record<string, unknown> = {}) => ({ ca: 'os', newCA, controlPlanes: ['10.5.0.2:50000'], workers: ['10.5.0.3:50000'], ...over });
+  const stored = async () => [
+    ...(await h.node.node.state.list({ namespace: CARotations.namespace, type: CARotations.type })),
+    ...(await h.node.node.state.list({ namespace: CARotationSecrets.namespace, type: CARotationSecrets.type })),
+  ];
+
+  before(async () => {
+    h = await ApidHarness.start();
+    admin = await h.role('os:admin');
+    const ca = await createCA('os', { algorithm: 'ed25519' });
+    newCA = { crt: ca.certPem, key: encodePrivateKeyPem(ca.key) };
+  });
+  after(async () => h?.close());
+
+  it('is refused to a reader with `not authorized`, and writes nothing', async () => {
+    const answer = await h.request(await h.role('os:reader'), 'POST', '/v1/carotations', body());
+    expect(answer.status).to.equal(403);
+    expect(answer.json.error).to.equal('not authorized');
+    expect(await stored()).to.deep.equal([]);
+  });
+
+  it('refuses bad input naming the field, and writes nothing', async () => {
+    const other = await createCA('os', { algorithm: 'ed25519' });
+    const cases: [Record<string, unknown>, number, RegExp][] = [
+      [{ ca: 'etcd' }, 400, /^ca: expected one of os, kubernetes, got "etcd"$/],
+      [{ controlPlanes: [] }, 400, /^controlPlanes: expected at least one control plane address/],
+      [{ workers: ['10.5.0.3', '10.5.0.3'] }, 400, /^workers: 10\.5\.0\.3 is listed twice$/],
+      [{ newCA: { crt: newCA.crt, key: encodePrivateKeyPem(other.key) } }, 400, /^newCA: CA key: does not match/],
+      [{ newCA: { crt: h.bundle.certs.os.crt, key: h.bundle.certs.os.key } }, 400, /^newCA: is the CA in use already; generate a new one$/],
+    ];
+    for (const [over, status, message] of cases) {
+      const answer = await h.request(admin, 'POST', '/v1/carotations', body(over));
+      expect(answer.status, JSON.stringify(over)).to.equal(status);
+      expect(answer.json.error).to.match(message);
+    }
+    expect(await stored()).to.deep.equal([]);
+  });
+
+  it('creates the rotation in phase Staged with the nodes in order, keeps the keys out of it, and refuses a second one', async () => {
+    const answer = await h.request(admin, 'POST', '/v1/carotations', body());
+    expect(answer.status, answer.body).to.equal(200);
+    expect(answer.body).to.not.include('PRIVATE KEY');
+    const spec = (answer.json as unknown as { spec: { phase: string; nodes: unknown[] } }).spec;
+    expect(spec.phase).to.equal('Staged');
+    expect(spec.nodes).to.deep.equal([
+      { address: '10.5.0.2:50000', role: 'controlplane', phase: 'Staged' },
+      { address: '10.5.0.3:50000', role: 'worker', phase: 'Staged' },
+    ]);
+    const secrets = await h.node.node.state.get<{ newCA: { key: string } }>({ namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: 'os' });
+    expect(secrets.spec.newCA.key).to.equal(newCA.key);
+    // a reader sees the rotation (not sensitive) but not its secrets
+    const reader = await h.role('os:reader');
+    expect((await h.request(reader, 'GET', '/v1/resources/CARotations/os')).status).to.equal(200);
+    expect((await h.request(reader, 'GET', '/v1/resources/CARotationSecrets/os')).status).to.equal(403);
+    const again = await h.request(admin, 'POST', '/v1/carotations', body());
+    expect(again.status).to.equal(409);
+    expect(again.json.error).to.match(/^a rotation of the os CA is in progress \(phase Staged\)/);
+  });
+});
