@@ -60,6 +60,7 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
 
   it('rotates the Talos and Kubernetes CAs, prints a > line per stage, and writes a talosconfig from the new OS CA', async () => {
     const output = cluster.box.path('new-talosconfig');
+    const watcher = cluster.box.start(['-e', cluster.addresses[0], 'get', 'carotation', '-w']);
     const r = await cluster.box.run([...nodeArgs, '--talos', '--kubernetes', '--dry-run=false', '-o', output]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('> '));
@@ -77,6 +78,12 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     expect(withNew.code, withNew.stderr).to.equal(0);
     const withOld = await cluster.box.run(['-e', cp, 'version']);
     expect(withOld.code).to.not.equal(0);
+
+    // `get carotation -w` showed the rotation move through every phase (its connection predates the new CA).
+    await watcher.until('the watch shows the Kubernetes rotation Done', (w) => /kubernetes\s+\d+\s+Done/.test(w.stdout));
+    watcher.signal('SIGTERM');
+    await watcher.exited;
+    for (const phase of ['Staged', 'NewCAAccepted', 'NewCAIssuing', 'LeavesReissued', 'OldCADropped', 'Done']) expect(watcher.stdout).to.match(new RegExp(`CARotations\\s+os\\s+\\d+\\s+${phase}\\s`));
 
     // The Kubernetes leaves on the control plane now chain to the new Kubernetes CA (openssl judges).
     const newAdmin = { ca: creds.caPem, cert: creds.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(creds.keyPem)) };
