@@ -92,6 +92,8 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       expect(spec.newCA.fingerprint).to.equal(new X509Certificate(next.crt).fingerprint256);
       expect(spec.oldCA.fingerprint).to.equal(new X509Certificate(OLD_OS_CA.crt).fingerprint256);
       expect(spec.lastError).to.equal(undefined);
+      // the keys the rotation held (the old CA's among them) are gone from the control plane's store
+      await cluster.until('the rotation keys are removed', async () => (await cluster.call(cluster.controlPlane, newCreds, 'GET', '/v1/resources/CARotationSecrets/os')).status === 404);
 
       const newOnly = await credentials(next, [next.crt]);
       for (const m of cluster.members) {

@@ -119,11 +119,13 @@ class Driver implements RotationDriver {
       let current: Resource<CARotationSpec> | undefined = r;
       while (current && current.spec.phase !== 'Done' && !this.closed) {
         await this.step(current).catch(async (err: unknown) => {
-          await this.record(current!.metadata.id, (s) => ({ ...s, lastError: messageOf(err) }));
+          // A driver being stopped abandons its step; that is not the rotation's failure.
+          if (!this.closed) await this.record(current!.metadata.id, (s) => ({ ...s, lastError: messageOf(err) }));
           throw err;
         });
         current = await this.options.state.find<CARotationSpec>(rotationPointer(r.metadata.id));
       }
+      if (current?.spec.phase === 'Done') await this.forgetKeys(current.metadata.id);
     }
   }
 
@@ -144,7 +146,7 @@ class Driver implements RotationDriver {
       try {
         await this.moveNode(spec, secrets, node, target, admin);
       } catch (err) {
-        await this.record(id, (s) => ({ ...s, nodes: s.nodes.map((n) => (n.address === node.address ? { ...n, error: messageOf(err) } : n)) }));
+        if (!this.closed) await this.record(id, (s) => ({ ...s, nodes: s.nodes.map((n) => (n.address === node.address ? { ...n, error: messageOf(err) } : n)) }));
         throw err;
       }
       await this.options.onStep?.(spec, `${node.address} at ${target}, not recorded`);
@@ -203,6 +205,13 @@ class Driver implements RotationDriver {
       this.certs.set(ca.crt, cert);
     }
     return cert;
+  }
+
+  /** Once Done, the old CA's key (and the new one's copy) has no business staying in the store. */
+  private async forgetKeys(id: string): Promise<void> {
+    if (!(await this.options.state.find(secretsPointer(id)))) return;
+    await this.options.state.destroy(secretsPointer(id), { owner: ROTATION_DRIVER_OWNER });
+    this.log('rotation done: its CA keys were removed from the store', { ca: id });
   }
 
   private async record(id: string, change: (spec: CARotationSpec) => CARotationSpec): Promise<void> {
