@@ -3,6 +3,8 @@ import { DateTime } from 'luxon';
 import { CARotations, ROTATION_DRIVER_OWNER, SECURITY_STATUS_ID, SecurityStatuses } from '../../src/resources/index.js';
 import type { CARotationSpec, SecurityStatusSpec } from '../../src/resources/index.js';
 import { caFieldsAt } from '../../src/server/rotation/index.js';
+import { requestVerdict } from '../../src/server/trustd-client/request-policy.js';
+import { createCA, issueCertificateAndKey } from '../../src/pki/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
 
 const rotation = (phase: CARotationSpec['phase']): CARotationSpec => ({
@@ -65,6 +67,29 @@ describe('what each rotation phase asks of a node config (caFieldsAt)', () => {
       expect(fields.ca.key, phase).to.equal('');
     }
     expect(fields).to.deep.equal({ ca: { crt: 'NEW', key: '' }, accepted: [] });
+  });
+});
+
+describe("a worker's trustd request after its issuing CA was rotated", () => {
+  it('asks trustd again once when its certificate is from another CA than the issuing one, and not again after', async () => {
+    const now = new Date();
+    const oldCA = await createCA('os', { algorithm: 'ed25519', now: new Date(now.getTime() - 3_600_000) });
+    const newCA = await createCA('os', { algorithm: 'ed25519', now: new Date(now.getTime() - 3_600_000) });
+    const held = await issueCertificateAndKey(oldCA, 'node-server', { now: new Date(now.getTime() - 60_000), ipAddresses: ['10.5.0.3'] });
+    const sans = { ips: ['10.5.0.3'], dnsNames: [] };
+    const response = {
+      crt: held.certPem, key: held.keyPem, ca: oldCA.certPem, sans, reason: 'DoesNotExist' as const, endpoint: '10.5.0.2:50001',
+      requestedAt: new Date(now.getTime() - 60_000).toISOString(), renewAt: new Date(now.getTime() + 3_600_000).toISOString(),
+    };
+    const accepted = [oldCA.certPem, newCA.certPem];
+    // the issuing CA changed after the request: one new request
+    const rotated = { crt: newCA.certPem, since: new Date(now.getTime() - 1000).toISOString() };
+    expect(requestVerdict({ response, sans, acceptedCAs: accepted, issuingCA: rotated, now })?.reason).to.equal('IncorrectIssuer');
+    // a request made after the change that still got the old CA's certificate (the control plane not rotated yet): kept
+    const after = { ...response, requestedAt: new Date(now.getTime() - 500).toISOString() };
+    expect(requestVerdict({ response: after, sans, acceptedCAs: accepted, issuingCA: rotated, now })).to.equal(undefined);
+    // issued by the issuing CA: kept
+    expect(requestVerdict({ response, sans, acceptedCAs: accepted, issuingCA: { crt: oldCA.certPem, since: rotated.since }, now })).to.equal(undefined);
   });
 });
 
