@@ -1,3 +1,5 @@
+// The Talos API CA rotated across real `trustctl serve` processes: zero failed calls with a valid certificate while it
+// runs, the old certificate refused once the old CA is dropped, and SIGKILLs of the control plane along the way.
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
