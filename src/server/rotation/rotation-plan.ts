@@ -1,7 +1,7 @@
 // What each phase of a CA rotation asks of one node's machine config, as a pure function of the config's current CA
 // fields: re-applying it is harmless, so a driver that died half way through a phase just runs the phase again.
 import type { MachineConfig, PemCertAndKey } from '../../config/index.js';
-import { phaseIndex } from '../../resources/ca-rotation.js';
+import { ROTATION_PHASES, phaseIndex } from '../../resources/ca-rotation.js';
 import type { RotatableCA, RotationPhase } from '../../resources/ca-rotation.js';
 
 export interface CAFields {
@@ -55,6 +55,5 @@ export function sameFields(a: CAFields, b: CAFields): boolean {
 
 /** The phase after `phase` (Done stays Done). */
 export function nextPhase(phase: RotationPhase): RotationPhase {
-  const order: RotationPhase[] = ['Staged', 'NewCAAccepted', 'NewCAIssuing', 'LeavesReissued', 'OldCADropped', 'Done'];
-  return order[Math.min(order.indexOf(phase) + 1, order.length - 1)];
+  return ROTATION_PHASES[Math.min(phaseIndex(phase) + 1, ROTATION_PHASES.length - 1)];
 }
