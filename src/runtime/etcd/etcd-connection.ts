@@ -1,7 +1,7 @@
 // One etcd client per store: every unary call gets a deadline, so a partitioned or paused etcd surfaces as an
 // UnavailableError the caller can retry instead of a call that hangs forever.
 import { Etcd3, isRecoverableError } from 'etcd3';
-import type { ICompare, IKeyValue, IOptions, IRequestOp, ITxnResponse } from 'etcd3';
+import type { ICompare, IKeyValue, IOptions, IRequestOp, ITxnResponse, WatchBuilder } from 'etcd3';
 import { UnavailableError, isStateError } from '../errors.js';
 
 export interface ConnectionOptions {
@@ -39,9 +39,20 @@ function tryEachHost(hosts: number): Policy {
   return policy(Math.max(1, hosts));
 }
 
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+/**
+ * How soon a broken watch stream reconnects: 100 ms, doubling to at most 2 s. The client's default grows to 30 s, so
+ * after an etcd outage watches (and the controllers they wake) could lag behind for that long.
+ */
+function watchBackoff(ms: number): WatchBackoff {
+  return { duration: ms, next: () => watchBackoff(Math.min(ms * 2, 2000)) } as WatchBackoff;
+}
+
 export class EtcdConnection {
   readonly client: Etcd3;
   private readonly where: string;
+  private closed = false;
 
   constructor(options: ConnectionOptions) {
     const timeout = options.callTimeoutMs ?? 5000;
@@ -50,7 +61,7 @@ export class EtcdConnection {
       hosts: options.hosts,
       dialTimeout: timeout,
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
-      faultHandling: { host: () => passThrough, global: tryEachHost(options.hosts.length) },
+      faultHandling: { host: () => passThrough, global: tryEachHost(options.hosts.length), watchBackoff: watchBackoff(50) },
     });
   }
 
@@ -78,7 +89,19 @@ export class EtcdConnection {
     return new UnavailableError(`etcd at ${this.where}: ${detail}: check that etcd is running and reachable, then retry`);
   }
 
+  /** A new watch; refused once closed, since a watch attached to a closed client would re-dial forever. */
+  watch(): WatchBuilder {
+    if (this.closed) throw new UnavailableError(`etcd client for ${this.where} is closed`);
+    return this.client.watch();
+  }
+
   close(): void {
+    this.closed = true;
+    // The watch manager re-dials for as long as it has watchers, even after close(), and a watch cancelled while
+    // etcd is unreachable never detaches: forget them so a closed client leaves nothing running (etcd3 keeps the
+    // list in a private field; if that ever changes, this does nothing and the backoff above bounds the cost).
+    const manager = (this.client as unknown as { watchManager?: { watchers?: unknown[] } }).watchManager;
+    if (manager && Array.isArray(manager.watchers)) manager.watchers = [];
     this.client.close();
   }
 }

@@ -102,7 +102,7 @@ export class EtcdLeaderElector implements LeaderElector {
         })
         .catch(() => undefined);
     }, (this.ttl * 1000) / 3);
-    const watch = state.connection.client
+    const watch = state.connection
       .watch()
       .key(state.keys.leader)
       .startRevision((BigInt(createRevision) + 1n).toString())
@@ -129,7 +129,7 @@ export class EtcdLeaderElector implements LeaderElector {
   /** Waits for the leader key to go (its holder's lease expired or it resigned), at most one TTL. */
   private async untilDeleted(modRevision: string, signal: AbortSignal): Promise<void> {
     const { state } = this.options;
-    const watcher = await state.connection.client
+    const watcher = await state.connection
       .watch()
       .key(state.keys.leader)
       .startRevision((BigInt(modRevision) + 1n).toString())

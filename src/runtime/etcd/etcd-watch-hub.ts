@@ -80,7 +80,7 @@ export class EtcdWatchHub {
     // Every snapshot read after this point is at or after `from`, so the log watch covers what follows each of them.
     const { revision } = await this.conn.read([{ key: this.keys.revision }]);
     const from = (BigInt(revision) + 1n).toString();
-    const watcher = this.conn.client
+    const watcher = this.conn
       .watch()
       .inRange({ start: Buffer.from(this.keys.logPrefix), end: prefixEnd(this.keys.logPrefix) })
       .startRevision(from)
