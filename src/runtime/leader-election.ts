@@ -66,6 +66,8 @@ export function runWhileLeader(options: LeaderLoopOptions): { stop(): Promise<vo
       options.onChange?.('deposed', term.holder, reason);
     }
   })();
+  // Whoever awaits `done` sees a failure; nobody awaiting it must not crash the process with an unhandled rejection.
+  done.catch(() => undefined);
   return {
     done,
     async stop() {
