@@ -114,7 +114,11 @@ export const certificateStatusController: Controller = {
       if (set.spec.pending && Object.keys(set.spec.certificates).length === 0) entries.push(pendingEntry(source.definition.type, source.id, set.spec.pending, failures));
     }
 
-    for (const e of entries) await rt.modify(CertificateStatuses, e.id, () => e.spec);
+    // One list instead of a read per status: most reconciles change one or two of them.
+    const held = new Map((await rt.list(CertificateStatuses, 'runtime')).map((r) => [r.metadata.id, JSON.stringify(r.spec)]));
+    for (const e of entries) {
+      if (held.get(e.id) !== JSON.stringify(e.spec)) await rt.modify(CertificateStatuses, e.id, () => e.spec);
+    }
     await rt.destroyOthers(CertificateStatuses, entries.map((e) => e.id));
     const changes = entries.map((e) => e.nextChange?.getTime()).filter((t): t is number => t !== undefined && t > now.getTime());
     const next = changes.length ? DateTime.fromMillis(Math.min(...changes), { zone: 'utc' }) : undefined;
