@@ -31,7 +31,7 @@ function lifetimesFrom(opts: ServeOptions): Partial<CertificateLifetimes> {
 }
 
 /** Something serve runs beside the runtime and stops before it. */
-interface Service {
+export interface Service {
   name: string;
   stop(): Promise<void>;
 }
@@ -42,6 +42,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Validated before the store is opened: a bad file leaves no state directory, store or key behind.
   const file = opts.config ? await readMachineConfigFile(opts.config) : undefined;
   const stateDir = resolveStateDir(opts.state);
+  if (opts.store?.startsWith('etcd://')) {
+    const { serveReplica } = await import('./serve-replica.js');
+    return serveReplica(opts, { file, lifetimes, stateDir, log });
+  }
+  if (opts.store) throw new Error(`--store: "${opts.store}" is not an etcd URL; give etcd://HOST:PORT[,HOST:PORT]/PREFIX, or leave it out for the SQLite store in --state`);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const lock = lockStateDir(stateDir);
   process.once('exit', () => lock.release());
@@ -78,7 +83,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
 }
 
-async function applyConfigOnStart(node: Node, file: MachineConfigFile | undefined, log: LineLogger): Promise<void> {
+export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: MachineConfigFile | undefined, log: LineLogger): Promise<void> {
   if (!file) {
     if (await storedMachineConfig(node.state)) return;
     throw new Error('the store holds no machine config yet: pass --config FILE (make one with: trustctl gen config <cluster-name> <endpoint>)');
@@ -92,7 +97,7 @@ async function applyConfigOnStart(node: Node, file: MachineConfigFile | undefine
  * apid on every node; trustd on control-plane nodes; on workers the trustd client that fetches the apid certificate;
  * metrics when asked. They start once the store is open and stop before the runtime does.
  */
-async function startServices(node: Node, opts: ServeOptions, log: LineLogger): Promise<Service[]> {
+export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, log: LineLogger): Promise<Service[]> {
   const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
   const { state, registry } = node;
   const services: Service[] = [];
@@ -137,7 +142,7 @@ async function once(node: Node, log: LineLogger): Promise<void> {
   process.exitCode = 1;
 }
 
-interface Stopping {
+export interface Stopping {
   /** Resolves once a signal has stopped the node. */
   done: Promise<void>;
   /** Adds work to run before the node stops (servers first, then the runtime and store). */
@@ -147,7 +152,7 @@ interface Stopping {
 }
 
 /** SIGTERM/SIGINT stop the node cleanly; a second signal while stopping exits at once. */
-function onStopSignal(log: LineLogger, stopNode: () => Promise<void>): Stopping {
+export function onStopSignal(log: LineLogger, stopNode: () => Promise<void>): Stopping {
   const steps: (() => Promise<void>)[] = [];
   // Timers and store polling do not hold the process open; this does, for as long as the node runs.
   const keepAlive = setInterval(() => undefined, 1 << 30);

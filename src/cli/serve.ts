@@ -14,6 +14,7 @@ export interface ServeOptions {
   config?: string;
   state?: string;
   nodeIp: string[];
+  store?: string;
   hostname?: string;
   once?: boolean;
   logFormat: LogFormat;
@@ -34,6 +35,7 @@ export function registerServeCommand(program: Command): void {
     .description('Run a node in the foreground: the controllers that issue, renew and report every certificate')
     .option('--config <file>', 'machine config to apply on start (when it differs from the stored one)')
     .option('--state <dir>', STATE_OPTION_HELP)
+    .option('--store <url>', 'a shared store instead of the SQLite file: etcd://HOST:PORT[,HOST:PORT]/PREFIX (replicas elect one leader to run the controllers)')
     .option('--node-ip <ip>', "the node's address for certificate SANs (repeatable; default: the host's addresses)", collectIp, [])
     .option('--hostname <name>', "the node's hostname for certificate SANs (default: machine.network.hostname, else the OS's)")
     .option('--once', 'run until every controller is idle, print a summary and exit (non-zero if a controller keeps failing)')

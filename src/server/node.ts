@@ -39,11 +39,30 @@ export async function openNodeState(stateDir: string, clock?: Clock): Promise<{ 
   return { state, registry };
 }
 
+/**
+ * Opens a shared store (`etcd://HOST:PORT[,...]/PREFIX`) for a replica. Replicas must share the sealing key: set
+ * TRUSTPLANE_STATE_KEY on each, or copy `store.key` from the first replica's state directory to the others.
+ */
+export async function openSharedNodeState(store: string, stateDir: string, clock?: Clock): Promise<{ state: State; registry: ResourceRegistry }> {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const registry = nodeResourceRegistry();
+  // Loaded only here: the etcd client is heavy and a SQLite node never needs it.
+  const { openStateFromUrl } = await import('../runtime/store-url.js');
+  const state = await openStateFromUrl(store, { registry, keyFile: join(stateDir, 'store.key'), ...(clock ? { clock } : {}) });
+  return { state, registry };
+}
+
+/** A runtime over `state` with the node's controllers registered; call start() to run them. */
+export function nodeRuntime(state: State, registry: ResourceRegistry, options: Omit<NodeOptions, 'stateDir'>): Runtime {
+  const runtime = new Runtime({ state, registry, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  for (const c of nodeControllers({ ...options, encryptedAtRest: state.encryptedAtRest })) runtime.register(c);
+  return runtime;
+}
+
 /** Opens the store and registers the controllers; call runtime.start() to run them. */
 export async function openNode(options: NodeOptions): Promise<Node> {
   const { state, registry } = await openNodeState(options.stateDir, options.clock);
-  const runtime = new Runtime({ state, registry, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
-  for (const c of nodeControllers({ ...options, encryptedAtRest: state.encryptedAtRest })) runtime.register(c);
+  const runtime = nodeRuntime(state, registry, options);
   return {
     state,
     registry,

@@ -1,0 +1,60 @@
+// `trustctl serve --store etcd://...`: one replica of a node whose store is shared. Every replica serves apid (and
+// trustd on control planes) from the shared store; the controllers run only in the elected leader, on a fenced view of
+// the store, so a deposed leader cannot write what its successor writes. SIGTERM resigns at once.
+import { hostname } from 'node:os';
+import type { CertificateLifetimes } from '../controllers/lifetimes.js';
+import { leaderElectorFor } from '../runtime/store-url.js';
+import { runWhileLeader } from '../runtime/leader-election.js';
+import { nodeRuntime, openSharedNodeState } from '../server/node.js';
+import type { LineLogger } from './log-line.js';
+import type { MachineConfigFile } from './machine-config-file.js';
+import { applyConfigOnStart, onStopSignal, startServices } from './serve-action.js';
+import type { ServeOptions } from './serve.js';
+
+export interface ReplicaContext {
+  file: MachineConfigFile | undefined;
+  lifetimes: Partial<CertificateLifetimes>;
+  stateDir: string;
+  log: LineLogger;
+}
+
+export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Promise<void> {
+  const { log } = ctx;
+  if (opts.once) throw new Error('--once runs a node to completion on its own store; it cannot be combined with --store (replicas run until stopped)');
+  const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
+  const { state, registry } = await openSharedNodeState(opts.store!, ctx.stateDir);
+  const name = `${opts.hostname ?? hostname()}/${process.pid}`;
+  const elector = leaderElectorFor(state, { name })!;
+  let loop: ReturnType<typeof runWhileLeader> | undefined;
+  const stopping = onStopSignal(log, async () => {
+    await loop?.stop();
+    await state.close();
+  });
+  try {
+    log('info', 'replica opening', { store: opts.store!.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
+    await applyConfigOnStart({ state }, ctx.file, log);
+    const services = await startServices({ state, registry }, opts, log);
+    stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
+    const addresses = { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) };
+    loop = runWhileLeader({
+      elector,
+      async lead(term) {
+        const runtime = nodeRuntime(term.state, registry, { addresses, lifetimes: ctx.lifetimes, logger });
+        await runtime.start();
+        void runtime.settled().then(() => {
+          if (!runtime.stopped) log('info', 'leader settled', {});
+        });
+        return () => runtime.stop();
+      },
+      onChange: (event, holder, reason) => log('info', event === 'elected' ? 'leading: controllers running here' : 'no longer leading', { holder, ...(reason ? { reason } : {}) }),
+    });
+    loop.done.catch((err: unknown) => {
+      log('error', 'leader election failed', { error: err instanceof Error ? err.message : String(err) });
+      void stopping.stop('election failure');
+      process.exitCode = 1;
+    });
+    await stopping.done;
+  } finally {
+    await stopping.stop('exit');
+  }
+}
