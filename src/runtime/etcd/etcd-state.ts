@@ -4,9 +4,10 @@
 // batch gets consecutive bookmarks and other users of the cluster (the leader key, other stores) leave no gaps.
 // Watches follow the change log with one etcd watch; a bookmark older than the retained log is InvalidBookmarkError.
 import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
+import { modifyLoop } from '../modify-loop.js';
 import { Observable } from 'rxjs/internal/Observable';
 import type { Clock } from '../clock.js';
-import { EncryptionError, InvalidBookmarkError, NotFoundError, UnavailableError, ValidationError, isStateError } from '../errors.js';
+import { EncryptionError, InvalidBookmarkError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import { labelsMatch } from '../label-query.js';
 import type { Kind, NewResource, Pointer, Resource, ResourceRegistry } from '../resource.js';
 import { SecretBox } from '../encryption/secret-box.js';
@@ -70,7 +71,6 @@ export interface EtcdFence {
 }
 
 export const DEFAULT_ETCD_HISTORY_LIMIT = 10_000;
-const MODIFY_ATTEMPTS = 32;
 const WRITE_ATTEMPTS = 64;
 const KEY_CHECK = 'key-check';
 const KEY_CHECK_TEXT = 'trustplane state key check';
@@ -233,29 +233,7 @@ export class EtcdState implements State {
     options: UpdateOptions = {},
   ): Promise<Resource<Spec> | undefined> {
     const { def, pointer: p } = this.core.writer.locate(pointer, 'pointer');
-    let lastConflict: unknown;
-    for (let attempt = 0; attempt < MODIFY_ATTEMPTS; attempt++) {
-      const current = await this.find<Spec>(p);
-      const result = mutate(current);
-      if (result === undefined) return current;
-      try {
-        if (!current) {
-          const metadata = { ...p, labels: result.labels, annotations: result.annotations };
-          return await this.create<Spec>({ metadata, spec: result.spec }, options);
-        }
-        const spec = def.validate(result.spec) as Spec;
-        const labels = result.labels ?? current.metadata.labels;
-        const annotations = result.annotations ?? current.metadata.annotations;
-        if (sameJson(spec, current.spec) && sameJson(labels, current.metadata.labels) && sameJson(annotations, current.metadata.annotations)) {
-          return current;
-        }
-        return await this.update<Spec>({ metadata: { ...current.metadata, labels, annotations }, spec }, options);
-      } catch (err) {
-        if (!isStateError(err, 'Conflict') && !isStateError(err, 'AlreadyExists') && !isStateError(err, 'NotFound')) throw err;
-        lastConflict = err;
-      }
-    }
-    throw lastConflict;
+    return modifyLoop<Spec>(this, def, p, mutate, options);
   }
 
   async batch(ops: BatchOp[]): Promise<Resource[]> {
@@ -568,9 +546,6 @@ function keyPrefixLength(prefix: string): number {
   return Buffer.byteLength(prefix);
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 /** Opens the key and proves it is the one this store was written with, before anything is read or written. */
 async function unlock(conn: EtcdConnection, keys: EtcdKeys, options: EtcdStateOptions): Promise<SecretBox | undefined> {

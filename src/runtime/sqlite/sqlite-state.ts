@@ -3,11 +3,12 @@
 // watches replay that log from a bookmark and then follow live commits (this process's at once, other processes'
 // by polling), so a watcher can resume after a restart until the bookmark falls out of the retained history.
 import Database from 'better-sqlite3';
+import { modifyLoop } from '../modify-loop.js';
 import { chmodSync, existsSync } from 'node:fs';
 // The deep import loads only Observable; 'rxjs' loads every operator, ~0.4 s at every CLI start on a small machine.
 import { Observable } from 'rxjs/internal/Observable';
 import type { Clock } from '../clock.js';
-import { EncryptionError, InvalidBookmarkError, NotFoundError, UnavailableError, ValidationError, isStateError } from '../errors.js';
+import { EncryptionError, InvalidBookmarkError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import { labelsMatch } from '../label-query.js';
 import type { Kind, NewResource, Pointer, Resource, ResourceRegistry } from '../resource.js';
 import { SecretBox } from '../encryption/secret-box.js';
@@ -59,7 +60,6 @@ export interface SqliteStateOptions {
 }
 
 export const DEFAULT_HISTORY_LIMIT = 10_000;
-const MODIFY_ATTEMPTS = 32;
 const KEY_CHECK = 'key-check';
 const KEY_CHECK_TEXT = 'trustplane state key check';
 
@@ -189,34 +189,7 @@ export class SqliteState implements State {
     options: UpdateOptions = {},
   ): Promise<Resource<Spec> | undefined> {
     const { def, pointer: p } = this.writer.locate(pointer, 'pointer');
-    let lastConflict: unknown;
-    for (let attempt = 0; attempt < MODIFY_ATTEMPTS; attempt++) {
-      const current = await this.find<Spec>(p);
-      const result = mutate(current);
-      if (result === undefined) return current;
-      try {
-        if (!current) {
-          const metadata = { ...p, labels: result.labels, annotations: result.annotations };
-          return await this.create<Spec>({ metadata, spec: result.spec }, options);
-        }
-        const labels = result.labels ?? current.metadata.labels;
-        const annotations = result.annotations ?? current.metadata.annotations;
-        // Unchanged is the common case for level-triggered controllers; the stored spec is valid, so skip validation.
-        if (sameJson(result.spec, current.spec) && sameJson(labels, current.metadata.labels) && sameJson(annotations, current.metadata.annotations)) {
-          return current;
-        }
-        const spec = def.validate(result.spec) as Spec;
-        // Validation may normalize (key order, defaults): compare again before writing.
-        if (sameJson(spec, current.spec) && sameJson(labels, current.metadata.labels) && sameJson(annotations, current.metadata.annotations)) {
-          return current;
-        }
-        return await this.update<Spec>({ metadata: { ...current.metadata, labels, annotations }, spec }, options);
-      } catch (err) {
-        if (!isStateError(err, 'Conflict') && !isStateError(err, 'AlreadyExists') && !isStateError(err, 'NotFound')) throw err;
-        lastConflict = err;
-      }
-    }
-    throw lastConflict;
+    return modifyLoop<Spec>(this, def, p, mutate, options);
   }
 
   async batch(ops: BatchOp[]): Promise<Resource[]> {
@@ -431,6 +404,3 @@ export class SqliteState implements State {
   }
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
