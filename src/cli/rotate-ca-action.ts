@@ -3,6 +3,7 @@ import { formatTalosconfig, issueClientCertificate, newContext, readTalosconfigF
 import type { PemCertAndKey } from '../config/index.js';
 import { algorithmOf, createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
 import type { CaProfile } from '../pki/index.js';
+import { ROTATION_PHASES, phaseIndex } from '../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA, RotationPhase } from '../resources/ca-rotation.js';
 import type { Resource } from '../runtime/resource.js';
 import { formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index.js';
@@ -95,10 +96,10 @@ async function newCA(kind: RotatableCA, osCaPem: string): Promise<PemCertAndKey>
 }
 
 const STAGE: Record<Exclude<RotationPhase, 'Staged'>, (kind: RotatableCA) => string> = {
-  NewCAAccepted: (k) => `> Added the new CA to ${FIELDS[k][1]} on every node (control planes first, then workers); verified with the new client certificate and the old server CA`,
+  NewCAAccepted: (k) => `> Added the new CA to ${FIELDS[k][1]} on every node (control planes first, then workers)${k === 'os' ? '; verified with the new client certificate and the old server CA' : ''}`,
   NewCAIssuing: (k) => `> Made the new CA the issuing CA (${FIELDS[k][0]}), the old one still accepted`,
-  LeavesReissued: () => '> Every certificate re-issued from the new CA; verified connectivity with the new PKI',
-  OldCADropped: (k) => `> Removed the old CA from ${FIELDS[k][1]}; verified connectivity with the new PKI again`,
+  LeavesReissued: (k) => `> Every certificate re-issued from the new CA${k === 'os' ? '; verified connectivity with the new PKI' : ''}`,
+  OldCADropped: (k) => `> Removed the old CA from ${FIELDS[k][1]}${k === 'os' ? '; verified connectivity with the new PKI again' : ''}`,
   Done: (k) => `> ${LABEL[k]} CA rotation done`,
 };
 
@@ -114,9 +115,10 @@ async function follow(kind: RotatableCA, clientFor: (phase: RotationPhase | unde
     } catch {
       // The control plane may be restarting; the rotation resumes there and so does this.
     }
+    // Phases can pass between two looks: each one is still said, in order.
     if (spec && spec.phase !== phase) {
+      for (const passed of ROTATION_PHASES.slice(phase ? phaseIndex(phase) + 1 : 0, phaseIndex(spec.phase) + 1)) if (passed !== 'Staged') out(STAGE[passed](kind));
       phase = spec.phase;
-      if (phase !== 'Staged') out(STAGE[phase](kind));
     }
     if (spec?.lastError && spec.lastError !== lastError) process.stderr.write(`  waiting: ${spec.lastError}\n`);
     lastError = spec?.lastError;
