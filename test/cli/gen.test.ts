@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { contextCredentials, parseMachineConfig, parseSecretsBundle, parseTalosconfig, validateSecretsBundle } from '../../src/config/index.js';
-import { certText, openssl, opensslKeyPem } from '../config/support/openssl.js';
+import { opensslFiles, opensslKeyPem, x509Text } from '../pki/openssl.js';
 import { fixturePath, readFixture } from '../config/support/talos-fixtures.js';
 import { Sandbox } from '../config/support/run-trustctl.js';
 
@@ -103,15 +103,15 @@ describe('trustctl gen config', () => {
     const bundle = validateSecretsBundle(parseSecretsBundle(readFixture('secrets', 'secrets.yaml')));
     expect(caPem).to.equal(bundle.certs.os.crt);
 
-    const verify = openssl(['verify', '-x509_strict', '-purpose', 'sslclient', '-CAfile', '{ca.pem}', '{client.pem}'], { 'ca.pem': caPem, 'client.pem': crtPem });
-    expect(verify.status, verify.stderr + verify.stdout).to.equal(0);
-    const text = certText(crtPem);
+    const verify = opensslFiles(['verify', '-x509_strict', '-purpose', 'sslclient', '-CAfile', '{ca.pem}', '{client.pem}'], { 'ca.pem': caPem, 'client.pem': crtPem });
+    expect(verify.ok, verify.out).to.equal(true);
+    const text = x509Text(crtPem);
     expect(text).to.match(/Subject: O ?= ?os:admin/);
     expect(text).to.match(/Extended Key Usage: *\n *TLS Web Client Authentication\n/);
     expect(text).to.match(/ED25519/);
     // the key in the talosconfig is the certificate's key
-    const keyCheck = openssl(['pkey', '-in', '{key.pem}', '-pubout'], { 'key.pem': opensslKeyPem(keyPem) });
-    expect(keyCheck.stdout).to.equal(new X509Certificate(crtPem).publicKey.export({ type: 'spki', format: 'pem' }));
+    const keyCheck = opensslFiles(['pkey', '-in', '{key.pem}', '-pubout'], { 'key.pem': opensslKeyPem(keyPem) });
+    expect(keyCheck.out).to.equal(new X509Certificate(crtPem).publicKey.export({ type: 'spki', format: 'pem' }));
   });
 
   it('writes only the requested --output-types', async () => {

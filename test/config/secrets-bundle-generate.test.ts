@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { formatSecretsBundleYaml, generateSecretsBundle, parseSecretsBundle, readKubernetesPki, validateSecretsBundle } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
 import { randomTokenString } from '../../src/config/random-token.js';
-import { certText, openssl, opensslKeyPem } from './support/openssl.js';
+import { opensslFiles, opensslKeyPem, x509Text } from '../pki/openssl.js';
 import { fixturePath, readFixture } from './support/talos-fixtures.js';
 
 const TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
@@ -41,7 +41,7 @@ describe('secrets bundle: generation', () => {
     ];
     for (const [name, subject] of expected) {
       const pair = bundle.certs[name] as { crt: string; key: string };
-      const text = certText(pair.crt);
+      const text = x509Text(pair.crt);
       expect(text, name).to.match(subject);
       expect(text, name).to.match(/CA:TRUE/);
       expect(text, name).to.match(/Certificate Sign/);
@@ -49,7 +49,7 @@ describe('secrets bundle: generation', () => {
       const cert = new X509Certificate(pair.crt);
       expect(new Date(cert.validTo).getTime() - new Date(cert.validFrom).getTime(), name).to.equal(87600 * 3600_000);
       expect(cert.checkPrivateKey(keyOf(pair.key)), name).to.equal(true);
-      expect(openssl(['verify', '-x509_strict', '-CAfile', '{ca.pem}', '{ca.pem}'], { 'ca.pem': pair.crt }).status, name).to.equal(0);
+      expect(opensslFiles(['verify', '-x509_strict', '-CAfile', '{ca.pem}', '{ca.pem}'], { 'ca.pem': pair.crt }).ok, name).to.equal(true);
     }
   });
 
@@ -68,7 +68,7 @@ describe('secrets bundle: generation', () => {
     const b = await generateSecretsBundle({ now, osCAAlgorithm: 'ed25519' });
     expect(b.certs.os.key).to.match(/^-----BEGIN ED25519 PRIVATE KEY-----/);
     expect(new X509Certificate(b.certs.os.crt).publicKey.asymmetricKeyType).to.equal('ed25519');
-    expect(certText(b.certs.os.crt)).to.match(/ED25519/);
+    expect(x509Text(b.certs.os.crt)).to.match(/ED25519/);
   });
 
   it('makes an RSA-4096 service-account key when asked', async () => {
@@ -106,7 +106,7 @@ describe('secrets bundle: import of a kubeadm PKI directory', () => {
       key: readFixture('kubernetes-pki', 'front-proxy-ca.key'),
     });
     expect(bundle.certs.k8sServiceAccount.key).to.equal(readFixture('kubernetes-pki', 'sa.key'));
-    expect(certText(bundle.certs.os.crt)).to.match(/O ?= ?talos/);
+    expect(x509Text(bundle.certs.os.crt)).to.match(/O ?= ?talos/);
     expect(validateSecretsBundle(parseSecretsBundle(formatSecretsBundleYaml(bundle)))).to.deep.equal(bundle);
   });
 

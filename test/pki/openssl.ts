@@ -98,3 +98,14 @@ export function extensionText(text: string, heading: string): { critical: boolea
   const m = new RegExp(`${heading}:( critical)?\\s*\\n\\s*(.*)`).exec(text);
   return m ? { critical: !!m[1], value: m[2].trim() } : undefined;
 }
+
+/** Runs openssl with `files` written to the shared temp dir; `{name}` in args becomes that file's path. */
+export function opensslFiles(args: string[], files: Record<string, string> = {}): OpensslResult {
+  const paths = new Map(Object.entries(files).map(([name, text]) => [name, tempFile(text, `-${name}`)]));
+  return openssl(args.map((a) => a.replace(/\{([^}]+)\}/g, (_, name: string) => paths.get(name) ?? name)));
+}
+
+/** Relabels Talos' non-standard `ED25519 PRIVATE KEY` so OpenSSL reads it. */
+export function opensslKeyPem(pem: string): string {
+  return pem.replace(/ED25519 PRIVATE KEY/g, 'PRIVATE KEY');
+}
