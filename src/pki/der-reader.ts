@@ -68,6 +68,31 @@ export function expectTag(n: DerNode | undefined, tag: number, what: string): De
 export function readOid(n: DerNode): string {
   const c = content(expectTag(n, 0x06, 'object identifier'));
   if (c.length === 0) throw new DerError('empty object identifier');
+  return readOidNumbers(c) ?? readOidBigInts(c);
+}
+
+// Arcs below 2^46 (every OID in practice) are read with plain numbers, several times faster than BigInt; undefined
+// hands a larger arc to the BigInt reader, which also raises the errors, so both give the same result or message.
+function readOidNumbers(c: Buffer): string | undefined {
+  let text = '';
+  let v = 0;
+  let first = true;
+  for (let i = 0; i < c.length; i++) {
+    const b = c[i];
+    if ((v === 0 && b === 0x80) || v >= 2 ** 46) return undefined;
+    v = v * 128 + (b & 0x7f);
+    if (b & 0x80) continue;
+    if (first) {
+      const top = v < 80 ? Math.floor(v / 40) : 2;
+      text = `${top}.${v - top * 40}`;
+      first = false;
+    } else text += `.${v}`;
+    v = 0;
+  }
+  return c[c.length - 1] & 0x80 ? undefined : text;
+}
+
+function readOidBigInts(c: Buffer): string {
   const arcs: bigint[] = [];
   let v = 0n;
   for (let i = 0; i < c.length; i++) {

@@ -62,6 +62,17 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   // A handshake that fails (no certificate yet, a client distrusting ours) is the client's business, not a crash.
   server.on('tlsClientError', () => undefined);
 
+  // The accepted-CA bundle changes only with the OS root secrets: escape it for JSON once per change, not per request.
+  let bundleText = '';
+  let bundleJson = '""';
+  function caBundleJson(bundle: string): string {
+    if (bundle !== bundleText) {
+      bundleText = bundle;
+      bundleJson = JSON.stringify(bundle);
+    }
+    return bundleJson;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? 'unknown';
     const now = clock.now();
@@ -79,7 +90,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       checkBearerToken(req.headers.authorization, signing.token);
       const csrPem = await readCsrRequest(req);
       const { issued, csr } = signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
-      send(res, 200, { crt: issued.certPem, ca: signing.caBundle });
+      sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
           source,
@@ -118,7 +129,10 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
 }
 
 function send(res: ServerResponse, status: number, body: Record<string, string>): void {
-  const text = JSON.stringify(body);
+  sendJson(res, status, JSON.stringify(body));
+}
+
+function sendJson(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
