@@ -13,13 +13,21 @@ import { writeFileAtomic } from './files.js';
 import type { RotateOptions } from './rotate-ca.js';
 import type { RemoteTarget } from './api-client.js';
 
-const LABEL: Record<RotatableCA, string> = { os: 'Talos API', kubernetes: 'Kubernetes API' };
-const PROFILE: Record<RotatableCA, CaProfile> = { os: 'os', kubernetes: 'kubernetes' };
-const FIELDS: Record<RotatableCA, [string, string]> = { os: ['machine.ca', 'machine.acceptedCAs'], kubernetes: ['cluster.ca', 'cluster.acceptedCAs'] };
+const LABEL: Record<RotatableCA, string> = { os: 'Talos API', kubernetes: 'Kubernetes API', etcd: 'etcd', aggregator: 'aggregator (front-proxy)' };
+const PROFILE: Record<RotatableCA, CaProfile> = { os: 'os', kubernetes: 'kubernetes', etcd: 'etcd', aggregator: 'aggregator' };
+// The machine config has no accepted list for etcd and the aggregator: the rotation itself keeps the overlap and the
+// control planes' root secrets trust both CAs while it lasts.
+const FIELDS: Record<RotatableCA, [string, string]> = {
+  os: ['machine.ca', 'machine.acceptedCAs'],
+  kubernetes: ['cluster.ca', 'cluster.acceptedCAs'],
+  etcd: ['cluster.etcd.ca', 'the accepted etcd CAs (EtcdRootSecrets, held by the rotation)'],
+  aggregator: ['cluster.aggregatorCA', 'the accepted aggregator CAs (KubernetesRootSecrets, held by the rotation)'],
+};
 
 export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promise<void> {
-  if (opts.etcd || opts.aggregator) throw new Error(`--${opts.etcd ? 'etcd' : 'aggregator'}: rotating the ${opts.etcd ? 'etcd' : 'aggregator'} CA is not supported yet; rotate --talos and/or --kubernetes`);
-  const kinds: RotatableCA[] = opts.talos || opts.kubernetes ? [...(opts.talos ? ['os' as const] : []), ...(opts.kubernetes ? ['kubernetes' as const] : [])] : ['os', 'kubernetes'];
+  const named: RotatableCA[] = [...(opts.talos ? ['os' as const] : []), ...(opts.kubernetes ? ['kubernetes' as const] : []), ...(opts.etcd ? ['etcd' as const] : []), ...(opts.aggregator ? ['aggregator' as const] : [])];
+  // As talosctl: with no CA named, the Talos API and Kubernetes CAs.
+  const kinds: RotatableCA[] = named.length ? named : ['os', 'kubernetes'];
   const path = resolveTalosconfigPath(target.talosconfig);
   const config = await readTalosconfigFile(path);
   const { name, context } = selectContext(config, target.context || config.context);
@@ -74,7 +82,8 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
  */
 async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: string, controlPlanes: string[], workers: string[], out: (line: string) => void): Promise<PemCertAndKey> {
   const next = await newCA(kind, osCaPem);
-  const request: RotationRequest = { ca: kind, newCA: next, controlPlanes, workers };
+  // RotationRequest (api-paths.ts, not this command's file) still names only os and kubernetes; the call takes all four.
+  const request: RotationRequest = { ca: kind as RotationRequest['ca'], newCA: next, controlPlanes, workers };
   try {
     await client.call<Resource<CARotationSpec>>('POST', paths.caRotations, { body: request });
     return next;

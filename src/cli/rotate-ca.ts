@@ -1,6 +1,7 @@
-// `trustctl rotate-ca`: rotates the Talos API (os) CA and/or the Kubernetes CA with no downtime, like talosctl's. The
-// new CA is made here; a control plane (the endpoint) records the rotation as a CARotation resource and its rotation
-// driver moves every node through the phases, resuming after a restart. This command follows the resource, prints a
+// `trustctl rotate-ca`: rotates the Talos API (os), Kubernetes, etcd and/or aggregator CAs with no downtime, like
+// talosctl's (which rotates only the first two). The new CA is made here; a control plane (the endpoint) records the
+// rotation as a CARotation resource and its rotation driver moves every node through the phases, resuming after a
+// restart. This command follows the resource, prints a
 // `> ` line per stage, and at the end writes a talosconfig whose client certificate comes from the new OS CA.
 // Dry-run (the default) talks to no node: it says what would happen.
 import type { Command } from 'commander';
@@ -28,11 +29,11 @@ function bool(value: string): boolean {
 export function registerRotateCaCommand(program: Command): void {
   program
     .command('rotate-ca')
-    .description('Rotate the Talos API and/or Kubernetes CA across the cluster with no downtime (dry-run unless --dry-run=false)')
+    .description('Rotate the Talos API, Kubernetes, etcd and/or aggregator CA across the cluster with no downtime (dry-run unless --dry-run=false)')
     .option('--talos', 'rotate the Talos API (os) CA (default, with --kubernetes, when no CA is named)')
     .option('--kubernetes', 'rotate the Kubernetes CA (cluster.ca, through cluster.acceptedCAs)')
-    .option('--etcd', 'rotate the etcd CA (not supported yet)')
-    .option('--aggregator', 'rotate the aggregator CA (not supported yet)')
+    .option('--etcd', 'rotate the etcd CA (cluster.etcd.ca; one control plane: the rotation holds the overlap)')
+    .option('--aggregator', 'rotate the aggregator CA (cluster.aggregatorCA; one control plane: the rotation holds the overlap)')
     .option('--dry-run [bool]', 'print what would be done and change nothing', bool, true)
     .option('-o, --output <path>', 'where to write the new talosconfig (client certificate from the new OS CA)', 'talosconfig')
     .option('--control-plane-nodes <nodes>', 'control-plane apid addresses host[:port] (default: the endpoint)', list, [])

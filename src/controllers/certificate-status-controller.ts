@@ -22,10 +22,10 @@ async function caSources(rt: ReconcileContext): Promise<CaSource[]> {
   const k8s = await rt.get(KubernetesRootSecrets, K8S_ROOT_ID);
   const out: CaSource[] = [];
   if (os) out.push({ name: 'os', crt: os.spec.issuingCA.crt, accepted: os.spec.acceptedCAs });
-  if (etcd) out.push({ name: 'etcd', crt: etcd.spec.ca.crt, accepted: [etcd.spec.ca.crt] });
+  if (etcd) out.push({ name: 'etcd', crt: etcd.spec.ca.crt, accepted: etcd.spec.acceptedCAs });
   if (k8s) {
     out.push({ name: 'kubernetes', crt: k8s.spec.ca.crt, accepted: k8s.spec.acceptedCAs });
-    out.push({ name: 'aggregator', crt: k8s.spec.aggregatorCA.crt, accepted: [k8s.spec.aggregatorCA.crt] });
+    out.push({ name: 'aggregator', crt: k8s.spec.aggregatorCA.crt, accepted: k8s.spec.aggregatorAcceptedCAs });
   }
   return out;
 }

@@ -35,7 +35,7 @@ export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFA
       if (!node) return idle('waiting for node addresses');
       const ca = caFromPem(root.spec.ca.crt, root.spec.ca.key);
       const wanted = etcdCertificatePlans(lifetimes, node.spec).map((plan) => ({ ...plan, ca }));
-      return writeIssuedSet(rt, EtcdSecrets, ETCD_SECRETS_ID, wanted, { acceptedCAs: [root.spec.ca.crt] });
+      return writeIssuedSet(rt, EtcdSecrets, ETCD_SECRETS_ID, wanted, { acceptedCAs: root.spec.acceptedCAs });
     },
   };
 }

@@ -1,23 +1,28 @@
-// Takes the Kubernetes, aggregator and service-account secrets from the machine config on control-plane nodes.
+// Takes the Kubernetes, aggregator and service-account secrets from the machine config on control-plane nodes. While a
+// rotation of the aggregator CA is under way on this node, the other aggregator CA is accepted too (the machine config
+// has no accepted list for it).
 import type { MachineConfig } from '../config/machine-config.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../resources/machine-config.js';
+import { CARotationSecrets, CARotations } from '../resources/ca-rotation.js';
 import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
+import { rotationOverlap } from './etcd-root-secrets-controller.js';
 import { uniqueList } from './sans.js';
 
 export const K8S_ROOT_ID = 'k8s';
 
 export const kubernetesRootSecretsController: Controller = {
   name: 'KubernetesRootSecretsController',
-  inputs: [input(MachineConfigs, 'config', MACHINE_CONFIG_ID)],
+  inputs: [input(MachineConfigs, 'config', MACHINE_CONFIG_ID), input(CARotations, undefined, 'aggregator'), input(CARotationSecrets, undefined, 'aggregator')],
   outputs: [exclusive(KubernetesRootSecrets)],
 
   async reconcile(rt) {
     const mc = await rt.get(MachineConfigs, MACHINE_CONFIG_ID);
     const config = mc && machineConfigOf(mc);
-    const spec = config && kubernetesRootSecretsSpec(config);
+    const aggregator = config?.type !== 'worker' ? config?.aggregatorCA?.crt : undefined;
+    const spec = config && kubernetesRootSecretsSpec(config, aggregator ? await rotationOverlap(rt, 'aggregator', aggregator) : []);
     if (!spec) {
       await rt.destroyOthers(KubernetesRootSecrets, []);
       return idle(config ? 'not a control-plane node' : 'waiting for a machine config');
@@ -27,8 +32,11 @@ export const kubernetesRootSecretsController: Controller = {
   },
 };
 
-/** The Kubernetes PKI a control-plane config carries; undefined on a worker or when a key is missing. */
-export function kubernetesRootSecretsSpec(config: MachineConfig): KubernetesRootSecretsSpec | undefined {
+/**
+ * The Kubernetes PKI a control-plane config carries (with `aggregatorOverlap`, the other aggregator CA of a rotation);
+ * undefined on a worker or when a key is missing.
+ */
+export function kubernetesRootSecretsSpec(config: MachineConfig, aggregatorOverlap: readonly string[] = []): KubernetesRootSecretsSpec | undefined {
   const ca = config.type !== 'worker' ? config.kubernetesCA : undefined;
   const aggregatorCA = config.aggregatorCA;
   const serviceAccountKey = config.serviceAccountKey;
@@ -37,6 +45,7 @@ export function kubernetesRootSecretsSpec(config: MachineConfig): KubernetesRoot
     ca,
     acceptedCAs: uniqueList([...config.kubernetesAcceptedCAs, ca.crt]),
     aggregatorCA,
+    aggregatorAcceptedCAs: uniqueList([aggregatorCA.crt, ...aggregatorOverlap]),
     serviceAccountKey,
     clusterName: config.clusterName,
     endpoint: config.controlPlaneEndpoint,

@@ -25,7 +25,13 @@ export const OSRootSecrets = defineResource<OSRootSecretsSpec>({
   validate: specValidator('OSRootSecrets', osSchema),
 });
 
-const etcdSchema = z.object({ ca: pemPairSchema }).strict();
+const etcdSchema = z
+  .object({
+    ca: pemPairSchema,
+    /** PEM certificates etcd trusts: the CA, plus the other CA while a rotation of the etcd CA overlaps them. */
+    acceptedCAs: z.array(z.string().min(1)),
+  })
+  .strict();
 export type EtcdRootSecretsSpec = z.infer<typeof etcdSchema>;
 
 export const EtcdRootSecrets = defineResource<EtcdRootSecretsSpec>({
@@ -42,6 +48,8 @@ const k8sSchema = z
     ca: pemPairSchema,
     acceptedCAs: z.array(z.string().min(1)),
     aggregatorCA: pemPairSchema,
+    /** The aggregator CA, plus the other one while a rotation of the aggregator CA overlaps them. */
+    aggregatorAcceptedCAs: z.array(z.string().min(1)),
     serviceAccountKey: z.string().min(1),
     clusterName: z.string().min(1),
     endpoint: z.string().min(1),

@@ -52,10 +52,16 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     expect(await versions(cluster, admin)).to.deep.equal(before);
   });
 
-  it('refuses --etcd and --aggregator with a message that says what to do', async () => {
-    const r = await cluster.box.run([...nodeArgs, '--etcd']);
-    expect(r.code).to.not.equal(0);
-    expect(r.stderr).to.include('--etcd: rotating the etcd CA is not supported yet; rotate --talos and/or --kubernetes');
+  it('plans --etcd and --aggregator in dry-run mode and changes nothing', async () => {
+    const admin = await credentials(OLD_OS_CA, [OLD_OS_CA.crt]);
+    const before = await versions(cluster, admin);
+    const r = await cluster.box.run([...nodeArgs, '--etcd', '--aggregator']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('> etcd CA rotation on control plane(s)');
+    expect(r.stdout).to.include('> aggregator (front-proxy) CA rotation on control plane(s)');
+    expect(r.stdout).to.include('make the new CA issuing (cluster.etcd.ca)');
+    expect(r.stdout).to.not.include('Talos API CA rotation');
+    expect(await versions(cluster, admin)).to.deep.equal(before);
   });
 
   it('rotates the Talos and Kubernetes CAs, prints a > line per stage, and writes a talosconfig from the new OS CA', async () => {

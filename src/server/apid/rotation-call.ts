@@ -2,10 +2,10 @@
 // checked, its key goes to the sensitive CARotationSecrets with the current CA, and the CARotation resource is created
 // in phase Staged for the rotation driver to move on; both in one batch, so a refusal leaves nothing behind.
 import { caFromPem } from '../../pki/index.js';
-import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER } from '../../resources/ca-rotation.js';
+import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER, hasAcceptedList } from '../../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA } from '../../resources/ca-rotation.js';
-import { KubernetesRootSecrets } from '../../resources/root-secrets.js';
-import type { KubernetesRootSecretsSpec, OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import { EtcdRootSecrets, KubernetesRootSecrets } from '../../resources/root-secrets.js';
+import type { EtcdRootSecretsSpec, KubernetesRootSecretsSpec, OSRootSecretsSpec } from '../../resources/root-secrets.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Pointer, Resource } from '../../runtime/resource.js';
 import type { BatchOp, State } from '../../runtime/state.js';
@@ -16,6 +16,7 @@ import type { CallContext } from './router.js';
 import { OS_ROOT } from './tls-material.js';
 
 const K8S_ROOT: Pointer = { namespace: KubernetesRootSecrets.namespace, type: KubernetesRootSecrets.type, id: 'k8s' };
+const ETCD_ROOT: Pointer = { namespace: EtcdRootSecrets.namespace, type: EtcdRootSecrets.type, id: 'etcd' };
 
 export function rotationCall(state: State, clock: Clock) {
   return async (ctx: CallContext): Promise<Resource<CARotationSpec>> => {
@@ -26,6 +27,10 @@ export function rotationCall(state: State, clock: Clock) {
     const controlPlanes = addressList(body.controlPlanes, 'controlPlanes');
     const workers = addressList(body.workers ?? [], 'workers');
     if (controlPlanes.length === 0) throw new ApiError(400, 'controlPlanes: expected at least one control plane address (host:port)');
+    // The etcd and aggregator overlap lives in this node's CARotation (the machine config has no accepted list for
+    // them): another control plane would never trust both CAs at once, and its etcd peers would refuse each other.
+    if (!hasAcceptedList(ca) && controlPlanes.length > 1)
+      throw new ApiError(400, `controlPlanes: a rotation of the ${ca} CA runs on a single control plane (it holds the overlap of the old and new CA), got ${controlPlanes.length}; name only this node`);
     if (typeof body.newCA?.crt !== 'string' || typeof body.newCA.key !== 'string') throw new ApiError(400, 'newCA: expected {crt, key} in PEM');
     let next;
     try {
@@ -68,7 +73,9 @@ async function currentCA(state: State, ca: RotatableCA): Promise<{ crt: string; 
   const pair =
     ca === 'os'
       ? (await state.find<OSRootSecretsSpec>(OS_ROOT))?.spec.issuingCA
-      : (await state.find<KubernetesRootSecretsSpec>(K8S_ROOT))?.spec.ca;
+      : ca === 'etcd'
+        ? (await state.find<EtcdRootSecretsSpec>(ETCD_ROOT))?.spec.ca
+        : (await state.find<KubernetesRootSecretsSpec>(K8S_ROOT))?.spec[ca === 'kubernetes' ? 'ca' : 'aggregatorCA'];
   if (!pair?.key) throw new ApiError(409, `this node holds no ${ca} CA key (workers only have the certificate): start the rotation on a control plane node`);
   return { crt: pair.crt, key: pair.key };
 }

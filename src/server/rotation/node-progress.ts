@@ -20,7 +20,7 @@ const includes = (list: readonly string[], pem: string) => list.some((p) => same
 /** undefined when the node has reached `phase` for `kind`; otherwise what it is still waiting for. */
 export async function nodeLag(address: string, creds: NodeCredentials, kind: RotatableCA, phase: RotationPhase, oldCrt: string, newCrt: string): Promise<string | undefined> {
   const root = await rootOf(address, creds, kind);
-  // A worker derives no Kubernetes root secrets: its config is all there is to check, and the driver just wrote it.
+  // A worker derives no Kubernetes or etcd root secrets: its config is all there is to check, and the driver just wrote it.
   if (!root) return kind === 'os' ? 'no OSRootSecrets yet' : undefined;
   const at = phaseIndex(phase);
   if (at >= phaseIndex('NewCAAccepted') && !includes([root.issuing, ...root.accepted], newCrt)) return 'the new CA is not accepted yet';
@@ -34,20 +34,46 @@ export async function nodeLag(address: string, creds: NodeCredentials, kind: Rot
   return undefined;
 }
 
+const ROOT: Record<RotatableCA, [string, string]> = {
+  os: ['OSRootSecrets', 'os'],
+  kubernetes: ['KubernetesRootSecrets', 'k8s'],
+  etcd: ['EtcdRootSecrets', 'etcd'],
+  aggregator: ['KubernetesRootSecrets', 'k8s'],
+};
+
+/**
+ * The issuing and accepted CAs the node derived. For etcd and aggregator this is all the "connectivity" there is to
+ * judge: no etcd server or aggregated API server runs here, so reaching a phase means the root secrets trust what the
+ * phase asks and (from LeavesReissued) every leaf of that CA chains to the new one.
+ */
 async function rootOf(address: string, creds: NodeCredentials, kind: RotatableCA): Promise<CAView | undefined> {
-  const body = await getSpec(address, creds, kind === 'os' ? 'OSRootSecrets' : 'KubernetesRootSecrets', kind === 'os' ? 'os' : 'k8s');
+  const body = await getSpec(address, creds, ...ROOT[kind]);
   if (!body) return undefined;
   if (kind === 'os') {
     const spec = body as { issuingCA: { crt: string }; acceptedCAs: string[] };
     return { issuing: spec.issuingCA.crt, accepted: spec.acceptedCAs };
   }
+  if (kind === 'aggregator') {
+    const spec = body as { aggregatorCA: { crt: string }; aggregatorAcceptedCAs: string[] };
+    return { issuing: spec.aggregatorCA.crt, accepted: spec.aggregatorAcceptedCAs };
+  }
   const spec = body as { ca: { crt: string }; acceptedCAs: string[] };
   return { issuing: spec.ca.crt, accepted: spec.acceptedCAs };
 }
 
+const LEAF_SETS: Record<RotatableCA, [string, string][]> = {
+  os: [
+    ['ApiCertificates', 'api'],
+    ['TrustdCertificates', 'trustd'],
+  ],
+  kubernetes: [['KubernetesSecrets', 'k8s']],
+  etcd: [['EtcdSecrets', 'etcd']],
+  aggregator: [['KubernetesSecrets', 'k8s']],
+};
+
 /** Names of the node's leaves from `kind`'s CA that the new CA did not sign. */
 async function staleLeaves(address: string, creds: NodeCredentials, kind: RotatableCA, newCrt: string): Promise<string[]> {
-  const sets: [string, string][] = kind === 'os' ? [['ApiCertificates', 'api'], ['TrustdCertificates', 'trustd']] : [['KubernetesSecrets', 'k8s']];
+  const sets = LEAF_SETS[kind];
   const ca = new X509Certificate(newCrt);
   const stale: string[] = [];
   for (const [type, id] of sets) {

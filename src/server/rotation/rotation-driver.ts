@@ -23,7 +23,7 @@ import { checkConnectivity } from './connectivity.js';
 import { callNode } from './node-client.js';
 import type { NodeCredentials } from './node-client.js';
 import { nodeLag } from './node-progress.js';
-import { caFieldsAt, caFieldsOf, nextPhase, sameFields, setCAFields } from './rotation-plan.js';
+import { caFieldsFor, caFieldsOf, nextPhase, sameFields, setCAFields } from './rotation-plan.js';
 
 export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
 
@@ -170,7 +170,7 @@ class Driver implements RotationDriver {
     if (got.error !== undefined) throw new Error(`${node.address}: reading the machine config: ${got.error}`);
     const config = MachineConfig.parse((got.body as { spec: { yaml: string } }).spec.yaml, `${node.address} machine config`);
     const current = caFieldsOf(config, spec.ca);
-    const wanted = caFieldsAt(target, current, secrets.oldCA, secrets.newCA);
+    const wanted = caFieldsFor(spec.ca, target, current, secrets.oldCA, secrets.newCA);
     if (!sameFields(current, wanted)) {
       setCAFields(config, spec.ca, wanted);
       const put = await callNode(node.address, admin, 'PUT', paths.machineConfig, { yaml: config.toYaml() });

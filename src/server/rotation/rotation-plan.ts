@@ -1,7 +1,7 @@
 // What each phase of a CA rotation asks of one node's machine config, as a pure function of the config's current CA
 // fields: re-applying it is harmless, so a driver that died half way through a phase just runs the phase again.
 import type { MachineConfig, PemCertAndKey } from '../../config/index.js';
-import { ROTATION_PHASES, phaseIndex } from '../../resources/ca-rotation.js';
+import { ROTATION_PHASES, hasAcceptedList, phaseIndex } from '../../resources/ca-rotation.js';
 import type { RotatableCA, RotationPhase } from '../../resources/ca-rotation.js';
 
 export interface CAFields {
@@ -33,19 +33,37 @@ export function caFieldsAt(phase: RotationPhase, current: CAFields, oldCA: PemCe
   return { ca, accepted: without(rest, oldCA.crt) };
 }
 
-/** Reads and writes the CA fields a rotation of `kind` touches: machine.ca/acceptedCAs or cluster.ca/acceptedCAs. */
+/**
+ * What a config without an accepted list for `kind` (etcd, aggregator) holds at `phase`: only the issuing CA changes,
+ * at NewCAIssuing, and only where the config carries that CA (control planes); the overlap is the rotation's state.
+ */
+export function caFieldsFor(kind: RotatableCA, phase: RotationPhase, current: CAFields, oldCA: PemCertAndKey, newCA: PemCertAndKey): CAFields {
+  if (hasAcceptedList(kind)) return caFieldsAt(phase, current, oldCA, newCA);
+  if (!current.ca.crt || phaseIndex(phase) < phaseIndex('NewCAIssuing')) return current;
+  return { ca: { crt: newCA.crt, key: current.ca.key ? newCA.key : '' }, accepted: [] };
+}
+
+const CA_PATH: Record<'etcd' | 'aggregator', string[]> = { etcd: ['cluster', 'etcd', 'ca'], aggregator: ['cluster', 'aggregatorCA'] };
+
+/**
+ * Reads and writes the CA fields a rotation of `kind` touches: machine.ca/acceptedCAs, cluster.ca/acceptedCAs,
+ * cluster.etcd.ca or cluster.aggregatorCA (these two with no accepted list: always []).
+ */
 export function caFieldsOf(config: MachineConfig, kind: RotatableCA): CAFields {
   if (kind === 'os') return { ca: config.osCA, accepted: config.acceptedCAs };
-  return { ca: config.kubernetesCA ?? { crt: '', key: '' }, accepted: config.kubernetesAcceptedCAs };
+  if (kind === 'kubernetes') return { ca: config.kubernetesCA ?? { crt: '', key: '' }, accepted: config.kubernetesAcceptedCAs };
+  return { ca: config.certAndKey(CA_PATH[kind]) ?? { crt: '', key: '' }, accepted: [] };
 }
 
 export function setCAFields(config: MachineConfig, kind: RotatableCA, fields: CAFields): void {
   if (kind === 'os') {
     config.osCA = fields.ca;
     config.acceptedCAs = fields.accepted;
-  } else {
+  } else if (kind === 'kubernetes') {
     config.kubernetesCA = fields.ca;
     config.kubernetesAcceptedCAs = fields.accepted;
+  } else if (fields.ca.crt) {
+    config.setCertAndKey(CA_PATH[kind], fields.ca);
   }
 }
 

@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateMachineConfig, generateSecretsBundle } from '../../src/config/index.js';
+import type { MachineType, PemCertAndKey, SecretsBundle } from '../../src/config/index.js';
+import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
+import { CARotationSecrets, CARotations, EtcdRootSecrets, EtcdSecrets, KubernetesRootSecrets, KubernetesSecrets, MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
+import type { CARotationSpec, EtcdRootSecretsSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
+import { startApid } from '../../src/server/apid/index.js';
+import type { Apid } from '../../src/server/apid/index.js';
+import { openNode } from '../../src/server/node.js';
+import type { Node } from '../../src/server/node.js';
+import { callNode } from '../../src/server/rotation/node-client.js';
+import { startRotationDriver } from '../../src/server/rotation/index.js';
+import { startTrustdClient } from '../../src/server/trustd-client/index.js';
+import type { TrustdClient } from '../../src/server/trustd-client/index.js';
+import { startTrustd } from '../../src/server/trustd/index.js';
+import type { Trustd } from '../../src/server/trustd/index.js';
+import { verifyStrict } from '../pki/openssl.js';
+import { credentials } from './rotation-cluster.js';
+
+interface Member {
+  node: Node;
+  apid: Apid;
+  address: string;
+}
+
+/** A control plane and a worker in this process (real SQLite files, real apid/trustd on 127.0.0.1 port 0). */
+class LocalCluster {
+  readonly dirs: string[] = [];
+  readonly members: Member[] = [];
+  trustd: Trustd | undefined;
+  client: TrustdClient | undefined;
+
+  constructor(readonly bundle: SecretsBundle) {}
+
+  async add(type: MachineType, hostname: string): Promise<Member> {
+    const dir = mkdtempSync(join(tmpdir(), `trustplane-rotation-${type}-`));
+    this.dirs.push(dir);
+    const node = await openNode({ stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname } });
+    const config = generateMachineConfig(this.bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
+    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
+    await node.runtime.start();
+    if (type !== 'worker') this.trustd = await startTrustd({ state: node.state, host: '127.0.0.1', port: 0 });
+    else this.client = startTrustdClient({ state: node.state, endpoints: [`127.0.0.1:${this.trustd!.port}`] });
+    const apid = await startApid({ state: node.state, registry: node.registry, host: '127.0.0.1', port: 0 });
+    await apid.ready;
+    const member = { node, apid, address: `127.0.0.1:${apid.port}` };
+    this.members.push(member);
+    return member;
+  }
+
+  async destroy(): Promise<void> {
+    await this.client?.close();
+    await this.trustd?.close();
+    for (const m of this.members) {
+      await m.apid.close();
+      await m.node.stop();
+    }
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+const never = () => new Promise<void>(() => undefined);
+const pems = (list: readonly string[]) => list.map((p) => p.trim());
+
+/** The CA a rotation of `ca` replaces, and what the control plane's root secrets say of it. */
+interface Case {
+  ca: 'etcd' | 'aggregator';
+  old: (b: SecretsBundle) => PemCertAndKey;
+  trust: (cp: Node) => Promise<{ issuing: string; accepted: string[] }>;
+  leaves: (cp: Node) => Promise<[string, string][]>;
+}
+
+const etcdRoot = { namespace: EtcdRootSecrets.namespace, type: EtcdRootSecrets.type, id: 'etcd' };
+const k8sRoot = { namespace: KubernetesRootSecrets.namespace, type: KubernetesRootSecrets.type, id: 'k8s' };
+const leavesOf = async (cp: Node, type: string, id: string, issuer: string): Promise<[string, string][]> => {
+  const spec = (await cp.state.get<IssuedCertificatesSpec>({ namespace: 'secrets', type, id })).spec;
+  return Object.entries(spec.certificates)
+    .filter(([, c]) => c.issuer === issuer)
+    .map(([name, c]) => [name, c.crt]);
+};
+
+const CASES: Case[] = [
+  {
+    ca: 'etcd',
+    old: (b) => b.certs.etcd,
+    trust: async (cp) => {
+      const spec = (await cp.state.get<EtcdRootSecretsSpec>(etcdRoot)).spec;
+      return { issuing: spec.ca.crt, accepted: spec.acceptedCAs };
+    },
+    leaves: (cp) => leavesOf(cp, EtcdSecrets.type, 'etcd', 'etcd'),
+  },
+  {
+    ca: 'aggregator',
+    old: (b) => b.certs.k8sAggregator,
+    trust: async (cp) => {
+      const spec = (await cp.state.get<KubernetesRootSecretsSpec>(k8sRoot)).spec;
+      return { issuing: spec.aggregatorCA.crt, accepted: spec.aggregatorAcceptedCAs };
+    },
+    leaves: (cp) => leavesOf(cp, KubernetesSecrets.type, 'k8s', 'aggregator'),
+  },
+];
+
+for (const c of CASES) {
+  describe(`${c.ca} CA rotation (in-process control plane and worker, driver killed in a middle phase)`, function () {
+    this.timeout(40_000);
+    let cluster: LocalCluster;
+    before(async () => {
+      cluster = new LocalCluster(await generateSecretsBundle());
+      await cluster.add('controlplane', 'cp-1');
+      await cluster.add('worker', 'worker-1');
+    });
+    after(async () => cluster?.destroy());
+
+    it(`re-issues every ${c.ca} leaf from the new CA, trusting both CAs from NewCAAccepted until OldCADropped, and resumes after the driver dies mid-way`, async () => {
+      const bundle = cluster.bundle;
+      const old = c.old(bundle);
+      const made = await createCA(c.ca, { algorithm: 'ecdsa', now: new Date(Date.now() - 300_000) });
+      const next: PemCertAndKey = { crt: made.certPem, key: encodePrivateKeyPem(made.key) };
+      const admin = await credentials(bundle.certs.os, [bundle.certs.os.crt]);
+      const [cp, worker] = cluster.members;
+      const workerConfigBefore = (await worker.node.state.get<{ yaml: string }>({ namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID })).spec.yaml;
+      const before = await c.trust(cp.node);
+      expect(pems(before.accepted)).to.deep.equal(pems([old.crt]));
+      const oldLeaves = await c.leaves(cp.node);
+      expect(oldLeaves.length).to.be.greaterThan(0);
+
+      const started = await callNode(cp.address, admin, 'POST', '/v1/carotations', { ca: c.ca, newCA: next, controlPlanes: [cp.address], workers: [worker.address] });
+      expect(started.status, started.error).to.equal(200);
+      const rotationAt = { namespace: CARotations.namespace, type: CARotations.type, id: c.ca };
+      const phase = async () => (await cp.node.state.get<CARotationSpec>(rotationAt)).spec.phase;
+
+      // The first driver dies just before checking NewCAIssuing: the new CA issues, the old one is still trusted.
+      let died: () => void = () => undefined;
+      const dead = new Promise<void>((resolve) => (died = resolve));
+      const first = startRotationDriver({
+        state: cp.node.state,
+        pollMs: 20,
+        onStep: (_spec, step) => {
+          if (step !== 'check NewCAIssuing') return;
+          died();
+          return never();
+        },
+      });
+      await dead;
+      void first.close();
+      expect(await phase()).to.equal('NewCAAccepted');
+      const middle = await c.trust(cp.node);
+      expect(middle.issuing.trim()).to.equal(next.crt.trim());
+      expect(pems(middle.accepted)).to.have.members(pems([next.crt, old.crt]));
+
+      const second = startRotationDriver({ state: cp.node.state, pollMs: 20 });
+      try {
+        for (let i = 0; i < 300 && (await phase()) !== 'Done'; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        await second.close();
+      }
+      const final = (await cp.node.state.get<CARotationSpec>(rotationAt)).spec;
+      expect(final.phase, final.lastError).to.equal('Done');
+      expect(final.nodes.map((n) => n.phase)).to.deep.equal(['Done', 'Done']);
+      expect(await cp.node.state.find({ namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: c.ca })).to.equal(undefined);
+
+      const after = await c.trust(cp.node);
+      expect(after.issuing.trim()).to.equal(next.crt.trim());
+      expect(pems(after.accepted)).to.deep.equal(pems([next.crt]));
+      const leaves = await c.leaves(cp.node);
+      expect(leaves.map(([name]) => name)).to.deep.equal(oldLeaves.map(([name]) => name));
+      for (const [name, crt] of leaves) {
+        expect(verifyStrict(next.crt, crt).ok, `${name} against the new CA`).to.equal(true);
+        expect(verifyStrict(old.crt, crt).ok, `${name} against the old CA`).to.equal(false);
+      }
+      // A worker holds no etcd or aggregator CA: its machine config is left as it was.
+      const workerConfigAfter = (await worker.node.state.get<{ yaml: string }>({ namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID })).spec.yaml;
+      expect(workerConfigAfter).to.equal(workerConfigBefore);
+    });
+  });
+}
