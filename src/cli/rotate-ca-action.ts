@@ -142,7 +142,9 @@ function printPlan(out: (line: string) => void, kind: RotatableCA, controlPlanes
   out(`>   would generate a new ${kind} CA and start the rotation on ${endpoint}, whose rotation driver would:`);
   out('>   1. verify connectivity with the existing PKI');
   out(`>   2. add the new CA to ${accepted} on every node, control planes first, then workers`);
-  out('>   3. verify connectivity with the new client certificate and the old server CA');
+  if (kind === 'os') out('>   3. verify connectivity with the new client certificate and the old server CA');
+  // No etcd server or aggregated API server runs here to connect to: the check is what the node trusts and issues.
+  else out(`>   3. verify every node trusts both CAs${kind === 'kubernetes' ? ' and answers the admin client certificate' : ' (no server of this CA runs here to connect to)'}`);
   out(`>   4. make the new CA issuing (${ca}), the old one still accepted`);
   out('>   5. wait until every certificate is re-issued from the new CA, and verify with the new PKI');
   out(`>   6. remove the old CA from ${accepted}, and verify again`);

@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { contextCredentials, parseTalosconfig, selectContext } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, isIssuedBy, parsePrivateKeyPem } from '../../src/pki/index.js';
 import { NODE_RESOURCES } from '../../src/resources/index.js';
-import type { CARotationSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
+import type { CARotationSpec, EtcdRootSecretsSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
 import { verifyStrict } from '../pki/openssl.js';
 import { OLD_OS_CA, RotationCluster, credentials } from '../server/rotation-cluster.js';
 import type { NodeCredentials } from '../../src/server/rotation/node-client.js';
@@ -60,19 +60,20 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     expect(r.stdout).to.include('> etcd CA rotation on control plane(s)');
     expect(r.stdout).to.include('> aggregator (front-proxy) CA rotation on control plane(s)');
     expect(r.stdout).to.include('make the new CA issuing (cluster.etcd.ca)');
+    expect(r.stdout).to.include('3. verify every node trusts both CAs (no server of this CA runs here to connect to)');
     expect(r.stdout).to.not.include('Talos API CA rotation');
     expect(await versions(cluster, admin)).to.deep.equal(before);
   });
 
-  it('rotates the Talos and Kubernetes CAs, prints a > line per stage, and writes a talosconfig from the new OS CA', async () => {
+  it('rotates the Talos, Kubernetes and etcd CAs, prints a > line per stage, and writes a talosconfig from the new OS CA', async () => {
     const output = cluster.box.path('new-talosconfig');
     const watcher = cluster.box.start(['-e', cluster.addresses[0], 'get', 'carotation', '-w']);
-    const r = await cluster.box.run([...nodeArgs, '--talos', '--kubernetes', '--dry-run=false', '-o', output]);
+    const r = await cluster.box.run([...nodeArgs, '--talos', '--kubernetes', '--etcd', '--dry-run=false', '-o', output]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('> '));
     // every stage is said once, even those that passed between two looks of the command
-    expect(lines.filter((l) => l.startsWith('> Made the new CA the issuing CA')).length).to.equal(2);
-    for (const stage of [/^> Starting Talos API CA rotation/, /^> New Talos API CA: subject O=talos, SHA-256 fingerprint /, /^> Added the new CA to machine\.acceptedCAs/, /^> Made the new CA the issuing CA \(machine\.ca\)/, /^> Every certificate re-issued/, /^> Removed the old CA from machine\.acceptedCAs/, /^> Talos API CA rotation done/, /^> Writing new talosconfig/, /^> Added the new CA to cluster\.acceptedCAs/, /^> Made the new CA the issuing CA \(cluster\.ca\)/, /^> Removed the old CA from cluster\.acceptedCAs$/, /^> Kubernetes API CA rotation done/])
+    expect(lines.filter((l) => l.startsWith('> Made the new CA the issuing CA')).length).to.equal(3);
+    for (const stage of [/^> Starting Talos API CA rotation/, /^> New Talos API CA: subject O=talos, SHA-256 fingerprint /, /^> Added the new CA to machine\.acceptedCAs/, /^> Made the new CA the issuing CA \(machine\.ca\)/, /^> Every certificate re-issued/, /^> Removed the old CA from machine\.acceptedCAs/, /^> Talos API CA rotation done/, /^> Writing new talosconfig/, /^> Added the new CA to cluster\.acceptedCAs/, /^> Made the new CA the issuing CA \(cluster\.ca\)/, /^> Removed the old CA from cluster\.acceptedCAs$/, /^> Kubernetes API CA rotation done/, /^> New etcd CA: subject O=etcd/, /^> Made the new CA the issuing CA \(cluster\.etcd\.ca\)/, /^> etcd CA rotation done/])
       expect(lines.some((l) => stage.test(l)), `${stage} in\n${r.stdout}`).to.equal(true);
 
     expect(statSync(output).mode & 0o777).to.equal(0o600);
@@ -104,6 +105,16 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     const fromK8sCA = Object.values(k8s.certificates).filter((c) => c.issuer === 'kubernetes');
     expect(fromK8sCA.length).to.be.greaterThan(0);
     for (const c of fromK8sCA) expect(isIssuedBy(new X509Certificate(c.crt), new X509Certificate(root.ca.crt))).to.equal(true);
+
+    // The etcd leaves chain to the new etcd CA, which alone is trusted now (openssl judges).
+    const etcdRotation = ((await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/CARotations/etcd')).body as { spec: CARotationSpec }).spec;
+    expect(etcdRotation.phase).to.equal('Done');
+    const etcdRoot = ((await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/EtcdRootSecrets/etcd')).body as { spec: EtcdRootSecretsSpec }).spec;
+    expect(new X509Certificate(etcdRoot.ca.crt).fingerprint256).to.equal(etcdRotation.newCA.fingerprint);
+    expect(etcdRoot.acceptedCAs.map((p) => new X509Certificate(p).fingerprint256)).to.deep.equal([etcdRotation.newCA.fingerprint]);
+    const etcd = ((await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/EtcdSecrets/etcd')).body as { spec: IssuedCertificatesSpec }).spec;
+    expect(Object.keys(etcd.certificates).length).to.be.greaterThan(0);
+    for (const [name, c] of Object.entries(etcd.certificates)) expect(verifyStrict(etcdRoot.ca.crt, c.crt).ok, name).to.equal(true);
   });
   it('reports a stalled rotation (a node that cannot be reached) in CARotation.lastError and SecurityStatus, refuses a second one, and a new rotate-ca run follows it', async () => {
     const output = cluster.box.path('new-talosconfig');
