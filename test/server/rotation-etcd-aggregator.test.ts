@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { generateMachineConfig, generateSecretsBundle } from '../../src/config/index.js';
 import type { MachineType, PemCertAndKey, SecretsBundle } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
-import { CARotationSecrets, CARotations, EtcdRootSecrets, EtcdSecrets, KubernetesRootSecrets, KubernetesSecrets, MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
-import type { CARotationSpec, EtcdRootSecretsSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
+import { CARotationSecrets, CARotations, EtcdRootSecrets, ROTATION_PHASES, rotationOverlapCAs, EtcdSecrets, KubernetesRootSecrets, KubernetesSecrets, MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
+import type { CARotationSpec, RotationPhase, EtcdRootSecretsSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
 import { startApid } from '../../src/server/apid/index.js';
 import type { Apid } from '../../src/server/apid/index.js';
 import { openNode } from '../../src/server/node.js';
 import type { Node } from '../../src/server/node.js';
 import { callNode } from '../../src/server/rotation/node-client.js';
 import { startRotationDriver } from '../../src/server/rotation/index.js';
+import { caFieldsFor } from '../../src/server/rotation/rotation-plan.js';
 import { startTrustdClient } from '../../src/server/trustd-client/index.js';
 import type { TrustdClient } from '../../src/server/trustd-client/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
@@ -177,3 +178,47 @@ for (const c of CASES) {
     });
   });
 }
+
+describe('the etcd and aggregator overlap kept in the rotation (rotationOverlapCAs, caFieldsFor)', () => {
+  const oldCA: PemCertAndKey = { crt: 'OLD CRT', key: 'OLD KEY' };
+  const newCA: PemCertAndKey = { crt: 'NEW CRT', key: 'NEW KEY' };
+  const rotation = (ca: CARotationSpec['ca'], phase: RotationPhase): CARotationSpec => ({
+    ca,
+    phase,
+    nodes: [{ address: '10.5.0.2:50000', role: 'controlplane', phase }],
+    newCA: { subject: 'O=etcd', fingerprint: 'AA', notAfter: '2036-01-01T00:00:00.000Z' },
+    oldCA: { subject: 'O=etcd', fingerprint: 'BB' },
+    started: '2026-01-01T00:00:00.000Z',
+    updated: '2026-01-01T00:00:00.000Z',
+  });
+  const secrets = { oldCA, newCA };
+
+  it('trusts the other CA while the driver works towards NewCAAccepted, NewCAIssuing and LeavesReissued, and not once LeavesReissued is recorded', () => {
+    const window = ROTATION_PHASES.map((p) => [p, rotationOverlapCAs(rotation('etcd', p), secrets, p === 'Staged' || p === 'NewCAAccepted' ? oldCA.crt : newCA.crt)]);
+    expect(window).to.deep.equal([
+      ['Staged', [newCA.crt]],
+      ['NewCAAccepted', [newCA.crt]],
+      ['NewCAIssuing', [oldCA.crt]],
+      ['LeavesReissued', []],
+      ['OldCADropped', []],
+      ['Done', []],
+    ]);
+  });
+
+  it('adds nothing for CAs whose overlap is in the machine config, without the rotation secrets, or for an unrelated CA', () => {
+    expect(rotationOverlapCAs(rotation('kubernetes', 'NewCAAccepted'), secrets, oldCA.crt)).to.deep.equal([]);
+    expect(rotationOverlapCAs(rotation('aggregator', 'NewCAAccepted'), undefined, oldCA.crt)).to.deep.equal([]);
+    expect(rotationOverlapCAs(undefined, secrets, oldCA.crt)).to.deep.equal([]);
+    expect(rotationOverlapCAs(rotation('aggregator', 'NewCAAccepted'), secrets, 'ANOTHER CRT')).to.deep.equal([]);
+  });
+
+  it('changes only the issuing CA, at NewCAIssuing, keeps the key off nodes that had none, and leaves a config without the CA alone', () => {
+    const cp = { ca: oldCA, accepted: [] };
+    expect(caFieldsFor('etcd', 'NewCAAccepted', cp, oldCA, newCA)).to.deep.equal(cp);
+    expect(caFieldsFor('etcd', 'NewCAIssuing', cp, oldCA, newCA)).to.deep.equal({ ca: newCA, accepted: [] });
+    expect(caFieldsFor('etcd', 'Done', cp, oldCA, newCA)).to.deep.equal({ ca: newCA, accepted: [] });
+    expect(caFieldsFor('aggregator', 'NewCAIssuing', { ca: { crt: oldCA.crt, key: '' }, accepted: [] }, oldCA, newCA)).to.deep.equal({ ca: { crt: newCA.crt, key: '' }, accepted: [] });
+    const none = { ca: { crt: '', key: '' }, accepted: [] };
+    expect(caFieldsFor('etcd', 'Done', none, oldCA, newCA)).to.deep.equal(none);
+  });
+});
