@@ -68,4 +68,13 @@ describe('POST /v1/carotations (starting a CA rotation over apid)', function () 
     expect(again.status).to.equal(409);
     expect(again.json.error).to.match(/^a rotation of the os CA is in progress \(phase Staged\)/);
   });
+
+  it("starts an aggregator rotation from upstream's aggregator CA, whose subject is empty", async () => {
+    const ca = await createCA('aggregator', { algorithm: 'ecdsa' });
+    const answer = await h.request(admin, 'POST', '/v1/carotations', body({ ca: 'aggregator', newCA: { crt: ca.certPem, key: encodePrivateKeyPem(ca.key) }, workers: [] }));
+    expect(answer.status, answer.body).to.equal(200);
+    const spec = (answer.json as unknown as { spec: { oldCA: { subject: string }; newCA: { subject: string } } }).spec;
+    expect(spec.oldCA.subject).to.equal('');
+    expect(spec.newCA.subject).to.equal('CN=front-proxy');
+  });
 });

@@ -51,7 +51,8 @@ export function rotationCall(state: State, clock: Clock) {
       phase: 'Staged',
       nodes: [...controlPlanes.map((address) => ({ address, role: 'controlplane' as const, phase: 'Staged' as const })), ...workers.map((address) => ({ address, role: 'worker' as const, phase: 'Staged' as const }))],
       newCA: { subject: next.cert.subject.replace(/\n/g, ','), fingerprint: next.cert.fingerprint256, notAfter: new Date(next.cert.validTo).toISOString() },
-      oldCA: { subject: oldCert.subject.replace(/\n/g, ','), fingerprint: oldCert.fingerprint256 },
+      // Upstream's aggregator CA has an empty subject (node reports it as undefined).
+      oldCA: { subject: (oldCert.subject ?? '').replace(/\n/g, ','), fingerprint: oldCert.fingerprint256 },
       started: now,
       updated: now,
     };
