@@ -83,7 +83,7 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
 async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: string, controlPlanes: string[], workers: string[], out: (line: string) => void): Promise<PemCertAndKey> {
   const next = await newCA(kind, osCaPem);
   // RotationRequest (api-paths.ts, not this command's file) still names only os and kubernetes; the call takes all four.
-  const request: RotationRequest = { ca: kind as RotationRequest['ca'], newCA: next, controlPlanes, workers };
+  const request: RotationRequest = { ca: kind, newCA: next, controlPlanes, workers };
   try {
     await client.call<Resource<CARotationSpec>>('POST', paths.caRotations, { body: request });
     return next;

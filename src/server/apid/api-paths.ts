@@ -13,6 +13,7 @@
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
 // impersonator certificate); `Trustplane-Roles` carries the caller's roles on a forwarded call and is honoured only
 // from an os:impersonator client certificate. Errors are `{"error": "..."}` with 4xx/5xx statuses.
+import type { RotatableCA } from '../../resources/ca-rotation.js';
 import type { Resource } from '../../runtime/resource.js';
 import type { WatchEventType } from '../../runtime/state.js';
 
@@ -62,7 +63,7 @@ export interface ClientConfigResponse {
 
 /** Starts a CA rotation on the control plane that receives it; the driver there visits the nodes in this order. */
 export interface RotationRequest {
-  ca: 'os' | 'kubernetes';
+  ca: RotatableCA;
   /** The new CA, made by the caller; its key is kept in the sensitive CARotationSecrets, never in CARotations. */
   newCA: { crt: string; key: string };
   /** apid addresses (host:port) the driver reaches each node at: control planes first, then workers. */
