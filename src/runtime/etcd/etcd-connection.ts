@@ -3,6 +3,9 @@
 import { Etcd3, isRecoverableError } from 'etcd3';
 import type { ICompare, IKeyValue, IOptions, IRequestOp, ITxnResponse, WatchBuilder } from 'etcd3';
 import { UnavailableError, isStateError } from '../errors.js';
+import { guardWatchResponses } from './watch-response-guard.js';
+
+guardWatchResponses();
 
 export interface ConnectionOptions {
   hosts: string[];
