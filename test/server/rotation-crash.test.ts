@@ -1,65 +1,14 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateMachineConfig } from '../../src/config/index.js';
-import type { MachineType, PemCertAndKey } from '../../src/config/index.js';
+import type { PemCertAndKey } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
-import { CARotations, MACHINE_CONFIG_ID, MachineConfigs, phaseIndex } from '../../src/resources/index.js';
+import { CARotations, phaseIndex } from '../../src/resources/index.js';
 import type { CARotationSpec, RotationPhase } from '../../src/resources/index.js';
-import { startApid } from '../../src/server/apid/index.js';
-import type { Apid } from '../../src/server/apid/index.js';
-import { openNode } from '../../src/server/node.js';
-import type { Node } from '../../src/server/node.js';
 import { callNode } from '../../src/server/rotation/node-client.js';
 import { startRotationDriver } from '../../src/server/rotation/index.js';
 import type { RotationDriver } from '../../src/server/rotation/index.js';
-import { startTrustdClient } from '../../src/server/trustd-client/index.js';
-import type { TrustdClient } from '../../src/server/trustd-client/index.js';
-import { startTrustd } from '../../src/server/trustd/index.js';
-import type { Trustd } from '../../src/server/trustd/index.js';
 import { fixtureBundle } from '../controllers/node-harness.js';
+import { LocalCluster } from './local-cluster.js';
 import { OLD_OS_CA, credentials } from './rotation-cluster.js';
-
-interface Member {
-  node: Node;
-  apid: Apid;
-  address: string;
-}
-
-/** Nodes in this process (real SQLite files, real apid/trustd on 127.0.0.1 port 0, the system clock). */
-class LocalCluster {
-  readonly dirs: string[] = [];
-  readonly members: Member[] = [];
-  trustd: Trustd | undefined;
-  client: TrustdClient | undefined;
-
-  async add(type: MachineType, hostname: string): Promise<Member> {
-    const dir = mkdtempSync(join(tmpdir(), `trustplane-rotation-${type}-`));
-    this.dirs.push(dir);
-    const node = await openNode({ stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname } });
-    const config = generateMachineConfig(fixtureBundle(), { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
-    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
-    await node.runtime.start();
-    if (type !== 'worker') this.trustd = await startTrustd({ state: node.state, host: '127.0.0.1', port: 0 });
-    else this.client = startTrustdClient({ state: node.state, endpoints: [`127.0.0.1:${this.trustd!.port}`] });
-    const apid = await startApid({ state: node.state, registry: node.registry, host: '127.0.0.1', port: 0 });
-    await apid.ready;
-    const member = { node, apid, address: `127.0.0.1:${apid.port}` };
-    this.members.push(member);
-    return member;
-  }
-
-  async destroy(): Promise<void> {
-    await this.client?.close();
-    await this.trustd?.close();
-    for (const m of this.members) {
-      await m.apid.close();
-      await m.node.stop();
-    }
-    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
 
 const never = () => new Promise<void>(() => undefined);
 
@@ -67,7 +16,7 @@ describe('CA rotation driver killed at every step (in-process nodes, real apid a
   this.timeout(90_000);
   let cluster: LocalCluster;
   before(async () => {
-    cluster = new LocalCluster();
+    cluster = new LocalCluster(fixtureBundle());
     await cluster.add('controlplane', 'cp-1');
     await cluster.add('worker', 'worker-1');
   });

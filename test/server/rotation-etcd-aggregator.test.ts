@@ -1,67 +1,16 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateMachineConfig, generateSecretsBundle } from '../../src/config/index.js';
-import type { MachineType, PemCertAndKey, SecretsBundle } from '../../src/config/index.js';
+import { generateSecretsBundle } from '../../src/config/index.js';
+import type { PemCertAndKey, SecretsBundle } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
 import { CARotationSecrets, CARotations, EtcdRootSecrets, ROTATION_PHASES, rotationOverlapCAs, EtcdSecrets, KubernetesRootSecrets, KubernetesSecrets, MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
 import type { CARotationSpec, RotationPhase, EtcdRootSecretsSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
-import { startApid } from '../../src/server/apid/index.js';
-import type { Apid } from '../../src/server/apid/index.js';
-import { openNode } from '../../src/server/node.js';
 import type { Node } from '../../src/server/node.js';
 import { callNode } from '../../src/server/rotation/node-client.js';
 import { startRotationDriver } from '../../src/server/rotation/index.js';
 import { caFieldsFor } from '../../src/server/rotation/rotation-plan.js';
-import { startTrustdClient } from '../../src/server/trustd-client/index.js';
-import type { TrustdClient } from '../../src/server/trustd-client/index.js';
-import { startTrustd } from '../../src/server/trustd/index.js';
-import type { Trustd } from '../../src/server/trustd/index.js';
 import { verifyStrict } from '../pki/openssl.js';
+import { LocalCluster } from './local-cluster.js';
 import { credentials } from './rotation-cluster.js';
-
-interface Member {
-  node: Node;
-  apid: Apid;
-  address: string;
-}
-
-/** A control plane and a worker in this process (real SQLite files, real apid/trustd on 127.0.0.1 port 0). */
-class LocalCluster {
-  readonly dirs: string[] = [];
-  readonly members: Member[] = [];
-  trustd: Trustd | undefined;
-  client: TrustdClient | undefined;
-
-  constructor(readonly bundle: SecretsBundle) {}
-
-  async add(type: MachineType, hostname: string): Promise<Member> {
-    const dir = mkdtempSync(join(tmpdir(), `trustplane-rotation-${type}-`));
-    this.dirs.push(dir);
-    const node = await openNode({ stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname } });
-    const config = generateMachineConfig(this.bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
-    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
-    await node.runtime.start();
-    if (type !== 'worker') this.trustd = await startTrustd({ state: node.state, host: '127.0.0.1', port: 0 });
-    else this.client = startTrustdClient({ state: node.state, endpoints: [`127.0.0.1:${this.trustd!.port}`] });
-    const apid = await startApid({ state: node.state, registry: node.registry, host: '127.0.0.1', port: 0 });
-    await apid.ready;
-    const member = { node, apid, address: `127.0.0.1:${apid.port}` };
-    this.members.push(member);
-    return member;
-  }
-
-  async destroy(): Promise<void> {
-    await this.client?.close();
-    await this.trustd?.close();
-    for (const m of this.members) {
-      await m.apid.close();
-      await m.node.stop();
-    }
-    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
 
 const never = () => new Promise<void>(() => undefined);
 const pems = (list: readonly string[]) => list.map((p) => p.trim());
