@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
@@ -14,6 +14,7 @@ import { startTrustd } from '../../src/server/trustd/index.js';
 import type { Trustd } from '../../src/server/trustd/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
 import { tempFile, verifyStrict, x509Text } from '../pki/openssl.js';
+import { run } from './apid-external-clients.js';
 
 interface Answer {
   status: number;
@@ -216,15 +217,3 @@ describe('trustd (CSR signing with a token)', function () {
     expect(after.subjectAltName).to.include('DNS:trustd.example.test');
   });
 });
-
-function run(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
