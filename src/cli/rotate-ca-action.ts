@@ -15,13 +15,13 @@ import type { RemoteTarget } from './api-client.js';
 
 const LABEL: Record<RotatableCA, string> = { os: 'Talos API', kubernetes: 'Kubernetes API', etcd: 'etcd', aggregator: 'aggregator (front-proxy)' };
 const PROFILE: Record<RotatableCA, CaProfile> = { os: 'os', kubernetes: 'kubernetes', etcd: 'etcd', aggregator: 'aggregator' };
-// The machine config has no accepted list for etcd and the aggregator: the rotation itself keeps the overlap and the
-// control planes' root secrets trust both CAs while it lasts.
+// The machine config has no accepted list for etcd and the aggregator: the overlap goes to each control plane's
+// ExtraAcceptedCAs, which its root secrets trust besides the config's CA.
 const FIELDS: Record<RotatableCA, [string, string]> = {
   os: ['machine.ca', 'machine.acceptedCAs'],
   kubernetes: ['cluster.ca', 'cluster.acceptedCAs'],
-  etcd: ['cluster.etcd.ca', 'the accepted etcd CAs (EtcdRootSecrets, held by the rotation)'],
-  aggregator: ['cluster.aggregatorCA', 'the accepted aggregator CAs (KubernetesRootSecrets, held by the rotation)'],
+  etcd: ['cluster.etcd.ca', 'ExtraAcceptedCAs/etcd'],
+  aggregator: ['cluster.aggregatorCA', 'ExtraAcceptedCAs/aggregator'],
 };
 
 export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promise<void> {

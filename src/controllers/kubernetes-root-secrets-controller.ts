@@ -1,28 +1,27 @@
-// Takes the Kubernetes, aggregator and service-account secrets from the machine config on control-plane nodes. While a
-// rotation of the aggregator CA is under way on this node, the other aggregator CA is accepted too (the machine config
-// has no accepted list for it).
+// Takes the Kubernetes, aggregator and service-account secrets from the machine config on control-plane nodes. The
+// machine config has no accepted list for the aggregator CA: the CAs of ExtraAcceptedCAs/aggregator (a rotation's
+// overlap, written there on every control plane by the rotation driver) are accepted too.
 import type { MachineConfig } from '../config/machine-config.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../resources/machine-config.js';
-import { CARotationSecrets, CARotations } from '../resources/ca-rotation.js';
+import { ExtraAcceptedCAs } from '../resources/extra-accepted-cas.js';
 import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
-import { rotationOverlap } from './etcd-root-secrets-controller.js';
 import { uniqueList } from './sans.js';
 
 export const K8S_ROOT_ID = 'k8s';
 
 export const kubernetesRootSecretsController: Controller = {
   name: 'KubernetesRootSecretsController',
-  inputs: [input(MachineConfigs, 'config', MACHINE_CONFIG_ID), input(CARotations, undefined, 'aggregator'), input(CARotationSecrets, undefined, 'aggregator')],
+  inputs: [input(MachineConfigs, 'config', MACHINE_CONFIG_ID), input(ExtraAcceptedCAs, 'config', 'aggregator')],
   outputs: [exclusive(KubernetesRootSecrets)],
 
   async reconcile(rt) {
     const mc = await rt.get(MachineConfigs, MACHINE_CONFIG_ID);
     const config = mc && machineConfigOf(mc);
-    const aggregator = config?.type !== 'worker' ? config?.aggregatorCA?.crt : undefined;
-    const spec = config && kubernetesRootSecretsSpec(config, aggregator ? await rotationOverlap(rt, 'aggregator', aggregator) : []);
+    const extra = await rt.get(ExtraAcceptedCAs, 'aggregator');
+    const spec = config && kubernetesRootSecretsSpec(config, extra?.spec.crts);
     if (!spec) {
       await rt.destroyOthers(KubernetesRootSecrets, []);
       return idle(config ? 'not a control-plane node' : 'waiting for a machine config');
@@ -33,10 +32,10 @@ export const kubernetesRootSecretsController: Controller = {
 };
 
 /**
- * The Kubernetes PKI a control-plane config carries (with `aggregatorOverlap`, the other aggregator CA of a rotation);
- * undefined on a worker or when a key is missing.
+ * The Kubernetes PKI a control-plane config carries, accepting `aggregatorExtra` besides its aggregator CA; undefined
+ * on a worker or when a key is missing.
  */
-export function kubernetesRootSecretsSpec(config: MachineConfig, aggregatorOverlap: readonly string[] = []): KubernetesRootSecretsSpec | undefined {
+export function kubernetesRootSecretsSpec(config: MachineConfig, aggregatorExtra: readonly string[] = []): KubernetesRootSecretsSpec | undefined {
   const ca = config.type !== 'worker' ? config.kubernetesCA : undefined;
   const aggregatorCA = config.aggregatorCA;
   const serviceAccountKey = config.serviceAccountKey;
@@ -45,7 +44,7 @@ export function kubernetesRootSecretsSpec(config: MachineConfig, aggregatorOverl
     ca,
     acceptedCAs: uniqueList([...config.kubernetesAcceptedCAs, ca.crt]),
     aggregatorCA,
-    aggregatorAcceptedCAs: uniqueList([aggregatorCA.crt, ...aggregatorOverlap]),
+    aggregatorAcceptedCAs: uniqueList([aggregatorCA.crt, ...aggregatorExtra]),
     serviceAccountKey,
     clusterName: config.clusterName,
     endpoint: config.controlPlaneEndpoint,

@@ -9,7 +9,7 @@ import { specValidator } from './spec-schema.js';
 
 /**
  * The CAs a rotation can replace: the Talos API (os) CA and the Kubernetes CA through their acceptedCAs in the machine
- * config, and the etcd and aggregator CAs, which have no accepted list there (see rotationOverlapCAs).
+ * config, and the etcd and aggregator CAs, which have no accepted list there (their overlap goes to ExtraAcceptedCAs).
  */
 export const ROTATABLE_CAS = ['os', 'kubernetes', 'etcd', 'aggregator'] as const;
 export type RotatableCA = (typeof ROTATABLE_CAS)[number];
@@ -79,20 +79,3 @@ export const CARotationSecrets = defineResource<CARotationSecretsSpec>({
   printColumns: [],
   validate: specValidator('CARotationSecrets', secretsSchema),
 });
-
-/**
- * The CA besides `issuingCrt` that a node must also trust while a rotation of a CA without an accepted list in the
- * machine config (etcd, aggregator) is under way; [] otherwise. The overlap is kept in the rotation's own state, so the
- * machine config stays in Talos's format: the root-secrets controllers add this CA to their accepted lists.
- * The window is derived from the phase the rotation has completed, as the driver works towards the next one: from
- * Staged (working towards NewCAAccepted) through NewCAIssuing (working towards LeavesReissued) both CAs are trusted;
- * once LeavesReissued is recorded every leaf chains to the new CA and the driver is dropping the old one.
- */
-export function rotationOverlapCAs(rotation: CARotationSpec | undefined, secrets: CARotationSecretsSpec | undefined, issuingCrt: string): string[] {
-  if (!rotation || !secrets || hasAcceptedList(rotation.ca)) return [];
-  if (phaseIndex(rotation.phase) >= phaseIndex('LeavesReissued')) return [];
-  const same = (a: string, b: string) => a.trim() === b.trim();
-  if (same(issuingCrt, secrets.newCA.crt)) return [secrets.oldCA.crt];
-  if (same(issuingCrt, secrets.oldCA.crt)) return [secrets.newCA.crt];
-  return [];
-}

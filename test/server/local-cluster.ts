@@ -21,12 +21,12 @@ export interface Member {
   address: string;
 }
 
-/** A control plane and a worker in this process (real SQLite files, real apid/trustd on 127.0.0.1 port 0). */
+/** Control planes and workers in this process (real SQLite files, real apid/trustd on 127.0.0.1 port 0). */
 export class LocalCluster {
   readonly dirs: string[] = [];
   readonly members: Member[] = [];
-  trustd: Trustd | undefined;
-  client: TrustdClient | undefined;
+  readonly trustds: Trustd[] = [];
+  readonly clients: TrustdClient[] = [];
 
   constructor(readonly bundle: SecretsBundle) {}
 
@@ -37,8 +37,8 @@ export class LocalCluster {
     const config = generateMachineConfig(this.bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
     await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
     await node.runtime.start();
-    if (type !== 'worker') this.trustd = await startTrustd({ state: node.state, host: '127.0.0.1', port: 0 });
-    else this.client = startTrustdClient({ state: node.state, endpoints: [`127.0.0.1:${this.trustd!.port}`] });
+    if (type !== 'worker') this.trustds.push(await startTrustd({ state: node.state, host: '127.0.0.1', port: 0 }));
+    else this.clients.push(startTrustdClient({ state: node.state, endpoints: [`127.0.0.1:${this.trustds[0].port}`] }));
     const apid = await startApid({ state: node.state, registry: node.registry, host: '127.0.0.1', port: 0 });
     await apid.ready;
     const member = { node, apid, address: `127.0.0.1:${apid.port}` };
@@ -47,8 +47,8 @@ export class LocalCluster {
   }
 
   async destroy(): Promise<void> {
-    await this.client?.close();
-    await this.trustd?.close();
+    for (const c of this.clients) await c.close();
+    for (const t of this.trustds) await t.close();
     for (const m of this.members) {
       await m.apid.close();
       await m.node.stop();

@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { CARotations, ROTATION_DRIVER_OWNER, SECURITY_STATUS_ID, SecurityStatuses } from '../../src/resources/index.js';
 import type { CARotationSpec, SecurityStatusSpec } from '../../src/resources/index.js';
 import { caFieldsAt } from '../../src/server/rotation/index.js';
+import { caFieldsFor } from '../../src/server/rotation/rotation-plan.js';
 import { requestVerdict } from '../../src/server/trustd-client/request-policy.js';
 import { createCA, issueCertificateAndKey } from '../../src/pki/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
@@ -67,6 +68,40 @@ describe('what each rotation phase asks of a node config (caFieldsAt)', () => {
       expect(fields.ca.key, phase).to.equal('');
     }
     expect(fields).to.deep.equal({ ca: { crt: 'NEW', key: '' }, accepted: [] });
+  });
+});
+
+describe('what each rotation phase asks of an etcd or aggregator CA (caFieldsFor, with ExtraAcceptedCAs as the accepted list)', () => {
+  const old = { crt: 'OLD', key: 'old-key' };
+  const next = { crt: 'NEW', key: 'new-key' };
+
+  it('changes one thing per phase: both CAs extra at NewCAAccepted, the issuing CA at NewCAIssuing, the extras gone at OldCADropped', () => {
+    const staged = { ca: old, accepted: ['OTHER'] };
+    expect(caFieldsFor('etcd', 'Staged', staged, old, next)).to.deep.equal(staged);
+    const accepted = caFieldsFor('etcd', 'NewCAAccepted', staged, old, next);
+    expect(accepted).to.deep.equal({ ca: old, accepted: ['OTHER', 'OLD', 'NEW'] });
+    const issuing = caFieldsFor('etcd', 'NewCAIssuing', accepted, old, next);
+    expect(issuing).to.deep.equal({ ca: next, accepted: ['OTHER', 'OLD', 'NEW'] });
+    expect(caFieldsFor('etcd', 'LeavesReissued', issuing, old, next)).to.deep.equal(issuing);
+    expect(caFieldsFor('etcd', 'OldCADropped', issuing, old, next)).to.deep.equal({ ca: next, accepted: ['OTHER'] });
+    expect(caFieldsFor('etcd', 'Done', caFieldsFor('etcd', 'OldCADropped', issuing, old, next), old, next)).to.deep.equal({ ca: next, accepted: ['OTHER'] });
+  });
+
+  it('is idempotent at every phase, keeps the key off a config that had none, and leaves a config without the CA alone', () => {
+    let fields = { ca: { crt: 'OLD', key: '' }, accepted: [] as string[] };
+    for (const phase of ['NewCAAccepted', 'NewCAIssuing', 'LeavesReissued', 'OldCADropped', 'Done'] as const) {
+      fields = caFieldsFor('aggregator', phase, fields, old, next);
+      expect(caFieldsFor('aggregator', phase, fields, old, next), phase).to.deep.equal(fields);
+      expect(fields.ca.key, phase).to.equal('');
+    }
+    expect(fields).to.deep.equal({ ca: { crt: 'NEW', key: '' }, accepted: [] });
+    const none = { ca: { crt: '', key: '' }, accepted: [] };
+    for (const phase of ['NewCAAccepted', 'NewCAIssuing', 'Done'] as const) expect(caFieldsFor('etcd', phase, none, old, next), phase).to.deep.equal(none);
+  });
+
+  it('follows the machine config for the Talos API and Kubernetes CAs (caFieldsAt)', () => {
+    const cp = { ca: old, accepted: [] };
+    expect(caFieldsFor('kubernetes', 'NewCAAccepted', cp, old, next)).to.deep.equal(caFieldsAt('NewCAAccepted', cp, old, next));
   });
 });
 

@@ -8,6 +8,7 @@
 //   PATCH /v1/machineconfig                {patches: (text | {source, text})[], dryRun?} -> MachineConfigChange admin
 //   POST  /v1/talosconfig                  {roles, ttlHours?} -> {ca, crt, key}              admin
 //   POST  /v1/carotations                 RotationRequest -> the CARotation created (phase Staged) admin
+//   PUT   /v1/extraacceptedcas/:ca        {crts, reason} -> ExtraAcceptedCAsChange (ca: etcd | aggregator)  admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
@@ -30,6 +31,7 @@ export const paths = {
   talosconfig: '/v1/talosconfig',
   etcdSnapshot: '/v1/etcd/snapshot',
   caRotations: '/v1/carotations',
+  extraAcceptedCAs: (ca: string) => `/v1/extraacceptedcas/${encodeURIComponent(ca)}`,
   metrics: '/metrics',
 } as const;
 
@@ -48,6 +50,12 @@ export interface MachineConfigChange {
   /** On a dry run: the stored YAML and the YAML that would be stored, for the caller's (masked) diff. */
   before?: string;
   after?: string;
+}
+
+/** What PUT /v1/extraacceptedcas/:ca did; `version` is absent once the list is empty (the resource is removed). */
+export interface ExtraAcceptedCAsChange {
+  changed: boolean;
+  version?: number;
 }
 
 export interface ClientConfigRequest {

@@ -20,6 +20,7 @@ import { IMPERSONATOR_ROLE, effectiveRoles } from './authorization.js';
 import { clientConfigCall } from './client-config-call.js';
 import { verifyClientCertificate } from './client-verification.js';
 import type { ClientVerdict } from './client-verification.js';
+import { extraAcceptedCAsCall } from './extra-accepted-cas-call.js';
 import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
 import { machineConfigCalls } from './machine-config-calls.js';
@@ -168,7 +169,8 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     .add('PATCH', paths.machineConfig, machineConfig.patch)
     .add('POST', paths.talosconfig, clientConfigCall(state, clock))
     .add('GET', paths.etcdSnapshot, snapshotCall(state))
-    .add('POST', paths.caRotations, rotationCall(state, clock));
+    .add('POST', paths.caRotations, rotationCall(state, clock))
+    .add('PUT', '/v1/extraacceptedcas/:ca', extraAcceptedCAsCall(state));
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

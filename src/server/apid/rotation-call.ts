@@ -2,7 +2,7 @@
 // checked, its key goes to the sensitive CARotationSecrets with the current CA, and the CARotation resource is created
 // in phase Staged for the rotation driver to move on; both in one batch, so a refusal leaves nothing behind.
 import { caFromPem } from '../../pki/index.js';
-import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER, hasAcceptedList } from '../../resources/ca-rotation.js';
+import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER } from '../../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA } from '../../resources/ca-rotation.js';
 import { EtcdRootSecrets, KubernetesRootSecrets } from '../../resources/root-secrets.js';
 import type { EtcdRootSecretsSpec, KubernetesRootSecretsSpec, OSRootSecretsSpec } from '../../resources/root-secrets.js';
@@ -27,10 +27,6 @@ export function rotationCall(state: State, clock: Clock) {
     const controlPlanes = addressList(body.controlPlanes, 'controlPlanes');
     const workers = addressList(body.workers ?? [], 'workers');
     if (controlPlanes.length === 0) throw new ApiError(400, 'controlPlanes: expected at least one control plane address (host:port)');
-    // The etcd and aggregator overlap lives in this node's CARotation (the machine config has no accepted list for
-    // them): another control plane would never trust both CAs at once, and its etcd peers would refuse each other.
-    if (!hasAcceptedList(ca) && controlPlanes.length > 1)
-      throw new ApiError(400, `controlPlanes: a rotation of the ${ca} CA runs on a single control plane (it holds the overlap of the old and new CA), got ${controlPlanes.length}; name only this node`);
     if (typeof body.newCA?.crt !== 'string' || typeof body.newCA.key !== 'string') throw new ApiError(400, 'newCA: expected {crt, key} in PEM');
     let next;
     try {

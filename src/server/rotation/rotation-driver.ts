@@ -6,8 +6,10 @@
 import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
 import type { PemCertAndKey } from '../../config/index.js';
-import { CARotations, CARotationSecrets, ROTATION_DRIVER_OWNER, phaseIndex } from '../../resources/ca-rotation.js';
-import type { CARotationSecretsSpec, CARotationSpec, RotationNode, RotationPhase } from '../../resources/ca-rotation.js';
+import { CARotations, CARotationSecrets, ROTATION_DRIVER_OWNER, hasAcceptedList, phaseIndex } from '../../resources/ca-rotation.js';
+import type { CARotationSecretsSpec, CARotationSpec, RotatableCA, RotationNode, RotationPhase } from '../../resources/ca-rotation.js';
+import { ExtraAcceptedCAs } from '../../resources/extra-accepted-cas.js';
+import type { ExtraAcceptedCAsSpec } from '../../resources/extra-accepted-cas.js';
 import { OSRootSecrets } from '../../resources/root-secrets.js';
 import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
 import { backoffDelay } from '../../runtime/backoff.js';
@@ -23,7 +25,7 @@ import { checkConnectivity } from './connectivity.js';
 import { callNode } from './node-client.js';
 import type { NodeCredentials } from './node-client.js';
 import { nodeLag } from './node-progress.js';
-import { caFieldsFor, caFieldsOf, nextPhase, sameFields, setCAFields } from './rotation-plan.js';
+import { caFieldsFor, caFieldsOf, nextPhase, samePair, sameList, setCAFields } from './rotation-plan.js';
 
 export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
 
@@ -164,18 +166,27 @@ class Driver implements RotationDriver {
     this.log('rotation reached phase', { ca: spec.ca, phase: target });
   }
 
-  /** Writes the config `target` asks for on one node (unless it holds it already), then waits until the node follows. */
+  /**
+   * Writes what `target` asks of one node (its machine config's CA fields and, for etcd and the aggregator, its
+   * ExtraAcceptedCAs) unless it holds it already, then waits until the node follows. Trust widens before the issuing
+   * CA changes and narrows after it, so no moment on the node trusts only one of the two CAs.
+   */
   private async moveNode(spec: CARotationSpec, secrets: CARotationSecretsSpec, node: RotationNode, target: RotationPhase, admin: NodeCredentials): Promise<void> {
     const got = await callNode(node.address, admin, 'GET', paths.resources('MachineConfigs', 'v1alpha1'));
     if (got.error !== undefined) throw new Error(`${node.address}: reading the machine config: ${got.error}`);
     const config = MachineConfig.parse((got.body as { spec: { yaml: string } }).spec.yaml, `${node.address} machine config`);
-    const current = caFieldsOf(config, spec.ca);
+    const inConfig = hasAcceptedList(spec.ca);
+    const current = caFieldsOf(config, spec.ca, inConfig ? [] : await this.extraAccepted(node.address, admin, spec.ca));
     const wanted = caFieldsFor(spec.ca, target, current, secrets.oldCA, secrets.newCA);
-    if (!sameFields(current, wanted)) {
+    const writeExtra = !inConfig && !sameList(current.accepted, wanted.accepted);
+    const widening = phaseIndex(target) < phaseIndex('OldCADropped');
+    if (writeExtra && widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted);
+    if (!samePair(current.ca, wanted.ca) || (inConfig && !sameList(current.accepted, wanted.accepted))) {
       setCAFields(config, spec.ca, wanted);
       const put = await callNode(node.address, admin, 'PUT', paths.machineConfig, { yaml: config.toYaml() });
       if (put.error !== undefined) throw new Error(`${node.address}: writing the machine config for ${target}: ${put.error}`);
     }
+    if (writeExtra && !widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted);
     const deadline = Date.now() + (this.options.nodeTimeoutMs ?? 60_000);
     for (;;) {
       const lag = await nodeLag(node.address, admin, spec.ca, target, secrets.oldCA.crt, secrets.newCA.crt);
@@ -183,6 +194,20 @@ class Driver implements RotationDriver {
       if (Date.now() > deadline || this.closed) throw new Error(`${node.address}: has not reached ${target}: ${lag}`);
       await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 100));
     }
+  }
+
+  /** The node's ExtraAcceptedCAs for `ca` (none when it has no such resource). */
+  private async extraAccepted(address: string, admin: NodeCredentials, ca: RotatableCA): Promise<string[]> {
+    const got = await callNode(address, admin, 'GET', paths.resources(ExtraAcceptedCAs.type, ca));
+    if (got.status === 404) return [];
+    if (got.error !== undefined) throw new Error(`${address}: reading ExtraAcceptedCAs/${ca}: ${got.error}`);
+    return (got.body as { spec: ExtraAcceptedCAsSpec }).spec.crts;
+  }
+
+  private async putExtraAccepted(address: string, admin: NodeCredentials, spec: CARotationSpec, crts: string[]): Promise<void> {
+    const reason = `rotation of the ${spec.ca} CA from ${spec.oldCA.fingerprint.slice(0, 11)} to ${spec.newCA.fingerprint.slice(0, 11)}`;
+    const put = await callNode(address, admin, 'PUT', paths.extraAcceptedCAs(spec.ca), { crts, reason });
+    if (put.error !== undefined) throw new Error(`${address}: writing ExtraAcceptedCAs/${spec.ca}: ${put.error}`);
   }
 
   /**

@@ -34,25 +34,32 @@ export function caFieldsAt(phase: RotationPhase, current: CAFields, oldCA: PemCe
 }
 
 /**
- * What a config without an accepted list for `kind` (etcd, aggregator) holds at `phase`: only the issuing CA changes,
- * at NewCAIssuing, and only where the config carries that CA (control planes); the overlap is the rotation's state.
+ * What a rotation of `kind` asks of a node at `phase`. For etcd and the aggregator (no accepted list in the machine
+ * config) `accepted` is the node's ExtraAcceptedCAs, and both CAs stay in it from NewCAAccepted until OldCADropped (the
+ * issuing one too, harmlessly): each phase then changes one thing (the list at NewCAAccepted and OldCADropped, the
+ * issuing CA at NewCAIssuing) and no write leaves a moment that trusts only one of the two. A config without the CA
+ * (a worker's) is left alone.
  */
 export function caFieldsFor(kind: RotatableCA, phase: RotationPhase, current: CAFields, oldCA: PemCertAndKey, newCA: PemCertAndKey): CAFields {
   if (hasAcceptedList(kind)) return caFieldsAt(phase, current, oldCA, newCA);
-  if (!current.ca.crt || phaseIndex(phase) < phaseIndex('NewCAIssuing')) return current;
-  return { ca: { crt: newCA.crt, key: current.ca.key ? newCA.key : '' }, accepted: [] };
+  const at = phaseIndex(phase);
+  if (!current.ca.crt || at < phaseIndex('NewCAAccepted')) return current;
+  const ca = at >= phaseIndex('NewCAIssuing') ? { crt: newCA.crt, key: current.ca.key ? newCA.key : '' } : current.ca;
+  const rest = without(without(current.accepted, oldCA.crt), newCA.crt);
+  return { ca, accepted: at < phaseIndex('OldCADropped') ? [...rest, oldCA.crt, newCA.crt] : rest };
 }
 
 const CA_PATH: Record<'etcd' | 'aggregator', string[]> = { etcd: ['cluster', 'etcd', 'ca'], aggregator: ['cluster', 'aggregatorCA'] };
 
 /**
  * Reads and writes the CA fields a rotation of `kind` touches: machine.ca/acceptedCAs, cluster.ca/acceptedCAs,
- * cluster.etcd.ca or cluster.aggregatorCA (these two with no accepted list: always []).
+ * cluster.etcd.ca or cluster.aggregatorCA; these two have no accepted list in the config: `extra` (the node's
+ * ExtraAcceptedCAs) stands in for it, and setCAFields writes only their CA.
  */
-export function caFieldsOf(config: MachineConfig, kind: RotatableCA): CAFields {
+export function caFieldsOf(config: MachineConfig, kind: RotatableCA, extra: readonly string[] = []): CAFields {
   if (kind === 'os') return { ca: config.osCA, accepted: config.acceptedCAs };
   if (kind === 'kubernetes') return { ca: config.kubernetesCA ?? { crt: '', key: '' }, accepted: config.kubernetesAcceptedCAs };
-  return { ca: config.certAndKey(CA_PATH[kind]) ?? { crt: '', key: '' }, accepted: [] };
+  return { ca: config.certAndKey(CA_PATH[kind]) ?? { crt: '', key: '' }, accepted: [...extra] };
 }
 
 export function setCAFields(config: MachineConfig, kind: RotatableCA, fields: CAFields): void {
@@ -67,8 +74,12 @@ export function setCAFields(config: MachineConfig, kind: RotatableCA, fields: CA
   }
 }
 
-export function sameFields(a: CAFields, b: CAFields): boolean {
-  return same(a.ca.crt, b.ca.crt) && a.ca.key.trim() === b.ca.key.trim() && a.accepted.length === b.accepted.length && a.accepted.every((p, i) => same(p, b.accepted[i]));
+export function samePair(a: PemCertAndKey, b: PemCertAndKey): boolean {
+  return same(a.crt, b.crt) && a.key.trim() === b.key.trim();
+}
+
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p, i) => same(p, b[i]));
 }
 
 /** The phase after `phase` (Done stays Done). */
