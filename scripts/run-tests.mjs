@@ -26,4 +26,9 @@ const runner = mocha.run(() => {
   const { passes = 0, failures = 0, pending = 0 } = runner.stats ?? {};
   console.log(`\n${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);
   process.exitCode = failures > 0 ? 1 : 0;
+  // Something a test left running (a child process, a server) would keep this process, and CI, waiting for ever.
+  setTimeout(() => {
+    process.stderr.write('the test run left something running (a child process or a server): exiting anyway\n');
+    process.exit();
+  }, 10_000).unref();
 });

@@ -98,9 +98,22 @@ export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: Machin
  * metrics when asked. They start once the store is open and stop before the runtime does.
  */
 export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, log: LineLogger): Promise<Service[]> {
+  const services: Service[] = [];
+  try {
+    await startEach(services, node, opts, log);
+  } catch (err) {
+    // A port already taken, say: what did start must not keep the process alive with nothing to stop it.
+    for (const service of services.reverse()) await service.stop().catch(() => undefined);
+    if (err instanceof Error && err.message.includes('EADDRINUSE')) throw new Error(`${err.message}; that port is taken (by another process, or by another listener of this node): free it, or pick another with --apid-port, --trustd-port or --metrics-addr`);
+    throw err;
+  }
+  return services;
+}
+
+/** Starts each service in turn, adding it to `services` as soon as it runs (so a later failure can stop it). */
+async function startEach(services: Service[], node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, log: LineLogger): Promise<void> {
   const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
   const { state, registry } = node;
-  const services: Service[] = [];
   const config = await storedMachineConfig(state);
   const worker = config ? machineConfigOf(config).type === 'worker' : false;
   const { startApid } = await import('../server/apid/index.js');
@@ -125,7 +138,6 @@ export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts
     services.push({ name: 'metrics', stop: () => metrics.close() });
     log('info', 'metrics listening', { address: `${opts.metricsAddr.slice(0, at)}:${metrics.port}` });
   }
-  return services;
 }
 
 async function once(node: Node, log: LineLogger): Promise<void> {

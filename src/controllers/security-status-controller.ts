@@ -3,6 +3,7 @@ import { exclusive, idle, input } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { CARotations } from '../resources/ca-rotation.js';
 import { CertificateStatuses } from '../resources/certificate-status.js';
+import { ExtraAcceptedCAs } from '../resources/extra-accepted-cas.js';
 import type { CertificateState } from '../resources/certificate-status.js';
 import { SECURITY_STATUS_ID, SecurityStatuses } from '../resources/security-status.js';
 import type { SecurityStatusSpec } from '../resources/security-status.js';
@@ -17,13 +18,18 @@ export interface SecurityStatusOptions {
 export function securityStatusController(options: SecurityStatusOptions): Controller {
   return {
     name: 'SecurityStatusController',
-    inputs: [input(CertificateStatuses, 'runtime'), input(CARotations, 'runtime')],
+    inputs: [input(CertificateStatuses, 'runtime'), input(CARotations, 'runtime'), input(ExtraAcceptedCAs, 'config')],
     outputs: [exclusive(SecurityStatuses)],
 
     async reconcile(rt) {
       const statuses = (await rt.list(CertificateStatuses, 'runtime')).map((r) => ({ id: r.metadata.id, spec: r.spec }));
       const now = rt.clock.now().toJSDate();
       const findings = securityFindings(statuses, now);
+      // Expected while a rotation of the etcd or aggregator CA runs; said, so a trust nobody removed does not go unseen.
+      for (const extra of await rt.list(ExtraAcceptedCAs, 'config')) {
+        const { crts, reason } = extra.spec;
+        findings.push({ severity: 'info', code: 'ExtraAcceptedCAs', subject: `ExtraAcceptedCAs/${extra.metadata.id}`, message: `the ${extra.metadata.id} CA: ${crts.length} CA(s) trusted besides the machine config's (${reason}); the rotation removes them when it drops the old CA` });
+      }
       if (!options.encryptedAtRest) {
         findings.push({ severity: 'warning', code: 'NotEncryptedAtRest', subject: 'store', message: 'private keys are stored unencrypted; give the store a key (see trustctl serve --help)' });
       }

@@ -1,22 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { expect } from 'chai';
 import { FIXTURE_SECRETS } from '../controllers/node-harness.js';
+import { freePort } from '../support/free-port.js';
 import { NodeSandbox } from './node-sandbox.js';
 import type { Running } from './node-sandbox.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 function getText(port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
 import { NodeSandbox } from './node-sandbox.js';
 
@@ -145,5 +147,20 @@ describe('trustctl serve', function () {
     expect(r.code).to.equal(1);
     expect(r.stderr).to.contain('--node-ip: expected an IP address, got "not-an-ip"');
     expect(existsSync(box.state)).to.equal(false);
+  });
+
+  it('exits 1 naming the port and the fix when a listener cannot bind, instead of running half started', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      // apid starts first and binds; trustd's port is taken: the process must not stay up holding apid's.
+      const r = await box.run(['serve', '--config', box.config, '--state', box.state, '--node-ip', '127.0.0.1', '--listen-address', '127.0.0.1', '--apid-port', '0', '--trustd-port', port]);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.contain(`error: trustd cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`);
+      expect(r.stderr).to.contain('free it, or pick another with --apid-port, --trustd-port or --metrics-addr');
+    } finally {
+      taken.close();
+    }
   });
 });

@@ -47,6 +47,17 @@ export function verifyStrict(caPem: string, leafPem: string, purpose?: 'sslclien
   return openssl(args);
 }
 
+/**
+ * `openssl verify -CAfile ca.pem leaf.pem` without -x509_strict: for asking "did this CA sign it" of a CA that strict
+ * mode refuses whatever the leaf (upstream's aggregator CA, with its empty subject).
+ */
+export function verifyPlain(caPem: string, leafPem: string): OpensslResult {
+  return openssl(['verify', '-CAfile', tempFile(caPem), tempFile(leafPem)]);
+}
+
+/** OpenSSL's words for a leaf the given CA did not sign. */
+export const NOT_ISSUED_BY = /unable to get local issuer certificate/;
+
 export interface X509Info {
   text: string;
   serial: bigint;

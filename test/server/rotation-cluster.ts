@@ -1,7 +1,6 @@
-// A small real cluster for the CA rotation tests: `trustctl serve` child processes (one control plane, N workers) on
-// 127.0.0.1 with free ports, made from the Talos fixture bundle, plus the credentials a test needs to talk to them.
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+// A small real cluster for the CA rotation tests: `trustctl serve` child processes (control planes, each with its own
+// trustd, then workers joining through the first one's) on 127.0.0.1 with free ports, made from the Talos fixture
+// bundle, plus the credentials a test needs to talk to them.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { issueClientCertificate } from '../../src/config/index.js';
 import type { PemCertAndKey } from '../../src/config/index.js';
@@ -9,19 +8,10 @@ import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../src/pki/inde
 import { callNode } from '../../src/server/rotation/node-client.js';
 import type { NodeAnswer, NodeCredentials } from '../../src/server/rotation/node-client.js';
 import { Sandbox } from '../config/support/run-trustctl.js';
+import { freePort } from '../support/free-port.js';
 import { FIXTURE_SECRETS, fixtureBundle } from '../controllers/node-harness.js';
 import { NodeSandbox } from '../cli/node-sandbox.js';
 import type { Running } from '../cli/node-sandbox.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export const OLD_OS_CA: PemCertAndKey = fixtureBundle().certs.os;
 
@@ -34,6 +24,8 @@ interface Member {
   name: string;
   role: 'controlplane' | 'worker';
   apidPort: number;
+  /** A control plane's own trustd port; a worker's is the first control plane's. */
+  trustdPort: number;
   state: string;
   args: string[];
   process?: Running;
@@ -42,23 +34,31 @@ interface Member {
 export class RotationCluster {
   readonly box = new NodeSandbox();
   readonly members: Member[] = [];
-  trustdPort = 0;
 
-  static async start(workers: number): Promise<RotationCluster> {
+  static async start(workers: number, controlPlanes = 1): Promise<RotationCluster> {
     const cluster = new RotationCluster();
     const gen = await cluster.box.run(['gen', 'config', 'demo', 'https://127.0.0.1:6443', '--with-secrets', FIXTURE_SECRETS, '--output-types', 'controlplane,worker,talosconfig']);
     if (gen.code !== 0) throw new Error(`gen config failed: ${gen.stderr}`);
     mkdirSync(cluster.box.path('home', '.talos'), { recursive: true });
     copyFileSync(cluster.box.path('talosconfig'), cluster.box.talosconfig);
-    cluster.trustdPort = await freePort();
-    await cluster.add('cp-1', 'controlplane');
-    for (let i = 1; i <= workers; i++) await cluster.add(`worker-${i}`, 'worker');
-    for (const m of cluster.members) await cluster.launch(m);
+    for (let i = 1; i <= controlPlanes; i++) await cluster.add(`cp-${i}`, 'controlplane', await freePort());
+    for (let i = 1; i <= workers; i++) await cluster.add(`worker-${i}`, 'worker', cluster.controlPlane.trustdPort);
+    try {
+      for (const m of cluster.members) await cluster.launch(m);
+    } catch (err) {
+      // The caller gets no cluster to destroy: the processes already started must not outlive the test run.
+      await cluster.destroy();
+      throw err;
+    }
     return cluster;
   }
 
   get controlPlane(): Member {
     return this.members[0];
+  }
+
+  get controlPlanes(): Member[] {
+    return this.members.filter((m) => m.role === 'controlplane');
   }
 
   address(m: Member): string {
@@ -69,15 +69,15 @@ export class RotationCluster {
     return this.members.map((m) => this.address(m));
   }
 
-  private async add(name: string, role: Member['role']): Promise<void> {
+  private async add(name: string, role: Member['role'], trustdPort: number): Promise<void> {
     const apidPort = await freePort();
     const state = this.box.path(`${name}-state`);
     const args = [
       'serve', '--config', this.box.path(role === 'worker' ? 'worker.yaml' : 'controlplane.yaml'), '--state', state, '--node-ip', '127.0.0.1', '--hostname', name,
       '--listen-address', '127.0.0.1', '--apid-port', String(apidPort),
-      ...(role === 'worker' ? ['--trustd-endpoint', `127.0.0.1:${this.trustdPort}`] : ['--trustd-port', String(this.trustdPort)]),
+      ...(role === 'worker' ? ['--trustd-endpoint', `127.0.0.1:${trustdPort}`] : ['--trustd-port', String(trustdPort)]),
     ];
-    this.members.push({ name, role, apidPort, state, args });
+    this.members.push({ name, role, apidPort, trustdPort, state, args });
   }
 
   /** Starts (or restarts) a member and waits until its apid answers an admin call from the fixture's OS CA. */

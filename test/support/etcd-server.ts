@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface EtcdServer {
   /** `127.0.0.1:PORT`, as an etcd:// URL takes it. */
@@ -25,18 +25,6 @@ export interface EtcdServer {
 }
 
 const ETCD = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function healthy(clientPort: number): Promise<boolean> {
   return new Promise((resolve) => {

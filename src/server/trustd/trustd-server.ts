@@ -106,13 +106,18 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    material.close();
+    throw new Error(`trustd cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
+  }
   const port = (server.address() as AddressInfo).port;
   log('trustd listening', { address: `${options.host}:${port}` });
 

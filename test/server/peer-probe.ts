@@ -1,0 +1,95 @@
+// Whether control planes keep accepting each other's certificates of a CA with no server here to call: every ordered
+// pair meets in a real mutual-TLS handshake with the certificates and trust each one holds at that moment, the way two
+// etcd members (the etcd CA) or kube-apiserver and an aggregated API server (the front-proxy client, the aggregator
+// CA) would. Reads go through `read`: a node's store in-process, or its apid.
+import type { IssuedCertificatesSpec } from '../../src/resources/index.js';
+import { mutualHandshake } from './peer-handshake.js';
+
+export type PeerCA = 'etcd' | 'aggregator';
+
+/** A resource's spec on a node; undefined when the node cannot be read (a killed process) or has none. */
+export type SpecReader = (type: string, id: string) => Promise<unknown>;
+
+interface PeerRules {
+  root: [string, string];
+  trust: (rootSpec: never) => { issuing: string; accepted: string[] };
+  leaves: [string, string];
+  /** The certificate the node presents to its peer. */
+  client: string;
+  /** What the node serves its peer: the etcd peer certificate; for the front-proxy client, any certificate will do. */
+  server: string;
+  /** Whether the client checks the server against the same CA (etcd peers do; the aggregated API server is not this CA's). */
+  checksServer: boolean;
+}
+
+export const PEER_RULES: Record<PeerCA, PeerRules> = {
+  etcd: {
+    root: ['EtcdRootSecrets', 'etcd'],
+    trust: (s: { ca: { crt: string }; acceptedCAs: string[] }) => ({ issuing: s.ca.crt, accepted: s.acceptedCAs }),
+    leaves: ['EtcdSecrets', 'etcd'],
+    client: 'peer',
+    server: 'peer',
+    checksServer: true,
+  },
+  aggregator: {
+    root: ['KubernetesRootSecrets', 'k8s'],
+    trust: (s: { aggregatorCA: { crt: string }; aggregatorAcceptedCAs: string[] }) => ({ issuing: s.aggregatorCA.crt, accepted: s.aggregatorAcceptedCAs }),
+    leaves: ['KubernetesSecrets', 'k8s'],
+    client: 'front-proxy-client',
+    server: 'kube-apiserver',
+    checksServer: false,
+  },
+};
+
+export interface PeerView {
+  issuing: string;
+  accepted: string[];
+  client: { crt: string; key: string };
+  server: { crt: string; key: string };
+}
+
+export async function peerView(ca: PeerCA, read: SpecReader): Promise<PeerView | undefined> {
+  const rules = PEER_RULES[ca];
+  const root = await read(...rules.root);
+  const leaves = (await read(...rules.leaves)) as IssuedCertificatesSpec | undefined;
+  const client = leaves?.certificates[rules.client];
+  const server = leaves?.certificates[rules.server];
+  if (!root || !client || !server) return undefined;
+  return { ...rules.trust(root as never), client, server };
+}
+
+/** A handshake from `from` to `to`: undefined when both accepted the other. */
+export function peerHandshake(ca: PeerCA, from: PeerView, to: PeerView): Promise<string | undefined> {
+  const checksServer = PEER_RULES[ca].checksServer;
+  return mutualHandshake({ cert: to.server.crt, key: to.server.key, ca: to.accepted }, { cert: from.client.crt, key: from.client.key, ...(checksServer ? { ca: from.accepted } : {}) });
+}
+
+export interface PeerTally {
+  failures: string[];
+  handshakes: number;
+  /** Handshakes between a node issuing from one CA and a node issuing from the other: the overlap at work. */
+  crossed: number;
+}
+
+export const newTally = (): PeerTally => ({ failures: [], handshakes: 0, crossed: 0 });
+
+/**
+ * One round: every ordered pair of nodes. A pair with a node that cannot be read is skipped (a node that is down is
+ * not a trust failure), and a refusal counts unless the certificate it used was replaced meanwhile.
+ */
+export async function probePeers(ca: PeerCA, nodes: { name: string; read: SpecReader }[], tally: PeerTally): Promise<void> {
+  for (const from of nodes) {
+    for (const to of nodes) {
+      if (from === to) continue;
+      const [a, b] = [await peerView(ca, from.read), await peerView(ca, to.read)];
+      if (!a || !b) continue;
+      const error = await peerHandshake(ca, a, b);
+      tally.handshakes++;
+      if (a.issuing.trim() !== b.issuing.trim()) tally.crossed++;
+      if (error === undefined) continue;
+      const now = await peerView(ca, from.read);
+      if (now && now.client.crt.trim() !== a.client.crt.trim()) continue;
+      tally.failures.push(`${ca}: ${from.name} -> ${to.name}: ${error}`);
+    }
+  }
+}
