@@ -1,6 +1,7 @@
-// `trustctl rotate-ca --etcd --aggregator` across three control planes and a worker, each a `trustctl serve` process:
-// no apid call fails, and every control plane accepts every other one's etcd peer and front-proxy client certificate
-// at every moment (real TLS handshakes with what each node holds, read over apid), while the CAs change under them.
+// `trustctl rotate-ca --kubernetes --etcd --aggregator` across three control planes and a worker, each a `trustctl
+// serve` process: no apid call fails, and every control plane accepts every other one's Kubernetes client, etcd peer and
+// front-proxy client certificate at every moment (real TLS handshakes with what each node holds, read over apid),
+// while the CAs change under them.
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { fixtureBundle } from '../controllers/node-harness.js';
@@ -8,11 +9,11 @@ import { NOT_ISSUED_BY, verifyPlain, verifyStrict } from '../pki/openssl.js';
 import type { CARotationSpec, IssuedCertificatesSpec } from '../../src/resources/index.js';
 import { OLD_OS_CA, RotationCluster, credentials } from '../server/rotation-cluster.js';
 import { PEER_RULES, newTally, peerView, probePeers } from '../server/peer-probe.js';
-import type { PeerCA, SpecReader } from '../server/peer-probe.js';
+import type { PeerCA } from '../server/peer-probe.js';
 
-const ROTATED: PeerCA[] = ['etcd', 'aggregator'];
+const ROTATED: PeerCA[] = ['kubernetes', 'etcd', 'aggregator'];
 
-describe('trustctl rotate-ca --etcd --aggregator across three control planes and a worker (trustctl serve child processes)', function () {
+describe('trustctl rotate-ca --kubernetes --etcd --aggregator across three control planes and a worker (trustctl serve child processes)', function () {
   this.timeout(150_000);
   let cluster: RotationCluster;
   before(async () => {
@@ -20,21 +21,16 @@ describe('trustctl rotate-ca --etcd --aggregator across three control planes and
   });
   after(async () => cluster?.destroy());
 
-  it('rotates both CAs with no failed apid call and every control plane accepting every other one throughout; openssl verifies the new leaves', async () => {
+  it('rotates the three CAs with no failed apid call and every control plane accepting every other one throughout; openssl verifies the new leaves', async () => {
     const admin = await credentials(OLD_OS_CA, [OLD_OS_CA.crt]);
     const cps = cluster.controlPlanes;
     const worker = cluster.members.find((m) => m.role === 'worker')!;
-    const read =
-      (m: (typeof cps)[number]): SpecReader =>
-      async (type, id) => {
-        const answer = await cluster.call(m, admin, 'GET', `/v1/resources/${type}/${id}`);
-        return answer.error === undefined ? (answer.body as { spec: unknown }).spec : undefined;
-      };
+    const read = (m: (typeof cps)[number]) => cluster.reader(m, admin);
     const nodes = cps.map((m) => ({ name: m.name, read: read(m) }));
     for (const ca of ROTATED) await cluster.until(`every control plane holds its ${ca} leaves`, async () => (await Promise.all(cps.map((m) => peerView(ca, read(m))))).every(Boolean));
 
     const failures: string[] = [];
-    const peers = { etcd: newTally(), aggregator: newTally() };
+    const peers = { kubernetes: newTally(), etcd: newTally(), aggregator: newTally() };
     let calls = 0;
     let stop = false;
     const prober = (async () => {
@@ -48,20 +44,20 @@ describe('trustctl rotate-ca --etcd --aggregator across three control planes and
       }
     })();
 
-    const r = await cluster.box.run(['-e', cluster.address(cps[0]), 'rotate-ca', '--etcd', '--aggregator', '--dry-run=false', '--control-plane-nodes', cps.map((m) => cluster.address(m)).join(','), '--worker-nodes', cluster.address(worker)]);
+    const r = await cluster.box.run(['-e', cluster.address(cps[0]), 'rotate-ca', '--kubernetes', '--etcd', '--aggregator', '--dry-run=false', '--control-plane-nodes', cps.map((m) => cluster.address(m)).join(','), '--worker-nodes', cluster.address(worker)]);
     stop = true;
     await prober;
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('> '));
-    for (const stage of [/^> Added the new CA to ExtraAcceptedCAs\/etcd on every node/, /^> Made the new CA the issuing CA \(cluster\.etcd\.ca\)/, /^> Removed the old CA from ExtraAcceptedCAs\/etcd/, /^> etcd CA rotation done/, /^> Made the new CA the issuing CA \(cluster\.aggregatorCA\)/, /^> aggregator \(front-proxy\) CA rotation done/])
+    for (const stage of [/^> Added the new CA to cluster\.acceptedCAs/, /^> Removed the old CA from cluster\.acceptedCAs$/, /^> Kubernetes API CA rotation done/, /^> Added the new CA to ExtraAcceptedCAs\/etcd on every node/, /^> Made the new CA the issuing CA \(cluster\.etcd\.ca\)/, /^> Removed the old CA from ExtraAcceptedCAs\/etcd/, /^> etcd CA rotation done/, /^> Made the new CA the issuing CA \(cluster\.aggregatorCA\)/, /^> aggregator \(front-proxy\) CA rotation done/])
       expect(lines.some((l) => stage.test(l)), `${stage} in\n${r.stdout}`).to.equal(true);
 
-    expect([...failures, ...peers.etcd.failures, ...peers.aggregator.failures]).to.deep.equal([]);
+    expect([...failures, ...ROTATED.flatMap((ca) => peers[ca].failures)]).to.deep.equal([]);
     expect(calls).to.be.greaterThan(0);
     for (const ca of ROTATED) expect(peers[ca].handshakes, ca).to.be.greaterThan(0);
 
     const bundle = fixtureBundle();
-    const oldCrt: Record<PeerCA, string> = { etcd: bundle.certs.etcd.crt, aggregator: bundle.certs.k8sAggregator.crt };
+    const oldCrt: Record<PeerCA, string> = { kubernetes: bundle.certs.k8s.crt, etcd: bundle.certs.etcd.crt, aggregator: bundle.certs.k8sAggregator.crt };
     for (const ca of ROTATED) {
       const rotation = (await read(cps[0])('CARotations', ca)) as CARotationSpec;
       expect(rotation.phase, rotation.lastError).to.equal('Done');

@@ -1,11 +1,12 @@
 // Whether control planes keep accepting each other's certificates of a CA with no server here to call: every ordered
 // pair meets in a real mutual-TLS handshake with the certificates and trust each one holds at that moment, the way two
-// etcd members (the etcd CA) or kube-apiserver and an aggregated API server (the front-proxy client, the aggregator
-// CA) would. Reads go through `read`: a node's store in-process, or its apid.
+// etcd members (the etcd CA), a Kubernetes client and another control plane's kube-apiserver (the Kubernetes CA), or
+// kube-apiserver and an aggregated API server (the front-proxy client, the aggregator CA) would. Reads go through
+// `read`: a node's store in-process, or its apid.
 import type { IssuedCertificatesSpec } from '../../src/resources/index.js';
 import { mutualHandshake } from './peer-handshake.js';
 
-export type PeerCA = 'etcd' | 'aggregator';
+export type PeerCA = 'kubernetes' | 'etcd' | 'aggregator';
 
 /** A resource's spec on a node; undefined when the node cannot be read (a killed process) or has none. */
 export type SpecReader = (type: string, id: string) => Promise<unknown>;
@@ -14,15 +15,23 @@ interface PeerRules {
   root: [string, string];
   trust: (rootSpec: never) => { issuing: string; accepted: string[] };
   leaves: [string, string];
-  /** The certificate the node presents to its peer. */
+  /** The certificate the node presents to its peer (its client certificate for that peer's server). */
   client: string;
-  /** What the node serves its peer: the etcd peer certificate; for the front-proxy client, any certificate will do. */
+  /** What the node serves its peer; for the front-proxy client, whose server is not this CA's, any certificate will do. */
   server: string;
   /** Whether the client checks the server against the same CA (etcd peers do; the aggregated API server is not this CA's). */
   checksServer: boolean;
 }
 
 export const PEER_RULES: Record<PeerCA, PeerRules> = {
+  kubernetes: {
+    root: ['KubernetesRootSecrets', 'k8s'],
+    trust: (s: { ca: { crt: string }; acceptedCAs: string[] }) => ({ issuing: s.ca.crt, accepted: s.acceptedCAs }),
+    leaves: ['KubernetesSecrets', 'k8s'],
+    client: 'admin',
+    server: 'kube-apiserver',
+    checksServer: true,
+  },
   etcd: {
     root: ['EtcdRootSecrets', 'etcd'],
     trust: (s: { ca: { crt: string }; acceptedCAs: string[] }) => ({ issuing: s.ca.crt, accepted: s.acceptedCAs }),

@@ -106,6 +106,14 @@ export class RotationCluster {
     return callNode(this.address(m), creds, method, path, body);
   }
 
+  /** A resource's spec on `m` read over apid; undefined when it has none or does not answer (killed, restarting). */
+  reader(m: Member, creds: NodeCredentials): (type: string, id: string) => Promise<unknown> {
+    return async (type, id) => {
+      const answer = await this.call(m, creds, 'GET', `/v1/resources/${type}/${id}`);
+      return answer.error === undefined ? (answer.body as { spec: unknown }).spec : undefined;
+    };
+  }
+
   async destroy(): Promise<void> {
     for (const m of this.members) {
       m.process?.signal('SIGTERM');
