@@ -5,6 +5,8 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { issueClientCertificate } from '../../src/config/index.js';
 import type { PemCertAndKey } from '../../src/config/index.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../src/pki/index.js';
+import { phaseIndex } from '../../src/resources/ca-rotation.js';
+import type { RotationPhase } from '../../src/resources/ca-rotation.js';
 import { callNode } from '../../src/server/rotation/node-client.js';
 import type { NodeAnswer, NodeCredentials } from '../../src/server/rotation/node-client.js';
 import { Sandbox } from '../config/support/run-trustctl.js';
@@ -86,6 +88,29 @@ export class RotationCluster {
     await m.process.until(`${m.name} settles`, (r) => r.stderr.includes('msg="node settled"'));
     const admin = await credentials(OLD_OS_CA, [OLD_OS_CA.crt]);
     await this.until(`${m.name} apid answers`, async () => (await callNode(this.address(m), admin, 'GET', '/v1/version')).error === undefined);
+  }
+
+  /**
+   * SIGKILLs `m` once in each middle phase of a rotation it is seen in (`phase` reads it, undefined while `m` is down),
+   * restarting it from its store each time, until the rotation is Done. Returns the phases it was killed in.
+   */
+  async killInEachPhase(m: Member, phase: () => Promise<RotationPhase | undefined>): Promise<RotationPhase[]> {
+    // Restarts come from the store (no --config: the file on disk is the config from before the rotation).
+    m.args = m.args.filter((a, i) => a !== '--config' && m.args[i - 1] !== '--config');
+    const killedIn: RotationPhase[] = [];
+    for (;;) {
+      let seen: RotationPhase | undefined;
+      await this.until('a phase not killed in yet, or Done', async () => {
+        seen = await phase();
+        return seen === 'Done' || (seen !== undefined && phaseIndex(seen) >= phaseIndex('NewCAAccepted') && !killedIn.includes(seen));
+      });
+      if (seen === 'Done') return killedIn;
+      m.process!.signal('SIGKILL');
+      const exit = await m.process!.exited;
+      if (exit.signal !== 'SIGKILL') throw new Error(`${m.name} ended by ${exit.signal ?? `exit code ${exit.code}`}, not by the SIGKILL`);
+      killedIn.push(seen!);
+      m.process = this.box.start(m.args);
+    }
   }
 
   /** Real time passes here: the nodes are other processes. The mocha timeout bounds the wait. */

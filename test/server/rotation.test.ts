@@ -126,21 +126,7 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       const newCreds = await credentials(next, both);
       expect((await startRotation(cluster, oldCreds, next)).status).to.equal(200);
       const cp = cluster.controlPlane;
-      // Restarts come from the store (no --config: the file on disk is the config from before the rotation).
-      cp.args = cp.args.filter((a, i) => a !== '--config' && cp.args[i - 1] !== '--config');
-      const killedIn: RotationPhase[] = [];
-      for (;;) {
-        let phase: RotationPhase | undefined;
-        await cluster.until('a phase not killed in yet, or Done', async () => {
-          phase = (await observe(cluster, [oldCreds, newCreds]))?.phase;
-          return phase === 'Done' || (at(phase) >= at('NewCAAccepted') && !killedIn.includes(phase!));
-        });
-        if (phase === 'Done') break;
-        cp.process!.signal('SIGKILL');
-        expect((await cp.process!.exited).signal).to.equal('SIGKILL');
-        killedIn.push(phase!);
-        cp.process = cluster.box.start(cp.args);
-      }
+      const killedIn = await cluster.killInEachPhase(cp, async () => (await observe(cluster, [oldCreds, newCreds]))?.phase);
       expect(killedIn.length).to.be.greaterThan(0);
       for (const phase of killedIn) expect(ROTATION_PHASES.slice(1, -1)).to.include(phase);
       expect(killedIn.map(at)).to.deep.equal([...killedIn.map(at)].sort((x, y) => x - y));
