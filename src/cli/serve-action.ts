@@ -127,7 +127,8 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
     const { startTrustd } = await import('../server/trustd/index.js');
     const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger });
     services.push({ name: 'trustd', stop: () => trustd.close() });
-    services.push(await import('../server/rotation/index.js').then(({ startRotationDriver }) => startRotationDriver({ state, logger })).then((d) => ({ name: 'rotation-driver', stop: () => d.close() })));
+    // Replicas sharing a store run it in the elected leader only, on the fenced store (serve-replica.ts).
+    if (!opts.store) services.push(await rotationDriverService(state, logger));
   }
   if (opts.metricsAddr) {
     const at = opts.metricsAddr.lastIndexOf(':');
@@ -138,6 +139,13 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
     services.push({ name: 'metrics', stop: () => metrics.close() });
     log('info', 'metrics listening', { address: `${opts.metricsAddr.slice(0, at)}:${metrics.port}` });
   }
+}
+
+/** The CA rotation driver of a control plane, as a service to stop with the others. */
+export async function rotationDriverService(state: Node['state'], logger: (message: string, fields?: Record<string, unknown>) => void): Promise<Service> {
+  const { startRotationDriver } = await import('../server/rotation/index.js');
+  const driver = startRotationDriver({ state, logger });
+  return { name: 'rotation-driver', stop: () => driver.close() };
 }
 
 async function once(node: Node, log: LineLogger): Promise<void> {

@@ -8,7 +8,9 @@ import { runWhileLeader } from '../runtime/leader-election.js';
 import { nodeRuntime, openSharedNodeState } from '../server/node.js';
 import type { LineLogger } from './log-line.js';
 import type { MachineConfigFile } from './machine-config-file.js';
-import { applyConfigOnStart, onStopSignal, startServices } from './serve-action.js';
+import { machineConfigOf } from '../resources/machine-config.js';
+import { storedMachineConfig } from './machine-config-file.js';
+import { applyConfigOnStart, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
 import type { ServeOptions } from './serve.js';
 
 export interface ReplicaContext {
@@ -36,6 +38,8 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
     const services = await startServices({ state, registry }, opts, log);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     const addresses = { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) };
+    const config = await storedMachineConfig(state);
+    const controlPlane = config !== undefined && machineConfigOf(config).type !== 'worker';
     loop = runWhileLeader({
       elector,
       async lead(term) {
@@ -44,7 +48,12 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
         void runtime.settled().then(() => {
           if (!runtime.stopped) log('info', 'leader settled', {});
         });
-        return () => runtime.stop();
+        // One driver per rotation, like the controllers: two replicas moving the same CARotation would race.
+        const driver = controlPlane ? await rotationDriverService(term.state, logger) : undefined;
+        return async () => {
+          await driver?.stop();
+          await runtime.stop();
+        };
       },
       onChange: (event, holder, reason) => log('info', event === 'elected' ? 'leading: controllers running here' : 'no longer leading', { holder, ...(reason ? { reason } : {}) }),
     });
