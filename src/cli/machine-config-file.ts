@@ -1,5 +1,6 @@
 // A machine config file on its way into a node's store: read and validated before anything is opened (so bad input
 // leaves nothing behind), then written as the user's MachineConfig only when it differs from the stored one.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, machineConfigProblems, parseMachineConfig } from '../config/index.js';
@@ -63,16 +64,85 @@ export interface ApplyResult {
   previous?: Resource<MachineConfigSpec>;
 }
 
-/** Writes the file as the user's (owner '') MachineConfig unless the store already holds the same config. */
+/**
+ * Writes the file as the user's (owner '') MachineConfig unless the store already holds the same config, noting it as
+ * the config last applied from a file (APPLIED_FROM_FILE).
+ */
 export async function applyMachineConfig(state: State, file: MachineConfigFile): Promise<ApplyResult> {
   let changed = false;
   let previous: Resource<MachineConfigSpec> | undefined;
   const resource = await state.modify<MachineConfigSpec>(MACHINE_CONFIG_POINTER, (current) => {
     previous = current;
     changed = !sameMachineConfig(current, file.config);
-    return changed ? { spec: { yaml: file.yaml } } : undefined;
+    return changed ? fromFile(current, file) : undefined;
   });
   const now = resource ?? previous;
   if (!now) throw new Error('the machine config was neither written nor found; this is a bug');
   return { changed, resource: now, ...(previous ? { previous } : {}) };
+}
+
+/**
+ * On the stored MachineConfig: a hash of the config `serve --config` last applied from its file. It tells a file that
+ * has not changed since (the stored config may have moved on: apply-config, patch, a CA rotation) from one the user
+ * edited, so a restart with the same unit file never undoes what was changed over the API.
+ */
+export const APPLIED_FROM_FILE = 'trustplane.dev/applied-from-file-sha256';
+
+/** Of the config's values: comments, key order and formatting do not count. */
+export function configDigest(config: MachineConfig): string {
+  return createHash('sha256').update(JSON.stringify(config.toJS())).digest('hex');
+}
+
+export type StartOutcome =
+  /** Written: there was no stored config, or the file was edited while the stored config stayed as it applied it. */
+  | 'applied'
+  | 'unchanged'
+  /** The file is as serve last applied it; the store has moved on since and is kept. */
+  | 'kept-stored';
+
+/**
+ * What `serve --config FILE` does with the file at start. Refused (an error naming both ways out) when both the file
+ * and the stored config changed since the file was last applied: one of them would be thrown away.
+ */
+export async function applyMachineConfigOnStart(state: State, file: MachineConfigFile, reach: string): Promise<{ outcome: StartOutcome; resource: Resource<MachineConfigSpec> }> {
+  const digest = configDigest(file.config);
+  let outcome: StartOutcome = 'unchanged';
+  let previous: Resource<MachineConfigSpec> | undefined;
+  const written = await state.modify<MachineConfigSpec>(MACHINE_CONFIG_POINTER, (current) => {
+    previous = current;
+    outcome = 'unchanged';
+    if (sameMachineConfig(current, file.config)) return undefined;
+    const lastApplied = current?.metadata.annotations[APPLIED_FROM_FILE];
+    if (current && lastApplied === digest) {
+      outcome = 'kept-stored';
+      return undefined;
+    }
+    if (current && lastApplied !== storedDigest(current)) throw bothChanged(file.path, current, reach);
+    outcome = 'applied';
+    return fromFile(current, file);
+  });
+  const resource = written ?? previous;
+  if (!resource) throw new Error('the machine config was neither written nor found; this is a bug');
+  return { outcome, resource };
+}
+
+function fromFile(current: Resource<MachineConfigSpec> | undefined, file: MachineConfigFile) {
+  return { spec: { yaml: file.yaml }, annotations: { ...current?.metadata.annotations, [APPLIED_FROM_FILE]: configDigest(file.config) } };
+}
+
+function storedDigest(stored: Resource<MachineConfigSpec>): string | undefined {
+  try {
+    return configDigest(parseMachineConfig(stored.spec.yaml));
+  } catch {
+    return undefined;
+  }
+}
+
+function bothChanged(path: string, stored: Resource<MachineConfigSpec>, reach: string): Error {
+  return new Error(
+    `machine config "${path}" differs from the node's stored config (version ${stored.metadata.version}), and the stored config is not the one serve last applied from a file ` +
+      '(apply-config, patch or a CA rotation changed it since): starting would throw one of them away; nothing was applied. ' +
+      `Start without --config to keep the stored config (compare with: trustctl apply-config -f ${path} ${reach} --dry-run), ` +
+      `or replace it with the file first: trustctl apply-config -f ${path} ${reach}`,
+  );
 }

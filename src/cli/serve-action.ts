@@ -5,7 +5,7 @@ import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { Node } from '../server/node.js';
 import { createLineLogger } from './log-line.js';
 import type { LineLogger } from './log-line.js';
-import { applyMachineConfig, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
+import { applyMachineConfigOnStart, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 import { runUntilSettled, summarize } from './serve-once.js';
 import { lockStateDir } from './state-lock.js';
@@ -60,7 +60,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
   const stopping = onStopSignal(log, async () => node.stop());
   try {
-    await applyConfigOnStart(node, file, log);
+    await applyConfigOnStart(node, file, log, `--state ${stateDir}`);
     // --once is for scripts that want the certificates issued and the summary: no listeners, no ports taken.
     const services = opts.once ? [] : await startServices(node, opts, log);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
@@ -83,14 +83,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
 }
 
-export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: MachineConfigFile | undefined, log: LineLogger): Promise<void> {
+/** `reach`: the trustctl flags that reach this node's store, for the way out of a refusal. */
+export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: MachineConfigFile | undefined, log: LineLogger, reach: string): Promise<void> {
   if (!file) {
     if (await storedMachineConfig(node.state)) return;
     throw new Error('the store holds no machine config yet: pass --config FILE (make one with: trustctl gen config <cluster-name> <endpoint>)');
   }
-  const result = await applyMachineConfig(node.state, file);
-  if (result.changed) log('info', 'machine config applied', { file: file.path, version: result.resource.metadata.version });
-  else log('info', 'machine config unchanged', { file: file.path, version: result.resource.metadata.version });
+  const { outcome, resource } = await applyMachineConfigOnStart(node.state, file, reach);
+  const fields = { file: file.path, version: resource.metadata.version };
+  if (outcome === 'applied') log('info', 'machine config applied', fields);
+  else if (outcome === 'unchanged') log('info', 'machine config unchanged', fields);
+  else log('info', 'machine config file unchanged since it was applied: keeping the stored config, changed since over the API', fields);
 }
 
 /**

@@ -34,7 +34,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   });
   try {
     log('info', 'replica opening', { store: opts.store!.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
-    await applyConfigOnStart({ state }, ctx.file, log);
+    await applyConfigOnStart({ state }, ctx.file, log, '-e <a running replica>');
     const services = await startServices({ state, registry }, opts, log);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     const addresses = { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) };

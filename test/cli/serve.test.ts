@@ -163,4 +163,50 @@ describe('trustctl serve', function () {
       taken.close();
     }
   });
+
+  describe('--config at start, when the stored config has changed since', () => {
+    const mcVersion = async () => (await box.getJson('mc'))[0].metadata.version;
+    const sansOf = async () => (await box.getJson<{ yaml: string }>('mc'))[0].spec.yaml;
+
+    it('keeps a config changed over the API when the file is as serve last applied it (a restart after patch or rotate-ca)', async () => {
+      expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
+      const patched = await box.run(['patch', 'mc', '--patch', 'machine:\n  certSANs: [10.0.0.5]\n', '--state', box.state]);
+      expect(patched.code, patched.stderr).to.equal(0);
+      const version = await mcVersion();
+
+      const again = await box.serveOnce('--config', box.config);
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stderr).to.contain('msg="machine config file unchanged since it was applied: keeping the stored config, changed since over the API"');
+      expect(await mcVersion()).to.equal(version);
+      expect(await sansOf()).to.contain('10.0.0.5');
+    });
+
+    it('applies a file edited since serve applied it, when the stored config has not changed since', async () => {
+      expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
+      const edited = box.writeConfig('edited.yaml', (c) => (c.certSANs = [...c.certSANs, '10.0.0.6']));
+      const again = await box.serveOnce('--config', edited);
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stderr).to.match(/msg="machine config applied" file=\S+edited\.yaml version=2/);
+      expect(await sansOf()).to.contain('10.0.0.6');
+    });
+
+    it('refuses, writing nothing, when both the file and the stored config changed since, naming both ways out', async () => {
+      expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
+      expect((await box.run(['patch', 'mc', '--patch', 'machine:\n  certSANs: [10.0.0.5]\n', '--state', box.state])).code).to.equal(0);
+      const version = await mcVersion();
+      const edited = box.writeConfig('edited.yaml', (c) => (c.certSANs = [...c.certSANs, '10.0.0.6']));
+      const r = await box.serveOnce('--config', edited);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain(`error: machine config "${edited}" differs from the node's stored config (version ${version}), and the stored config is not the one serve last applied from a file`);
+      expect(r.stderr).to.contain(`Start without --config to keep the stored config (compare with: trustctl apply-config -f ${edited} --state ${box.state} --dry-run), or replace it with the file first: trustctl apply-config -f ${edited} --state ${box.state}`);
+      expect(await mcVersion()).to.equal(version);
+      expect(await sansOf()).to.contain('10.0.0.5');
+      expect(await sansOf()).not.to.contain('10.0.0.6');
+      // The way out it names works: apply-config takes the file, and serve then starts with it.
+      expect((await box.run(['apply-config', '-f', edited, '--state', box.state])).code).to.equal(0);
+      const after = await box.serveOnce('--config', edited);
+      expect(after.code, after.stderr).to.equal(0);
+      expect(after.stderr).to.contain('msg="machine config unchanged"');
+    });
+  });
 });

@@ -92,11 +92,10 @@ export class RotationCluster {
 
   /**
    * SIGKILLs `m` once in each middle phase of a rotation it is seen in (`phase` reads it, undefined while `m` is down),
-   * restarting it from its store each time, until the rotation is Done. Returns the phases it was killed in.
+   * restarting it each time with the same command line, as a supervisor would (its --config file is the config from
+   * before the rotation: serve must keep the store's), until the rotation is Done. Returns the phases it was killed in.
    */
   async killInEachPhase(m: Member, phase: () => Promise<RotationPhase | undefined>): Promise<RotationPhase[]> {
-    // Restarts come from the store (no --config: the file on disk is the config from before the rotation).
-    m.args = m.args.filter((a, i) => a !== '--config' && m.args[i - 1] !== '--config');
     const killedIn: RotationPhase[] = [];
     for (;;) {
       let seen: RotationPhase | undefined;

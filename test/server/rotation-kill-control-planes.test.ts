@@ -39,7 +39,8 @@ describe('etcd CA rotation across two control planes when the driving one is kil
 
     const started = await cluster.call(cp, admin, 'POST', '/v1/carotations', { ca: 'etcd', newCA: next, controlPlanes: cps.map((m) => cluster.address(m)), workers: [cluster.address(worker)] });
     expect(started.status, started.error).to.equal(200);
-    // The wait for the restarted control plane is the killer's: the prober skips a pair while one is down.
+    // Restarted with the same --config (the etcd CA from before the rotation) each time; the prober skips a pair while
+    // one of them is down.
     const killedIn = await cluster.killInEachPhase(cp, async () => (await rotation())?.phase);
     stop = true;
     await prober;

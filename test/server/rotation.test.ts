@@ -137,6 +137,8 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
         expect((await cluster.call(m, oldCreds, 'GET', '/v1/version')).error, m.name).to.equal('x509: certificate signed by unknown authority');
       }
       expect(cp.process!.stderr).to.match(/rotation reached phase/);
+      // Restarted with the --config file from before the rotation, the node kept the rotated config from its store.
+      expect(cp.process!.stderr).to.contain('msg="machine config file unchanged since it was applied: keeping the stored config');
     });
   });
 });
