@@ -38,8 +38,8 @@ export interface RotationDriverOptions {
   /** Between two looks at a node that has not followed yet. Default 100 ms. */
   pollMs?: number;
   /**
-   * Called before and after each piece of work and before its record is written: a test that never lets it return
-   * plays a process killed at that point (nothing after it is written).
+   * Called before and after each piece of work (and after each write to a node) and before its record is written: a
+   * test that never lets it return plays a process killed at that point (nothing after it is written).
    */
   onStep?: (rotation: CARotationSpec, step: string) => void | Promise<void>;
 }
@@ -180,13 +180,14 @@ class Driver implements RotationDriver {
     const wanted = caFieldsFor(spec.ca, target, current, secrets.oldCA, secrets.newCA);
     const writeExtra = !inConfig && !sameList(current.accepted, wanted.accepted);
     const widening = phaseIndex(target) < phaseIndex('OldCADropped');
-    if (writeExtra && widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted);
+    if (writeExtra && widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted, target);
     if (!samePair(current.ca, wanted.ca) || (inConfig && !sameList(current.accepted, wanted.accepted))) {
       setCAFields(config, spec.ca, wanted);
       const put = await callNode(node.address, admin, 'PUT', paths.machineConfig, { yaml: config.toYaml() });
       if (put.error !== undefined) throw new Error(`${node.address}: writing the machine config for ${target}: ${put.error}`);
+      await this.options.onStep?.(spec, `${node.address} -> ${target}: machine config written`);
     }
-    if (writeExtra && !widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted);
+    if (writeExtra && !widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted, target);
     const deadline = Date.now() + (this.options.nodeTimeoutMs ?? 60_000);
     for (;;) {
       const lag = await nodeLag(node.address, admin, spec.ca, target, secrets.oldCA.crt, secrets.newCA.crt);
@@ -204,10 +205,11 @@ class Driver implements RotationDriver {
     return (got.body as { spec: ExtraAcceptedCAsSpec }).spec.crts;
   }
 
-  private async putExtraAccepted(address: string, admin: NodeCredentials, spec: CARotationSpec, crts: string[]): Promise<void> {
+  private async putExtraAccepted(address: string, admin: NodeCredentials, spec: CARotationSpec, crts: string[], target: RotationPhase): Promise<void> {
     const reason = `rotation of the ${spec.ca} CA from ${spec.oldCA.fingerprint.slice(0, 11)} to ${spec.newCA.fingerprint.slice(0, 11)}`;
     const put = await callNode(address, admin, 'PUT', paths.extraAcceptedCAs(spec.ca), { crts, reason });
     if (put.error !== undefined) throw new Error(`${address}: writing ExtraAcceptedCAs/${spec.ca}: ${put.error}`);
+    await this.options.onStep?.(spec, `${address} -> ${target}: ExtraAcceptedCAs written`);
   }
 
   /**
