@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import https from 'node:https';
 import tls from 'node:tls';
 import { expect } from 'chai';
 import { MachineConfig, issueClientCertificate, parseMachineConfig } from '../../src/config/index.js';
@@ -18,6 +19,24 @@ function servedCertificate(port: number, caPem: string): Promise<X509Certificate
     });
     socket.on('error', reject);
   });
+}
+
+/** Calls over one kept-alive connection, as a long-lived client (talosctl's gRPC channel) makes them. */
+function keptAlive(port: number, caPem: string, cred: Credential) {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    get: (path: string) =>
+      new Promise<{ status: number; error?: string; reused: boolean }>((resolve, reject) => {
+        const req = https.get({ host: '127.0.0.1', port, path, agent, ca: caPem, cert: cred.crt, key: cred.key }, (res) => {
+          let data = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (data += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, error: (JSON.parse(data) as { error?: string }).error, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      }),
+    close: () => agent.destroy(),
+  };
 }
 
 describe('apid calls', function () {
@@ -58,6 +77,50 @@ describe('apid calls', function () {
 
     const after = await h.request(outsider, 'GET', '/v1/resources/cs');
     expect(after.status, after.body).to.equal(200);
+  });
+
+  it('refuses the next call on a kept-alive connection once its client certificate has expired', async () => {
+    const short = credential('1 h admin', await issueClientCertificate(h.bundle.certs.os, { roles: ['os:admin'], validityHours: 1, now: h.now() }));
+    const conn = keptAlive(h.apid.port, h.caPem, short);
+    try {
+      expect(await conn.get('/v1/version')).to.deep.include({ status: 200, error: undefined });
+      await h.node.clock.advance({ hours: 2 });
+      const later = await conn.get('/v1/version');
+      expect(later.reused, 'the same connection').to.equal(true);
+      expect(later.status).to.equal(401);
+      expect(later.error).to.match(/^x509: certificate has expired or is not yet valid: current time \S+ is after \S+$/);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('refuses the next call on a kept-alive connection once its CA is no longer accepted (the end of a CA rotation)', async () => {
+    const other = await generateSecretsBundleFor(h.now());
+    const stored = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');
+    const config = parseMachineConfig((stored.json.spec as { yaml: string }).yaml);
+    const before = config.acceptedCAs;
+    config.acceptedCAs = [...before, other.certs.os.crt];
+    expect((await h.request(admin, 'PUT', '/v1/machineconfig', { yaml: config.toYaml() })).status).to.equal(200);
+    await h.node.settle();
+
+    const outsider = credential('other CA admin', await issueClientCertificate(other.certs.os, { roles: ['os:admin'], now: h.now() }));
+    const conn = keptAlive(h.apid.port, h.caPem, outsider);
+    try {
+      expect(await conn.get('/v1/version')).to.deep.include({ status: 200, error: undefined });
+      config.acceptedCAs = before;
+      expect((await h.request(admin, 'PUT', '/v1/machineconfig', { yaml: config.toYaml() })).status).to.equal(200);
+      await h.node.settle();
+      const later = await conn.get('/v1/version');
+      expect(later.reused, 'the same connection').to.equal(true);
+      expect(later).to.deep.include({ status: 401, error: 'x509: certificate signed by unknown authority' });
+      // A client of a CA still accepted keeps its connection working.
+      const kept = keptAlive(h.apid.port, h.caPem, admin);
+      expect((await kept.get('/v1/version')).status).to.equal(200);
+      expect((await kept.get('/v1/version')).reused).to.equal(true);
+      kept.close();
+    } finally {
+      conn.close();
+    }
   });
 
   it('applies a valid config, reports an identical one as unchanged, and writes nothing for an invalid one', async () => {

@@ -56,19 +56,32 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const { state, registry } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? (() => undefined);
-  const cas = new AcceptedCAs(state);
+  const cas = new AcceptedCAs(state).follow();
   const forwarder = options.forward === false ? undefined : new Forwarder(state, cas, options.forward);
   const router = buildRouter(state, registry, clock);
-  const verdicts = new WeakMap<object, Promise<ClientVerdict>>();
+  const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
-  /** Once per connection: getPeerX509Certificate and the chain check cost more than a whole small request. */
-  const verdictOf = (socket: TLSSocket): Promise<ClientVerdict> => {
-    let verdict = verdicts.get(socket);
-    if (!verdict) {
-      verdict = cas.current().then(({ certs }) => verifyClientCertificate(socket.getPeerX509Certificate(), certs, new Date(clock.now().toMillis())));
-      verdicts.set(socket, verdict);
+  /**
+   * Once per connection, and again when the accepted CAs have changed since (a CA dropped by a rotation) or the client
+   * certificate has expired since: getPeerX509Certificate and the chain check cost more than a whole small request,
+   * but a kept-alive connection must not outlive the trust it was opened with.
+   */
+  const verdictOf = async (socket: TLSSocket): Promise<ClientVerdict> => {
+    const cached = verdicts.get(socket);
+    if (cached && cached.generation === cas.generation) {
+      const verdict = await cached.verdict;
+      if (!verdict.ok || clock.now().toMillis() <= verdict.identity.notAfter.getTime()) return verdict;
     }
-    return verdict;
+    // The generation is the one of the CAs the check used (-1 until it has them: a request meanwhile checks again).
+    const fresh = {
+      generation: -1,
+      verdict: cas.current().then(({ certs, generation }) => {
+        fresh.generation = generation;
+        return verifyClientCertificate(socket.getPeerX509Certificate(), certs, new Date(clock.now().toMillis()));
+      }),
+    };
+    verdicts.set(socket, fresh);
+    return fresh.verdict;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -132,6 +145,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     });
   } catch (err) {
     subscription.unsubscribe();
+    cas.close();
     forwarder?.close();
     throw new Error(`apid cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 50000}: ${(err as Error).message}`);
   }
@@ -143,6 +157,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     ready,
     async close() {
       subscription.unsubscribe();
+      cas.close();
       forwarder?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,7 +1,8 @@
 // The node's TLS material as apid uses it: its server certificate (swapped in live when re-issued), the CAs whose
-// client certificates it accepts (read again for every new connection, so a CA rotation needs no restart) and the
-// impersonator certificate it forwards requests with.
+// client certificates it accepts (followed from the store, so a CA rotation needs no restart) and the impersonator
+// certificate it forwards requests with.
 import type { X509Certificate } from 'node:crypto';
+import type { Subscription } from 'rxjs';
 import { API_CERTIFICATES_ID } from '../../controllers/api-certificate-controller.js';
 import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
 import { encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../../pki/index.js';
@@ -35,23 +36,50 @@ export async function readApiCertificates(state: State): Promise<IssuedCertifica
   return (await state.find<IssuedCertificatesSpec>(API_CERTIFICATES))?.spec;
 }
 
-/** Reads OSRootSecrets on each call; the parsed certificates are reused while the PEM text stays the same. */
+/**
+ * The OS CAs apid accepts client certificates from. current() reads OSRootSecrets; follow() keeps `generation` up to
+ * date from the store's changes, so a verdict made under an older set of CAs can be told apart without a read.
+ */
 export class AcceptedCAs {
   private lastText = '';
   private lastCerts: X509Certificate[] = [];
   private lastPems: string[] = [];
+  private subscription: Subscription | undefined;
+  /** Bumped whenever the accepted set changes. */
+  generation = 0;
 
   constructor(private readonly state: State) {}
 
-  async current(): Promise<{ certs: X509Certificate[]; pems: string[] }> {
-    const root = await this.state.find<OSRootSecretsSpec>(OS_ROOT);
-    const pems = root ? [...new Set([root.spec.issuingCA.crt, ...root.spec.acceptedCAs])] : [];
+  follow(): this {
+    this.subscription ??= this.state.watch<OSRootSecretsSpec>(OS_ROOT).subscribe({
+      next: (e) => {
+        if (e.type === 'created' || e.type === 'updated') this.take(e.resource?.spec);
+        else if (e.type === 'destroyed') this.take(undefined);
+      },
+      // The next current() still reads the store; only the early re-check of open connections is lost.
+      error: () => undefined,
+    });
+    return this;
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  /** The accepted CAs as the store holds them now, with the generation they belong to. */
+  async current(): Promise<{ certs: X509Certificate[]; pems: string[]; generation: number }> {
+    this.take((await this.state.find<OSRootSecretsSpec>(OS_ROOT))?.spec);
+    return { certs: this.lastCerts, pems: this.lastPems, generation: this.generation };
+  }
+
+  /** The parsed certificates are reused while the PEM text stays the same. */
+  private take(root: OSRootSecretsSpec | undefined): void {
+    const pems = root ? [...new Set([root.issuingCA.crt, ...root.acceptedCAs])] : [];
     const text = pems.join('\n');
-    if (text !== this.lastText) {
-      this.lastCerts = pems.map((p, i) => parseCertificatePem(p, `OSRootSecrets accepted CA ${i}`));
-      this.lastPems = pems;
-      this.lastText = text;
-    }
-    return { certs: this.lastCerts, pems: this.lastPems };
+    if (text === this.lastText) return;
+    this.lastCerts = pems.map((p, i) => parseCertificatePem(p, `OSRootSecrets accepted CA ${i}`));
+    this.lastPems = pems;
+    this.lastText = text;
+    this.generation++;
   }
 }
