@@ -3,6 +3,7 @@
 // to repeat (write the config a phase asks for, wait until the node's controllers follow it), and records the node's
 // or the rotation's new phase before going on. A driver killed at any point and started again continues where the
 // record says and finishes.
+import type { DateTime } from 'luxon';
 import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
 import type { PemCertAndKey } from '../../config/index.js';
@@ -16,6 +17,7 @@ import { backoffDelay } from '../../runtime/backoff.js';
 import type { BackoffPolicy } from '../../runtime/backoff.js';
 import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
+import { CoalescingLoop } from '../../runtime/coalescing-loop.js';
 import type { Pointer, Resource } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
@@ -62,56 +64,45 @@ class Driver implements RotationDriver {
   private readonly log: RuntimeLogger;
   private readonly subscription: Subscription;
   private readonly certs = new Map<string, Promise<PemCertAndKey>>();
-  private running: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
+  private readonly loop: CoalescingLoop;
   private failures = 0;
-  private cancelTimer: (() => void) | undefined;
 
   constructor(private readonly options: RotationDriverOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? (() => undefined);
+    this.loop = new CoalescingLoop(this.clock, () => this.passOrRetry());
     this.subscription = options.state.watchKind({ namespace: CARotations.namespace, type: CARotations.type }, { bootstrap: true }).subscribe({
-      next: () => this.kick(),
+      next: () => this.loop.kick(),
       error: (err: unknown) => this.log('rotation driver stopped following the store', { error: String(err) }),
     });
   }
 
-  async settled(): Promise<void> {
-    while (this.running) await this.running;
+  private get closed(): boolean {
+    return this.loop.closed;
+  }
+
+  settled(): Promise<void> {
+    return this.loop.settled();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.subscription.unsubscribe();
-    this.cancelTimer?.();
-    await this.settled();
+    await this.loop.close();
   }
 
-  private kick(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
+  /** One pass; after a failure, when to try again (backing off while it keeps failing). */
+  private async passOrRetry(): Promise<DateTime | undefined> {
+    try {
+      await this.pass();
+      this.failures = 0;
+      return undefined;
+    } catch (err) {
+      if (this.closed) return undefined;
+      this.failures++;
+      const delay = backoffDelay(this.failures, Math.random, ROTATION_BACKOFF);
+      this.log('rotation step failed', { error: messageOf(err), retryInMs: Math.round(delay) });
+      return this.clock.now().plus({ milliseconds: delay });
     }
-    this.running = this.loop().finally(() => (this.running = undefined));
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.pass();
-        this.failures = 0;
-      } catch (err) {
-        if (this.closed) return;
-        this.failures++;
-        const delay = backoffDelay(this.failures, Math.random, ROTATION_BACKOFF);
-        this.log('rotation step failed', { error: messageOf(err), retryInMs: Math.round(delay) });
-        this.cancelTimer?.();
-        this.cancelTimer = this.clock.schedule(this.clock.now().plus({ milliseconds: delay }), () => this.kick());
-      }
-    } while (this.again && !this.closed);
   }
 
   /** Moves every unfinished rotation as far as it will go. */

@@ -22,6 +22,7 @@ import type { TrustdResponse, TrustdResponseSpec } from '../../resources/trustd-
 import { backoffDelay } from '../../runtime/backoff.js';
 import type { BackoffPolicy } from '../../runtime/backoff.js';
 import type { Clock } from '../../runtime/clock.js';
+import { CoalescingLoop } from '../../runtime/coalescing-loop.js';
 import { systemClock } from '../../runtime/clock.js';
 import type { Pointer } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
@@ -69,10 +70,7 @@ class Loop implements TrustdClient {
   private readonly log: RuntimeLogger;
   private readonly subscriptions: Subscription[];
   private readonly untrack: (() => void) | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
-  private cancelTimer: (() => void) | undefined;
+  private readonly loop: CoalescingLoop;
 
   constructor(
     private readonly options: TrustdClientOptions,
@@ -80,55 +78,34 @@ class Loop implements TrustdClient {
   ) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? (() => undefined);
-    const kick = () => this.kick();
+    this.loop = new CoalescingLoop(this.clock, () => this.pass());
+    const kick = () => this.loop.kick();
     const report = (err: unknown) => this.log('trustd client stopped following the store', { error: String(err) });
     this.subscriptions = [OS, SANS, CONFIG, RESPONSE].map((p) => options.state.watch(p).subscribe({ next: kick, error: report }));
     this.untrack = this.clock.trackWork?.(() => this.settled());
-    this.kick();
+    this.loop.kick();
   }
 
-  async settled(): Promise<void> {
-    while (this.running) await this.running;
+  settled(): Promise<void> {
+    return this.loop.settled();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     for (const s of this.subscriptions) s.unsubscribe();
-    this.cancelTimer?.();
     this.untrack?.();
-    await this.settled();
+    await this.loop.close();
   }
 
-  private kick(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
+  private async pass(): Promise<DateTime | undefined> {
+    let wakeAt: Date | undefined;
+    try {
+      wakeAt = await this.reconcile();
+    } catch (err) {
+      // The store failed under us; try again after the first backoff step rather than stop for good.
+      this.log('trustd client error', { error: err instanceof Error ? err.message : String(err) });
+      wakeAt = new Date(this.clock.now().toMillis() + (this.options.backoff ?? TRUSTD_CLIENT_BACKOFF).initialMs);
     }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      let wakeAt: Date | undefined;
-      try {
-        wakeAt = await this.reconcile();
-      } catch (err) {
-        // The store failed under us; try again after the first backoff step rather than stop for good.
-        this.log('trustd client error', { error: err instanceof Error ? err.message : String(err) });
-        wakeAt = new Date(this.clock.now().toMillis() + (this.options.backoff ?? TRUSTD_CLIENT_BACKOFF).initialMs);
-      }
-      this.wakeAt(wakeAt);
-    } while (this.again && !this.closed);
-  }
-
-  private wakeAt(at: Date | undefined): void {
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    if (at && !this.closed) this.cancelTimer = this.clock.schedule(DateTime.fromJSDate(at, { zone: 'utc' }), () => this.kick());
+    return wakeAt && DateTime.fromJSDate(wakeAt, { zone: 'utc' });
   }
 
   /** One pass: returns when to come back (renewal time or next retry), undefined to wait for a change. */
