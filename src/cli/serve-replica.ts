@@ -1,15 +1,16 @@
 // `trustctl serve --store etcd://...`: one replica of a node whose store is shared. Every replica serves apid (and
-// trustd on control planes) from the shared store; the controllers run only in the elected leader, on a fenced view of
-// the store, so a deposed leader cannot write what its successor writes. SIGTERM resigns at once.
+// trustd on control planes) from the shared store; the controllers and the CA rotation driver run only in the elected
+// leader, on a fenced view of the store, so a deposed leader cannot write what its successor writes. SIGTERM resigns
+// at once.
 import { hostname } from 'node:os';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
+import { machineConfigOf } from '../resources/machine-config.js';
 import { leaderElectorFor } from '../runtime/store-url.js';
 import { runWhileLeader } from '../runtime/leader-election.js';
 import { nodeRuntime, openSharedNodeState } from '../server/node.js';
 import type { LineLogger } from './log-line.js';
-import type { MachineConfigFile } from './machine-config-file.js';
-import { machineConfigOf } from '../resources/machine-config.js';
 import { storedMachineConfig } from './machine-config-file.js';
+import type { MachineConfigFile } from './machine-config-file.js';
 import { applyConfigOnStart, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
 import type { ServeOptions } from './serve.js';
 
