@@ -3,7 +3,7 @@ import { formatTalosconfig, issueClientCertificate, newContext, readTalosconfigF
 import type { PemCertAndKey } from '../config/index.js';
 import { algorithmOf, createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
 import type { CaProfile } from '../pki/index.js';
-import { ROTATION_PHASES, phaseIndex } from '../resources/ca-rotation.js';
+import { ROTATION_PHASES, hasAcceptedList, phaseIndex } from '../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA, RotationPhase } from '../resources/ca-rotation.js';
 import type { Resource } from '../runtime/resource.js';
 import { formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index.js';
@@ -22,6 +22,14 @@ const FIELDS: Record<RotatableCA, [string, string]> = {
   kubernetes: ['cluster.ca', 'cluster.acceptedCAs'],
   etcd: ['cluster.etcd.ca', 'ExtraAcceptedCAs/etcd'],
   aggregator: ['cluster.aggregatorCA', 'ExtraAcceptedCAs/aggregator'],
+};
+
+/** Where a CA's overlap is written: workers carry no etcd or aggregator CA. */
+const WHERE: Record<RotatableCA, string> = {
+  os: 'every node (control planes first, then workers)',
+  kubernetes: 'every node (control planes first, then workers)',
+  etcd: 'every control plane (workers hold no etcd CA)',
+  aggregator: 'every control plane (workers hold no aggregator CA)',
 };
 
 export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promise<void> {
@@ -105,7 +113,7 @@ async function newCA(kind: RotatableCA, osCaPem: string): Promise<PemCertAndKey>
 }
 
 const STAGE: Record<Exclude<RotationPhase, 'Staged'>, (kind: RotatableCA) => string> = {
-  NewCAAccepted: (k) => `> Added the new CA to ${FIELDS[k][1]} on every node (control planes first, then workers)${k === 'os' ? '; verified with the new client certificate and the old server CA' : ''}`,
+  NewCAAccepted: (k) => `> Added the new CA to ${FIELDS[k][1]} on ${WHERE[k]}${k === 'os' ? '; verified with the new client certificate and the old server CA' : ''}`,
   NewCAIssuing: (k) => `> Made the new CA the issuing CA (${FIELDS[k][0]}), the old one still accepted`,
   LeavesReissued: (k) => `> Every certificate re-issued from the new CA${k === 'os' ? '; verified connectivity with the new PKI' : ''}`,
   OldCADropped: (k) => `> Removed the old CA from ${FIELDS[k][1]}${k === 'os' ? '; verified connectivity with the new PKI again' : ''}`,
@@ -141,10 +149,10 @@ function printPlan(out: (line: string) => void, kind: RotatableCA, controlPlanes
   out(`> ${LABEL[kind]} CA rotation on control plane(s) ${controlPlanes.join(', ')}${workers.length ? `, worker(s) ${workers.join(', ')}` : ''}:`);
   out(`>   would generate a new ${kind} CA and start the rotation on ${endpoint}, whose rotation driver would:`);
   out('>   1. verify connectivity with the existing PKI');
-  out(`>   2. add the new CA to ${accepted} on every node, control planes first, then workers`);
+  out(`>   2. add the new CA to ${accepted} on ${WHERE[kind]}`);
   if (kind === 'os') out('>   3. verify connectivity with the new client certificate and the old server CA');
   // No etcd server or aggregated API server runs here to connect to: the check is what the node trusts and issues.
-  else out(`>   3. verify every node trusts both CAs${kind === 'kubernetes' ? ' and answers the admin client certificate' : ' (no server of this CA runs here to connect to)'}`);
+  else out(`>   3. verify every ${hasAcceptedList(kind) ? 'node' : 'control plane'} trusts both CAs${kind === 'kubernetes' ? ' and answers the admin client certificate' : ' (no server of this CA runs here to connect to)'}`);
   out(`>   4. make the new CA issuing (${ca}), the old one still accepted`);
   out('>   5. wait until every certificate is re-issued from the new CA, and verify with the new PKI');
   out(`>   6. remove the old CA from ${accepted}, and verify again`);

@@ -49,7 +49,7 @@ describe('trustctl rotate-ca --kubernetes --etcd --aggregator across three contr
     await prober;
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('> '));
-    for (const stage of [/^> Added the new CA to cluster\.acceptedCAs/, /^> Removed the old CA from cluster\.acceptedCAs$/, /^> Kubernetes API CA rotation done/, /^> Added the new CA to ExtraAcceptedCAs\/etcd on every node/, /^> Made the new CA the issuing CA \(cluster\.etcd\.ca\)/, /^> Removed the old CA from ExtraAcceptedCAs\/etcd/, /^> etcd CA rotation done/, /^> Made the new CA the issuing CA \(cluster\.aggregatorCA\)/, /^> aggregator \(front-proxy\) CA rotation done/])
+    for (const stage of [/^> Added the new CA to cluster\.acceptedCAs/, /^> Removed the old CA from cluster\.acceptedCAs$/, /^> Kubernetes API CA rotation done/, /^> Added the new CA to ExtraAcceptedCAs\/etcd on every control plane \(workers hold no etcd CA\)$/, /^> Made the new CA the issuing CA \(cluster\.etcd\.ca\)/, /^> Removed the old CA from ExtraAcceptedCAs\/etcd/, /^> etcd CA rotation done/, /^> Made the new CA the issuing CA \(cluster\.aggregatorCA\)/, /^> aggregator \(front-proxy\) CA rotation done/])
       expect(lines.some((l) => stage.test(l)), `${stage} in\n${r.stdout}`).to.equal(true);
 
     expect([...failures, ...ROTATED.flatMap((ca) => peers[ca].failures)]).to.deep.equal([]);

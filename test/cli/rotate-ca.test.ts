@@ -60,7 +60,8 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     expect(r.stdout).to.include('> etcd CA rotation on control plane(s)');
     expect(r.stdout).to.include('> aggregator (front-proxy) CA rotation on control plane(s)');
     expect(r.stdout).to.include('make the new CA issuing (cluster.etcd.ca)');
-    expect(r.stdout).to.include('3. verify every node trusts both CAs (no server of this CA runs here to connect to)');
+    expect(r.stdout).to.include('2. add the new CA to ExtraAcceptedCAs/etcd on every control plane (workers hold no etcd CA)');
+    expect(r.stdout).to.include('3. verify every control plane trusts both CAs (no server of this CA runs here to connect to)');
     expect(r.stdout).to.not.include('Talos API CA rotation');
     expect(await versions(cluster, admin)).to.deep.equal(before);
   });
