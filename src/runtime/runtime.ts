@@ -129,6 +129,7 @@ export class Runtime implements ContextHost {
     this.phase = 'running';
     this.untrack = this.clock.trackWork?.(() => this.settled());
     const since = await this.state.revision();
+    await this.forgetStatusesOfUnregistered();
     if (this.phase !== 'running') return; // stopped while starting
     const slots = [...this.slots.values()];
     this.watches.open(
@@ -137,6 +138,24 @@ export class Runtime implements ContextHost {
     );
     for (const slot of this.slots.values()) slot.dirty = true;
     this.scheduleDrain();
+  }
+
+  /**
+   * A controller renamed or removed (an upgrade) would otherwise leave its last ControllerStatuses behind, reporting a
+   * failure for ever that nothing will clear.
+   */
+  private async forgetStatusesOfUnregistered(): Promise<void> {
+    // Best effort, like writeStatus: the controllers run whether or not the store takes statuses now.
+    try {
+      const statuses = await this.state.list({ namespace: ControllerStatuses.namespace, type: ControllerStatuses.type });
+      for (const s of statuses) {
+        if (this.slots.has(s.metadata.id) || s.metadata.owner !== RUNTIME_OWNER) continue;
+        await this.state.destroy(s.metadata, { owner: RUNTIME_OWNER });
+        this.log('removed the status of a controller no longer run', { controller: s.metadata.id });
+      }
+    } catch (err) {
+      this.log('removing stale controller statuses failed', { error: describe(err) });
+    }
   }
 
   /** Stops waking controllers, waits for the reconciles in flight, then refuses every further write. Idempotent. */

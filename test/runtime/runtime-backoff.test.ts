@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { backoffDelay, defaultBackoff, nominalDelay } from '../../src/runtime/backoff.js';
 import { idle, input, type Controller } from '../../src/runtime/controller.js';
 import { ControllerStatuses, type ControllerStatus } from '../../src/runtime/controller-status.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 import { START, Sources, harness, type Harness } from './runtime-harness.js';
 
 /** Fails (throws) `failures` times, then succeeds. */
@@ -178,5 +179,24 @@ describe('Runtime: failing controllers', () => {
     }
     expect(h.runtime.status()[0].reconciles).to.equal(4);
     expect((await h.state.get(pointer)).metadata.version).to.equal(before.metadata.version);
+  });
+
+  it('removes at start the status of a controller it no longer runs (renamed or removed), and keeps the others', async () => {
+    const c = flaky('Flaky', 1);
+    h = await harness([c], { random: () => 0.5 });
+    await h.runtime.start();
+    await h.runtime.settled();
+    const at = (id: string) => ({ namespace: 'runtime', type: ControllerStatuses.type, id });
+    expect((await h.state.get<ControllerStatus>(at('Flaky'))).spec.state).to.equal('backoff');
+    await h.runtime.stop();
+
+    const steady: Controller = { name: 'Steady', inputs: [input(Sources)], outputs: [], reconcile: async () => idle('steady') };
+    const next = new Runtime({ state: h.state, registry: h.registry, clock: h.clock });
+    next.register(steady);
+    await next.start();
+    await next.settled();
+    expect(await h.state.find(at('Flaky'))).to.equal(undefined);
+    expect((await h.state.get<ControllerStatus>(at('Steady'))).spec.state).to.equal('idle');
+    await next.stop();
   });
 });
