@@ -119,14 +119,39 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
     });
     after(async () => cluster?.destroy());
 
-    it('continues from the recorded phase after each restart and finishes, killed again at every later phase it is seen in', async () => {
+    it('continues from the recorded phase after each restart and finishes, killed again at every later phase it is seen in; no node that answers refuses the current certificate', async () => {
       const next = await newOsCA();
       const both = [OLD_OS_CA.crt, next.crt];
       const oldCreds = await credentials(OLD_OS_CA, both);
       const newCreds = await credentials(next, both);
       expect((await startRotation(cluster, oldCreds, next)).status).to.equal(200);
       const cp = cluster.controlPlane;
+
+      // The certificate a person should be using: the old one until the new CA is accepted everywhere, then the new one.
+      // The phase is the control plane's; while it is down nothing moves, so the last one seen holds.
+      const failures: string[] = [];
+      const unanswered = new Set<string>();
+      let answered = 0;
+      let known: RotationPhase | undefined;
+      let stop = false;
+      const prober = (async () => {
+        while (!stop) {
+          for (const m of cluster.members) {
+            known = (await observe(cluster, [oldCreds, newCreds]).catch(() => undefined))?.phase ?? known;
+            const answer = await cluster.call(m, at(known) >= at('NewCAAccepted') ? newCreds : oldCreds, 'GET', '/v1/version');
+            if (answer.status === 0) unanswered.add(m.name);
+            else if (answer.error !== undefined) failures.push(`${m.name} in ${known ?? 'Staged'}: ${answer.error}`);
+            else answered++;
+          }
+        }
+      })();
       const killedIn = await cluster.killInEachPhase(cp, async () => (await observe(cluster, [oldCreds, newCreds]))?.phase);
+      stop = true;
+      await prober;
+      expect(failures).to.deep.equal([]);
+      expect(answered).to.be.greaterThan(0);
+      // Only the killed control plane ever went without answering.
+      expect([...unanswered].filter((name) => name !== cp.name)).to.deep.equal([]);
       expect(killedIn.length).to.be.greaterThan(0);
       for (const phase of killedIn) expect(ROTATION_PHASES.slice(1, -1)).to.include(phase);
       expect(killedIn.map(at)).to.deep.equal([...killedIn.map(at)].sort((x, y) => x - y));
