@@ -199,7 +199,9 @@ class Driver implements RotationDriver {
   private async putExtraAccepted(address: string, admin: NodeCredentials, spec: CARotationSpec, crts: string[], target: RotationPhase): Promise<void> {
     const reason = `rotation of the ${spec.ca} CA from ${spec.oldCA.fingerprint.slice(0, 11)} to ${spec.newCA.fingerprint.slice(0, 11)}`;
     const put = await callNode(address, admin, 'PUT', paths.extraAcceptedCAs(spec.ca), { crts, reason });
-    if (put.error !== undefined) throw new Error(`${address}: writing ExtraAcceptedCAs/${spec.ca}: ${put.error}`);
+    // A node of an older trustplane has no such call: say so rather than leave the rotation waiting on a mystery.
+    const older = put.status === 404 && put.error?.startsWith('no such call') ? '; that node runs a trustplane without ExtraAcceptedCAs: upgrade it, then the rotation goes on' : '';
+    if (put.error !== undefined) throw new Error(`${address}: writing ExtraAcceptedCAs/${spec.ca}: ${put.error}${older}`);
     await this.options.onStep?.(spec, `${address} -> ${target}: ExtraAcceptedCAs written`);
   }
 
