@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const CA_NAMES = ['os', 'kubernetes', 'etcd', 'aggregator'] as const;
 export type CaName = (typeof CA_NAMES)[number];
 
+const ROTATE_FLAG: Record<CaName, string> = { os: '--talos', kubernetes: '--kubernetes', etcd: '--etcd', aggregator: '--aggregator' };
+
+/** The command that replaces `ca`, for the messages that tell a person to. */
+export function rotateCaCommand(ca: CaName): string {
+  return `trustctl rotate-ca ${ROTATE_FLAG[ca]}`;
+}
+
 /** Why a certificate was (or will be) issued; cert-manager's vocabulary. */
 export const ISSUE_REASONS = ['DoesNotExist', 'Expired', 'Renewing', 'IncorrectIssuer', 'RequestChanged', 'SecretMismatch', 'Invalid'] as const;
 export type IssueReason = (typeof ISSUE_REASONS)[number];

@@ -4,6 +4,7 @@ import type { CertificateAuthority } from '../../pki/index.js';
 import { issueCertificateAndKey } from '../../pki/index.js';
 import type { LeafProfile } from '../../pki/index.js';
 import type { CaName, CertificateRequest, IssuedCertificate, IssuedSet, IssueReason } from '../../resources/common.js';
+import { rotateCaCommand } from '../../resources/common.js';
 import { reissueVerdict } from '../policy/reissue-policy.js';
 import { renewalTime } from '../policy/renewal-time.js';
 
@@ -42,7 +43,7 @@ export async function issueSet(setId: string, current: IssuedSet, wanted: readon
 async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason): Promise<IssuedCertificate> {
   const caNotAfter = Date.parse(w.ca.cert.validTo);
   if (caNotAfter <= now.getTime()) {
-    throw new Error(`${setId}/${w.name}: the ${w.issuer} CA expired at ${new Date(caNotAfter).toISOString()}; rotate it (trustctl rotate-ca)`);
+    throw new Error(`${setId}/${w.name}: the ${w.issuer} CA expired at ${new Date(caNotAfter).toISOString()}; rotate it: ${rotateCaCommand(w.issuer)}`);
   }
   const { request } = w;
   const algorithm = w.ca.key.algorithm;

@@ -1,5 +1,6 @@
 // The checks SecurityStatus runs over the certificate statuses: each a small pure function returning findings.
 import type { CertificateStatusSpec } from '../../resources/certificate-status.js';
+import { rotateCaCommand } from '../../resources/common.js';
 import type { Finding } from '../../resources/security-status.js';
 import { expiringSoonFrom } from './certificate-state.js';
 
@@ -10,14 +11,13 @@ export interface Observed {
 
 type FindingCheck = (all: readonly Observed[], now: Date) => Finding[];
 
-const ROTATE_FLAG: Record<string, string> = { os: '--talos', kubernetes: '--kubernetes', etcd: '--etcd', aggregator: '--aggregator' };
 
 const caExpiry: FindingCheck = (all, now) =>
   all
     .filter((o) => o.spec.kind === 'ca' && o.spec.notAfter && o.spec.notBefore)
     .flatMap((o): Finding[] => {
       const notAfter = new Date(o.spec.notAfter!);
-      const fix = `rotate it: trustctl rotate-ca ${ROTATE_FLAG[o.spec.issuerCA]}`;
+      const fix = `rotate it: ${rotateCaCommand(o.spec.issuerCA)}`;
       if (notAfter <= now) return [{ severity: 'critical', code: 'CAExpired', subject: o.id, message: `the ${o.spec.issuerCA} CA expired at ${o.spec.notAfter}; ${fix}` }];
       if (expiringSoonFrom(new Date(o.spec.notBefore!), notAfter) <= now) {
         return [{ severity: 'warning', code: 'CAExpiringSoon', subject: o.id, message: `the ${o.spec.issuerCA} CA expires at ${o.spec.notAfter}; ${fix}` }];
@@ -37,7 +37,7 @@ const caBeforeLeafRenewal: FindingCheck = (all) =>
           severity: 'warning',
           code: 'CAExpiresBeforeLeafRenewal',
           subject: leaf.id,
-          message: `the ${ca.spec.issuerCA} CA expires at ${ca.spec.notAfter}, before this certificate's renewal at ${leaf.spec.renewalTime}; rotate it: trustctl rotate-ca ${ROTATE_FLAG[ca.spec.issuerCA]}`,
+          message: `the ${ca.spec.issuerCA} CA expires at ${ca.spec.notAfter}, before this certificate's renewal at ${leaf.spec.renewalTime}; rotate it: ${rotateCaCommand(ca.spec.issuerCA)}`,
         },
       ];
     });

@@ -71,19 +71,22 @@ const LEAF_SETS: Record<RotatableCA, [string, string][]> = {
   aggregator: [['KubernetesSecrets', 'k8s']],
 };
 
-/** Names of the node's leaves from `kind`'s CA that the new CA did not sign. */
+/**
+ * Names of the node's leaves from `kind`'s CA that the new CA did not sign, and of leaf sets not issued at all: a node
+ * with a Kubernetes, etcd or aggregator root (a control plane) must hold its leaves before they count as re-issued (an
+ * expired old CA may have left none, and the controller may still be backing off from that).
+ */
 async function staleLeaves(address: string, creds: NodeCredentials, kind: RotatableCA, newCrt: string): Promise<string[]> {
   const sets = LEAF_SETS[kind];
   const ca = new X509Certificate(newCrt);
   const stale: string[] = [];
   for (const [type, id] of sets) {
     const spec = (await getSpec(address, creds, type, id)) as IssuedCertificatesSpec | undefined;
-    if (!spec) continue;
-    if (type === 'ApiCertificates' && !spec.certificates.server) stale.push(`${type}/${id} (${spec.pending ?? 'no server certificate'})`);
-    for (const [name, cert] of Object.entries(spec.certificates)) {
-      if (cert.issuer !== kind) continue;
-      if (!isIssuedBy(new X509Certificate(cert.crt), ca)) stale.push(`${type}/${id} ${name}`);
-    }
+    // OS leaf sets differ by role (a worker holds no TrustdCertificates); ApiCertificates is checked just below.
+    const ofKind = Object.entries(spec?.certificates ?? {}).filter(([, cert]) => cert.issuer === kind);
+    if (kind !== 'os' && ofKind.length === 0) stale.push(`${type}/${id} (no ${kind} certificate issued yet${spec?.pending ? `: ${spec.pending}` : ''})`);
+    if (type === 'ApiCertificates' && spec && !spec.certificates.server) stale.push(`${type}/${id} (${spec.pending ?? 'no server certificate'})`);
+    for (const [name, cert] of ofKind) if (!isIssuedBy(new X509Certificate(cert.crt), ca)) stale.push(`${type}/${id} ${name}`);
   }
   return stale;
 }
