@@ -13,10 +13,7 @@ for arg in "$@"; do
     *) work="$arg" ;;
   esac
 done
-cd "$repo"
-[ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f dist/src/cli/main.js ] || npm run build
-trustctl() { node "$repo/dist/src/cli/main.js" "$@"; }
+source "$repo/examples/cluster-lib.sh"
 
 CP=127.0.0.11
 WORKERS=(127.0.0.12 127.0.0.13)
@@ -27,37 +24,13 @@ echo "> generating the cluster's secrets and machine configs"
 trustctl gen secrets -o secrets.yaml
 trustctl gen config demo "https://$CP:6443" --with-secrets secrets.yaml -o .
 
-pids=()
-cleanup() {
-  if [ "$keep" = false ] && [ ${#pids[@]} -gt 0 ]; then
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT
-
-start() { # name config ip [extra flags]
-  local name=$1 config=$2 ip=$3
-  shift 3
-  # node itself in the background (not the trustctl function), so $! is the process that SIGTERM must reach
-  node "$repo/dist/src/cli/main.js" serve --config "$config" --state "$work/$name" --node-ip "$ip" --hostname "$name" --listen-address "$ip" "$@" \
-    >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  echo "> started $name on $ip (log: $work/$name.log)"
-}
-
 start cp-1 controlplane.yaml "$CP"
 for i in "${!WORKERS[@]}"; do
   start "worker-$((i + 1))" worker.yaml "${WORKERS[$i]}" --trustd-endpoint "$CP:50001"
 done
 
 echo "> waiting for the workers to join through trustd"
-for node in "$CP" "${WORKERS[@]}"; do
-  for _ in $(seq 1 100); do
-    if trustctl -e "$CP" -n "$node" get certificatestatus api-server -o json 2>/dev/null | grep -q '"state": *"Valid"'; then break; fi
-    sleep 0.2
-  done
-done
+wait_valid "$CP" "$CP" "${WORKERS[@]}"
 
 for node in "$CP" "${WORKERS[@]}"; do
   echo
@@ -66,7 +39,4 @@ for node in "$CP" "${WORKERS[@]}"; do
 done
 echo
 trustctl -e "$CP" -n "$CP" get securitystatus || true
-if [ "$keep" = true ]; then
-  echo
-  echo "> nodes left running: kill ${pids[*]}   (TALOSCONFIG=$TALOSCONFIG)"
-fi
+left_running
