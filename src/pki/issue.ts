@@ -112,7 +112,7 @@ function profileExtensions(profile: LeafProfile, rsa: boolean): Buffer[] {
 const akiCache = new WeakMap<CertificateAuthority['cert'], Buffer>();
 
 /** The issuer's key identifier, taken from its SKI (or computed when an imported CA lacks one), cached per CA. */
-function authorityKeyIdOf(ca: CertificateAuthority): Buffer {
+export function authorityKeyIdOf(ca: CertificateAuthority): Buffer {
   let aki = akiCache.get(ca.cert);
   if (!aki) {
     const issuer = structureOf(ca.cert);
