@@ -24,6 +24,9 @@ const FIELDS: Record<RotatableCA, [string, string]> = {
   aggregator: ['cluster.aggregatorCA', 'ExtraAcceptedCAs/aggregator'],
 };
 
+/** What keeps an old talosconfig working through a Talos API CA rotation (CrossSignedCAs). */
+const CROSS_SIGNED_NOTE = 'apid sends the new CA cross-signed by the old one, so old talosconfigs work until the old CA is dropped';
+
 /** Where a CA's overlap is written: workers carry no etcd or aggregator CA. */
 const WHERE: Record<RotatableCA, string> = {
   os: 'every node (control planes first, then workers)',
@@ -113,7 +116,7 @@ async function newCA(kind: RotatableCA, osCaPem: string): Promise<PemCertAndKey>
 }
 
 const STAGE: Record<Exclude<RotationPhase, 'Staged'>, (kind: RotatableCA) => string> = {
-  NewCAAccepted: (k) => `> Added the new CA to ${FIELDS[k][1]} on ${WHERE[k]}${k === 'os' ? '; verified with the new client certificate and the old server CA' : ''}`,
+  NewCAAccepted: (k) => `> Added the new CA to ${FIELDS[k][1]} on ${WHERE[k]}${k === 'os' ? `; ${CROSS_SIGNED_NOTE}; verified with the new client certificate and the old server CA` : ''}`,
   NewCAIssuing: (k) => `> Made the new CA the issuing CA (${FIELDS[k][0]}), the old one still accepted`,
   LeavesReissued: (k) => `> Every certificate re-issued from the new CA${k === 'os' ? '; verified connectivity with the new PKI' : ''}`,
   OldCADropped: (k) => `> Removed the old CA from ${FIELDS[k][1]}${k === 'os' ? '; verified connectivity with the new PKI again' : ''}`,
@@ -149,7 +152,7 @@ function printPlan(out: (line: string) => void, kind: RotatableCA, controlPlanes
   out(`> ${LABEL[kind]} CA rotation on control plane(s) ${controlPlanes.join(', ')}${workers.length ? `, worker(s) ${workers.join(', ')}` : ''}:`);
   out(`>   would generate a new ${kind} CA and start the rotation on ${endpoint}, whose rotation driver would:`);
   out('>   1. verify connectivity with the existing PKI');
-  out(`>   2. add the new CA to ${accepted} on ${WHERE[kind]}`);
+  out(`>   2. add the new CA to ${accepted} on ${WHERE[kind]}${kind === 'os' ? `; ${CROSS_SIGNED_NOTE}` : ''}`);
   if (kind === 'os') out('>   3. verify connectivity with the new client certificate and the old server CA');
   // No etcd server or aggregated API server runs here to connect to: the check is what the node trusts and issues.
   else out(`>   3. verify every ${hasAcceptedList(kind) ? 'node' : 'control plane'} trusts both CAs${kind === 'kubernetes' ? ' and answers the admin client certificate' : ' (no server of this CA runs here to connect to)'}`);

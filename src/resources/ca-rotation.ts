@@ -68,7 +68,14 @@ export const CARotations = defineResource<CARotationSpec>({
   validate: specValidator('CARotations', schema),
 });
 
-const secretsSchema = z.object({ oldCA: pemPairSchema, newCA: pemPairSchema }).strict();
+const secretsSchema = z
+  .object({
+    oldCA: pemPairSchema,
+    newCA: pemPairSchema,
+    /** The Talos API rotation's new CA cross-signed by the old one (see CrossSignedCAs); absent for the other CAs. */
+    crossSigned: z.string().min(1).optional(),
+  })
+  .strict();
 export type CARotationSecretsSpec = z.infer<typeof secretsSchema>;
 
 export const CARotationSecrets = defineResource<CARotationSecretsSpec>({

@@ -5,24 +5,17 @@
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { defineResource } from '../runtime/resource.js';
+import { caCertificatePem } from './common.js';
 import { specValidator } from './spec-schema.js';
 
 /** The CAs without an accepted list in the machine config; each has one ExtraAcceptedCAs resource (its id). */
 export const EXTRA_ACCEPTED_CA_IDS = ['etcd', 'aggregator'] as const;
 export type ExtraAcceptedCAId = (typeof EXTRA_ACCEPTED_CA_IDS)[number];
 
-const caCertificate = z.string().superRefine((pem, ctx) => {
-  try {
-    if (!new X509Certificate(pem).ca) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not a CA certificate (BasicConstraints CA:TRUE is missing)' });
-  } catch {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected a PEM "CERTIFICATE" block' });
-  }
-});
-
 const schema = z
   .object({
     /** PEM CA certificates, trusted in addition to the machine config's CA. */
-    crts: z.array(caCertificate),
+    crts: z.array(caCertificatePem),
     /** Why they are trusted (the rotation that put them here), for whoever reads `trustctl get extraacceptedcas`. */
     reason: z.string(),
   })

@@ -4,6 +4,7 @@ import type { ResourceDefinition } from '../runtime/resource.js';
 import { CARotationSecrets, CARotations } from './ca-rotation.js';
 import { CertSANs } from './cert-sans.js';
 import { CertificateStatuses } from './certificate-status.js';
+import { CrossSignedCAs } from './cross-signed-cas.js';
 import { ExtraAcceptedCAs } from './extra-accepted-cas.js';
 import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
 import { MachineConfigs } from './machine-config.js';
@@ -16,6 +17,7 @@ export * from './ca-rotation.js';
 export * from './cert-sans.js';
 export * from './certificate-status.js';
 export * from './common.js';
+export * from './cross-signed-cas.js';
 export * from './extra-accepted-cas.js';
 export * from './issued-certificates.js';
 export * from './machine-config.js';
@@ -27,6 +29,7 @@ export * from './trustd-response.js';
 export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   MachineConfigs,
   ExtraAcceptedCAs,
+  CrossSignedCAs,
   NodeAddresses,
   OSRootSecrets,
   EtcdRootSecrets,

@@ -27,13 +27,16 @@ type Writes = (phase: (typeof ROTATION_PHASES)[number], role: 'controlplane' | '
 
 const CONFIG = 'machine config written';
 const EXTRA = 'ExtraAcceptedCAs written';
-/** os, kubernetes: every node's config carries the CA and its accepted list; each phase but LeavesReissued changes it. */
+const CROSS = 'CrossSignedCAs written';
+/** kubernetes: every node's config carries the CA and its accepted list; each phase but LeavesReissued changes it. */
 const inConfig: Writes = (phase) => (phase === 'NewCAAccepted' || phase === 'NewCAIssuing' || phase === 'OldCADropped' ? [CONFIG] : []);
+/** os: the config as kubernetes; the cross-signed CA is served from before the config changes until after the drop. */
+const inConfigCrossSigned: Writes = (phase, role) => (phase === 'NewCAAccepted' ? [CROSS, CONFIG] : phase === 'OldCADropped' ? [CONFIG, CROSS] : inConfig(phase, role));
 /** etcd, aggregator: control planes only; the overlap opens and closes in ExtraAcceptedCAs, the CA changes in between. */
 const overlap: Writes = (phase, role) => (role === 'worker' ? [] : phase === 'NewCAIssuing' ? [CONFIG] : phase === 'NewCAAccepted' || phase === 'OldCADropped' ? [EXTRA] : []);
 
 const CASES: { ca: RotatableCA; profile: CaProfile; algorithm: 'ed25519' | 'ecdsa'; writes: Writes }[] = [
-  { ca: 'os', profile: 'os', algorithm: 'ed25519', writes: inConfig },
+  { ca: 'os', profile: 'os', algorithm: 'ed25519', writes: inConfigCrossSigned },
   { ca: 'kubernetes', profile: 'kubernetes', algorithm: 'ecdsa', writes: inConfig },
   { ca: 'etcd', profile: 'etcd', algorithm: 'ecdsa', writes: overlap },
   { ca: 'aggregator', profile: 'aggregator', algorithm: 'ecdsa', writes: overlap },

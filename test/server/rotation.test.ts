@@ -43,13 +43,15 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
     });
     after(async () => cluster?.destroy());
 
-    it('never fails a call made with a valid certificate; the old one works until the old CA is dropped, then gets "unknown authority"', async () => {
+    it('never fails a call made with a valid certificate; the old talosconfig works until the old CA is dropped, then gets "unknown authority"', async () => {
       const next = await newOsCA();
       const both = [OLD_OS_CA.crt, next.crt];
       const oldCreds = await credentials(OLD_OS_CA, both);
       const newCreds = await credentials(next, both);
+      // The talosconfig as it was before the rotation: the old client certificate, and only the old CA for the servers.
+      const oldTalosconfig = await credentials(OLD_OS_CA, [OLD_OS_CA.crt]);
       const failures: string[] = [];
-      const counts = { oldAccepted: 0, newAccepted: 0 };
+      const counts = { oldAccepted: 0, newAccepted: 0, oldTalosconfigOnNewLeaves: 0 };
       const seen = new Set<string>();
       let stop = false;
 
@@ -64,11 +66,16 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
               else failures.push(`${m.name} refused the new certificate in phase ${before}: ${answer.error}`);
             }
             const oldAnswer = await cluster.call(m, oldCreds, 'GET', '/v1/version');
+            const talosconfigAnswer = await cluster.call(m, oldTalosconfig, 'GET', '/v1/version');
             const after = (await observe(cluster, [oldCreds, newCreds]))?.phase;
-            // The old CA is dropped only after LeavesReissued is recorded: until then the old certificate must work.
+            // The old CA is dropped only after LeavesReissued is recorded: until then the old certificate must work,
+            // and so must the old talosconfig, whose client trusts a new-CA server certificate only through the
+            // cross-signed CA the node sends with it.
             if (at(after) < at('LeavesReissued')) {
               if (oldAnswer.error === undefined) counts.oldAccepted++;
               else failures.push(`${m.name} refused the old certificate in phase ${after ?? 'none'}: ${oldAnswer.error}`);
+              if (talosconfigAnswer.error !== undefined) failures.push(`the old talosconfig failed on ${m.name} in phase ${after ?? 'none'}: ${talosconfigAnswer.error}`);
+              else if (at(before) >= at('NewCAIssuing')) counts.oldTalosconfigOnNewLeaves++;
             }
           }
         }
@@ -87,6 +94,8 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       expect(failures).to.deep.equal([]);
       expect(counts.oldAccepted).to.be.greaterThan(0);
       expect(counts.newAccepted).to.be.greaterThan(0);
+      // Calls made after every node was told to issue from the new CA: the old talosconfig met new-CA leaves.
+      expect(counts.oldTalosconfigOnNewLeaves).to.be.greaterThan(0);
       expect(seen.has('Done')).to.equal(true);
 
       const spec = (await observe(cluster, [newCreds]))!;
@@ -102,6 +111,8 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
         const refused = await cluster.call(m, oldCreds, 'GET', '/v1/version');
         expect(refused.status, m.name).to.equal(401);
         expect(refused.error).to.equal('x509: certificate signed by unknown authority');
+        // The old talosconfig's client no longer finds a chain to its CA: the cross-signed CA went with the old CA.
+        expect((await cluster.call(m, oldTalosconfig, 'GET', '/v1/version')).error, m.name).to.equal('unable to verify the first certificate');
         expect((await cluster.call(m, newOnly, 'GET', '/v1/version')).error, m.name).to.equal(undefined);
         // openssl, not our parser, judges that every node now serves a certificate from the new CA.
         const api = await cluster.call(m, newOnly, 'GET', '/v1/resources/ApiCertificates/api');

@@ -8,7 +8,8 @@
 //   PATCH /v1/machineconfig                {patches: (text | {source, text})[], dryRun?} -> MachineConfigChange admin
 //   POST  /v1/talosconfig                  {roles, ttlHours?} -> {ca, crt, key}              admin
 //   POST  /v1/carotations                 RotationRequest -> the CARotation created (phase Staged) admin
-//   PUT   /v1/extraacceptedcas/:ca        {crts, reason} -> ExtraAcceptedCAsChange (ca: etcd | aggregator)  admin
+//   PUT   /v1/extraacceptedcas/:ca        {crts, reason} -> CAListChange (ca: etcd | aggregator)             admin
+//   PUT   /v1/crosssignedcas/:ca          {crts, reason} -> CAListChange (ca: os)                            admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
@@ -32,6 +33,7 @@ export const paths = {
   etcdSnapshot: '/v1/etcd/snapshot',
   caRotations: '/v1/carotations',
   extraAcceptedCAs: (ca: string) => `/v1/extraacceptedcas/${encodeURIComponent(ca)}`,
+  crossSignedCAs: (ca: string) => `/v1/crosssignedcas/${encodeURIComponent(ca)}`,
   metrics: '/metrics',
 } as const;
 
@@ -52,8 +54,8 @@ export interface MachineConfigChange {
   after?: string;
 }
 
-/** What PUT /v1/extraacceptedcas/:ca did; `version` is absent once the list is empty (the resource is removed). */
-export interface ExtraAcceptedCAsChange {
+/** What a PUT of a CA list did; `version` is absent once the list is empty (the resource is removed). */
+export interface CAListChange {
   changed: boolean;
   version?: number;
 }

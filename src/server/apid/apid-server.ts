@@ -7,12 +7,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Subscription } from 'rxjs';
+import { CROSS_SIGNED_CAS_ID, CrossSignedCAs } from '../../resources/cross-signed-cas.js';
+import type { CrossSignedCAsSpec } from '../../resources/cross-signed-cas.js';
+import { EXTRA_ACCEPTED_CA_IDS, ExtraAcceptedCAs } from '../../resources/extra-accepted-cas.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
 import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
 import type { ResourceRegistry } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
-import type { State } from '../../runtime/state.js';
+import type { State, WatchEvent } from '../../runtime/state.js';
 import { ApiError, toApiError } from './api-error.js';
 import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
 import type { VersionInfo } from './api-paths.js';
@@ -20,7 +23,7 @@ import { IMPERSONATOR_ROLE, effectiveRoles } from './authorization.js';
 import { clientConfigCall } from './client-config-call.js';
 import { verifyClientCertificate } from './client-verification.js';
 import type { ClientVerdict } from './client-verification.js';
-import { extraAcceptedCAsCall } from './extra-accepted-cas-call.js';
+import { caListCall } from './ca-list-call.js';
 import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
 import { machineConfigCalls } from './machine-config-calls.js';
@@ -28,7 +31,7 @@ import { resourceCalls } from './resource-calls.js';
 import { rotationCall } from './rotation-call.js';
 import { JsonText, Router, STREAMED, requirePermission } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
-import { API_CERTIFICATES, AcceptedCAs, apiCertificate } from './tls-material.js';
+import { API_CERTIFICATES, AcceptedCAs, CROSS_SIGNED, apiCertificate, servingChain } from './tls-material.js';
 import { watchCall } from './watch-stream.js';
 
 export interface ApidOptions {
@@ -114,26 +117,47 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   let installed = '';
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const install = (spec: IssuedCertificatesSpec | undefined) => {
-    const pair = apiCertificate(spec, 'server');
-    if (!pair || pair.cert === installed) return;
-    server.setSecureContext({ cert: pair.cert, key: pair.key });
-    installed = pair.cert;
-    log('apid server certificate installed', {});
+  // The server certificate, followed by the cross-signed CA that lets old-CA clients verify it during a rotation.
+  let issued: IssuedCertificatesSpec | undefined;
+  let crossSigned: string[] = [];
+  const install = () => {
+    const pair = apiCertificate(issued, 'server');
+    if (!pair) return;
+    const cert = servingChain(pair.cert, crossSigned);
+    if (cert === installed) return;
+    server.setSecureContext({ cert, key: pair.key });
+    installed = cert;
+    log('apid server certificate installed', cert === pair.cert ? {} : { chain: 'with the cross-signed CA of a rotation' });
     markReady();
   };
-  const subscription: Subscription = state.watch<IssuedCertificatesSpec>(API_CERTIFICATES).subscribe({
-    next: (e) => {
-      if (e.resource && e.type !== 'destroyed') {
-        try {
-          install(e.resource.spec);
-        } catch (err) {
-          log('apid server certificate not installed', { error: (err as Error).message });
-        }
-      }
-    },
-    error: (err: unknown) => log('apid certificate watch failed', { error: err instanceof Error ? err.message : String(err) }),
-  });
+  const reinstall = () => {
+    try {
+      install();
+    } catch (err) {
+      log('apid server certificate not installed', { error: (err as Error).message });
+    }
+  };
+  const failed = (what: string) => (err: unknown) => log(`apid ${what} watch failed`, { error: err instanceof Error ? err.message : String(err) });
+  const isChange = (e: WatchEvent) => e.type === 'created' || e.type === 'updated' || e.type === 'destroyed';
+  const subscriptions: Subscription[] = [
+    state.watch<IssuedCertificatesSpec>(API_CERTIFICATES).subscribe({
+      next: (e) => {
+        if (!isChange(e)) return;
+        issued = e.type === 'destroyed' ? undefined : e.resource?.spec;
+        reinstall();
+      },
+      error: failed('certificate'),
+    }),
+    state.watch<CrossSignedCAsSpec>(CROSS_SIGNED).subscribe({
+      next: (e) => {
+        if (!isChange(e)) return;
+        crossSigned = e.type === 'destroyed' ? [] : (e.resource?.spec.crts ?? []);
+        reinstall();
+      },
+      error: failed('cross-signed CA'),
+    }),
+  ];
+  const unsubscribe = () => subscriptions.forEach((s) => s.unsubscribe());
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -144,7 +168,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
       });
     });
   } catch (err) {
-    subscription.unsubscribe();
+    unsubscribe();
     cas.close();
     forwarder?.close();
     throw new Error(`apid cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 50000}: ${(err as Error).message}`);
@@ -156,7 +180,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     port,
     ready,
     async close() {
-      subscription.unsubscribe();
+      unsubscribe();
       cas.close();
       forwarder?.close();
       await new Promise<void>((resolve) => {
@@ -185,7 +209,8 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     .add('POST', paths.talosconfig, clientConfigCall(state, clock))
     .add('GET', paths.etcdSnapshot, snapshotCall(state))
     .add('POST', paths.caRotations, rotationCall(state, clock))
-    .add('PUT', '/v1/extraacceptedcas/:ca', extraAcceptedCAsCall(state));
+    .add('PUT', '/v1/extraacceptedcas/:ca', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
+    .add('PUT', '/v1/crosssignedcas/:ca', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -1,7 +1,7 @@
 // POST /v1/carotations (os:admin): starts a CA rotation on this control plane. The new CA (made by the caller) is
 // checked, its key goes to the sensitive CARotationSecrets with the current CA, and the CARotation resource is created
 // in phase Staged for the rotation driver to move on; both in one batch, so a refusal leaves nothing behind.
-import { caFromPem } from '../../pki/index.js';
+import { caFromPem, crossSignCA } from '../../pki/index.js';
 import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER } from '../../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA } from '../../resources/ca-rotation.js';
 import { EtcdRootSecrets, KubernetesRootSecrets } from '../../resources/root-secrets.js';
@@ -52,7 +52,10 @@ export function rotationCall(state: State, clock: Clock) {
       started: now,
       updated: now,
     };
-    const secrets: CARotationSecretsSpec = { oldCA: old, newCA: { crt: next.certPem, key: body.newCA.key } };
+    // The Talos API overlap also needs the new CA vouched for by the old one: apid sends it after a new-CA certificate,
+    // so a client that trusts only the old CA (an old talosconfig) keeps working until the old CA is dropped.
+    const crossSigned = ca === 'os' ? { crossSigned: crossSignCA(next.cert, caFromPem(old.crt, old.key)).certPem } : {};
+    const secrets: CARotationSecretsSpec = { oldCA: old, newCA: { crt: next.certPem, key: body.newCA.key }, ...crossSigned };
     const secretsAt: Pointer = { namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: ca };
     const heldSecrets = await state.find<CARotationSecretsSpec>(secretsAt);
     const owner = ROTATION_DRIVER_OWNER;

@@ -1,11 +1,12 @@
 // The node's TLS material as apid uses it: its server certificate (swapped in live when re-issued), the CAs whose
 // client certificates it accepts (followed from the store, so a CA rotation needs no restart) and the impersonator
 // certificate it forwards requests with.
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import { API_CERTIFICATES_ID } from '../../controllers/api-certificate-controller.js';
 import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
 import { encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../../pki/index.js';
+import { CROSS_SIGNED_CAS_ID, CrossSignedCAs } from '../../resources/cross-signed-cas.js';
 import { ApiCertificates } from '../../resources/issued-certificates.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
 import { OSRootSecrets } from '../../resources/root-secrets.js';
@@ -15,6 +16,18 @@ import type { State } from '../../runtime/state.js';
 
 export const API_CERTIFICATES: Pointer = { namespace: ApiCertificates.namespace, type: ApiCertificates.type, id: API_CERTIFICATES_ID };
 export const OS_ROOT: Pointer = { namespace: OSRootSecrets.namespace, type: OSRootSecrets.type, id: OS_ROOT_ID };
+export const CROSS_SIGNED: Pointer = { namespace: CrossSignedCAs.namespace, type: CrossSignedCAs.type, id: CROSS_SIGNED_CAS_ID };
+
+/**
+ * The server certificate followed by each cross-signed CA certificate that issued it (same name and key as its issuer,
+ * signed by another CA): a client trusting that other CA can then build the chain. Others are left out.
+ */
+export function servingChain(leafPem: string, crossSigned: readonly string[]): string {
+  if (crossSigned.length === 0) return leafPem;
+  const leaf = new X509Certificate(leafPem);
+  const issuers = crossSigned.map((p) => new X509Certificate(p)).filter((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey));
+  return [leafPem.trim(), ...issuers.map((ca) => ca.toString().trim())].join('\n') + '\n';
+}
 
 /** A certificate and key Node's TLS can load (Ed25519 keys relabelled from Talos's non-standard PEM label). */
 export interface TlsPair {

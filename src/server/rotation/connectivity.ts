@@ -29,6 +29,10 @@ export async function checkConnectivity(input: ConnectivityInput): Promise<void>
     const oldCert = await input.mint(secrets.oldCA);
     const newCert = await input.mint(secrets.newCA);
     probes.push({ what: 'the old client certificate', creds: withCert(oldCert, admin.ca), accepted: at < phaseIndex('OldCADropped') });
+    // An old talosconfig trusts only the old CA for the server: a new-CA server certificate must come with the
+    // cross-signed CA (CrossSignedCAs) until the old CA is dropped. Rotations started before it existed have none.
+    if (at < phaseIndex('OldCADropped') && secrets.crossSigned)
+      probes.push({ what: 'the old talosconfig (old client certificate, old CA only)', creds: withCert(oldCert, secrets.oldCA.crt), accepted: true });
     if (at >= phaseIndex('NewCAAccepted')) probes.push({ what: 'the new client certificate', creds: withCert(newCert, admin.ca), accepted: true });
     if (at >= phaseIndex('LeavesReissued')) probes.push({ what: 'the new PKI (new client certificate, new CA only)', creds: withCert(newCert, secrets.newCA.crt), accepted: true });
   } else {

@@ -8,9 +8,9 @@ import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
 import type { PemCertAndKey } from '../../config/index.js';
 import { CARotations, CARotationSecrets, ROTATION_DRIVER_OWNER, hasAcceptedList, phaseIndex } from '../../resources/ca-rotation.js';
-import type { CARotationSecretsSpec, CARotationSpec, RotatableCA, RotationNode, RotationPhase } from '../../resources/ca-rotation.js';
+import type { CARotationSecretsSpec, CARotationSpec, RotationNode, RotationPhase } from '../../resources/ca-rotation.js';
+import { CROSS_SIGNED_CAS_ID, CrossSignedCAs } from '../../resources/cross-signed-cas.js';
 import { ExtraAcceptedCAs } from '../../resources/extra-accepted-cas.js';
-import type { ExtraAcceptedCAsSpec } from '../../resources/extra-accepted-cas.js';
 import { OSRootSecrets } from '../../resources/root-secrets.js';
 import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
 import { backoffDelay } from '../../runtime/backoff.js';
@@ -27,7 +27,7 @@ import { checkConnectivity } from './connectivity.js';
 import { callNode } from './node-client.js';
 import type { NodeCredentials } from './node-client.js';
 import { nodeLag } from './node-progress.js';
-import { caFieldsFor, caFieldsOf, nextPhase, samePair, sameList, setCAFields } from './rotation-plan.js';
+import { caFieldsFor, caFieldsOf, crossSignedAt, nextPhase, samePair, sameList, setCAFields } from './rotation-plan.js';
 
 export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
 
@@ -158,27 +158,35 @@ class Driver implements RotationDriver {
   }
 
   /**
-   * Writes what `target` asks of one node (its machine config's CA fields and, for etcd and the aggregator, its
-   * ExtraAcceptedCAs) unless it holds it already, then waits until the node follows. Trust widens before the issuing
-   * CA changes and narrows after it, so no moment on the node trusts only one of the two CAs.
+   * Writes what `target` asks of one node (its machine config's CA fields and the CA lists beside it: ExtraAcceptedCAs
+   * for etcd and the aggregator, CrossSignedCAs for the Talos API) unless it holds it already, then waits until the
+   * node follows. Lists widen before the issuing CA changes and narrow after it, so no moment on the node trusts only
+   * one of the two CAs, or serves a certificate an old-CA client cannot verify before the old CA is dropped.
    */
   private async moveNode(spec: CARotationSpec, secrets: CARotationSecretsSpec, node: RotationNode, target: RotationPhase, admin: NodeCredentials): Promise<void> {
     const got = await callNode(node.address, admin, 'GET', paths.resources('MachineConfigs', 'v1alpha1'));
     if (got.error !== undefined) throw new Error(`${node.address}: reading the machine config: ${got.error}`);
     const config = MachineConfig.parse((got.body as { spec: { yaml: string } }).spec.yaml, `${node.address} machine config`);
     const inConfig = hasAcceptedList(spec.ca);
-    const current = caFieldsOf(config, spec.ca, inConfig ? [] : await this.extraAccepted(node.address, admin, spec.ca));
+    const current = caFieldsOf(config, spec.ca, inConfig ? [] : await this.caList(node.address, admin, ExtraAcceptedCAs.type, spec.ca));
     const wanted = caFieldsFor(spec.ca, target, current, secrets.oldCA, secrets.newCA);
-    const writeExtra = !inConfig && !sameList(current.accepted, wanted.accepted);
+    // The node's CA lists that live beside its config: etcd/aggregator trust, and the Talos API's cross-signed CA.
+    const lists: CAListWrite[] = [];
+    if (!inConfig) lists.push({ type: ExtraAcceptedCAs.type, path: paths.extraAcceptedCAs(spec.ca), from: current.accepted, to: wanted.accepted });
+    if (spec.ca === 'os' && secrets.crossSigned) {
+      const from = await this.caList(node.address, admin, CrossSignedCAs.type, CROSS_SIGNED_CAS_ID);
+      lists.push({ type: CrossSignedCAs.type, path: paths.crossSignedCAs(CROSS_SIGNED_CAS_ID), from, to: crossSignedAt(target, from, secrets.crossSigned) });
+    }
+    const changed = lists.filter((l) => !sameList(l.from, l.to));
     const widening = phaseIndex(target) < phaseIndex('OldCADropped');
-    if (writeExtra && widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted, target);
+    if (widening) for (const l of changed) await this.putCAList(node.address, admin, spec, l, target);
     if (!samePair(current.ca, wanted.ca) || (inConfig && !sameList(current.accepted, wanted.accepted))) {
       setCAFields(config, spec.ca, wanted);
       const put = await callNode(node.address, admin, 'PUT', paths.machineConfig, { yaml: config.toYaml() });
       if (put.error !== undefined) throw new Error(`${node.address}: writing the machine config for ${target}: ${put.error}`);
       await this.options.onStep?.(spec, `${node.address} -> ${target}: machine config written`);
     }
-    if (writeExtra && !widening) await this.putExtraAccepted(node.address, admin, spec, wanted.accepted, target);
+    if (!widening) for (const l of changed) await this.putCAList(node.address, admin, spec, l, target);
     const deadline = Date.now() + (this.options.nodeTimeoutMs ?? 60_000);
     for (;;) {
       const lag = await nodeLag(node.address, admin, spec.ca, target, secrets.oldCA.crt, secrets.newCA.crt);
@@ -188,21 +196,21 @@ class Driver implements RotationDriver {
     }
   }
 
-  /** The node's ExtraAcceptedCAs for `ca` (none when it has no such resource). */
-  private async extraAccepted(address: string, admin: NodeCredentials, ca: RotatableCA): Promise<string[]> {
-    const got = await callNode(address, admin, 'GET', paths.resources(ExtraAcceptedCAs.type, ca));
+  /** A CA list of the node (ExtraAcceptedCAs, CrossSignedCAs); none when it has no such resource. */
+  private async caList(address: string, admin: NodeCredentials, type: string, id: string): Promise<string[]> {
+    const got = await callNode(address, admin, 'GET', paths.resources(type, id));
     if (got.status === 404) return [];
-    if (got.error !== undefined) throw new Error(`${address}: reading ExtraAcceptedCAs/${ca}: ${got.error}`);
-    return (got.body as { spec: ExtraAcceptedCAsSpec }).spec.crts;
+    if (got.error !== undefined) throw new Error(`${address}: reading ${type}/${id}: ${got.error}`);
+    return (got.body as { spec: { crts: string[] } }).spec.crts;
   }
 
-  private async putExtraAccepted(address: string, admin: NodeCredentials, spec: CARotationSpec, crts: string[], target: RotationPhase): Promise<void> {
+  private async putCAList(address: string, admin: NodeCredentials, spec: CARotationSpec, list: CAListWrite, target: RotationPhase): Promise<void> {
     const reason = `rotation of the ${spec.ca} CA from ${spec.oldCA.fingerprint.slice(0, 11)} to ${spec.newCA.fingerprint.slice(0, 11)}`;
-    const put = await callNode(address, admin, 'PUT', paths.extraAcceptedCAs(spec.ca), { crts, reason });
+    const put = await callNode(address, admin, 'PUT', list.path, { crts: list.to, reason });
     // A node of an older trustplane has no such call: say so rather than leave the rotation waiting on a mystery.
-    const older = put.status === 404 && put.error?.startsWith('no such call') ? '; that node runs a trustplane without ExtraAcceptedCAs: upgrade it, then the rotation goes on' : '';
-    if (put.error !== undefined) throw new Error(`${address}: writing ExtraAcceptedCAs/${spec.ca}: ${put.error}${older}`);
-    await this.options.onStep?.(spec, `${address} -> ${target}: ExtraAcceptedCAs written`);
+    const older = put.status === 404 && put.error?.startsWith('no such call') ? `; that node runs a trustplane without ${list.type}: upgrade it, then the rotation goes on` : '';
+    if (put.error !== undefined) throw new Error(`${address}: writing ${list.type}/${spec.ca}: ${put.error}${older}`);
+    await this.options.onStep?.(spec, `${address} -> ${target}: ${list.type} written`);
   }
 
   /**
@@ -238,6 +246,14 @@ class Driver implements RotationDriver {
     const updated = this.clock.now().toUTC().toISO()!;
     await this.options.state.modify<CARotationSpec>(rotationPointer(id), (current) => (current ? { spec: { ...change(current.spec), updated } } : undefined), { owner: ROTATION_DRIVER_OWNER });
   }
+}
+
+/** One of a node's CA lists, as it is and as the phase wants it, with the apid call that sets it. */
+interface CAListWrite {
+  type: string;
+  path: string;
+  from: string[];
+  to: string[];
 }
 
 function messageOf(err: unknown): string {

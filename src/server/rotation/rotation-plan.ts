@@ -49,6 +49,16 @@ export function caFieldsFor(kind: RotatableCA, phase: RotationPhase, current: CA
   return { ca, accepted: at < phaseIndex('OldCADropped') ? [...rest, oldCA.crt, newCA.crt] : rest };
 }
 
+/**
+ * The cross-signed CA certificates a node sends after its apid certificate at `phase` of a Talos API CA rotation: the
+ * new CA signed by the old one from NewCAAccepted (before any node issues from the new CA) until OldCADropped.
+ */
+export function crossSignedAt(phase: RotationPhase, current: readonly string[], crossSigned: string): string[] {
+  const at = phaseIndex(phase);
+  if (at < phaseIndex('NewCAAccepted')) return [...current];
+  return at < phaseIndex('OldCADropped') ? withAdded(current, crossSigned) : without(current, crossSigned);
+}
+
 const CA_PATH: Record<'etcd' | 'aggregator', string[]> = { etcd: ['cluster', 'etcd', 'ca'], aggregator: ['cluster', 'aggregatorCA'] };
 
 /**

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { createCA, issueCertificateAndKey } from '../../src/pki/index.js';
+import { X509Certificate } from 'node:crypto';
+import tls from 'node:tls';
+import { caFromPem, createCA, crossSignCA, issueCertificateAndKey } from '../../src/pki/index.js';
 import { EtcdRootSecrets, ExtraAcceptedCAs, KubernetesRootSecrets, SecurityStatuses } from '../../src/resources/index.js';
 import type { EtcdRootSecretsSpec, ExtraAcceptedCAsSpec, KubernetesRootSecretsSpec, SecurityStatusSpec } from '../../src/resources/index.js';
 import { ApidHarness } from './apid-harness.js';
@@ -79,3 +81,69 @@ describe('PUT /v1/extraacceptedcas/:ca (CAs a control plane trusts for etcd or t
     expect((await h.request(admin, 'PUT', '/v1/extraacceptedcas/etcd', body({ crts: [] }))).json).to.deep.equal({ changed: false });
   });
 });
+
+describe('PUT /v1/crosssignedcas/os (the cross-signed CA apid sends after its certificate during a Talos API CA rotation)', function () {
+  this.timeout(30_000);
+  let h: ApidHarness;
+  let admin: Credential;
+  before(async () => {
+    h = await ApidHarness.start();
+    admin = await h.role('os:admin');
+  });
+  after(async () => h?.close());
+
+  /** A TLS client that trusts only `ca` for the server: undefined when it gets through to apid. */
+  const handshake = (ca: string) =>
+    new Promise<string | undefined>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: h.apid.port, ca, cert: admin.crt, key: admin.key }, () => {
+        socket.end();
+        resolve(undefined);
+      });
+      socket.on('error', (err) => resolve(err.message));
+    });
+
+  it('refuses another CA than os, naming the one there is, and a reader', async () => {
+    const other = await createCA('os', { algorithm: 'ed25519' });
+    const answer = await h.request(admin, 'PUT', '/v1/crosssignedcas/etcd', { crts: [other.certPem], reason: 'x' });
+    expect(answer.status).to.equal(404);
+    expect(answer.json.error).to.equal('no cross-signed CAs for "etcd": only the Talos API CA (os) is served by apid');
+    expect((await h.request(await h.role('os:reader'), 'PUT', '/v1/crosssignedcas/os', { crts: [other.certPem], reason: 'x' })).status).to.equal(403);
+  });
+
+  it("sends the node's CA cross-signed by another after its certificate, so a client trusting only that other CA connects; [] stops it", async () => {
+    const other = await createCA('os', { algorithm: 'ed25519' });
+    const nodeCA = caFromPem(h.bundle.certs.os.crt, h.bundle.certs.os.key);
+    expect(await handshake(other.certPem)).to.match(/unable to verify the first certificate/);
+    // A cross-signed CA that did not issue the server certificate is left out of what apid sends.
+    const unrelated = crossSignCA((await createCA('os', { algorithm: 'ed25519' })).cert, other).certPem;
+    const cross = crossSignCA(nodeCA.cert, other).certPem;
+    const set = await h.request(admin, 'PUT', '/v1/crosssignedcas/os', { crts: [unrelated, cross], reason: 'rotation of the os CA' });
+    expect(set.status, set.body).to.equal(200);
+    await h.node.settle();
+    expect(await handshake(other.certPem)).to.equal(undefined);
+    expect(await handshake(h.caPem)).to.equal(undefined);
+    const served = await servedChain(h.apid.port, h.caPem);
+    expect(served.map((c) => c.fingerprint256)).to.deep.equal([served[0].fingerprint256, new X509Certificate(cross).fingerprint256]);
+
+    expect((await h.request(admin, 'PUT', '/v1/crosssignedcas/os', { crts: [], reason: 'rotation done' })).json).to.deep.equal({ changed: true });
+    await h.node.settle();
+    expect(await handshake(other.certPem)).to.match(/unable to verify the first certificate/);
+  });
+});
+
+/** The certificates apid sends on a new connection, leaf first. */
+function servedChain(port: number, ca: string): Promise<X509Certificate[]> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca }, () => {
+      const chain: X509Certificate[] = [];
+      for (let c = socket.getPeerCertificate(true); c && c.raw; c = c.issuerCertificate) {
+        const cert = new X509Certificate(c.raw);
+        if (chain.some((x) => x.fingerprint256 === cert.fingerprint256)) break;
+        chain.push(cert);
+      }
+      socket.end();
+      resolve(chain);
+    });
+    socket.on('error', reject);
+  });
+}
