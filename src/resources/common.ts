@@ -1,5 +1,4 @@
 // Shapes shared by the secret resources: PEM pairs and certificates issued by a controller with their bookkeeping.
-import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 
 export const CA_NAMES = ['os', 'kubernetes', 'etcd', 'aggregator'] as const;
@@ -17,15 +16,6 @@ export const ISSUE_REASONS = ['DoesNotExist', 'Expired', 'Renewing', 'IncorrectI
 export type IssueReason = (typeof ISSUE_REASONS)[number];
 
 const isoTime = z.string().datetime({ offset: true });
-
-/** A PEM CA certificate (BasicConstraints CA:TRUE), checked when a resource holding it is written. */
-export const caCertificatePem = z.string().superRefine((pem, ctx) => {
-  try {
-    if (!new X509Certificate(pem).ca) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not a CA certificate (BasicConstraints CA:TRUE is missing)' });
-  } catch {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected a PEM "CERTIFICATE" block' });
-  }
-});
 
 export const pemPairSchema = z.object({ crt: z.string().min(1), key: z.string() }).strict();
 export type PemPair = z.infer<typeof pemPairSchema>;

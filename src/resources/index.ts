@@ -13,6 +13,7 @@ import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-se
 import { SecurityStatuses } from './security-status.js';
 import { TrustdResponses } from './trustd-response.js';
 
+export * from './ca-list.js';
 export * from './ca-rotation.js';
 export * from './cert-sans.js';
 export * from './certificate-status.js';
