@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { createCA, crossSignCA, encodePrivateKeyPkcs8Pem, issueCertificateAndKey } from '../../src/pki/index.js';
+import { PkiError, createCA, crossSignCA, encodePrivateKeyPkcs8Pem, issueCertificateAndKey } from '../../src/pki/index.js';
 import type { CertificateAuthority } from '../../src/pki/index.js';
 import { openssl, tempFile, x509Text } from './openssl.js';
 
@@ -61,6 +61,11 @@ describe('crossSignCA (the new CA vouched for by the old one, for the overlap of
     expect(await clientAccepts(chain, leaf.keyPem, oldCA.certPem)).to.equal(undefined);
     expect(await clientAccepts(chain, leaf.keyPem, newCA.certPem)).to.equal(undefined);
     expect(await clientAccepts(leaf.certPem, leaf.keyPem, oldCA.certPem)).to.match(/unable to verify the first certificate/);
+  });
+
+  it('refuses two CAs that are never valid at the same time', async () => {
+    const gone = await createCA('os', { algorithm: 'ed25519', validityHours: 1, now: new Date(Date.now() - 3 * 3_600_000) });
+    expect(() => crossSignCA(newCA.cert, gone)).to.throw(PkiError, /are never valid at the same time/);
   });
 
   it('refuses to cross-sign a leaf', () => {

@@ -1,7 +1,8 @@
 // POST /v1/carotations (os:admin): starts a CA rotation on this control plane. The new CA (made by the caller) is
 // checked, its key goes to the sensitive CARotationSecrets with the current CA, and the CARotation resource is created
 // in phase Staged for the rotation driver to move on; both in one batch, so a refusal leaves nothing behind.
-import { caFromPem, crossSignCA } from '../../pki/index.js';
+import type { X509Certificate } from 'node:crypto';
+import { PkiError, caFromPem, crossSignCA } from '../../pki/index.js';
 import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER } from '../../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA } from '../../resources/ca-rotation.js';
 import { EtcdRootSecrets, KubernetesRootSecrets } from '../../resources/root-secrets.js';
@@ -54,7 +55,7 @@ export function rotationCall(state: State, clock: Clock) {
     };
     // The Talos API overlap also needs the new CA vouched for by the old one: apid sends it after a new-CA certificate,
     // so a client that trusts only the old CA (an old talosconfig) keeps working until the old CA is dropped.
-    const crossSigned = ca === 'os' ? { crossSigned: crossSignCA(next.cert, caFromPem(old.crt, old.key)).certPem } : {};
+    const crossSigned = ca === 'os' ? crossSignedFor(next.cert, old) : {};
     const secrets: CARotationSecretsSpec = { oldCA: old, newCA: { crt: next.certPem, key: body.newCA.key }, ...crossSigned };
     const secretsAt: Pointer = { namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: ca };
     const heldSecrets = await state.find<CARotationSecretsSpec>(secretsAt);
@@ -66,6 +67,19 @@ export function rotationCall(state: State, clock: Clock) {
     const written = await state.batch(ops);
     return written[1] as Resource<CARotationSpec>;
   };
+}
+
+/**
+ * The new CA cross-signed by the old one, or nothing when the two CAs are never valid at the same time (an old CA at
+ * its very end): the rotation still runs, old talosconfigs just stop at the switch of issuer as without it.
+ */
+function crossSignedFor(next: X509Certificate, old: { crt: string; key: string }): { crossSigned?: string } {
+  try {
+    return { crossSigned: crossSignCA(next, caFromPem(old.crt, old.key)).certPem };
+  } catch (err) {
+    if (err instanceof PkiError) return {};
+    throw err;
+  }
 }
 
 /** The CA the rotation replaces, with its key: only a control plane holds it. */
