@@ -1,6 +1,13 @@
 # Shared by cluster.sh and rotate.sh (sourced, not run): build if needed, a trustctl function, and starting, waiting
 # for and stopping `trustctl serve` nodes on loopback addresses, each with its own state directory and log.
-# Expects: repo, work and keep set by the caller.
+# Expects repo and work (the default WORKDIR) set by the caller, and its arguments: [WORKDIR] [--keep].
+keep=false
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=true ;;
+    *) work="$arg" ;;
+  esac
+done
 cd "$repo"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 [ -f dist/src/cli/main.js ] || npm run build

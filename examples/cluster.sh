@@ -6,14 +6,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$repo/demo-cluster"
-keep=false
-for arg in "$@"; do
-  case "$arg" in
-    --keep) keep=true ;;
-    *) work="$arg" ;;
-  esac
-done
-source "$repo/examples/cluster-lib.sh"
+source "$repo/examples/cluster-lib.sh" "$@"
 
 CP=127.0.0.11
 WORKERS=(127.0.0.12 127.0.0.13)

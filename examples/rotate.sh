@@ -7,14 +7,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$repo/demo-rotate"
-keep=false
-for arg in "$@"; do
-  case "$arg" in
-    --keep) keep=true ;;
-    *) work="$arg" ;;
-  esac
-done
-source "$repo/examples/cluster-lib.sh"
+source "$repo/examples/cluster-lib.sh" "$@"
 
 CPS=(127.0.0.11 127.0.0.12)
 WORKER=127.0.0.13
