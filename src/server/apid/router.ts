@@ -5,6 +5,7 @@ import { ApiError } from './api-error.js';
 import { NOT_AUTHORIZED, allows } from './authorization.js';
 import type { Permission } from './authorization.js';
 import type { ClientIdentity } from './client-verification.js';
+import { JsonBodyError, parseJsonObject } from '../json-object.js';
 
 export const STREAMED = Symbol('streamed');
 
@@ -61,10 +62,18 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
     const p = pattern[i];
     if (p.startsWith(':')) {
       if (!parts[i]) return undefined;
-      params[p.slice(1)] = decodeURIComponent(parts[i]);
+      params[p.slice(1)] = decodeSegment(parts[i]);
     } else if (p !== parts[i]) return undefined;
   }
   return params;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, `path segment ${JSON.stringify(segment)}: malformed percent-encoding (a % must be followed by two hex digits; write a literal % as %25)`);
+  }
 }
 
 export function requirePermission(ctx: CallContext, permission: Permission): void {
@@ -73,6 +82,7 @@ export function requirePermission(ctx: CallContext, permission: Permission): voi
 
 const MAX_BODY = 4 << 20;
 
+/** The body as a JSON object (a 400 names what is wrong: empty, not JSON, not an object, a `__proto__` key). */
 export async function readJsonBody<T>(req: IncomingMessage): Promise<T> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -81,11 +91,10 @@ export async function readJsonBody<T>(req: IncomingMessage): Promise<T> {
     if (size > MAX_BODY) throw new ApiError(413, `request body is larger than ${MAX_BODY} bytes`);
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) throw new ApiError(400, 'request body is empty: expected a JSON object');
   try {
-    return JSON.parse(text) as T;
+    return parseJsonObject(Buffer.concat(chunks).toString('utf8')) as T;
   } catch (err) {
-    throw new ApiError(400, `request body is not valid JSON: ${(err as Error).message}`);
+    if (err instanceof JsonBodyError) throw new ApiError(400, `request body ${err.message}`);
+    throw err;
   }
 }
