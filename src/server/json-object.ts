@@ -30,5 +30,5 @@ export function parseJsonObject(text: string): Record<string, unknown> {
 export function jsonKind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
