@@ -26,6 +26,7 @@ export interface ServeOptions {
   apidPort: number;
   trustdPort: number;
   trustdEndpoint: string[];
+  member: string[];
   metricsAddr?: string;
 }
 
@@ -48,6 +49,7 @@ export function registerServeCommand(program: Command): void {
     .option('--apid-port <port>', 'apid port (mutual TLS API)', portOption('--apid-port'), 50000)
     .option('--trustd-port <port>', 'trustd port (control-plane nodes only)', portOption('--trustd-port'), 50001)
     .option('--trustd-endpoint <host:port>', 'where a worker finds trustd (repeatable; default: the control-plane endpoint host, port 50001)', collect, [])
+    .option('--member <host[:port]>', "another node of the cluster that apid forwards -n calls to (repeatable; the node itself and the nodes of a CA rotation it drives need not be listed; port: the apid port)", collect, [])
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics over plain HTTP at this address (e.g. 127.0.0.1:9100)')
     .action(async (opts: ServeOptions) => (await import('./serve-action.js')).serve(opts));
 }

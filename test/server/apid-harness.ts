@@ -6,7 +6,7 @@ import { issueClientCertificate } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
 import { caFromPem, encodePrivateKeyPkcs8Pem, generateKeyPairSync, generateSecretsBundleFor, issueCertificateAndKey, parsePrivateKeyPem } from './apid-pki.js';
 import { startApid } from '../../src/server/apid/index.js';
-import type { Apid } from '../../src/server/apid/index.js';
+import type { Apid, ApidOptions } from '../../src/server/apid/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
 import { opensslFiles, opensslKeyPem } from '../pki/openssl.js';
 import type { HarnessOptions } from '../controllers/node-harness.js';
@@ -17,6 +17,8 @@ export interface Credential {
   crt?: string;
   key?: string;
 }
+
+export type ApidExtras = Omit<ApidOptions, 'state' | 'registry' | 'host' | 'port' | 'clock'>;
 
 export interface Answer {
   status: number;
@@ -29,17 +31,20 @@ export class ApidHarness {
     readonly node: NodeHarness,
     public apid: Apid,
     readonly bundle: SecretsBundle,
+    private readonly extras: ApidExtras,
   ) {}
 
-  static async start(options: Partial<HarnessOptions> = {}): Promise<ApidHarness> {
+  /** `apid` options beyond the node's: the members it forwards to (other harnesses' addresses), its logger, limits. */
+  static async start(options: Partial<HarnessOptions> & { apid?: ApidExtras } = {}): Promise<ApidHarness> {
     const bundle = options.bundle ?? fixtureBundle();
     const node = await NodeHarness.start({ addresses: ['127.0.0.1'], ...options, bundle, start: options.start ?? DateTime.utc() });
-    const apid = await ApidHarness.serve(node, 0);
-    return new ApidHarness(node, apid, bundle);
+    const extras = options.apid ?? {};
+    const apid = await ApidHarness.serve(node, 0, extras);
+    return new ApidHarness(node, apid, bundle, extras);
   }
 
-  private static async serve(node: NodeHarness, port: number): Promise<Apid> {
-    const apid = await startApid({ state: node.node.state, registry: node.node.registry, host: '127.0.0.1', port, clock: node.clock });
+  private static async serve(node: NodeHarness, port: number, extras: ApidExtras): Promise<Apid> {
+    const apid = await startApid({ state: node.node.state, registry: node.node.registry, host: '127.0.0.1', port, clock: node.clock, ...extras });
     await apid.ready;
     return apid;
   }
@@ -52,7 +57,7 @@ export class ApidHarness {
     const port = this.apid.port;
     await this.apid.close();
     await meanwhile();
-    this.apid = await ApidHarness.serve(this.node, port);
+    this.apid = await ApidHarness.serve(this.node, port, this.extras);
   }
 
   get caPem(): string {

@@ -1,5 +1,6 @@
-// A small method + path router: `:name` segments become params. Handlers return a JSON body (sent with 200) or
-// STREAMED when they wrote the response themselves.
+// A small method + path router: `:name` segments become params. Each route declares the permissions a call needs (so
+// they can be checked before a call is forwarded to another node, where the handler would check them). Handlers return
+// a JSON body (sent with 200) or STREAMED when they wrote the response themselves.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './api-error.js';
 import { NOT_AUTHORIZED, allows } from './authorization.js';
@@ -26,28 +27,32 @@ export interface CallContext {
 
 export type Handler = (ctx: CallContext) => Promise<unknown>;
 
-interface Route {
+/** The permissions a call needs, from its path params (a sensitive resource type needs readSensitive too). */
+export type Needs = (params: Record<string, string>) => readonly Permission[];
+
+export interface Route {
   method: string;
   segments: string[];
+  needs: Needs;
   handler: Handler;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, segments: pattern.split('/').slice(1), handler });
+  add(method: string, pattern: string, needs: Needs | Permission, handler: Handler): this {
+    this.routes.push({ method, segments: pattern.split('/').slice(1), needs: typeof needs === 'string' ? () => [needs] : needs, handler });
     return this;
   }
 
-  /** The handler and params for a request, or an ApiError (404 no such call, 405 wrong method). */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } {
+  /** The route and params for a request, or an ApiError (404 no such call, 405 wrong method). */
+  match(method: string, path: string): { route: Route; params: Record<string, string> } {
     const parts = path.split('/').slice(1);
     let pathMatched = false;
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
-      if (route.method === method) return { handler: route.handler, params };
+      if (route.method === method) return { route, params };
       pathMatched = true;
     }
     if (pathMatched) throw new ApiError(405, `method ${method} is not allowed on ${path}`);
@@ -76,8 +81,13 @@ function decodeSegment(segment: string): string {
   }
 }
 
-export function requirePermission(ctx: CallContext, permission: Permission): void {
+export function requirePermission(ctx: { roles: readonly string[] }, permission: Permission): void {
   if (!allows(ctx.roles, permission)) throw new ApiError(403, NOT_AUTHORIZED);
+}
+
+/** Throws 403 `not authorized` unless `roles` grant every permission the route needs. */
+export function requireRoute(route: Route, params: Record<string, string>, roles: readonly string[]): void {
+  for (const permission of route.needs(params)) requirePermission({ roles }, permission);
 }
 
 const MAX_BODY = 4 << 20;
