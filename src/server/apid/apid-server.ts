@@ -34,6 +34,8 @@ import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './r
 import { snapshotCall } from './store-snapshot.js';
 import { API_CERTIFICATES, AcceptedCAs, CROSS_SIGNED, apiCertificate, servingChain } from './tls-material.js';
 import { watchCall } from './watch-stream.js';
+import { DEFAULT_WATCH_LIMITS, WatchSlots } from './watch-slots.js';
+import type { WatchLimits } from './watch-slots.js';
 
 export interface ApidOptions {
   state: State;
@@ -46,6 +48,8 @@ export interface ApidOptions {
   clock?: Clock;
   /** `-n NODE` forwarding; on unless `false`. */
   forward?: ForwardOptions | false;
+  /** Open watch streams per client certificate and in total (default 100 and 1000). */
+  watchLimits?: WatchLimits;
   logger?: RuntimeLogger;
 }
 
@@ -53,6 +57,8 @@ export interface Apid {
   port: number;
   /** Resolves once the node's server certificate is installed (before that, handshakes fail). */
   ready: Promise<void>;
+  /** Watch streams open now (forwarded ones included). */
+  openWatches(): number;
   close(): Promise<void>;
 }
 
@@ -64,6 +70,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   // Made once listening: the cluster's apid port defaults to the one this apid listens on.
   let forwarder: Forwarder | undefined;
   const router = buildRouter(state, registry, clock);
+  const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
   /**
@@ -99,6 +106,8 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     const { route, params } = router.match(req.method ?? 'GET', path);
     // Before forwarding too: a caller whose roles may not make the call cannot make this node dial anything.
     requireRoute(route, params, roles);
+    // Forwarded watches count here too: each holds a connection to the target as long as the caller's.
+    if (route.watch) res.once('close', watches.take(verdict.identity.fingerprint, `client "${verdict.identity.subject}"`));
     const target = headerOf(req, NODE_HEADER);
     if (target) {
       if (verdict.identity.roles.includes(IMPERSONATOR_ROLE)) throw new ApiError(400, 'a forwarded call is not forwarded again');
@@ -183,6 +192,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   return {
     port,
     ready,
+    openWatches: () => watches.size,
     async close() {
       unsubscribe();
       cas.close();
@@ -209,8 +219,8 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     })
     .add('GET', '/v1/resources/:type', reading, resources.list)
     .add('GET', '/v1/resources/:type/:id', reading, resources.get)
-    .add('GET', '/v1/watch/:type', reading, watch)
-    .add('GET', '/v1/watch/:type/:id', reading, watch)
+    .add('GET', '/v1/watch/:type', reading, watch, { watch: true })
+    .add('GET', '/v1/watch/:type/:id', reading, watch, { watch: true })
     .add('PUT', paths.machineConfig, 'admin', machineConfig.apply)
     .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
     .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock))

@@ -11,6 +11,8 @@ export interface ClientIdentity {
   /** The Organization values: the roles the certificate claims. */
   roles: string[];
   notAfter: Date;
+  /** SHA-256 fingerprint of the certificate: what per-client limits count by. */
+  fingerprint: string;
 }
 
 export type ClientVerdict = { ok: true; identity: ClientIdentity } | { ok: false; message: string };
@@ -34,5 +36,5 @@ export function verifyClientCertificate(peer: X509Certificate | undefined, accep
   const eku = s.extensions.extKeyUsage ?? [];
   const exactlyClientAuth = eku.length === 1 && eku[0] === 'clientAuth' && !(s.extensions.otherExtKeyUsages?.length ?? 0);
   if (!exactlyClientAuth) return { ok: false, message: `certificate "${s.subject.text}" is missing the client auth extended key usage` };
-  return { ok: true, identity: { subject: s.subject.text, roles: [...s.subject.organizations].sort(), notAfter: s.notAfter } };
+  return { ok: true, identity: { subject: s.subject.text, roles: [...s.subject.organizations].sort(), notAfter: s.notAfter, fingerprint: peer.fingerprint256 } };
 }

@@ -35,13 +35,15 @@ export interface Route {
   segments: string[];
   needs: Needs;
   handler: Handler;
+  /** A watch stream: counted against the watch limits while open. */
+  watch: boolean;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, needs: Needs | Permission, handler: Handler): this {
-    this.routes.push({ method, segments: pattern.split('/').slice(1), needs: typeof needs === 'string' ? () => [needs] : needs, handler });
+  add(method: string, pattern: string, needs: Needs | Permission, handler: Handler, options: { watch?: boolean } = {}): this {
+    this.routes.push({ method, segments: pattern.split('/').slice(1), needs: typeof needs === 'string' ? () => [needs] : needs, handler, watch: options.watch === true });
     return this;
   }
 
