@@ -16,6 +16,8 @@ import { systemClock } from '../../runtime/clock.js';
 import type { ResourceRegistry } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State, WatchEvent } from '../../runtime/state.js';
+import type { RateLimitOptions } from '../rate-limit.js';
+import { RefusalLog } from '../refusal-log.js';
 import { ApiError, toApiError } from './api-error.js';
 import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
 import type { VersionInfo } from './api-paths.js';
@@ -50,6 +52,8 @@ export interface ApidOptions {
   forward?: ForwardOptions | false;
   /** Open watch streams per client certificate and in total (default 100 and 1000). */
   watchLimits?: WatchLimits;
+  /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
+  refusalLogRate?: RateLimitOptions;
   logger?: RuntimeLogger;
 }
 
@@ -66,6 +70,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const { state, registry } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? (() => undefined);
+  const refusals = new RefusalLog(log, clock, 'apid', options.refusalLogRate);
   const cas = new AcceptedCAs(state).follow();
   // Made once listening: the cluster's apid port defaults to the one this apid listens on.
   let forwarder: Forwarder | undefined;
@@ -122,6 +127,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     handle(req, res).catch((err: unknown) => {
       const api = toApiError(err);
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
+      else refusals.refused('apid refused a call', { method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress });
       if (!res.headersSent) sendJson(res, api.status, { error: api.message });
       else res.destroy();
     });
