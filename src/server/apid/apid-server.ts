@@ -16,6 +16,8 @@ import { systemClock } from '../../runtime/clock.js';
 import type { ResourceRegistry } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State, WatchEvent } from '../../runtime/state.js';
+import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
+import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import type { RateLimitOptions } from '../rate-limit.js';
 import { RefusalLog } from '../refusal-log.js';
 import { ApiError, toApiError } from './api-error.js';
@@ -52,6 +54,8 @@ export interface ApidOptions {
   forward?: ForwardOptions | false;
   /** Open watch streams per client certificate and in total (default 100 and 1000). */
   watchLimits?: WatchLimits;
+  /** Handshake, idle, header, request and keep-alive limits of connections (defaults in connection-timeouts.ts). */
+  timeouts?: Partial<ConnectionTimeouts>;
   /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
   refusalLogRate?: RateLimitOptions;
   logger?: RuntimeLogger;
@@ -123,7 +127,8 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     if (result !== STREAMED) sendJson(res, 200, result);
   };
 
-  const server = https.createServer({ requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => {
+  const timeouts = connectionTimeouts(options.timeouts);
+  const server = https.createServer({ requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const api = toApiError(err);
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
@@ -132,6 +137,8 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
       else res.destroy();
     });
   });
+
+  applyConnectionTimeouts(server, timeouts);
 
   let installed = '';
   let markReady: () => void = () => undefined;

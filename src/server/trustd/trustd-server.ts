@@ -10,6 +10,8 @@ import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter } from '../rate-limit.js';
 import type { RateLimitOptions } from '../rate-limit.js';
+import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
+import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
 import { readCsrRequest } from './read-request.js';
 import { signCsr } from './sign-csr.js';
@@ -28,6 +30,8 @@ export interface TrustdOptions {
   clock?: Clock;
   /** Per-source-address token bucket; false turns it off. Default 5/s, burst 20. */
   rateLimit?: RateLimitOptions | false;
+  /** Handshake, idle, header, request and keep-alive limits of connections (defaults in connection-timeouts.ts). */
+  timeouts?: Partial<ConnectionTimeouts>;
   /** How many refusals are logged: a token bucket (default 10 at once, then one a second). */
   refusalLogRate?: RateLimitOptions;
   /** Lifetime of the certificates trustd signs (default 24 h, as upstream). */
@@ -46,7 +50,9 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
   const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
 
-  const server = createServer({ minVersion: 'TLSv1.2' });
+  const timeouts = connectionTimeouts(options.timeouts);
+  const server = createServer({ minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) });
+  applyConnectionTimeouts(server, timeouts);
   const material = await TrustdMaterial.watch(
     options.state,
     (tls) => {
