@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { expect } from 'chai';
 import { issueCertificateAndKey, caFromPem } from './apid-pki.js';
+import { KnownNodes } from '../../src/server/apid/known-nodes.js';
 import { ApidHarness, credential } from './apid-harness.js';
 import { readWatch } from './apid-stream.js';
 
@@ -142,5 +143,22 @@ describe('apid -n forwarding between two nodes', function () {
     const allowed = await a.request(reader, 'GET', '/v1/resources/cs', undefined, { 'trustplane-node': member.address });
     expect(allowed.status).to.equal(502);
     expect(member.connections()).to.equal(1);
+  });
+
+  it('knows a node by any spelling of its address, and only at the apid port unless a member names another', async () => {
+    const known = new KnownNodes(a.node.node.state, 50000, ['[::1]', 'Node-C.example.', '10.5.0.9:7000']);
+    const cases: [string, number, boolean][] = [
+      ['0:0:0:0:0:0:0:1', 50000, true],
+      ['node-c.example', 50000, true],
+      ['node-c.example', 50001, false],
+      ['10.5.0.9', 7000, true],
+      ['10.5.0.9', 50000, false],
+      // this node's own names (CertSANs): its address, its hostname
+      ['127.0.0.1', 50000, true],
+      ['NODE-A', 50000, true],
+      ['127.0.0.1', 50001, false],
+      ['127.0.0.2', 50000, false],
+    ];
+    for (const [host, port, want] of cases) expect(await known.includes({ host, port }), `${host}:${port}`).to.equal(want);
   });
 });

@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { expect } from 'chai';
 import { DateTime } from 'luxon';
+import { connectionTimeouts } from '../../src/server/connection-timeouts.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
 import { ApidHarness } from './apid-harness.js';
@@ -70,5 +71,11 @@ describe('connection timeouts (slow and idle clients are closed, quiet watches a
       await trustd.close();
       await node.destroy();
     }
+  });
+
+  it('refuses limits that would not protect anything, naming the limit', () => {
+    expect(() => connectionTimeouts({ idleMs: 0 })).to.throw(RangeError, 'connection timeout idleMs: expected a positive number of milliseconds, got 0');
+    expect(() => connectionTimeouts({ headersMs: 5_000, requestMs: 1_000 })).to.throw(RangeError, 'headersMs (5000) must not exceed requestMs (1000)');
+    expect(connectionTimeouts({ idleMs: 1 }).keepAliveMs).to.equal(5_000);
   });
 });
