@@ -27,6 +27,8 @@ export interface ServeOptions {
   trustdPort: number;
   trustdEndpoint: string[];
   member: string[];
+  maxWatchesPerClient: number;
+  maxWatches: number;
   metricsAddr?: string;
 }
 
@@ -50,6 +52,8 @@ export function registerServeCommand(program: Command): void {
     .option('--trustd-port <port>', 'trustd port (control-plane nodes only)', portOption('--trustd-port'), 50001)
     .option('--trustd-endpoint <host:port>', 'where a worker finds trustd (repeatable; default: the control-plane endpoint host, port 50001)', collect, [])
     .option('--member <host[:port]>', "another node of the cluster that apid forwards -n calls to (repeatable; the node itself and the nodes of a CA rotation it drives need not be listed; port: the apid port)", collect, [])
+    .option('--max-watches-per-client <n>', 'open watch streams one client certificate may hold on apid (more get 429)', countOption('--max-watches-per-client'), 100)
+    .option('--max-watches <n>', 'open watch streams apid serves in all (more get 429)', countOption('--max-watches'), 1000)
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics over plain HTTP at this address (e.g. 127.0.0.1:9100)')
     .action(async (opts: ServeOptions) => (await import('./serve-action.js')).serve(opts));
 }
@@ -63,6 +67,14 @@ function portOption(flag: string): (value: string) => number {
     const port = Number(value);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
     return port;
+  };
+}
+
+function countOption(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number >= 1, got ${JSON.stringify(value)}`);
+    return n;
   };
 }
 
