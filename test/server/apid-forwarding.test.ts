@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { expect } from 'chai';
 import { issueCertificateAndKey, caFromPem } from './apid-pki.js';
+import { startApid } from '../../src/server/apid/index.js';
 import { KnownNodes } from '../../src/server/apid/known-nodes.js';
 import { ApidHarness, credential } from './apid-harness.js';
 import { readWatch } from './apid-stream.js';
@@ -160,5 +161,17 @@ describe('apid -n forwarding between two nodes', function () {
       ['127.0.0.2', 50000, false],
     ];
     for (const [host, port, want] of cases) expect(await known.includes({ host, port }), `${host}:${port}`).to.equal(want);
+  });
+
+  it('refuses to start with a member that is no address, naming it', async () => {
+    const started = startApid({ state: a.node.node.state, registry: a.node.node.registry, port: 0, forward: { members: ['10.5.0.3:0'] } });
+    const refused = await started.then(
+      async (apid) => {
+        await apid.close();
+        return 'started';
+      },
+      (err: Error) => err.message,
+    );
+    expect(refused).to.equal('node address "10.5.0.3:0": port must be 1-65535, got "0"');
   });
 });

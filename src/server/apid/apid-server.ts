@@ -32,6 +32,7 @@ import { caListCall } from './ca-list-call.js';
 import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
 import { machineConfigCalls } from './machine-config-calls.js';
+import { parseNodeAddress } from './node-address.js';
 import { resourceCalls } from './resource-calls.js';
 import { rotationCall } from './rotation-call.js';
 import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './router.js';
@@ -76,8 +77,10 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const log = options.logger ?? (() => undefined);
   const refusals = new RefusalLog(log, clock, 'apid', options.refusalLogRate);
   const cas = new AcceptedCAs(state).follow();
-  // Made once listening: the cluster's apid port defaults to the one this apid listens on.
+  // Made once listening: the cluster's apid port defaults to the one this apid listens on. A bad member address fails
+  // here, before anything listens.
   let forwarder: Forwarder | undefined;
+  for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
   const router = buildRouter(state, registry, clock);
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
