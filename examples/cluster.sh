@@ -17,7 +17,7 @@ echo "> generating the cluster's secrets and machine configs"
 trustctl gen secrets -o secrets.yaml
 trustctl gen config demo "https://$CP:6443" --with-secrets secrets.yaml -o .
 
-start cp-1 controlplane.yaml "$CP"
+start cp-1 controlplane.yaml "$CP" "${WORKERS[@]/#/--member=}"   # apid forwards -n calls to these nodes only
 for i in "${!WORKERS[@]}"; do
   start "worker-$((i + 1))" worker.yaml "${WORKERS[$i]}" --trustd-endpoint "$CP:50001"
 done

@@ -17,7 +17,8 @@ export TALOSCONFIG="$work/talosconfig"
 echo "> generating the cluster's secrets and machine configs"
 trustctl gen secrets -o secrets.yaml
 trustctl gen config demo "https://${CPS[0]}:6443" --with-secrets secrets.yaml -o .
-for i in "${!CPS[@]}"; do start "cp-$((i + 1))" controlplane.yaml "${CPS[$i]}"; done
+members=("${CPS[@]/#/--member=}" "--member=$WORKER")   # the nodes apid forwards -n calls to (itself is known anyway)
+for i in "${!CPS[@]}"; do start "cp-$((i + 1))" controlplane.yaml "${CPS[$i]}" "${members[@]}"; done
 start worker-1 worker.yaml "$WORKER" --trustd-endpoint "${CPS[0]}:50001"
 echo "> waiting for every node's apid certificate"
 wait_valid "${CPS[0]}" "${CPS[@]}" "$WORKER"
@@ -40,7 +41,7 @@ trustctl -e "${CPS[0]}" version || true
 echo
 echo "> restarting cp-2 with the same command line (its --config file still holds the old CAs)"
 kill -TERM "${pids[1]}" && wait "${pids[1]}" || true
-start cp-2 controlplane.yaml "${CPS[1]}"
+start cp-2 controlplane.yaml "${CPS[1]}" "${members[@]}"
 export TALOSCONFIG="$work/talosconfig.new"
 wait_valid "${CPS[0]}" "${CPS[1]}"
 grep -o 'msg="machine config[^"]*"' "$work/cp-2.log" | tail -1

@@ -120,7 +120,8 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
   const config = await storedMachineConfig(state);
   const worker = config ? machineConfigOf(config).type === 'worker' : false;
   const { startApid } = await import('../server/apid/index.js');
-  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger });
+  const watchLimits = { perClient: opts.maxWatchesPerClient, total: opts.maxWatches };
+  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger, forward: { members: opts.member }, watchLimits });
   services.push({ name: 'apid', stop: () => apid.close() });
   if (worker) {
     const { startTrustdClient } = await import('../server/trustd-client/index.js');

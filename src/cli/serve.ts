@@ -6,6 +6,8 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 // subject-alt-name.js, not the config index: validating --node-ip must not load the whole of src/config.
 import { isIPAddress } from '../config/subject-alt-name.js';
+// node-address.js alone, not the apid index: parsing --member must not load the server.
+import { parseNodeAddress } from '../server/apid/node-address.js';
 import { durationOption } from './duration.js';
 import type { LogFormat } from './log-line.js';
 import { STATE_OPTION_HELP } from './state-path.js';
@@ -26,6 +28,9 @@ export interface ServeOptions {
   apidPort: number;
   trustdPort: number;
   trustdEndpoint: string[];
+  member: string[];
+  maxWatchesPerClient: number;
+  maxWatches: number;
   metricsAddr?: string;
 }
 
@@ -48,6 +53,9 @@ export function registerServeCommand(program: Command): void {
     .option('--apid-port <port>', 'apid port (mutual TLS API)', portOption('--apid-port'), 50000)
     .option('--trustd-port <port>', 'trustd port (control-plane nodes only)', portOption('--trustd-port'), 50001)
     .option('--trustd-endpoint <host:port>', 'where a worker finds trustd (repeatable; default: the control-plane endpoint host, port 50001)', collect, [])
+    .option('--member <host[:port]>', "another node of the cluster that apid forwards -n calls to (repeatable; the node itself and the nodes of a CA rotation it drives need not be listed; port: the apid port)", collectMember, [])
+    .option('--max-watches-per-client <n>', 'open watch streams one client certificate may hold on apid (more get 429)', countOption('--max-watches-per-client'), 100)
+    .option('--max-watches <n>', 'open watch streams apid serves in all (more get 429)', countOption('--max-watches'), 1000)
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics over plain HTTP at this address (e.g. 127.0.0.1:9100)')
     .action(async (opts: ServeOptions) => (await import('./serve-action.js')).serve(opts));
 }
@@ -62,6 +70,23 @@ function portOption(flag: string): (value: string) => number {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
     return port;
   };
+}
+
+function countOption(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number >= 1, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function collectMember(value: string, previous: string[]): string[] {
+  try {
+    parseNodeAddress(value);
+  } catch (err) {
+    throw new Error(`--member: ${(err as Error).message}`);
+  }
+  return [...previous, value];
 }
 
 function collectIp(value: string, previous: string[]): string[] {

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { bitString, implicitConstructed, integer, oid, sequence, setOf } from './der.js';
 import { children, DerError, expectTag, raw, readBitString, readDer, readOid, readSmallInt } from './der-reader.js';
 import { CsrError } from './errors.js';
-import { decodeExtensions, subjectAltNameExtension } from './extensions.js';
+import { decodeExtensions, subjectAltNameExtension, unhandledCriticalExtensions } from './extensions.js';
 import type { KeyAlgorithm, KeyPair } from './keys.js';
 import { algorithmOf } from './keys.js';
 import { encodeName, parseName } from './name.js';
@@ -31,7 +31,17 @@ export interface ParsedCsr {
   ipAddresses: string[];
   publicKey: KeyObject;
   keyAlgorithm: KeyAlgorithm;
-  requestedExtensions: { isCA?: boolean; keyUsage?: KeyUsageName[]; extKeyUsage?: ExtKeyUsageName[] };
+  requestedExtensions: {
+    isCA?: boolean;
+    keyUsage?: KeyUsageName[];
+    extKeyUsage?: ExtKeyUsageName[];
+    /** EKU OIDs without a name here (anyExtendedKeyUsage is 2.5.29.37.0). */
+    otherExtKeyUsages?: string[];
+    /** SAN entries other than DNS names and IPs (`URI:...`, `email:...`). */
+    otherSubjectAltNames?: string[];
+    /** OIDs of extensions marked critical that we do not understand. */
+    unhandledCritical?: string[];
+  };
   der: Buffer;
 }
 
@@ -86,6 +96,10 @@ function parseStructure(der: Buffer) {
     if (ext.isCA !== undefined) requested.isCA = ext.isCA;
     if (ext.keyUsage) requested.keyUsage = ext.keyUsage;
     if (ext.extKeyUsage) requested.extKeyUsage = ext.extKeyUsage;
+    if (ext.otherExtKeyUsages) requested.otherExtKeyUsages = ext.otherExtKeyUsages;
+    if (ext.otherSubjectAltNames) requested.otherSubjectAltNames = ext.otherSubjectAltNames;
+    const unhandled = unhandledCriticalExtensions(ext);
+    if (unhandled.length) requested.unhandledCritical = unhandled;
   }
   const signature = readBitString(sigValue);
   return {

@@ -29,6 +29,14 @@ export function subjectAltNameExtension(dnsNames: readonly string[], ipAddresses
   return extension(OID.subjectAltName, critical, sequence(...names));
 }
 
+/** The extensions decodeExtensions understands; Go's crypto/x509 refuses a certificate with another one marked critical. */
+export const HANDLED_EXTENSIONS: ReadonlySet<string> = new Set([OID.keyUsage, OID.extKeyUsage, OID.basicConstraints, OID.subjectAltName, OID.subjectKeyIdentifier, OID.authorityKeyIdentifier]);
+
+/** OIDs of the extensions marked critical that we do not understand (and so must not accept). */
+export function unhandledCriticalExtensions(ext: DecodedExtensions): string[] {
+  return [...ext.present].filter(([type, critical]) => critical && !HANDLED_EXTENSIONS.has(type)).map(([type]) => type);
+}
+
 export interface DecodedExtensions {
   keyUsage?: KeyUsageName[];
   extKeyUsage?: ExtKeyUsageName[];
@@ -38,6 +46,8 @@ export interface DecodedExtensions {
   pathLen?: number;
   dnsNames: string[];
   ipAddresses: string[];
+  /** SAN entries other than DNS names and IP addresses, as openssl prints them (`URI:spiffe://x`, `email:a@b`). */
+  otherSubjectAltNames?: string[];
   subjectKeyId?: Buffer;
   authorityKeyId?: Buffer;
   /** OIDs of every extension present, with criticality. */
@@ -90,6 +100,7 @@ function decodeOne(type: string, value: DerNode, out: DecodedExtensions): void {
       for (const gn of children(value)) {
         if (gn.tag === 0x82) out.dnsNames.push(content(gn).toString('latin1'));
         else if (gn.tag === 0x87) out.ipAddresses.push(bytesToIp(content(gn)));
+        else (out.otherSubjectAltNames ??= []).push(otherGeneralName(gn));
       }
       return;
     case OID.subjectKeyIdentifier:
@@ -101,4 +112,11 @@ function decodeOne(type: string, value: DerNode, out: DecodedExtensions): void {
       return;
     }
   }
+}
+
+const GENERAL_NAME_KINDS: Record<number, string> = { 0xa0: 'otherName', 0x81: 'email', 0xa3: 'x400Address', 0xa4: 'DirName', 0xa5: 'ediPartyName', 0x86: 'URI', 0x88: 'RID' };
+
+function otherGeneralName(gn: DerNode): string {
+  const kind = GENERAL_NAME_KINDS[gn.tag] ?? `tag 0x${gn.tag.toString(16)}`;
+  return gn.tag === 0x81 || gn.tag === 0x86 ? `${kind}:${content(gn).toString('latin1')}` : kind;
 }

@@ -12,8 +12,9 @@ export class RemoteBox extends NodeSandbox {
 
   static async open(): Promise<RemoteBox> {
     const box = new RemoteBox();
-    box.a = await ApidHarness.start({ hostname: 'node-a' });
     box.b = await ApidHarness.start({ hostname: 'node-b' });
+    // A forwards `-n` calls to B: B is a member of A's cluster (serve's --member).
+    box.a = await ApidHarness.start({ hostname: 'node-a', apid: { forward: { members: [box.b.address] } } });
     await box.writeTalosconfig(box.talosconfig, ['os:admin']);
     return box;
   }

@@ -149,6 +149,16 @@ describe('trustctl serve', function () {
     expect(existsSync(box.state)).to.equal(false);
   });
 
+  it('rejects a watch limit that is not a whole number >= 1 and a --member that is no address, and creates no state directory', async () => {
+    const r = await box.serveOnce('--config', box.config, '--max-watches-per-client', '0');
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain('--max-watches-per-client: expected a whole number >= 1, got "0"');
+    const m = await box.serveOnce('--config', box.config, '--member', '10.5.0.3:99999');
+    expect(m.code).to.equal(1);
+    expect(m.stderr).to.contain('--member: node address "10.5.0.3:99999": port must be 1-65535, got "99999"');
+    expect(existsSync(box.state)).to.equal(false);
+  });
+
   it('exits 1 naming the port and the fix when a listener cannot bind, instead of running half started', async () => {
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -4,10 +4,11 @@ import https from 'node:https';
 import { DateTime } from 'luxon';
 import { issueClientCertificate } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
-import { caFromPem, encodePrivateKeyPkcs8Pem, generateSecretsBundleFor, issueCertificateAndKey, parsePrivateKeyPem } from './apid-pki.js';
+import { caFromPem, encodePrivateKeyPkcs8Pem, generateKeyPairSync, generateSecretsBundleFor, issueCertificateAndKey, parsePrivateKeyPem } from './apid-pki.js';
 import { startApid } from '../../src/server/apid/index.js';
-import type { Apid } from '../../src/server/apid/index.js';
+import type { Apid, ApidOptions } from '../../src/server/apid/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
+import { opensslFiles, opensslKeyPem } from '../pki/openssl.js';
 import type { HarnessOptions } from '../controllers/node-harness.js';
 
 export interface Credential {
@@ -16,6 +17,8 @@ export interface Credential {
   crt?: string;
   key?: string;
 }
+
+export type ApidExtras = Omit<ApidOptions, 'state' | 'registry' | 'host' | 'port' | 'clock'>;
 
 export interface Answer {
   status: number;
@@ -28,17 +31,20 @@ export class ApidHarness {
     readonly node: NodeHarness,
     public apid: Apid,
     readonly bundle: SecretsBundle,
+    private readonly extras: ApidExtras,
   ) {}
 
-  static async start(options: Partial<HarnessOptions> = {}): Promise<ApidHarness> {
+  /** `apid` options beyond the node's: the members it forwards to (other harnesses' addresses), its logger, limits. */
+  static async start(options: Partial<HarnessOptions> & { apid?: ApidExtras } = {}): Promise<ApidHarness> {
     const bundle = options.bundle ?? fixtureBundle();
     const node = await NodeHarness.start({ addresses: ['127.0.0.1'], ...options, bundle, start: options.start ?? DateTime.utc() });
-    const apid = await ApidHarness.serve(node, 0);
-    return new ApidHarness(node, apid, bundle);
+    const extras = options.apid ?? {};
+    const apid = await ApidHarness.serve(node, 0, extras);
+    return new ApidHarness(node, apid, bundle, extras);
   }
 
-  private static async serve(node: NodeHarness, port: number): Promise<Apid> {
-    const apid = await startApid({ state: node.node.state, registry: node.node.registry, host: '127.0.0.1', port, clock: node.clock });
+  private static async serve(node: NodeHarness, port: number, extras: ApidExtras): Promise<Apid> {
+    const apid = await startApid({ state: node.node.state, registry: node.node.registry, host: '127.0.0.1', port, clock: node.clock, ...extras });
     await apid.ready;
     return apid;
   }
@@ -51,7 +57,7 @@ export class ApidHarness {
     const port = this.apid.port;
     await this.apid.close();
     await meanwhile();
-    this.apid = await ApidHarness.serve(this.node, port);
+    this.apid = await ApidHarness.serve(this.node, port, this.extras);
   }
 
   get caPem(): string {
@@ -82,6 +88,7 @@ export class ApidHarness {
       credential('expired', await issueClientCertificate(this.bundle.certs.os, { roles: ['os:admin'], validityHours: 1, now: at(-2 * dayMs) })),
       credential('not yet valid', await issueClientCertificate(this.bundle.certs.os, { roles: ['os:admin'], now: at(2 * dayMs) })),
       credential('serverAuth only', await serverAuthOnly(ca, this.now())),
+      { name: 'unknown critical extension', ...unknownCriticalExtension(this.bundle.certs.os) },
       await this.role('os:reader'),
       await this.role('os:operator'),
       await this.role('os:admin'),
@@ -109,9 +116,29 @@ async function serverAuthOnly(ca: ReturnType<typeof caFromPem>, now: Date): Prom
   return { crt: issued.certPem, key: issued.keyPem };
 }
 
+/** An os:admin client certificate from our OS CA that carries extension 1.2.3.4 marked critical (made by openssl). */
+function unknownCriticalExtension(os: { crt: string; key: string }): { crt: string; key: string } {
+  const key = encodePrivateKeyPkcs8Pem(generateKeyPairSync('ecdsa'));
+  const csr = opensslFiles(['req', '-new', '-key', '{key}', '-subj', '/O=os:admin/CN=critical'], { key });
+  const ext = 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n1.2.3.4=critical,ASN1:UTF8String:restricted\n';
+  const crt = opensslFiles(['x509', '-req', '-in', '{csr}', '-CA', '{ca}', '-CAkey', '{cakey}', '-days', '1', '-set_serial', '7', '-extfile', '{ext}'], {
+    csr: csr.out,
+    ca: os.crt,
+    cakey: opensslKeyPem(os.key),
+    ext,
+  });
+  if (!crt.ok) throw new Error(`openssl x509 -req failed: ${crt.out}`);
+  return { crt: crt.out.slice(crt.out.indexOf('-----BEGIN CERTIFICATE')), key };
+}
+
+/** A request body sent as it is (not JSON-encoded): bad JSON, `null`, duplicate or `__proto__` keys. */
+export class RawBody {
+  constructor(readonly text: string) {}
+}
+
 export function callApid(port: number, caPem: string, cred: Credential, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
+    const text = body === undefined ? undefined : body instanceof RawBody ? body.text : JSON.stringify(body);
     const req = https.request(
       {
         host: '127.0.0.1',

@@ -37,6 +37,8 @@ export function expected(cred: Credential, call: Call, now: Date, validity: { no
       return refused(`x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is before ${rfc3339(validity!.notBefore)}`);
     case 'serverAuth only':
       return refused('certificate "CN=talos-node" is missing the client auth extended key usage');
+    case 'unknown critical extension':
+      return refused('x509: unhandled critical extension (1.2.3.4 in certificate "CN=critical,O=os:admin"): use a client certificate without it (trustctl config new)');
   }
   const allowed: Record<string, string[]> = {
     'os:reader': ['read status'],

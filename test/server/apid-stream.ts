@@ -49,3 +49,29 @@ export function readWatch(port: number, caPem: string, cred: Credential, path: s
     req.end();
   });
 }
+
+export interface HeldWatch {
+  status: number;
+  /** The body of a refusal (empty while the stream is open). */
+  body: string;
+  close(): void;
+}
+
+/** Opens a watch and keeps it open once its first line has arrived (or resolves with the refusal's status and body). */
+export function holdWatch(port: number, caPem: string, cred: Credential, path: string): Promise<HeldWatch> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path, ca: caPem, cert: cred.crt, key: cred.key, agent: false }, (res) => {
+      const close = () => req.destroy();
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (res.statusCode === 200 && body.includes('\n')) resolve({ status: 200, body: '', close });
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, close }));
+      res.on('error', () => undefined);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

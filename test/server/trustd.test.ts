@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync as generateRawKeyPair } from 'node:crypto';
 import { request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { DateTime } from 'luxon';
 import { parseMachineConfig } from '../../src/config/index.js';
-import { createCsr, decodePem, encodePem, encodePrivateKeyPkcs8Pem, generateKeyPairSync, inspectCertificate, verifyChain } from '../../src/pki/index.js';
+import { createCsr, decodePem, encodePem, encodePrivateKeyPkcs8Pem, generateKeyPairSync, inspectCertificate, keyPairOf, verifyChain } from '../../src/pki/index.js';
+import type { KeyPair } from '../../src/pki/index.js';
 import { MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
 import type { MachineConfigSpec } from '../../src/resources/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
@@ -50,7 +51,11 @@ const csrBody = (csr: string) => JSON.stringify({ csr });
 
 /** A CSR made by openssl with the given extra -addext options (what our own createCsr cannot ask for). */
 function opensslCsr(subject: string, ...addext: string[]): string {
-  const key = tempFile(encodePrivateKeyPkcs8Pem(P256));
+  return opensslCsrFor(P256, subject, ...addext);
+}
+
+function opensslCsrFor(keyPair: KeyPair, subject: string, ...addext: string[]): string {
+  const key = tempFile(encodePrivateKeyPkcs8Pem(keyPair));
   const args = ['req', '-new', '-key', key, '-subj', subject, ...addext.flatMap((e) => ['-addext', e])];
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -129,7 +134,19 @@ describe('trustd (CSR signing with a token)', function () {
       { title: 'a CSR asking for CA:TRUE', body: () => csrBody(opensslCsr('/CN=evil', 'basicConstraints=critical,CA:TRUE')), status: 400, error: /CA certificate .*server certificates only/ },
       { title: 'a CSR asking for clientAuth', body: () => csrBody(opensslCsr('/CN=evil', 'extendedKeyUsage=clientAuth')), status: 400, error: /extended key usage clientAuth.*serverAuth certificates only/ },
       { title: 'a CSR asking for keyCertSign', body: () => csrBody(opensslCsr('/CN=evil', 'keyUsage=critical,digitalSignature,keyCertSign')), status: 400, error: /key usage keyCertSign/ },
-      { title: 'a body that is not JSON', body: () => 'csr=please', status: 400, error: /^request body: expected JSON \{"csr"/ },
+      {
+        title: 'a CSR with an RSA-512 key (Go refuses RSA keys that small)',
+        body: () => csrBody(opensslCsrFor(keyPairOf(generateRawKeyPair('rsa', { modulusLength: 512 }).privateKey), '/CN=weak')),
+        status: 400,
+        error: /^CSR key is RSA-512; trustd signs RSA keys of 2048 bits or more: make the key with 2048 bits or more/,
+      },
+      { title: 'a CSR with an unknown extension marked critical', body: () => csrBody(opensslCsr('/CN=evil', '1.2.3.4=critical,ASN1:UTF8String:x')), status: 400, error: /^CSR requests extension 1\.2\.3\.4 marked critical, which trustd does not understand .*: drop it or mark it non-critical$/ },
+      { title: 'a CSR asking for a URI SAN', body: () => csrBody(opensslCsr('/CN=evil', 'subjectAltName=IP:10.5.0.3,URI:spiffe://cluster/node')), status: 400, error: /^CSR requests subject alternative name URI:spiffe:\/\/cluster\/node; trustd signs DNS names and IP addresses only: drop it$/ },
+      { title: 'a CSR asking for an email SAN', body: () => csrBody(opensslCsr('/CN=evil', 'subjectAltName=DNS:worker-1,email:ops@example.com')), status: 400, error: /^CSR requests subject alternative name email:ops@example\.com; trustd signs/ },
+      { title: 'a CSR asking for anyExtendedKeyUsage', body: () => csrBody(opensslCsr('/CN=evil', 'extendedKeyUsage=serverAuth,anyExtendedKeyUsage')), status: 400, error: /^CSR requests extended key usage anyExtendedKeyUsage; trustd signs serverAuth certificates only: drop them$/ },
+      { title: 'a body that is not JSON', body: () => 'csr=please', status: 400, error: /^request body is not valid JSON: .*: expected JSON \{"csr"/ },
+      { title: 'a JSON body that is null', body: () => 'null', status: 400, error: /^request body is not a JSON object: got null: expected JSON \{"csr"/ },
+      { title: 'a JSON body with a __proto__ key', body: () => `{"__proto__": {"csr": ${JSON.stringify(good())}}}`, status: 400, error: /^request body has a "__proto__" key, which no call accepts/ },
       { title: 'a body over 64 KiB', body: () => csrBody('x'.repeat(70_000)), status: 413, error: /^request body larger than 65536 bytes/ },
       { title: 'a JSON body without csr', body: () => '{"crt": "x"}', status: 400, error: /"csr" is required/ },
     ];

@@ -13,8 +13,9 @@
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
-// impersonator certificate); `Trustplane-Roles` carries the caller's roles on a forwarded call and is honoured only
-// from an os:impersonator client certificate. Errors are `{"error": "..."}` with 4xx/5xx statuses.
+// impersonator certificate) when the caller's roles allow the call and the node is one it knows (known-nodes.ts; else
+// 400 `unknown node`); `Trustplane-Roles` carries the caller's roles on a forwarded call and is honoured only from an
+// os:impersonator client certificate. Errors are `{"error": "..."}` with 4xx/5xx statuses (429: too many watches).
 import type { RotatableCA } from '../../resources/ca-rotation.js';
 import type { Resource } from '../../runtime/resource.js';
 import type { WatchEventType } from '../../runtime/state.js';

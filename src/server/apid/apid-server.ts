@@ -16,10 +16,15 @@ import { systemClock } from '../../runtime/clock.js';
 import type { ResourceRegistry } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State, WatchEvent } from '../../runtime/state.js';
+import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
+import type { ConnectionTimeouts } from '../connection-timeouts.js';
+import type { RateLimitOptions } from '../rate-limit.js';
+import { RefusalLog } from '../refusal-log.js';
 import { ApiError, toApiError } from './api-error.js';
 import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
 import type { VersionInfo } from './api-paths.js';
 import { IMPERSONATOR_ROLE, effectiveRoles } from './authorization.js';
+import type { Permission } from './authorization.js';
 import { clientConfigCall } from './client-config-call.js';
 import { verifyClientCertificate } from './client-verification.js';
 import type { ClientVerdict } from './client-verification.js';
@@ -27,12 +32,15 @@ import { caListCall } from './ca-list-call.js';
 import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
 import { machineConfigCalls } from './machine-config-calls.js';
+import { parseNodeAddress } from './node-address.js';
 import { resourceCalls } from './resource-calls.js';
 import { rotationCall } from './rotation-call.js';
-import { JsonText, Router, STREAMED, requirePermission } from './router.js';
+import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
 import { API_CERTIFICATES, AcceptedCAs, CROSS_SIGNED, apiCertificate, servingChain } from './tls-material.js';
 import { watchCall } from './watch-stream.js';
+import { DEFAULT_WATCH_LIMITS, WatchSlots } from './watch-slots.js';
+import type { WatchLimits } from './watch-slots.js';
 
 export interface ApidOptions {
   state: State;
@@ -45,6 +53,12 @@ export interface ApidOptions {
   clock?: Clock;
   /** `-n NODE` forwarding; on unless `false`. */
   forward?: ForwardOptions | false;
+  /** Open watch streams per client certificate and in total (default 100 and 1000). */
+  watchLimits?: WatchLimits;
+  /** Handshake, idle, header, request and keep-alive limits of connections (defaults in connection-timeouts.ts). */
+  timeouts?: Partial<ConnectionTimeouts>;
+  /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
+  refusalLogRate?: RateLimitOptions;
   logger?: RuntimeLogger;
 }
 
@@ -52,6 +66,8 @@ export interface Apid {
   port: number;
   /** Resolves once the node's server certificate is installed (before that, handshakes fail). */
   ready: Promise<void>;
+  /** Watch streams open now (forwarded ones included). */
+  openWatches(): number;
   close(): Promise<void>;
 }
 
@@ -59,9 +75,14 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const { state, registry } = options;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? (() => undefined);
+  const refusals = new RefusalLog(log, clock, 'apid', options.refusalLogRate);
   const cas = new AcceptedCAs(state).follow();
-  const forwarder = options.forward === false ? undefined : new Forwarder(state, cas, options.forward);
+  // Made once listening: the cluster's apid port defaults to the one this apid listens on. A bad member address fails
+  // here, before anything listens.
+  let forwarder: Forwarder | undefined;
+  for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
   const router = buildRouter(state, registry, clock);
+  const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
   /**
@@ -91,28 +112,36 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     const verdict = await verdictOf(req.socket as TLSSocket);
     if (!verdict.ok) throw new ApiError(401, verdict.message);
     const roles = effectiveRoles(verdict.identity.roles, headerOf(req, ROLES_HEADER));
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const { route, params } = router.match(req.method ?? 'GET', path);
+    // Before forwarding too: a caller whose roles may not make the call cannot make this node dial anything.
+    requireRoute(route, params, roles);
+    // Forwarded watches count here too: each holds a connection to the target as long as the caller's.
+    if (route.watch) res.once('close', watches.take(verdict.identity.fingerprint, `client "${verdict.identity.subject}"`));
     const target = headerOf(req, NODE_HEADER);
     if (target) {
       if (verdict.identity.roles.includes(IMPERSONATOR_ROLE)) throw new ApiError(400, 'a forwarded call is not forwarded again');
       if (!forwarder) throw new ApiError(400, 'this node does not forward calls to other nodes');
       return forwarder.forward(req, res, target, roles);
     }
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const { handler, params } = router.match(req.method ?? 'GET', path);
-    const result = await handler({ req, res, params, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), identity: verdict.identity, roles });
+    const result = await route.handler({ req, res, params, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), identity: verdict.identity, roles });
     if (result !== STREAMED) sendJson(res, 200, result);
   };
 
-  const server = https.createServer({ requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => {
+  const timeouts = connectionTimeouts(options.timeouts);
+  const server = https.createServer({ requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const api = toApiError(err);
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
+      else refusals.refused('apid refused a call', { method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress });
       if (!res.headersSent) sendJson(res, api.status, { error: api.message });
       else res.destroy();
     });
   });
+
+  applyConnectionTimeouts(server, timeouts);
 
   let installed = '';
   let markReady: () => void = () => undefined;
@@ -170,15 +199,16 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   } catch (err) {
     unsubscribe();
     cas.close();
-    forwarder?.close();
     throw new Error(`apid cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 50000}: ${(err as Error).message}`);
   }
   const port = (server.address() as AddressInfo).port;
+  if (options.forward !== false) forwarder = new Forwarder(state, cas, options.forward?.defaultPort ?? port, options.forward?.members);
   log('apid listening', { address: `${options.host ?? '127.0.0.1'}:${port}` });
 
   return {
     port,
     ready,
+    openWatches: () => watches.size,
     async close() {
       unsubscribe();
       cas.close();
@@ -195,22 +225,25 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
   const resources = resourceCalls(state, registry);
   const watch = watchCall(state, registry);
   const machineConfig = machineConfigCalls(state);
+  // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.
+  const reading = (params: Record<string, string>): Permission[] =>
+    registry.has(params.type) && registry.resolve(params.type).sensitive ? ['read', 'readSensitive'] : ['read'];
   return new Router()
-    .add('GET', paths.version, async (ctx): Promise<VersionInfo> => {
+    .add('GET', paths.version, 'read', async (ctx): Promise<VersionInfo> => {
       requirePermission(ctx, 'read');
       return { version: TRUSTPLANE_VERSION, apiVersion: API_VERSION };
     })
-    .add('GET', '/v1/resources/:type', resources.list)
-    .add('GET', '/v1/resources/:type/:id', resources.get)
-    .add('GET', '/v1/watch/:type', watch)
-    .add('GET', '/v1/watch/:type/:id', watch)
-    .add('PUT', paths.machineConfig, machineConfig.apply)
-    .add('PATCH', paths.machineConfig, machineConfig.patch)
-    .add('POST', paths.talosconfig, clientConfigCall(state, clock))
-    .add('GET', paths.etcdSnapshot, snapshotCall(state))
-    .add('POST', paths.caRotations, rotationCall(state, clock))
-    .add('PUT', '/v1/extraacceptedcas/:ca', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
-    .add('PUT', '/v1/crosssignedcas/:ca', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
+    .add('GET', '/v1/resources/:type', reading, resources.list)
+    .add('GET', '/v1/resources/:type/:id', reading, resources.get)
+    .add('GET', '/v1/watch/:type', reading, watch, { watch: true })
+    .add('GET', '/v1/watch/:type/:id', reading, watch, { watch: true })
+    .add('PUT', paths.machineConfig, 'admin', machineConfig.apply)
+    .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
+    .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock))
+    .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
+    .add('POST', paths.caRotations, 'admin', rotationCall(state, clock))
+    .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
+    .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -4,6 +4,7 @@ import { issueClientCertificate, parseRoles } from '../../config/index.js';
 import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { State } from '../../runtime/state.js';
+import { jsonKind } from '../json-object.js';
 import { ApiError } from './api-error.js';
 import type { ClientConfigRequest, ClientConfigResponse } from './api-paths.js';
 import { readJsonBody, requirePermission } from './router.js';
@@ -14,8 +15,11 @@ export function clientConfigCall(state: State, clock: Clock) {
   return async (ctx: CallContext): Promise<ClientConfigResponse> => {
     requirePermission(ctx, 'admin');
     const body = await readJsonBody<Partial<ClientConfigRequest>>(ctx.req);
-    if (!Array.isArray(body.roles)) throw new ApiError(400, 'roles: expected a list of roles, e.g. ["os:reader"]');
-    const roles = parseRoles(body.roles.map(String), 'roles');
+    const given: unknown = body.roles;
+    if (!Array.isArray(given)) throw new ApiError(400, 'roles: expected a list of roles, e.g. ["os:reader"]');
+    const notText = given.findIndex((r) => typeof r !== 'string');
+    if (notText >= 0) throw new ApiError(400, `roles[${notText}]: expected a role name such as "os:reader", got ${jsonKind(given[notText])}`);
+    const roles = parseRoles(given as string[], 'roles');
     const ttl = body.ttlHours;
     if (ttl !== undefined && !(typeof ttl === 'number' && ttl > 0)) throw new ApiError(400, 'crt_ttl should be positive');
     const root = await state.find<OSRootSecretsSpec>(OS_ROOT);

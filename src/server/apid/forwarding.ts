@@ -1,39 +1,49 @@
 // `-n NODE`: the endpoint passes a call on to another node's apid, authenticating with its own impersonator client
 // certificate (O=os:impersonator) and naming the caller's roles in a header, which the target honours only because the
-// certificate is an impersonator's. The target authorizes; the endpoint only authenticates the caller.
+// certificate is an impersonator's. The endpoint has checked already that the caller's roles allow the call (so a
+// certificate without a role cannot make it dial anything); the target authorizes again. Only nodes the cluster knows
+// (known-nodes.ts) are dialled: any other target is refused with "unknown node" before a connection is made.
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { State } from '../../runtime/state.js';
 import { ApiError } from './api-error.js';
 import { NODE_HEADER, ROLES_HEADER } from './api-paths.js';
+import { KnownNodes, UNKNOWN_NODE } from './known-nodes.js';
 import { parseNodeAddress } from './node-address.js';
 import type { AcceptedCAs } from './tls-material.js';
 import { apiCertificate, readApiCertificates } from './tls-material.js';
 
 export interface ForwardOptions {
-  /** Port of a node given without one (default 50000). */
+  /** The apid port of the cluster's nodes, and the port of a node given without one (default: this apid's port). */
   defaultPort?: number;
+  /** The cluster's other nodes, host[:port] (serve's --member). */
+  members?: readonly string[];
 }
 
 const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', NODE_HEADER, ROLES_HEADER]);
 
 export class Forwarder {
   private agent?: { key: string; agent: https.Agent };
+  private readonly known: KnownNodes;
 
   constructor(
     private readonly state: State,
     private readonly cas: AcceptedCAs,
-    private readonly options: ForwardOptions = {},
-  ) {}
+    private readonly apidPort: number,
+    members: readonly string[] = [],
+  ) {
+    this.known = new KnownNodes(state, apidPort, members);
+  }
 
   async forward(req: IncomingMessage, res: ServerResponse, target: string, roles: readonly string[]): Promise<void> {
     let address;
     try {
-      address = parseNodeAddress(target, this.options.defaultPort);
+      address = parseNodeAddress(target, this.apidPort);
     } catch (err) {
       throw new ApiError(400, (err as Error).message);
     }
+    if (!(await this.known.includes(address))) throw new ApiError(400, UNKNOWN_NODE);
     const impersonator = apiCertificate(await readApiCertificates(this.state), 'impersonator');
     if (!impersonator)
       throw new ApiError(503, 'this node cannot forward calls: it has no impersonator certificate (workers have none); use a control plane node as the endpoint');

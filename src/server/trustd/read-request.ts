@@ -1,5 +1,6 @@
 // Reads trustd's request body, `{"csr": "<PEM>"}`, bounded in size; a bad body gets a 400 saying what is expected.
 import type { IncomingMessage } from 'node:http';
+import { JsonBodyError, parseJsonObject } from '../json-object.js';
 import { TrustdError } from './trustd-error.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -16,13 +17,13 @@ export async function readCsrRequest(req: IncomingMessage): Promise<string> {
     req.on('end', () => (size > MAX_BODY_BYTES ? reject(new TrustdError(413, `request body larger than ${MAX_BODY_BYTES} bytes: ${EXPECTED}`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
-  let body: unknown;
+  let csr: unknown;
   try {
-    body = JSON.parse(text);
+    csr = parseJsonObject(text).csr;
   } catch (err) {
-    throw new TrustdError(400, `request body: ${EXPECTED}: ${(err as Error).message}`);
+    if (err instanceof JsonBodyError) throw new TrustdError(400, `request body ${err.message}: ${EXPECTED}`);
+    throw err;
   }
-  const csr = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).csr : undefined;
   if (typeof csr !== 'string' || csr.length === 0) throw new TrustdError(400, `request body: "csr" is required: ${EXPECTED}`);
   return csr;
 }

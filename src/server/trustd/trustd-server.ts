@@ -8,8 +8,11 @@ import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
-import { DEFAULT_RATE_LIMIT, RateLimiter } from './rate-limit.js';
-import type { RateLimitOptions } from './rate-limit.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter } from '../rate-limit.js';
+import type { RateLimitOptions } from '../rate-limit.js';
+import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
+import type { ConnectionTimeouts } from '../connection-timeouts.js';
+import { RefusalLog } from '../refusal-log.js';
 import { readCsrRequest } from './read-request.js';
 import { signCsr } from './sign-csr.js';
 import { checkBearerToken } from './token-check.js';
@@ -27,6 +30,10 @@ export interface TrustdOptions {
   clock?: Clock;
   /** Per-source-address token bucket; false turns it off. Default 5/s, burst 20. */
   rateLimit?: RateLimitOptions | false;
+  /** Handshake, idle, header, request and keep-alive limits of connections (defaults in connection-timeouts.ts). */
+  timeouts?: Partial<ConnectionTimeouts>;
+  /** How many refusals are logged: a token bucket (default 10 at once, then one a second). */
+  refusalLogRate?: RateLimitOptions;
   /** Lifetime of the certificates trustd signs (default 24 h, as upstream). */
   validityHours?: number;
   logger?: RuntimeLogger;
@@ -41,8 +48,11 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const clock = options.clock ?? systemClock;
   const log: RuntimeLogger = options.logger ?? (() => undefined);
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
+  const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
 
-  const server = createServer({ minVersion: 'TLSv1.2' });
+  const timeouts = connectionTimeouts(options.timeouts);
+  const server = createServer({ minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) });
+  applyConnectionTimeouts(server, timeouts);
   const material = await TrustdMaterial.watch(
     options.state,
     (tls) => {
@@ -102,7 +112,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     } catch (err) {
       if (!(err instanceof TrustdError)) throw err;
       send(res, err.status, { error: err.message });
-      log('trustd refused a request', { source, status: err.status, error: err.message });
+      refusals.refused('trustd refused a request', { source, status: err.status, error: err.message });
     }
   }
 

@@ -1,6 +1,7 @@
-// Per-source token buckets: each address may spend `burst` requests at once and earns `perSecond` back over time.
+// Token buckets keyed by a source (an address, or one key for a whole service): each may spend `burst` at once and
+// earns `perSecond` back over time.
 // Time comes from the injected clock, so tests step it instead of sleeping.
-import type { Clock } from '../../runtime/clock.js';
+import type { Clock } from '../runtime/clock.js';
 
 export interface RateLimitOptions {
   /** Requests a source earns per second. */
