@@ -31,11 +31,13 @@ import { ResourceWriter } from './resource-writer.js';
 import type { WriteContext } from './resource-writer.js';
 import type { EventRow, ListedRow } from './rows.js';
 import { migrate, schemaVersion } from './schema.js';
-import { SpecCodec } from './spec-codec.js';
+import { replayable } from './event-history.js';
+import { SpecCodec, sensitiveTypes } from './spec-codec.js';
+import type { SensitiveTypes } from './spec-codec.js';
 import { prepareStatements } from './statements.js';
 import type { Statements } from './statements.js';
 import { WatchHub, project } from './watch-hub.js';
-import type { DecodedEvent, WatchTarget, Watcher } from './watch-hub.js';
+import type { WatchTarget, Watcher } from './watch-hub.js';
 
 export interface SqliteStateOptions {
   /** The database file (created when absent), or ':memory:'. */
@@ -76,6 +78,7 @@ export class SqliteState implements State {
   private readonly s: Statements;
   private readonly writer: ResourceWriter;
   private readonly codec: SpecCodec;
+  private readonly sensitive: SensitiveTypes;
   private readonly hub: WatchHub;
   private readonly now: () => string;
   private readonly historyLimit: number;
@@ -119,17 +122,18 @@ export class SqliteState implements State {
     this.historyLimit = historyLimit;
     this.pruneEvery = Math.max(1, Math.min(256, Math.floor(historyLimit / 16)));
     this.s = prepareStatements(db);
+    this.sensitive = sensitiveTypes(options.registry);
     const box = this.unlock(options.encryptionKey ?? 'auto');
     this.encryptedAtRest = box.box !== undefined;
     this.keyOrigin = box.origin;
-    this.codec = new SpecCodec(box.box, box.origin, options.path);
+    this.codec = new SpecCodec(box.box, box.origin, options.path, this.sensitive);
     this.writer = new ResourceWriter(this.s, options.registry, this.codec);
     // Without a clock, Date gives the same ISO-8601 UTC text as the system clock, without loading luxon (CLI start-up).
     const clock = options.clock;
     this.now = clock ? () => new Date(clock.now().toMillis()).toISOString() : () => new Date().toISOString();
     this.inTransaction = db.transaction(<T>(fn: () => T): T => fn());
     this.hub = new WatchHub(this.currentRevision(), {
-      decode: (row) => this.decodeEvent(row),
+      decode: (row) => this.codec.event(row),
       readAfter: (revision) => this.s.eventsAfter.all(revision),
       dataVersion: () => this.s.dataVersion.get() ?? 0,
       pollIntervalMs: options.pollIntervalMs ?? 50,
@@ -151,7 +155,7 @@ export class SqliteState implements State {
     this.assertOpen();
     const { pointer: p, what } = this.writer.locate(pointer, 'pointer');
     const row = this.writer.row(p);
-    return row ? this.codec.resource<Spec>(row.meta, row.spec, what) : undefined;
+    return row ? this.codec.resource<Spec>(row.meta, row.spec, p) : undefined;
   }
 
   async list<Spec = unknown>(kind: Kind, options: ListOptions = {}): Promise<Resource<Spec>[]> {
@@ -305,13 +309,14 @@ export class SqliteState implements State {
     const events: WatchEvent[] = [];
     if (since !== undefined) {
       this.checkBookmark(since, revision);
-      for (const row of this.s.kindEventsAfter.iterate(target.namespace, target.type, since)) {
-        const event = project(target, this.decodeEvent(row));
+      for (const row of replayable(this.s.kindEventsAfter.all(target.namespace, target.type, since), this.sensitive)) {
+        const event = project(target, this.codec.event(row));
         if (event) events.push(event);
       }
     } else if (initial === 'current') {
-      const row = this.writer.row({ namespace: target.namespace, type: target.type, id: target.id ?? '' });
-      if (row) events.push({ type: 'created', resource: this.codec.resource(row.meta, row.spec, `${target.namespace}/${target.type}/${target.id}`), bookmark: revision });
+      const p = { namespace: target.namespace, type: target.type, id: target.id ?? '' };
+      const row = this.writer.row(p);
+      if (row) events.push({ type: 'created', resource: this.codec.resource(row.meta, row.spec, p), bookmark: revision });
     } else if (initial === 'bootstrap') {
       const kind = { namespace: target.namespace, type: target.type };
       for (const resource of this.listNow(kind, { labels: target.labels, idPrefix: target.idPrefix })) {
@@ -339,7 +344,7 @@ export class SqliteState implements State {
       if (!row.id.startsWith(prefix)) return;
       const metadata = JSON.parse(row.meta) as Resource['metadata'];
       if (!labelsMatch(metadata.labels, options.labels)) return;
-      out.push({ metadata, spec: this.codec.decode(row.spec, `${p.namespace}/${p.type}/${row.id}`) as Spec });
+      out.push({ metadata, spec: this.codec.decode(row.spec, { ...p, id: row.id }) as Spec });
     };
     if (options.ids) {
       for (const id of [...new Set(options.ids)].sort()) {
@@ -353,13 +358,6 @@ export class SqliteState implements State {
       consider(row);
     }
     return out;
-  }
-
-  private decodeEvent(row: EventRow): DecodedEvent {
-    const what = `${row.namespace}/${row.type}/${row.id}`;
-    const resource = this.codec.resource(row.meta, row.spec, what);
-    const old = row.old_meta !== null && row.old_spec !== null ? this.codec.resource(row.old_meta, row.old_spec, what) : undefined;
-    return { row, resource, old };
   }
 
   private currentRevision(): number {
