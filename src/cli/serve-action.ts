@@ -60,6 +60,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
   const stopping = onStopSignal(log, async () => node.stop());
   try {
+    // A store restored from a snapshot (or edited) without its key is refused here, before anything reads or serves it.
+    await node.state.verifySealing();
     await applyConfigOnStart(node, file, log, `--state ${stateDir}`);
     // --once is for scripts that want the certificates issued and the summary: no listeners, no ports taken.
     const services = opts.once ? [] : await startServices(node, opts, log);

@@ -35,6 +35,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   });
   try {
     log('info', 'replica opening', { store: opts.store!.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
+    await state.verifySealing();
     await applyConfigOnStart({ state }, ctx.file, log, '-e <a running replica>');
     const services = await startServices({ state, registry }, opts, log);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));

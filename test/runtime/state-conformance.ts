@@ -617,6 +617,18 @@ export function stateConformance(name: string, open: OpenStore): void {
         expect((await state.get<KeyPairSpec>(key('a'))).spec.key).to.equal('key a');
       });
 
+      it('verifySealing passes a store its key wrote and names the first spec forged without the key', async function () {
+        if (!h.forge) this.skip();
+        await state.create<KeyPairSpec>({ metadata: key('os'), spec: { key: 'k1' } });
+        await state.modify<KeyPairSpec>(key('os'), () => ({ spec: { key: 'k2' } }));
+        await state.create(widget('a', 1));
+        await state.verifySealing();
+        await h.forge!(key('os'), { json: JSON.stringify({ key: 'attacker key' }) });
+        const err = await rejection(state.verifySealing());
+        expect(err).to.be.instanceOf(IntegrityError);
+        expect(err.message).to.contain('secrets/KeyPairs/os is not sealed');
+      });
+
       it('still reads a non-sensitive spec stored as JSON', async function () {
         if (!h.forge) this.skip();
         await state.create(widget('a', 1));

@@ -286,6 +286,18 @@ export class EtcdState implements State {
     return revisionOf(kvs[0][0]);
   }
 
+  async verifySealing(): Promise<void> {
+    this.assertOpen();
+    const { keys, conn, codec } = this.core;
+    const resources = Buffer.from(`${keys.prefix}/res/`);
+    const log = Buffer.from(keys.logPrefix);
+    for await (const kv of scan(conn, resources)) {
+      const [namespace, type, id] = kv.key.subarray(resources.length).toString().split('\u0000');
+      codec.verify({ namespace, type, id }, decodeRow(kv.value).spec);
+    }
+    for await (const kv of scan(conn, log)) codec.verifyEvent(decodeEvent(kv.value));
+  }
+
   /** Closes the client and completes every watcher (a fenced view closes the store it views). */
   async close(): Promise<void> {
     if (this.core.closed) return;
@@ -532,6 +544,18 @@ export class EtcdState implements State {
 
   private assertOpen(): void {
     if (this.core.closed) throw new UnavailableError(`store "${this.core.url}" is closed`);
+  }
+}
+
+/** Every key under `prefix`, read in pages (a whole history in one response could pass gRPC's message limit). */
+async function* scan(conn: EtcdConnection, prefix: Buffer, page = 256): AsyncGenerator<IKeyValue> {
+  const end = prefixEnd(prefix);
+  let from = prefix;
+  for (;;) {
+    const { kvs } = await conn.read([{ key: from, end, limit: page }]);
+    yield* kvs[0];
+    if (kvs[0].length < page) return;
+    from = Buffer.concat([kvs[0][kvs[0].length - 1].key, Buffer.from([0])]);
   }
 }
 

@@ -47,6 +47,18 @@ export class SpecCodec {
     return JSON.parse(plain);
   }
 
+  /** Throws IntegrityError when a stored spec of a sensitive type was not sealed by this store's key for `pointer`. */
+  verify(pointer: Pointer, stored: StoredSpec | null): void {
+    if (stored !== null && this.sensitive(pointer.type)) this.decode(stored, pointer);
+  }
+
+  /** `verify` for both specs an event row may hold. */
+  verifyEvent(row: EventRow): void {
+    const pointer = { namespace: row.namespace, type: row.type, id: row.id };
+    this.verify(pointer, row.spec);
+    this.verify(pointer, row.old_spec);
+  }
+
   resource<Spec>(meta: string, stored: StoredSpec, pointer: Pointer): Resource<Spec> {
     return { metadata: JSON.parse(meta) as Metadata, spec: this.decode(stored, pointer) as Spec };
   }

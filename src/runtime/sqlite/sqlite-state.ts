@@ -239,6 +239,14 @@ export class SqliteState implements State {
     return this.currentRevision();
   }
 
+  async verifySealing(): Promise<void> {
+    this.assertOpen();
+    this.txn('deferred', () => {
+      for (const row of this.s.allRows.iterate()) this.codec.verify(row, row.spec);
+      for (const row of this.s.allEvents.iterate()) this.codec.verifyEvent(row);
+    });
+  }
+
   /** Runs `PRAGMA integrity_check`; 'ok' when the file is sound. */
   integrityCheck(): string {
     this.assertOpen();
