@@ -193,7 +193,7 @@ export class EtcdState implements State {
 
   async find<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec> | undefined> {
     this.assertOpen();
-    const { pointer: p, what } = this.core.writer.locate(pointer, 'pointer');
+    const { pointer: p } = this.core.writer.locate(pointer, 'pointer');
     const { kvs } = await this.core.conn.read([{ key: this.core.keys.resource(p) }]);
     const kv = kvs[0][0];
     if (!kv) return undefined;

@@ -31,6 +31,7 @@ import { ResourceWriter } from './resource-writer.js';
 import type { WriteContext } from './resource-writer.js';
 import type { EventRow, ListedRow } from './rows.js';
 import { migrate, schemaVersion } from './schema.js';
+import { corruptStoreError, refuseEmptiedStore, requireCurrentSchema } from './store-file.js';
 import { replayable } from './event-history.js';
 import { SpecCodec, sensitiveTypes } from './spec-codec.js';
 import type { SensitiveTypes } from './spec-codec.js';
@@ -59,6 +60,8 @@ export interface SqliteStateOptions {
   pollIntervalMs?: number;
   /** How long a write waits for another process's write lock before failing (default 5 s). */
   busyTimeoutMs?: number;
+  /** Open an existing store for reading only: nothing is created, migrated or written (not even a key file). */
+  readOnly?: boolean;
 }
 
 export const DEFAULT_HISTORY_LIMIT = 10_000;
@@ -91,8 +94,16 @@ export class SqliteState implements State {
     if (!Number.isInteger(historyLimit) || historyLimit < 1) {
       throw new ValidationError('historyLimit', `expected an integer >= 1, got ${historyLimit}`);
     }
-    const isNew = options.path !== ':memory:' && !existsSync(options.path);
-    const db = new Database(options.path);
+    const { path } = options;
+    refuseEmptiedStore(path);
+    if (options.readOnly) return SqliteState.openReadOnly(options, historyLimit);
+    const isNew = path !== ':memory:' && !existsSync(path);
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      throw corruptStoreError(path, err);
+    }
     try {
       // Metadata of every resource lives here (and every spec, with encryptionKey 'none'): owner-only, like the key.
       // SQLite gives the -wal and -shm files the database file's mode.
@@ -109,7 +120,27 @@ export class SqliteState implements State {
       return new SqliteState(db, options, historyLimit);
     } catch (err) {
       db.close();
-      throw err;
+      throw corruptStoreError(path, err);
+    }
+  }
+
+  /** For readers (`trustctl get`): the file must exist at the current schema; nothing is created, migrated or sealed. */
+  private static openReadOnly(options: SqliteStateOptions, historyLimit: number): SqliteState {
+    const { path } = options;
+    if (path === ':memory:' || !existsSync(path)) throw new UnavailableError(`"${path}" does not exist: a read-only open never creates a store`);
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw corruptStoreError(path, err);
+    }
+    try {
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      requireCurrentSchema(db, path);
+      return new SqliteState(db, options, historyLimit);
+    } catch (err) {
+      db.close();
+      throw corruptStoreError(path, err);
     }
   }
 
@@ -123,7 +154,7 @@ export class SqliteState implements State {
     this.pruneEvery = Math.max(1, Math.min(256, Math.floor(historyLimit / 16)));
     this.s = prepareStatements(db);
     this.sensitive = sensitiveTypes(options.registry);
-    const box = this.unlock(options.encryptionKey ?? 'auto');
+    const box = this.unlock(options.encryptionKey ?? 'auto', options.readOnly === true);
     this.encryptedAtRest = box.box !== undefined;
     this.keyOrigin = box.origin;
     this.codec = new SpecCodec(box.box, box.origin, options.path, this.sensitive);
@@ -153,7 +184,7 @@ export class SqliteState implements State {
 
   async find<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec> | undefined> {
     this.assertOpen();
-    const { pointer: p, what } = this.writer.locate(pointer, 'pointer');
+    const { pointer: p } = this.writer.locate(pointer, 'pointer');
     const row = this.writer.row(p);
     return row ? this.codec.resource<Spec>(row.meta, row.spec, p) : undefined;
   }
@@ -373,9 +404,9 @@ export class SqliteState implements State {
   }
 
   /** Opens the key and proves it is the one this file was written with, before anything is read or written. */
-  private unlock(source: StateKeySource): { box: SecretBox | undefined; origin: string } {
+  private unlock(source: StateKeySource, readOnly: boolean): { box: SecretBox | undefined; origin: string } {
     const check = this.s.getMeta.get(KEY_CHECK);
-    const loaded = loadStateKey(source, this.path, check !== undefined);
+    const loaded = loadStateKey(source, this.path, check !== undefined, !readOnly);
     if (!loaded.key) {
       if (check !== undefined) {
         throw new EncryptionError(`store "${this.path}" holds encrypted data: open it with its key (key file or TRUSTPLANE_STATE_KEY), not encryptionKey 'none'`);
@@ -383,6 +414,8 @@ export class SqliteState implements State {
       return { box: undefined, origin: loaded.origin };
     }
     const box = new SecretBox(loaded.key);
+    // A reader of a store that never held a sealed spec has nothing to prove the key against; it still refuses plaintext.
+    if (check === undefined && readOnly) return { box, origin: loaded.origin };
     if (check === undefined) this.s.putMetaOnce.run(KEY_CHECK, box.seal(KEY_CHECK_TEXT, KEY_CHECK));
     const stored = check ?? this.s.getMeta.get(KEY_CHECK);
     if (!Buffer.isBuffer(stored) || box.open(stored, KEY_CHECK) !== KEY_CHECK_TEXT) {
@@ -406,7 +439,10 @@ export class SqliteState implements State {
     if (err instanceof Database.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) {
       return new UnavailableError(`"${this.path}" is locked by another writer (${err.code}): retry, or raise busyTimeoutMs`);
     }
-    return err;
+    if (err instanceof Database.SqliteError && err.code === 'SQLITE_READONLY') {
+      return new UnavailableError(`"${this.path}" was opened read-only: write through trustctl serve's API, or open it for writing`);
+    }
+    return corruptStoreError(this.path, err);
   }
 }
 
