@@ -1,14 +1,18 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { IntegrityError, UnavailableError } from '../../src/runtime/errors.js';
 import { SCHEMA_VERSION, migrate, openSqliteState } from '../../src/runtime/sqlite/index.js';
 import type { SqliteState, SqliteStateOptions } from '../../src/runtime/sqlite/index.js';
 import type { KeyPairSpec } from '../fixtures-runtime/definitions.js';
 import { testRegistry } from '../fixtures-runtime/definitions.js';
 
+const WRITER = fileURLToPath(new URL('../fixtures-runtime/state-writer.js', import.meta.url));
 const kp = (id: string) => ({ namespace: 'secrets', type: 'KeyPairs', id });
 
 describe('SqliteState: the store file', () => {
@@ -81,6 +85,30 @@ describe('SqliteState: the store file', () => {
       expect(db.prepare('SELECT count(*) FROM store_meta').pluck().get()).to.equal(0);
       expect(db.prepare('SELECT count(*) FROM resources').pluck().get()).to.equal(1);
       db.close();
+    });
+
+    it('reads what writers killed by SIGKILL mid-write committed (their WAL still to recover)', async function () {
+      this.timeout(60_000);
+      const acked: string[] = [];
+      // A kill inside a commit leaves a WAL index that must be rebuilt before anyone reads: a few rounds find one.
+      for (let round = 0; round < 4; round++) {
+        const writer = spawn(process.execPath, [WRITER, 'loop', path], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, CRASH_ROUND: String(round) } });
+        let count = 0;
+        await new Promise<void>((resolve) => {
+          createInterface({ input: writer.stdout }).on('line', (line) => {
+            if (line === 'ready') writer.stdin.write('go\n');
+            const [tag, what, id] = line.split(' ');
+            if (tag === 'ack' && what === 'create') acked.push(id);
+            if (tag === 'ack' && ++count === 20) setImmediate(() => writer.kill('SIGKILL'));
+          });
+          writer.on('close', () => resolve());
+        });
+        const reader = await openState({ readOnly: true });
+        const ids = (await reader.list({ namespace: 'default', type: 'Widgets' })).map((r) => r.metadata.id);
+        expect(ids, `round ${round}`).to.include.members(acked);
+        await reader.close();
+        open.splice(0);
+      }
     });
 
     it('refuses a store at an older schema without migrating it', async () => {

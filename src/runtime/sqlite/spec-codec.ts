@@ -2,7 +2,7 @@
 // everywhere they are written (resources and the event log alike), so no plaintext of them reaches the file. Reading is
 // the mirror rule: in a store that seals, a sensitive spec that is not sealed, or sealed for another pointer, was put
 // there by someone without the key and is refused (IntegrityError), never used.
-import { EncryptionError, IntegrityError } from '../errors.js';
+import { EncryptionError, IntegrityError, UnsupportedTypeError } from '../errors.js';
 import { formatPointer } from '../resource.js';
 import type { Metadata, Pointer, Resource, ResourceRegistry } from '../resource.js';
 import type { SecretBox } from '../encryption/secret-box.js';
@@ -86,7 +86,8 @@ export function sensitiveTypes(registry: ResourceRegistry): SensitiveTypes {
     if (sensitive === undefined) {
       try {
         sensitive = registry.resolve(type).sensitive;
-      } catch {
+      } catch (err) {
+        if (!(err instanceof UnsupportedTypeError)) throw err;
         sensitive = false;
       }
       known.set(type, sensitive);

@@ -130,11 +130,14 @@ export class SqliteState implements State {
     if (path === ':memory:' || !existsSync(path)) throw new UnavailableError(`"${path}" does not exist: a read-only open never creates a store`);
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly: true, fileMustExist: true });
+      // Not SQLite's read-only mode: after a writer was killed its WAL needs recovering before anyone can read, which
+      // a read-only connection cannot do. query_only refuses every write statement instead.
+      db = new Database(path, { fileMustExist: true });
     } catch (err) {
       throw corruptStoreError(path, err);
     }
     try {
+      db.pragma('query_only = ON');
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       requireCurrentSchema(db, path);
       return new SqliteState(db, options, historyLimit);
