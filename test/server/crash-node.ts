@@ -13,6 +13,7 @@ import { parseMachineConfig } from '../../src/config/index.js';
 import type { MachineConfig, PemCertAndKey } from '../../src/config/index.js';
 import { STATE_FILE, openNode } from '../../src/server/node.js';
 import type { Node } from '../../src/server/node.js';
+import { prng } from '../support/prng.js';
 
 const stateDir = process.argv[2];
 // Beside the state directory: the config the node starts from, and the CA a rotation has begun with (an admin's files).
@@ -21,16 +22,6 @@ const pendingFile = join(stateDir, '..', 'pending-ca.json');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function start(): Promise<Node> {
   const node = await openNode({ stateDir, addresses: { addresses: ['10.5.0.2'], hostname: 'cp-1' } });

@@ -18,21 +18,12 @@ import type { CertificateStatusSpec, IssuedCertificatesSpec, MachineConfigSpec, 
 import { openSqliteState } from '../../src/runtime/sqlite/index.js';
 import { STATE_FILE, nodeResourceRegistry } from '../../src/server/node.js';
 import { fixtureBundle } from '../controllers/node-harness.js';
+import { prng } from '../support/prng.js';
 
 const WORKER = fileURLToPath(new URL('./crash-node.js', import.meta.url));
 const KILLS = 100;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A worker started ahead of its turn (module loading overlaps the previous one's run); `run` ends it with SIGKILL. */
 class Worker {
