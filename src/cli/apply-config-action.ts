@@ -36,7 +36,7 @@ async function dryRun(file: MachineConfigFile, dir: string): Promise<void> {
   let stored: Awaited<ReturnType<typeof storedMachineConfig>>;
   if (storeExists(dir)) {
     const { openNodeState } = await import('../server/node.js');
-    const { state } = await openNodeState(dir);
+    const { state } = await openNodeState(dir, undefined, true);
     try {
       stored = await storedMachineConfig(state);
     } finally {

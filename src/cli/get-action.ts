@@ -26,7 +26,7 @@ export async function get(typeName: string, id: string | undefined, opts: GetOpt
   const def = nodeResourceRegistry().resolve(typeName);
   const dir = resolveStateDir(opts.state);
   requireStore(dir);
-  const { state } = await openNodeState(dir);
+  const { state } = await openNodeState(dir, undefined, true);
   const kind: Kind = { namespace: opts.namespace ?? def.namespace, type: def.type };
   try {
     if (opts.watch) return await watchResources(state, def, kind, id, opts.output);

@@ -8,6 +8,7 @@ import type { LineLogger } from './log-line.js';
 import { applyMachineConfigOnStart, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 import { runUntilSettled, summarize } from './serve-once.js';
+import { tightenStateDir } from './state-dir-mode.js';
 import { lockStateDir } from './state-lock.js';
 import type { ServeOptions } from './serve.js';
 import { resolveStateDir } from './state-path.js';
@@ -48,11 +49,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   if (opts.store) throw new Error(`--store: "${opts.store}" is not an etcd URL; give etcd://HOST:PORT[,HOST:PORT]/PREFIX, or leave it out for the SQLite store in --state`);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const loose = tightenStateDir(stateDir);
+  if (loose) log('warn', 'state directory tightened', { state: stateDir, finding: loose.message });
   const lock = lockStateDir(stateDir);
   process.once('exit', () => lock.release());
   const { openNode } = await import('../server/node.js');
   const node = await openNode({
     stateDir,
+    storeFindings: loose ? [loose] : [],
     addresses: { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) },
     lifetimes,
     logger: (message, fields) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields),
@@ -60,6 +64,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
   const stopping = onStopSignal(log, async () => node.stop());
   try {
+    // A store restored from a snapshot (or edited) without its key is refused here, before anything reads or serves it.
+    await node.state.verifySealing();
     await applyConfigOnStart(node, file, log, `--state ${stateDir}`);
     // --once is for scripts that want the certificates issued and the summary: no listeners, no ports taken.
     const services = opts.once ? [] : await startServices(node, opts, log);

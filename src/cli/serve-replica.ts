@@ -2,6 +2,7 @@
 // trustd on control planes) from the shared store; the controllers and the CA rotation driver run only in the elected
 // leader, on a fenced view of the store, so a deposed leader cannot write what its successor writes. SIGTERM resigns
 // at once.
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import { machineConfigOf } from '../resources/machine-config.js';
@@ -13,6 +14,7 @@ import { storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 import { applyConfigOnStart, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
 import type { ServeOptions } from './serve.js';
+import { tightenStateDir } from './state-dir-mode.js';
 
 export interface ReplicaContext {
   file: MachineConfigFile | undefined;
@@ -25,6 +27,9 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   const { log } = ctx;
   if (opts.once) throw new Error('--once runs a node to completion on its own store; it cannot be combined with --store (replicas run until stopped)');
   const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
+  mkdirSync(ctx.stateDir, { recursive: true, mode: 0o700 });
+  const loose = tightenStateDir(ctx.stateDir);
+  if (loose) log('warn', 'state directory tightened', { state: ctx.stateDir, finding: loose.message });
   const { state, registry } = await openSharedNodeState(opts.store!, ctx.stateDir);
   const name = `${opts.hostname ?? hostname()}/${process.pid}`;
   const elector = leaderElectorFor(state, { name })!;
@@ -35,6 +40,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   });
   try {
     log('info', 'replica opening', { store: opts.store!.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
+    await state.verifySealing();
     await applyConfigOnStart({ state }, ctx.file, log, '-e <a running replica>');
     const services = await startServices({ state, registry }, opts, log);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
@@ -44,7 +50,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
     loop = runWhileLeader({
       elector,
       async lead(term) {
-        const runtime = nodeRuntime(term.state, registry, { addresses, lifetimes: ctx.lifetimes, logger });
+        const runtime = nodeRuntime(term.state, registry, { addresses, lifetimes: ctx.lifetimes, logger, storeFindings: loose ? [loose] : [] });
         await runtime.start();
         void runtime.settled().then(() => {
           if (!runtime.stopped) log('info', 'leader settled', {});

@@ -1,5 +1,6 @@
 // The controllers a trustplane node runs, in the order their outputs feed each other (the runtime does not need the
 // order; a reader does).
+import type { Finding } from '../resources/security-status.js';
 import type { Controller } from '../runtime/controller.js';
 import { apiCertificateController } from './api-certificate-controller.js';
 import { certSANsController } from './cert-sans-controller.js';
@@ -20,6 +21,7 @@ export interface NodeControllerOptions {
   addresses?: NodeAddressOverrides;
   lifetimes?: Partial<CertificateLifetimes>;
   encryptedAtRest: boolean;
+  storeFindings?: readonly Finding[];
 }
 
 export function nodeControllers(options: NodeControllerOptions): Controller[] {
@@ -35,7 +37,7 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
     etcdCertificateController(lifetimes),
     kubernetesCertificateController(lifetimes),
     certificateStatusController,
-    securityStatusController({ encryptedAtRest: options.encryptedAtRest }),
+    securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];
 }
 

@@ -6,13 +6,15 @@ import { CertificateStatuses } from '../resources/certificate-status.js';
 import { ExtraAcceptedCAs } from '../resources/extra-accepted-cas.js';
 import type { CertificateState } from '../resources/certificate-status.js';
 import { SECURITY_STATUS_ID, SecurityStatuses } from '../resources/security-status.js';
-import type { SecurityStatusSpec } from '../resources/security-status.js';
+import type { Finding, SecurityStatusSpec } from '../resources/security-status.js';
 import { worseState } from './status/certificate-state.js';
 import { securityFindings } from './status/security-findings.js';
 
 export interface SecurityStatusOptions {
   /** Whether the store encrypts sensitive resources at rest (known to whoever opened it). */
   encryptedAtRest: boolean;
+  /** Findings about where the store lives (e.g. a state directory found writable by others), from whoever opened it. */
+  storeFindings?: readonly Finding[];
 }
 
 export function securityStatusController(options: SecurityStatusOptions): Controller {
@@ -30,6 +32,7 @@ export function securityStatusController(options: SecurityStatusOptions): Contro
         const { crts, reason } = extra.spec;
         findings.push({ severity: 'info', code: 'ExtraAcceptedCAs', subject: `ExtraAcceptedCAs/${extra.metadata.id}`, message: `the ${extra.metadata.id} CA: ${crts.length} CA(s) trusted besides the machine config's (${reason}); the rotation removes them when it drops the old CA` });
       }
+      findings.push(...(options.storeFindings ?? []));
       if (!options.encryptedAtRest) {
         findings.push({ severity: 'warning', code: 'NotEncryptedAtRest', subject: 'store', message: 'private keys are stored unencrypted; give the store a key (see trustctl serve --help)' });
       }

@@ -9,7 +9,8 @@ export type StateErrorCode =
   | 'InvalidBookmark'
   | 'UnsupportedType'
   | 'Unavailable'
-  | 'Encryption';
+  | 'Encryption'
+  | 'Integrity';
 
 export class StateError extends Error {
   constructor(
@@ -102,6 +103,20 @@ export class UnavailableError extends StateError {
 export class EncryptionError extends StateError {
   constructor(detail: string) {
     super('Encryption', detail);
+  }
+}
+
+/**
+ * The store holds something its key did not write: a sensitive spec in the clear, or sealed for another resource.
+ * Such a value is never used; the way out is a store (or snapshot) written only by trustplane.
+ */
+export class IntegrityError extends StateError {
+  constructor(
+    readonly store: string,
+    readonly what: string,
+    problem: string,
+  ) {
+    super('Integrity', `${store}: ${what} ${problem}: the store was edited without its key; restore from a snapshot you trust`);
   }
 }
 

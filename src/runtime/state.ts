@@ -41,9 +41,15 @@ export type WatchEventType = 'created' | 'updated' | 'destroyed' | 'bootstrapped
 
 export interface WatchEvent<Spec = unknown> {
   type: WatchEventType;
-  /** The resource after the change (for destroyed: as it was when destroyed). Absent on bootstrapped/bookmark. */
+  /**
+   * The resource after the change (for destroyed: as it was when destroyed, except that a sensitive type's spec is
+   * not kept: null). Absent on bootstrapped/bookmark.
+   */
   resource?: Resource<Spec>;
-  /** The resource before the change, for updated events. */
+  /**
+   * The resource before the change, for updated events of a type that is not sensitive: no superseded secret is kept.
+   * A watch resumed from a bookmark replays a sensitive resource only by its newest event.
+   */
   old?: Resource<Spec>;
   /** The store revision this event was produced at; resume a watch from it with `since`. */
   bookmark: Bookmark;
@@ -106,6 +112,12 @@ export interface State {
    * an update that makes a resource match arrives as `created` and one that makes it stop matching as `destroyed`.
    */
   watchKind<Spec = unknown>(kind: Kind, options?: WatchKindOptions): Observable<WatchEvent<Spec>>;
+
+  /**
+   * Reads every stored spec of a sensitive type, current and in the retained history, and throws IntegrityError naming
+   * the first one this store's key did not seal for its resource (a store edited, or a snapshot forged, without it).
+   */
+  verifySealing(): Promise<void>;
 
   /** The latest revision written. */
   revision(): Promise<Bookmark>;

@@ -32,10 +32,11 @@ export function nodeResourceRegistry(): ResourceRegistry {
   return nodeRegistry([ControllerStatuses]);
 }
 
-export async function openNodeState(stateDir: string, clock?: Clock): Promise<{ state: State; registry: ResourceRegistry }> {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+/** `readOnly` (readers such as `trustctl get`): the store must exist; nothing is created, migrated or written. */
+export async function openNodeState(stateDir: string, clock?: Clock, readOnly = false): Promise<{ state: State; registry: ResourceRegistry }> {
+  if (!readOnly) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const registry = nodeResourceRegistry();
-  const state = await openSqliteState({ path: join(stateDir, STATE_FILE), registry, ...(clock ? { clock } : {}) });
+  const state = await openSqliteState({ path: join(stateDir, STATE_FILE), registry, readOnly, ...(clock ? { clock } : {}) });
   return { state, registry };
 }
 

@@ -9,21 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { openSqliteState } from '../../src/runtime/sqlite/index.js';
 import type { WidgetSpec } from '../fixtures-runtime/definitions.js';
 import { testRegistry } from '../fixtures-runtime/definitions.js';
+import { prng } from '../support/prng.js';
 
 const writerScript = fileURLToPath(new URL('../fixtures-runtime/state-writer.js', import.meta.url));
 const ROUNDS = 20;
 
-/** A small seeded generator, so a failing run can be replayed from the seed in its message. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Acks {
   created: string[];

@@ -6,6 +6,7 @@ import { stateConformance } from './state-conformance.js';
 import { startEtcd } from '../support/etcd-server.js';
 import type { EtcdServer } from '../support/etcd-server.js';
 import { AlreadyExistsError, ConflictError, EncryptionError, InvalidBookmarkError, NotFoundError, ValidationError } from '../../src/runtime/errors.js';
+import type { Pointer } from '../../src/runtime/resource.js';
 import { testRegistry } from '../fixtures-runtime/definitions.js';
 import type { KeyPairSpec, WidgetSpec } from '../fixtures-runtime/definitions.js';
 import { WatchCollector } from '../fixtures-runtime/watch-collector.js';
@@ -41,6 +42,16 @@ stateConformance('etcd', async (registry) => {
       const peer = await openEtcdState(options);
       peers.push(peer);
       return peer;
+    },
+    forge: async (to, with_) => {
+      const { connection, keys } = current;
+      const read = async (p: Pointer) => JSON.parse(((await connection.read([{ key: keys.resource(p) }])).kvs[0][0]).value.toString()) as Record<string, unknown>;
+      const row = await read(to);
+      delete row.s;
+      delete row.x;
+      if ('json' in with_) row.s = with_.json;
+      else row.x = (await read(with_.copyOf)).x;
+      await connection.txn([], [{ request_put: { key: keys.resource(to), value: Buffer.from(JSON.stringify(row)) } }]);
     },
     cleanup: async () => {
       for (const p of peers) await p.close();

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import {
   AlreadyExistsError,
   ConflictError,
+  IntegrityError,
   InvalidBookmarkError,
   NotFoundError,
   OwnerConflictError,
@@ -25,6 +26,11 @@ export interface ConformanceHarness {
   /** Opens a second client of the same store, as another process would. */
   peer?: () => Promise<State>;
   cleanup: () => Promise<void>;
+  /**
+   * Edits the stored spec of `to` behind the store's back, as someone with the file (or etcd access) but not the key
+   * would: plain JSON, or the stored (sealed) bytes of another resource.
+   */
+  forge?: (to: Pointer, with_: { json: string } | { copyOf: Pointer }) => Promise<void>;
 }
 
 export type OpenStore = (registry: ResourceRegistry) => Promise<ConformanceHarness>;
@@ -577,6 +583,104 @@ export function stateConformance(name: string, open: OpenStore): void {
         } finally {
           await peer.close();
         }
+      });
+    });
+
+    describe('sealing integrity', () => {
+      const key = (id: string): Pointer => ({ namespace: 'secrets', type: 'KeyPairs', id });
+
+      it('refuses a sensitive spec stored in the clear: an IntegrityError naming it on get, list and watch, never its value', async function () {
+        if (!h.forge) this.skip();
+        await state.create<KeyPairSpec>({ metadata: key('os'), spec: { key: 'the node key' } });
+        await h.forge!(key('os'), { json: JSON.stringify({ key: 'attacker key' }) });
+        const expected = 'secrets/KeyPairs/os is not sealed: the store was edited without its key; restore from a snapshot you trust';
+        const got = await rejection(state.get(key('os')));
+        expect(got).to.be.instanceOf(IntegrityError);
+        expect(got.message).to.contain(expected);
+        expect((await rejection(state.list({ namespace: 'secrets', type: 'KeyPairs' }))).message).to.contain(expected);
+        const c = new WatchCollector(state.watch(key('os')));
+        collectors.push(c);
+        expect(String(await c.waitForError())).to.contain(expected);
+        expect(c.events).to.deep.equal([]);
+        // Nor is it written over: a modify has to read it first.
+        expect(await rejection(state.modify<KeyPairSpec>(key('os'), () => ({ spec: { key: 'x' } })))).to.be.instanceOf(IntegrityError);
+      });
+
+      it('refuses a sensitive spec sealed for another resource, and still serves the one it was sealed for', async function () {
+        if (!h.forge) this.skip();
+        await state.create<KeyPairSpec>({ metadata: key('a'), spec: { key: 'key a' } });
+        await state.create<KeyPairSpec>({ metadata: key('b'), spec: { key: 'key b' } });
+        await h.forge!(key('b'), { copyOf: key('a') });
+        const got = await rejection(state.get(key('b')));
+        expect(got).to.be.instanceOf(IntegrityError);
+        expect(got.message).to.contain('secrets/KeyPairs/b is sealed for another resource or altered');
+        expect((await state.get<KeyPairSpec>(key('a'))).spec.key).to.equal('key a');
+      });
+
+      it('verifySealing passes a store its key wrote and names the first spec forged without the key', async function () {
+        if (!h.forge) this.skip();
+        await state.create<KeyPairSpec>({ metadata: key('os'), spec: { key: 'k1' } });
+        await state.modify<KeyPairSpec>(key('os'), () => ({ spec: { key: 'k2' } }));
+        await state.create(widget('a', 1));
+        await state.verifySealing();
+        await h.forge!(key('os'), { json: JSON.stringify({ key: 'attacker key' }) });
+        const err = await rejection(state.verifySealing());
+        expect(err).to.be.instanceOf(IntegrityError);
+        expect(err.message).to.contain('secrets/KeyPairs/os is not sealed');
+      });
+
+      it('still reads a non-sensitive spec stored as JSON', async function () {
+        if (!h.forge) this.skip();
+        await state.create(widget('a', 1));
+        await h.forge!(w('a'), { json: JSON.stringify({ size: 5 }) });
+        expect((await state.get<WidgetSpec>(w('a'))).spec.size).to.equal(5);
+      });
+    });
+
+    describe('history of sensitive types', () => {
+      const pair = (id: string): Pointer => ({ namespace: 'secrets', type: 'KeyPairs', id });
+      const pairs = { namespace: 'secrets', type: 'KeyPairs' };
+      /** What a watch from `since` replays before the live event of a marker written after subscribing. */
+      const replayFrom = async (since: number): Promise<WatchEvent<KeyPairSpec>[]> => {
+        const c = new WatchCollector<KeyPairSpec>(state.watchKind<KeyPairSpec>(pairs, { since }));
+        collectors.push(c as WatchCollector);
+        await state.create<KeyPairSpec>({ metadata: pair('zz-marker'), spec: { key: 'marker' } });
+        const isMarker = (e: WatchEvent<KeyPairSpec>) => e.resource?.metadata.id === 'zz-marker';
+        while (!c.events.some(isMarker)) await c.waitFor(c.events.length + 1);
+        return c.events.slice(0, c.events.findIndex(isMarker));
+      };
+
+      it('replays a sensitive resource from bookmark 0 only as it is now: no superseded key, no old spec', async () => {
+        await state.create<KeyPairSpec>({ metadata: pair('os'), spec: { key: 'key 1' } });
+        await state.modify<KeyPairSpec>(pair('os'), () => ({ spec: { key: 'key 2' } }));
+        const now = await state.modify<KeyPairSpec>(pair('os'), () => ({ spec: { key: 'key 3' } }));
+        const revision = await state.revision();
+        const replayed = await replayFrom(0);
+        expect(replayed.map((e) => [e.type, e.resource?.spec.key])).to.deep.equal([['updated', 'key 3']]);
+        expect(replayed[0].old).to.equal(undefined);
+        expect(replayed[0].bookmark).to.equal(revision);
+        expect(replayed[0].resource?.metadata.version).to.equal(now?.metadata.version);
+        expect(JSON.stringify(replayed)).not.to.match(/key [12]/);
+      });
+
+      it('replays a destroyed sensitive resource as destroyed, without what it held', async () => {
+        await state.create<KeyPairSpec>({ metadata: pair('gone'), spec: { key: 'old key' } });
+        await state.destroy(pair('gone'));
+        const replayed = await replayFrom(0);
+        expect(replayed.map((e) => [e.type, e.resource?.metadata.id])).to.deep.equal([['destroyed', 'gone']]);
+        expect(JSON.stringify(replayed)).not.to.contain('old key');
+      });
+
+      it('delivers live updates of a sensitive type without the old spec, and keeps non-sensitive old specs', async () => {
+        await state.create<KeyPairSpec>({ metadata: pair('live'), spec: { key: 'before' } });
+        const c = new WatchCollector<KeyPairSpec>(state.watch<KeyPairSpec>(pair('live')));
+        collectors.push(c as WatchCollector);
+        await c.waitFor(1);
+        await state.modify<KeyPairSpec>(pair('live'), () => ({ spec: { key: 'after' } }));
+        const [, updated] = await c.waitFor(2);
+        expect(updated.type).to.equal('updated');
+        expect(updated.resource?.spec.key).to.equal('after');
+        expect(updated.old).to.equal(undefined);
       });
     });
 

@@ -1,7 +1,7 @@
 // Where the key that seals sensitive specs comes from: given directly, the TRUSTPLANE_STATE_KEY variable, or a 0600
 // file beside the store. The key never lives inside the database it protects.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { EncryptionError } from '../errors.js';
 import { KEY_BYTES } from './secret-box.js';
 
@@ -22,13 +22,15 @@ export function keyFilePath(storePath: string): string {
 
 /**
  * Loads (or, for a store that has never held encrypted data, creates) the key.
- * `storeHasEncryptedData` stops a lost key file from being silently replaced by a fresh one.
+ * `storeHasEncryptedData` stops a lost key file from being silently replaced by a fresh one; `create` false (a
+ * reader) never makes one.
  */
-export function loadStateKey(source: StateKeySource, storePath: string, storeHasEncryptedData: boolean): LoadedKey {
+export function loadStateKey(source: StateKeySource, storePath: string, storeHasEncryptedData: boolean, create = true): LoadedKey {
   if (Buffer.isBuffer(source)) return { key: checkLength(source, 'the encryptionKey option'), origin: 'the encryptionKey option' };
   if (source === 'none') return { key: undefined, origin: 'none' };
   if (source === 'env' || (source === 'auto' && process.env[STATE_KEY_ENV] !== undefined)) return fromEnv();
   if (storePath === ':memory:') return { key: randomBytes(KEY_BYTES), origin: 'an ephemeral key (in-memory store)' };
+  if (!create && !storeHasEncryptedData && !existsSync(keyFilePath(storePath))) return { key: undefined, origin: 'none' };
   return fromFile(keyFilePath(storePath), storePath, storeHasEncryptedData);
 }
 

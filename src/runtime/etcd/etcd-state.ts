@@ -15,9 +15,11 @@ import { STATE_KEY_ENV, loadStateKey } from '../encryption/state-key.js';
 import type { StateKeySource } from '../encryption/state-key.js';
 import { ResourceWriter } from '../sqlite/resource-writer.js';
 import type { WriteContext } from '../sqlite/resource-writer.js';
-import type { EventRow, ResourceRow } from '../sqlite/rows.js';
-import { SpecCodec } from '../sqlite/spec-codec.js';
-import type { DecodedEvent, WatchTarget } from '../sqlite/watch-hub.js';
+import type { ResourceRow } from '../sqlite/rows.js';
+import { replayable } from '../sqlite/event-history.js';
+import { SpecCodec, sensitiveTypes } from '../sqlite/spec-codec.js';
+import type { SensitiveTypes } from '../sqlite/spec-codec.js';
+import type { WatchTarget } from '../sqlite/watch-hub.js';
 import { project } from '../sqlite/watch-hub.js';
 import type {
   BatchOp,
@@ -80,6 +82,7 @@ interface Core {
   keys: EtcdKeys;
   url: string;
   codec: SpecCodec;
+  sensitive: SensitiveTypes;
   rows: RowOverlay;
   writer: ResourceWriter;
   hub: EtcdWatchHub;
@@ -131,7 +134,8 @@ export class EtcdState implements State {
     try {
       const keys = new EtcdKeys(location.prefix);
       const box = await unlock(conn, keys, options);
-      const codec = new SpecCodec(box, box ? 'the store key' : 'none', options.url);
+      const sensitive = sensitiveTypes(options.registry);
+      const codec = new SpecCodec(box, box ? 'the store key' : 'none', options.url, sensitive);
       const rows = new RowOverlay();
       const clock = options.clock;
       const core: Core = {
@@ -141,7 +145,8 @@ export class EtcdState implements State {
         codec,
         rows,
         writer: new ResourceWriter(rows.statements(), options.registry, codec),
-        hub: new EtcdWatchHub(conn, keys, (row) => decodeLogged(codec, row)),
+        hub: new EtcdWatchHub(conn, keys, (row) => codec.event(row)),
+        sensitive,
         now: clock ? () => new Date(clock.now().toMillis()).toISOString() : () => new Date().toISOString(),
         historyLimit,
         pruneEvery: Math.max(1, Math.min(256, Math.floor(historyLimit / 16))),
@@ -188,12 +193,12 @@ export class EtcdState implements State {
 
   async find<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec> | undefined> {
     this.assertOpen();
-    const { pointer: p, what } = this.core.writer.locate(pointer, 'pointer');
+    const { pointer: p } = this.core.writer.locate(pointer, 'pointer');
     const { kvs } = await this.core.conn.read([{ key: this.core.keys.resource(p) }]);
     const kv = kvs[0][0];
     if (!kv) return undefined;
     const row = decodeRow(kv.value);
-    return this.core.codec.resource<Spec>(row.meta, row.spec, what);
+    return this.core.codec.resource<Spec>(row.meta, row.spec, p);
   }
 
   async list<Spec = unknown>(kind: Kind, options: ListOptions = {}): Promise<Resource<Spec>[]> {
@@ -279,6 +284,18 @@ export class EtcdState implements State {
     this.assertOpen();
     const { kvs } = await this.core.conn.read([{ key: this.core.keys.revision }]);
     return revisionOf(kvs[0][0]);
+  }
+
+  async verifySealing(): Promise<void> {
+    this.assertOpen();
+    const { keys, conn, codec } = this.core;
+    const resources = Buffer.from(`${keys.prefix}/res/`);
+    const log = Buffer.from(keys.logPrefix);
+    for await (const kv of scan(conn, resources)) {
+      const [namespace, type, id] = kv.key.subarray(resources.length).toString().split('\u0000');
+      codec.verify({ namespace, type, id }, decodeRow(kv.value).spec);
+    }
+    for await (const kv of scan(conn, log)) codec.verifyEvent(decodeEvent(kv.value));
   }
 
   /** Closes the client and completes every watcher (a fenced view closes the store it views). */
@@ -477,11 +494,10 @@ export class EtcdState implements State {
       if (since > revision) {
         throw new InvalidBookmarkError(since, oldest, `bookmark ${since} is ahead of this store's revision ${revision}: it belongs to another store; list again and watch from the current revision`);
       }
+      const rows = kvs[2].map((kv) => decodeEvent(kv.value)).filter((row) => row.revision <= revision && row.namespace === kind.namespace && row.type === kind.type);
       const events: WatchEvent[] = [];
-      for (const kv of kvs[2]) {
-        const row = decodeEvent(kv.value);
-        if (row.revision > revision || row.namespace !== kind.namespace || row.type !== kind.type) continue;
-        const event = project(target, decodeLogged(this.core.codec, row));
+      for (const row of replayable(rows, this.core.sensitive)) {
+        const event = project(target, codec.event(row));
         if (event) events.push(event);
       }
       return { cursor: revision, events };
@@ -493,7 +509,7 @@ export class EtcdState implements State {
       const kv = kvs[1][0];
       if (!kv) return { cursor: revision, events: [] };
       const row = decodeRow(kv.value);
-      return { cursor: revision, events: [{ type: 'created', resource: codec.resource(row.meta, row.spec, `${p.namespace}/${p.type}/${p.id}`), bookmark: revision }] };
+      return { cursor: revision, events: [{ type: 'created', resource: codec.resource(row.meta, row.spec, p), bookmark: revision }] };
     }
     if (initial === 'bootstrap') {
       const options = { labels: target.labels, idPrefix: target.idPrefix };
@@ -521,7 +537,7 @@ export class EtcdState implements State {
       const row = decodeRow(kv.value);
       const metadata = JSON.parse(row.meta) as Resource['metadata'];
       if (!labelsMatch(metadata.labels, options.labels)) continue;
-      out.push({ metadata, spec: this.core.codec.decode(row.spec, `${kind.namespace}/${kind.type}/${id}`) as Spec });
+      out.push({ metadata, spec: this.core.codec.decode(row.spec, { ...kind, id }) as Spec });
     }
     return out;
   }
@@ -531,11 +547,16 @@ export class EtcdState implements State {
   }
 }
 
-function decodeLogged(codec: SpecCodec, row: EventRow): DecodedEvent {
-  const what = `${row.namespace}/${row.type}/${row.id}`;
-  const resource = codec.resource(row.meta, row.spec, what);
-  const old = row.old_meta !== null && row.old_spec !== null ? codec.resource(row.old_meta, row.old_spec, what) : undefined;
-  return { row, resource, old };
+/** Every key under `prefix`, read in pages (a whole history in one response could pass gRPC's message limit). */
+async function* scan(conn: EtcdConnection, prefix: Buffer, page = 256): AsyncGenerator<IKeyValue> {
+  const end = prefixEnd(prefix);
+  let from = prefix;
+  for (;;) {
+    const { kvs } = await conn.read([{ key: from, end, limit: page }]);
+    yield* kvs[0];
+    if (kvs[0].length < page) return;
+    from = Buffer.concat([kvs[0][kvs[0].length - 1].key, Buffer.from([0])]);
+  }
 }
 
 function revisionOf(kv: IKeyValue | undefined): number {

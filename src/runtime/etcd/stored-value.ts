@@ -44,7 +44,8 @@ export function decodeRow(value: Buffer): ResourceRow {
 }
 
 export function encodeEvent(e: EventRow): Buffer {
-  const old = e.old_meta !== null && e.old_spec !== null ? { om: e.old_meta, ...prefixed(specFields(e.old_spec)) } : {};
+  // A sensitive type's event keeps the old metadata without the old spec (see ResourceWriter.append).
+  const old = e.old_meta !== null ? { om: e.old_meta, ...(e.old_spec !== null ? prefixed(specFields(e.old_spec)) : {}) } : {};
   const stored: StoredEvent = { r: e.revision, k: e.kind, ns: e.namespace, t: e.type, id: e.id, m: e.meta, ...specFields(e.spec), ...old };
   return Buffer.from(JSON.stringify(stored));
 }
@@ -60,7 +61,7 @@ export function decodeEvent(value: Buffer): EventRow {
     meta: e.m,
     spec: specOf(e.s, e.x),
     old_meta: e.om ?? null,
-    old_spec: e.om !== undefined ? specOf(e.os, e.ox) : null,
+    old_spec: e.os !== undefined || e.ox !== undefined ? specOf(e.os, e.ox) : null,
   };
 }
 

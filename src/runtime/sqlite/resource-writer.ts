@@ -63,7 +63,7 @@ export class ResourceWriter {
     const meta = JSON.stringify(metadata);
     const stored = this.codec.encode(json, def.sensitive, what);
     this.s.insertRow.run(pointer.namespace, pointer.type, pointer.id, 1, owner, 'running', meta, stored);
-    this.append(ctx, 'created', pointer, meta, stored, null);
+    this.append(ctx, 'created', pointer, meta, stored, null, def.sensitive);
     return { metadata, spec };
   }
 
@@ -89,57 +89,59 @@ export class ResourceWriter {
       labels: labels ?? old.labels,
       annotations: annotations ?? old.annotations,
     };
-    this.replace(ctx, pointer, row, metadata, this.codec.encode(json, def.sensitive, what));
+    this.replace(ctx, def, pointer, row, metadata, this.codec.encode(json, def.sensitive, what));
     return { metadata, spec };
   }
 
   destroy(ctx: WriteContext, target: Pointer, owner: string, expectedVersion: number | undefined): Resource {
-    const { pointer, what } = this.locate(target, 'pointer');
+    const { def, pointer, what } = this.locate(target, 'pointer');
     const row = this.existing(pointer, what);
     this.checkOwner(row, what, owner);
     if (expectedVersion !== undefined && row.version !== expectedVersion) throw new ConflictError(what, expectedVersion, row.version);
-    const current = this.codec.resource(row.meta, row.spec, what);
+    const current = this.codec.resource(row.meta, row.spec, pointer);
     const pending = current.metadata.finalizers;
     if (pending.length > 0) {
       throw new PhaseConflictError(what, `has pending finalizers (${pending.join(', ')}): wait until they are removed, then destroy it`);
     }
     this.s.deleteRow.run(pointer.namespace, pointer.type, pointer.id);
-    this.append(ctx, 'destroyed', pointer, row.meta, row.spec, null);
+    // A destroyed secret is not kept in the history: its event says which resource went, not what it held.
+    const gone = def.sensitive ? this.codec.encode('null', true, what) : row.spec;
+    this.append(ctx, 'destroyed', pointer, row.meta, gone, null, def.sensitive);
     return current;
   }
 
   /** Moves to tearingDown (once); returns whether no finalizers are left. */
   teardown(ctx: WriteContext, target: Pointer, owner: string): boolean {
-    const { pointer, what } = this.locate(target, 'pointer');
+    const { def, pointer, what } = this.locate(target, 'pointer');
     const row = this.existing(pointer, what);
     this.checkOwner(row, what, owner);
     const old = JSON.parse(row.meta) as Metadata;
     if (row.phase !== 'tearingDown') {
-      this.replace(ctx, pointer, row, { ...old, phase: 'tearingDown', version: row.version + 1, updated: ctx.now }, row.spec);
+      this.replace(ctx, def, pointer, row, { ...old, phase: 'tearingDown', version: row.version + 1, updated: ctx.now }, row.spec);
     }
     return old.finalizers.length === 0;
   }
 
   /** Finalizers are added by whoever depends on the resource, so no owner check; none may be added while tearing down. */
   addFinalizers(ctx: WriteContext, target: Pointer, finalizers: string[]): Resource {
-    const { pointer, what } = this.locate(target, 'pointer');
+    const { def, pointer, what } = this.locate(target, 'pointer');
     const wanted = checkFinalizers('finalizers', finalizers);
     const row = this.existing(pointer, what);
     const old = JSON.parse(row.meta) as Metadata;
     const missing = wanted.filter((f) => !old.finalizers.includes(f));
-    if (missing.length === 0) return this.codec.resource(row.meta, row.spec, what);
+    if (missing.length === 0) return this.codec.resource(row.meta, row.spec, pointer);
     if (row.phase === 'tearingDown') throw new PhaseConflictError(what, `is tearing down: finalizer ${missing.join(', ')} cannot be added`);
-    return this.changeFinalizers(ctx, pointer, what, row, old, [...old.finalizers, ...missing]);
+    return this.changeFinalizers(ctx, def, pointer, row, old, [...old.finalizers, ...missing]);
   }
 
   removeFinalizers(ctx: WriteContext, target: Pointer, finalizers: string[]): Resource {
-    const { pointer, what } = this.locate(target, 'pointer');
+    const { def, pointer, what } = this.locate(target, 'pointer');
     const unwanted = checkFinalizers('finalizers', finalizers);
     const row = this.existing(pointer, what);
     const old = JSON.parse(row.meta) as Metadata;
     const kept = old.finalizers.filter((f) => !unwanted.includes(f));
-    if (kept.length === old.finalizers.length) return this.codec.resource(row.meta, row.spec, what);
-    return this.changeFinalizers(ctx, pointer, what, row, old, kept);
+    if (kept.length === old.finalizers.length) return this.codec.resource(row.meta, row.spec, pointer);
+    return this.changeFinalizers(ctx, def, pointer, row, old, kept);
   }
 
   private resolve(type: string): ResourceDefinition {
@@ -152,10 +154,11 @@ export class ResourceWriter {
     return this.s.getRow.get(pointer.namespace, pointer.type, pointer.id);
   }
 
-  private changeFinalizers(ctx: WriteContext, pointer: Pointer, what: string, row: ResourceRow, old: Metadata, finalizers: string[]): Resource {
+  private changeFinalizers(ctx: WriteContext, def: ResourceDefinition, pointer: Pointer, row: ResourceRow, old: Metadata, finalizers: string[]): Resource {
     const metadata: Metadata = { ...old, finalizers, version: row.version + 1, updated: ctx.now };
-    this.replace(ctx, pointer, row, metadata, row.spec);
-    return { metadata, spec: this.codec.decode(row.spec, what) };
+    const spec = this.codec.decode(row.spec, pointer);
+    this.replace(ctx, def, pointer, row, metadata, row.spec);
+    return { metadata, spec };
   }
 
   private existing(pointer: Pointer, what: string): ResourceRow {
@@ -168,16 +171,17 @@ export class ResourceWriter {
     if (row.owner !== writer) throw new OwnerConflictError(what, row.owner, writer);
   }
 
-  private replace(ctx: WriteContext, pointer: Pointer, row: ResourceRow, metadata: Metadata, stored: StoredSpec): void {
+  private replace(ctx: WriteContext, def: ResourceDefinition, pointer: Pointer, row: ResourceRow, metadata: Metadata, stored: StoredSpec): void {
     const meta = JSON.stringify(metadata);
     this.s.updateRow.run(metadata.version, metadata.phase, meta, stored, pointer.namespace, pointer.type, pointer.id, row.version);
-    this.append(ctx, 'updated', pointer, meta, stored, row);
+    this.append(ctx, 'updated', pointer, meta, stored, row, def.sensitive);
   }
 
-  private append(ctx: WriteContext, kind: EventKind, p: Pointer, meta: string, spec: StoredSpec, old: ResourceRow | null): void {
+  /** The event keeps the previous metadata, but never a sensitive type's previous spec (a superseded secret). */
+  private append(ctx: WriteContext, kind: EventKind, p: Pointer, meta: string, spec: StoredSpec, old: ResourceRow | null, sensitive: boolean): void {
     const revision = ++ctx.revision;
     const oldMeta = old ? old.meta : null;
-    const oldSpec = old ? old.spec : null;
+    const oldSpec = old && !sensitive ? old.spec : null;
     this.s.insertEvent.run(revision, kind, p.namespace, p.type, p.id, meta, spec, oldMeta, oldSpec);
     ctx.events.push({ revision, kind, namespace: p.namespace, type: p.type, id: p.id, meta, spec, old_meta: oldMeta, old_spec: oldSpec });
   }

@@ -31,11 +31,14 @@ import { ResourceWriter } from './resource-writer.js';
 import type { WriteContext } from './resource-writer.js';
 import type { EventRow, ListedRow } from './rows.js';
 import { migrate, schemaVersion } from './schema.js';
-import { SpecCodec } from './spec-codec.js';
+import { corruptStoreError, refuseEmptiedStore, requireCurrentSchema } from './store-file.js';
+import { replayable } from './event-history.js';
+import { SpecCodec, sensitiveTypes } from './spec-codec.js';
+import type { SensitiveTypes } from './spec-codec.js';
 import { prepareStatements } from './statements.js';
 import type { Statements } from './statements.js';
 import { WatchHub, project } from './watch-hub.js';
-import type { DecodedEvent, WatchTarget, Watcher } from './watch-hub.js';
+import type { WatchTarget, Watcher } from './watch-hub.js';
 
 export interface SqliteStateOptions {
   /** The database file (created when absent), or ':memory:'. */
@@ -57,6 +60,8 @@ export interface SqliteStateOptions {
   pollIntervalMs?: number;
   /** How long a write waits for another process's write lock before failing (default 5 s). */
   busyTimeoutMs?: number;
+  /** Open an existing store for reading only: nothing is created, migrated or written (not even a key file). */
+  readOnly?: boolean;
 }
 
 export const DEFAULT_HISTORY_LIMIT = 10_000;
@@ -76,6 +81,7 @@ export class SqliteState implements State {
   private readonly s: Statements;
   private readonly writer: ResourceWriter;
   private readonly codec: SpecCodec;
+  private readonly sensitive: SensitiveTypes;
   private readonly hub: WatchHub;
   private readonly now: () => string;
   private readonly historyLimit: number;
@@ -88,8 +94,16 @@ export class SqliteState implements State {
     if (!Number.isInteger(historyLimit) || historyLimit < 1) {
       throw new ValidationError('historyLimit', `expected an integer >= 1, got ${historyLimit}`);
     }
-    const isNew = options.path !== ':memory:' && !existsSync(options.path);
-    const db = new Database(options.path);
+    const { path } = options;
+    refuseEmptiedStore(path);
+    if (options.readOnly) return SqliteState.openReadOnly(options, historyLimit);
+    const isNew = path !== ':memory:' && !existsSync(path);
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      throw corruptStoreError(path, err);
+    }
     try {
       // Metadata of every resource lives here (and every spec, with encryptionKey 'none'): owner-only, like the key.
       // SQLite gives the -wal and -shm files the database file's mode.
@@ -106,7 +120,30 @@ export class SqliteState implements State {
       return new SqliteState(db, options, historyLimit);
     } catch (err) {
       db.close();
-      throw err;
+      throw corruptStoreError(path, err);
+    }
+  }
+
+  /** For readers (`trustctl get`): the file must exist at the current schema; nothing is created, migrated or sealed. */
+  private static openReadOnly(options: SqliteStateOptions, historyLimit: number): SqliteState {
+    const { path } = options;
+    if (path === ':memory:' || !existsSync(path)) throw new UnavailableError(`"${path}" does not exist: a read-only open never creates a store`);
+    let db: Database.Database;
+    try {
+      // Not SQLite's read-only mode: after a writer was killed its WAL needs recovering before anyone can read, which
+      // a read-only connection cannot do. query_only refuses every write statement instead.
+      db = new Database(path, { fileMustExist: true });
+    } catch (err) {
+      throw corruptStoreError(path, err);
+    }
+    try {
+      db.pragma('query_only = ON');
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      requireCurrentSchema(db, path);
+      return new SqliteState(db, options, historyLimit);
+    } catch (err) {
+      db.close();
+      throw corruptStoreError(path, err);
     }
   }
 
@@ -119,17 +156,18 @@ export class SqliteState implements State {
     this.historyLimit = historyLimit;
     this.pruneEvery = Math.max(1, Math.min(256, Math.floor(historyLimit / 16)));
     this.s = prepareStatements(db);
-    const box = this.unlock(options.encryptionKey ?? 'auto');
+    this.sensitive = sensitiveTypes(options.registry);
+    const box = this.unlock(options.encryptionKey ?? 'auto', options.readOnly === true);
     this.encryptedAtRest = box.box !== undefined;
     this.keyOrigin = box.origin;
-    this.codec = new SpecCodec(box.box, box.origin, options.path);
+    this.codec = new SpecCodec(box.box, box.origin, options.path, this.sensitive);
     this.writer = new ResourceWriter(this.s, options.registry, this.codec);
     // Without a clock, Date gives the same ISO-8601 UTC text as the system clock, without loading luxon (CLI start-up).
     const clock = options.clock;
     this.now = clock ? () => new Date(clock.now().toMillis()).toISOString() : () => new Date().toISOString();
     this.inTransaction = db.transaction(<T>(fn: () => T): T => fn());
     this.hub = new WatchHub(this.currentRevision(), {
-      decode: (row) => this.decodeEvent(row),
+      decode: (row) => this.codec.event(row),
       readAfter: (revision) => this.s.eventsAfter.all(revision),
       dataVersion: () => this.s.dataVersion.get() ?? 0,
       pollIntervalMs: options.pollIntervalMs ?? 50,
@@ -149,9 +187,9 @@ export class SqliteState implements State {
 
   async find<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec> | undefined> {
     this.assertOpen();
-    const { pointer: p, what } = this.writer.locate(pointer, 'pointer');
+    const { pointer: p } = this.writer.locate(pointer, 'pointer');
     const row = this.writer.row(p);
-    return row ? this.codec.resource<Spec>(row.meta, row.spec, what) : undefined;
+    return row ? this.codec.resource<Spec>(row.meta, row.spec, p) : undefined;
   }
 
   async list<Spec = unknown>(kind: Kind, options: ListOptions = {}): Promise<Resource<Spec>[]> {
@@ -235,6 +273,14 @@ export class SqliteState implements State {
     return this.currentRevision();
   }
 
+  async verifySealing(): Promise<void> {
+    this.assertOpen();
+    this.txn('deferred', () => {
+      for (const row of this.s.allRows.iterate()) this.codec.verify(row, row.spec);
+      for (const row of this.s.allEvents.iterate()) this.codec.verifyEvent(row);
+    });
+  }
+
   /** Runs `PRAGMA integrity_check`; 'ok' when the file is sound. */
   integrityCheck(): string {
     this.assertOpen();
@@ -305,13 +351,14 @@ export class SqliteState implements State {
     const events: WatchEvent[] = [];
     if (since !== undefined) {
       this.checkBookmark(since, revision);
-      for (const row of this.s.kindEventsAfter.iterate(target.namespace, target.type, since)) {
-        const event = project(target, this.decodeEvent(row));
+      for (const row of replayable(this.s.kindEventsAfter.all(target.namespace, target.type, since), this.sensitive)) {
+        const event = project(target, this.codec.event(row));
         if (event) events.push(event);
       }
     } else if (initial === 'current') {
-      const row = this.writer.row({ namespace: target.namespace, type: target.type, id: target.id ?? '' });
-      if (row) events.push({ type: 'created', resource: this.codec.resource(row.meta, row.spec, `${target.namespace}/${target.type}/${target.id}`), bookmark: revision });
+      const p = { namespace: target.namespace, type: target.type, id: target.id ?? '' };
+      const row = this.writer.row(p);
+      if (row) events.push({ type: 'created', resource: this.codec.resource(row.meta, row.spec, p), bookmark: revision });
     } else if (initial === 'bootstrap') {
       const kind = { namespace: target.namespace, type: target.type };
       for (const resource of this.listNow(kind, { labels: target.labels, idPrefix: target.idPrefix })) {
@@ -339,7 +386,7 @@ export class SqliteState implements State {
       if (!row.id.startsWith(prefix)) return;
       const metadata = JSON.parse(row.meta) as Resource['metadata'];
       if (!labelsMatch(metadata.labels, options.labels)) return;
-      out.push({ metadata, spec: this.codec.decode(row.spec, `${p.namespace}/${p.type}/${row.id}`) as Spec });
+      out.push({ metadata, spec: this.codec.decode(row.spec, { ...p, id: row.id }) as Spec });
     };
     if (options.ids) {
       for (const id of [...new Set(options.ids)].sort()) {
@@ -355,21 +402,14 @@ export class SqliteState implements State {
     return out;
   }
 
-  private decodeEvent(row: EventRow): DecodedEvent {
-    const what = `${row.namespace}/${row.type}/${row.id}`;
-    const resource = this.codec.resource(row.meta, row.spec, what);
-    const old = row.old_meta !== null && row.old_spec !== null ? this.codec.resource(row.old_meta, row.old_spec, what) : undefined;
-    return { row, resource, old };
-  }
-
   private currentRevision(): number {
     return this.s.maxRevision.get() ?? 0;
   }
 
   /** Opens the key and proves it is the one this file was written with, before anything is read or written. */
-  private unlock(source: StateKeySource): { box: SecretBox | undefined; origin: string } {
+  private unlock(source: StateKeySource, readOnly: boolean): { box: SecretBox | undefined; origin: string } {
     const check = this.s.getMeta.get(KEY_CHECK);
-    const loaded = loadStateKey(source, this.path, check !== undefined);
+    const loaded = loadStateKey(source, this.path, check !== undefined, !readOnly);
     if (!loaded.key) {
       if (check !== undefined) {
         throw new EncryptionError(`store "${this.path}" holds encrypted data: open it with its key (key file or TRUSTPLANE_STATE_KEY), not encryptionKey 'none'`);
@@ -377,6 +417,8 @@ export class SqliteState implements State {
       return { box: undefined, origin: loaded.origin };
     }
     const box = new SecretBox(loaded.key);
+    // A reader of a store that never held a sealed spec has nothing to prove the key against; it still refuses plaintext.
+    if (check === undefined && readOnly) return { box, origin: loaded.origin };
     if (check === undefined) this.s.putMetaOnce.run(KEY_CHECK, box.seal(KEY_CHECK_TEXT, KEY_CHECK));
     const stored = check ?? this.s.getMeta.get(KEY_CHECK);
     if (!Buffer.isBuffer(stored) || box.open(stored, KEY_CHECK) !== KEY_CHECK_TEXT) {
@@ -400,7 +442,10 @@ export class SqliteState implements State {
     if (err instanceof Database.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) {
       return new UnavailableError(`"${this.path}" is locked by another writer (${err.code}): retry, or raise busyTimeoutMs`);
     }
-    return err;
+    if (err instanceof Database.SqliteError && err.code === 'SQLITE_READONLY') {
+      return new UnavailableError(`"${this.path}" was opened read-only: write through trustctl serve's API, or open it for writing`);
+    }
+    return corruptStoreError(this.path, err);
   }
 }
 

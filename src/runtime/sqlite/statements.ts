@@ -1,5 +1,6 @@
 // Every statement the store runs, prepared once per connection.
 import type Database from 'better-sqlite3';
+import type { Pointer } from '../resource.js';
 import type { EventRow, ListedRow, ResourceRow, StoredSpec } from './rows.js';
 
 export function prepareStatements(db: Database.Database) {
@@ -16,6 +17,8 @@ export function prepareStatements(db: Database.Database) {
     updateRow: db.prepare<[number, string, string, StoredSpec, string, string, string, number], void>(
       'UPDATE resources SET version = ?, phase = ?, meta = ?, spec = ? WHERE namespace = ? AND type = ? AND id = ? AND version = ?',
     ),
+    allRows: db.prepare<[], Pointer & { spec: StoredSpec }>('SELECT namespace, type, id, spec FROM resources'),
+    allEvents: db.prepare<[], EventRow>('SELECT * FROM events'),
     deleteRow: db.prepare<[string, string, string], void>('DELETE FROM resources WHERE namespace = ? AND type = ? AND id = ?'),
     maxRevision: db.prepare<[], number | null>('SELECT max(revision) FROM events').pluck(),
     minRevision: db.prepare<[], number | null>('SELECT min(revision) FROM events').pluck(),

@@ -5,7 +5,7 @@
 import type { Subscriber } from 'rxjs';
 import { InvalidBookmarkError } from '../errors.js';
 import { labelsMatch } from '../label-query.js';
-import type { Resource } from '../resource.js';
+import type { Metadata, Resource } from '../resource.js';
 import type { LabelTerm, WatchEvent } from '../state.js';
 import type { EventRow } from './rows.js';
 
@@ -28,6 +28,8 @@ export interface DecodedEvent {
   row: EventRow;
   resource: Resource;
   old?: Resource;
+  /** The metadata before an update, kept even when `old` is withheld (a sensitive type), so label selectors still work. */
+  oldMetadata?: Metadata;
   /** The event as a watcher without a label selector sees it, built once. */
   plain?: WatchEvent;
 }
@@ -46,7 +48,7 @@ export function kindKey(namespace: string, type: string): string {
 
 /** What a watcher with this target sees of an event; a label selector turns entering and leaving into created/destroyed. */
 export function project(target: WatchTarget, d: DecodedEvent): WatchEvent | undefined {
-  const { row, resource, old } = d;
+  const { row, resource, old, oldMetadata } = d;
   const bookmark = row.revision;
   if (target.id !== undefined) {
     if (row.id !== target.id) return undefined;
@@ -54,11 +56,11 @@ export function project(target: WatchTarget, d: DecodedEvent): WatchEvent | unde
     return undefined;
   }
   // Watchers without a selector share one event object (events are read-only to watchers).
-  if (!target.labels?.length) return (d.plain ??= row.kind === 'updated' ? { type: 'updated', resource, old, bookmark } : { type: row.kind, resource, bookmark });
+  if (!target.labels?.length) return (d.plain ??= row.kind === 'updated' && old ? { type: 'updated', resource, old, bookmark } : { type: row.kind, resource, bookmark });
   const matchesNow = labelsMatch(resource.metadata.labels, target.labels);
   if (row.kind !== 'updated') return matchesNow ? { type: row.kind, resource, bookmark } : undefined;
-  const matchedBefore = old !== undefined && labelsMatch(old.metadata.labels, target.labels);
-  if (matchesNow && matchedBefore) return { type: 'updated', resource, old, bookmark };
+  const matchedBefore = oldMetadata !== undefined && labelsMatch(oldMetadata.labels, target.labels);
+  if (matchesNow && matchedBefore) return old ? { type: 'updated', resource, old, bookmark } : { type: 'updated', resource, bookmark };
   if (matchesNow) return { type: 'created', resource, bookmark };
   if (matchedBefore) return { type: 'destroyed', resource, bookmark };
   return undefined;
