@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import {
+  caPairProblem,
   ConfigError,
   contextCredentials,
   contextNameFor,
@@ -143,9 +144,13 @@ async function readSigningSource(file: string): Promise<{ osCA: PemCertAndKey; c
   try {
     if (/^version:\s*v1alpha1\s*$/m.test(text)) {
       const machine = parseMachineConfig(text, file);
-      return { osCA: machine.osCA, clusterName: machine.clusterName };
+      const osCA = machine.osCA;
+      if (!osCA.key) throw new ConfigError('machine.ca.key', 'is empty (a worker config carries no CA key); give the control plane config or the secrets bundle');
+      const problem = caPairProblem(osCA, new Date());
+      if (problem) throw new ConfigError('machine.ca', problem);
+      return { osCA, clusterName: machine.clusterName };
     }
-    return { osCA: validateSecretsBundle(parseSecretsBundle(text, file)).certs.os, clusterName: '' };
+    return { osCA: validateSecretsBundle(parseSecretsBundle(text, file), new Date()).certs.os, clusterName: '' };
   } catch (err) {
     if (err instanceof MultiError || err instanceof ConfigError) throw new Error(`--with-secrets "${file}" is invalid: ${err.message}`);
     throw err;

@@ -35,7 +35,7 @@ export async function readMachineConfigFile(path: string): Promise<MachineConfig
     if (err instanceof ConfigError) throw new Error(`${err.message}; nothing was applied`);
     throw err;
   }
-  const problems = machineConfigProblems(config);
+  const problems = machineConfigProblems(config, { now: new Date() });
   if (problems.length > 0) {
     const head = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
     throw new Error(`machine config "${path}" has ${head}; fix it and try again (nothing was applied):\n${problems.map((p) => `\t* ${p}`).join('\n')}`);

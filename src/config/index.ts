@@ -10,6 +10,8 @@ export { randomToken, isToken, TOKEN_PATTERN } from './random-token.js';
 export { MachineConfig, parseMachineConfig, MACHINE_TYPES, fieldName } from './machine-config.js';
 export type { MachineType, MachineConfigPki } from './machine-config.js';
 export { machineConfigProblems, validateMachineConfig, endpointProblem } from './machine-config-validate.js';
+export type { ValidateOptions } from './machine-config-validate.js';
+export { caPairProblem } from './pem-check.js';
 export { generateMachineConfig, DEFAULT_KUBERNETES_VERSION } from './machine-config-generate.js';
 export type { GenerateMachineConfigOptions } from './machine-config-generate.js';
 export { isIPAddress, isDNSName, subjectAltNameProblem } from './subject-alt-name.js';

@@ -194,7 +194,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
 function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Router {
   const resources = resourceCalls(state, registry);
   const watch = watchCall(state, registry);
-  const machineConfig = machineConfigCalls(state);
+  const machineConfig = machineConfigCalls(state, clock);
   return new Router()
     .add('GET', paths.version, async (ctx): Promise<VersionInfo> => {
       requirePermission(ctx, 'read');
