@@ -1,20 +1,18 @@
 // Observes every CA and issued certificate on the node and writes one CertificateStatus each; wakes itself at the next
 // moment any state can change (renewal time, expiring-soon threshold, expiry) instead of polling.
 import { DateTime } from 'luxon';
-import { caShapeProblems } from '../pki/index.js';
 import { ControllerStatuses } from '../runtime/controller-status.js';
 import type { ControllerStatus } from '../runtime/controller-status.js';
 import { exclusive, input, requeueAt } from '../runtime/controller.js';
 import type { Controller, ReconcileContext } from '../runtime/controller.js';
 import { CertificateStatuses } from '../resources/certificate-status.js';
-import { rotateCaCommand } from '../resources/common.js';
 import type { CertificateStatusSpec } from '../resources/certificate-status.js';
 import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from '../resources/root-secrets.js';
 import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 import { certificateState } from './status/certificate-state.js';
-import type { StateVerdict } from './status/certificate-state.js';
+import { caVerdict } from './status/ca-verdict.js';
 import { chainsTo, describeCertificate } from './status/describe-certificate.js';
 import { ISSUED_SOURCES } from './status/status-sources.js';
 import type { CaSource } from './status/status-sources.js';
@@ -50,11 +48,7 @@ function failureFields(status: ControllerStatus | undefined): Pick<CertificateSt
 
 function caEntry(ca: CaSource, now: Date): Entry {
   const d = describeCertificate(ca.crt);
-  // a CA that cannot sign (no CA:TRUE, no keyCertSign, a weak key) is broken whatever its dates say
-  const unusable = caShapeProblems(d.cert);
-  const verdict: StateVerdict = unusable.length
-    ? { state: 'Invalid', message: `this CA ${unusable.join('; ')}; replace it: ${rotateCaCommand(ca.name)}` }
-    : certificateState({ notBefore: d.notBefore, notAfter: d.notAfter, chainsToAcceptedCA: ca.accepted.includes(ca.crt), now });
+  const verdict = caVerdict(ca, d, now);
   return {
     id: `ca-${ca.name}`,
     nextChange: verdict.nextChange,

@@ -1,0 +1,26 @@
+import { expect } from 'chai';
+import { caVerdict } from '../../../src/controllers/status/ca-verdict.js';
+import { describeCertificate } from '../../../src/controllers/status/describe-certificate.js';
+import { securityFindings } from '../../../src/controllers/status/security-findings.js';
+import type { CertificateStatusSpec } from '../../../src/resources/certificate-status.js';
+import { opensslCA } from '../../support/hostile-cas.js';
+
+describe('CertificateStatus of a CA', () => {
+  const now = new Date();
+
+  it('reports a CA whose keyUsage lacks keyCertSign as Invalid (not Valid), and SecurityStatus raises CAInvalid', () => {
+    const crt = opensslCA({ keyUsage: 'critical,digitalSignature' }).crt;
+    const verdict = caVerdict({ name: 'os', crt, accepted: [crt] }, describeCertificate(crt), now);
+    expect(verdict.state).to.equal('Invalid');
+    expect(verdict.message).to.match(/keyUsage lacks keyCertSign.*replace it: trustctl rotate-ca --talos$/);
+
+    const spec = { kind: 'ca', issuerCA: 'os', state: verdict.state, message: verdict.message, failures: 0 } as Partial<CertificateStatusSpec>;
+    const findings = securityFindings([{ id: 'ca-os', spec: spec as CertificateStatusSpec }], now);
+    expect(findings.map((f) => [f.severity, f.code])).to.deep.equal([['critical', 'CAInvalid']]);
+  });
+
+  it('reports a sound CA (keyCertSign, CA:TRUE) as Valid', () => {
+    const crt = opensslCA().crt;
+    expect(caVerdict({ name: 'etcd', crt, accepted: [crt] }, describeCertificate(crt), now).state).to.equal('Valid');
+  });
+});
