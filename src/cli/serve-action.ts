@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { machineConfigOf } from '../resources/machine-config.js';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { Node } from '../server/node.js';
+import { lifetimeHours } from './duration.js';
 import { createLineLogger } from './log-line.js';
 import type { LineLogger } from './log-line.js';
 import { applyMachineConfigOnStart, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
@@ -16,7 +17,7 @@ function lifetimesFrom(opts: ServeOptions): Partial<CertificateLifetimes> {
   const hours = (ms: number | undefined, flag: string): number | undefined => {
     if (ms === undefined) return undefined;
     if (!(ms > 0)) throw new Error(`${flag}: must be positive`);
-    return ms / 3_600_000;
+    return lifetimeHours(flag, ms);
   };
   const api = hours(opts.apiLifetime, '--api-lifetime');
   const out: Partial<CertificateLifetimes> = {};

@@ -6,7 +6,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 // subject-alt-name.js, not the config index: validating --node-ip must not load the whole of src/config.
 import { isIPAddress } from '../config/subject-alt-name.js';
-import { durationOption } from './duration.js';
+import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
 import type { LogFormat } from './log-line.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
@@ -40,10 +40,10 @@ export function registerServeCommand(program: Command): void {
     .option('--hostname <name>', "the node's hostname for certificate SANs (default: machine.network.hostname, else the OS's)")
     .option('--once', 'run until every controller is idle, print a summary and exit (non-zero if a controller keeps failing)')
     .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['logfmt', 'json']).default('logfmt'))
-    .option('--api-lifetime <duration>', 'lifetime of the apid certificates (Go syntax; default 24h)', durationOption('--api-lifetime'))
-    .option('--trustd-lifetime <duration>', 'lifetime of the trustd certificate (default 24h)', durationOption('--trustd-lifetime'))
-    .option('--etcd-lifetime <duration>', 'lifetime of the etcd certificates (default 87600h)', durationOption('--etcd-lifetime'))
-    .option('--kubernetes-lifetime <duration>', 'lifetime of the Kubernetes certificates (default 8760h)', durationOption('--kubernetes-lifetime'))
+    .option('--api-lifetime <duration>', `lifetime of the apid certificates (Go syntax; default 24h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--api-lifetime'))
+    .option('--trustd-lifetime <duration>', `lifetime of the trustd certificate (default 24h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--trustd-lifetime'))
+    .option('--etcd-lifetime <duration>', `lifetime of the etcd certificates (default 87600h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--etcd-lifetime'))
+    .option('--kubernetes-lifetime <duration>', `lifetime of the Kubernetes certificates (default 8760h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--kubernetes-lifetime'))
     .option('--listen-address <ip>', 'address apid and trustd listen on', '0.0.0.0')
     .option('--apid-port <port>', 'apid port (mutual TLS API)', portOption('--apid-port'), 50000)
     .option('--trustd-port <port>', 'trustd port (control-plane nodes only)', portOption('--trustd-port'), 50001)

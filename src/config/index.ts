@@ -28,7 +28,7 @@ export { defaultTalosconfigPath, resolveTalosconfigPath, readTalosconfigFile } f
 export { ROLES, parseRoles, contextNameFor } from './roles.js';
 export type { Role } from './roles.js';
 export { issueClientCertificate, CLIENT_CERT_VALIDITY_HOURS } from './client-certificate.js';
-export type { ClientCertificateOptions } from './client-certificate.js';
+export type { ClientCertificate, ClientCertificateOptions } from './client-certificate.js';
 export { encodePemField, decodePemField } from './pem-field.js';
 export { loadPatches, parsePatch, parsePatches, applyPatches, patchYaml, PatchedConfigInvalid, PatchError, MULTI_DOCUMENT_REFUSAL } from './patch/index.js';
 export type { MachineConfigPatch, PatchResult } from './patch/index.js';
