@@ -61,6 +61,7 @@ export function lifetimeHours(flag: string, ms: number): number {
 function describeMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'the duration';
   if (Math.abs(ms) >= 3_600_000) return `${ms / 3_600_000}h`;
+  if (Math.abs(ms) >= 60_000) return `${ms / 60_000}m`;
   if (Math.abs(ms) >= 1000) return `${ms / 1000}s`;
   return `${Math.round(ms * 1e6)}ns`;
 }
