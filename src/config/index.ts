@@ -31,4 +31,5 @@ export { issueClientCertificate, CLIENT_CERT_VALIDITY_HOURS } from './client-cer
 export type { ClientCertificate, ClientCertificateOptions } from './client-certificate.js';
 export { encodePemField, decodePemField } from './pem-field.js';
 export { loadPatches, parsePatch, parsePatches, applyPatches, patchYaml, PatchedConfigInvalid, PatchError, MULTI_DOCUMENT_REFUSAL } from './patch/index.js';
+export { PatchTooLarge, MAX_PATCH_OPERATIONS, MAX_PATCHED_SIZE } from './patch/index.js';
 export type { MachineConfigPatch, PatchResult } from './patch/index.js';

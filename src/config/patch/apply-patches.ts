@@ -9,6 +9,7 @@ import type { ValidateOptions } from '../machine-config-validate.js';
 import { applyJsonPatch } from './json6902.js';
 import type { MachineConfigPatch, StrategicMergePatch } from './patch.js';
 import { PatchError } from './patch-error.js';
+import { checkPatchedSize, yamlSize } from './patch-limits.js';
 import { pkiShapeProblem } from './pki-shape.js';
 import { applyStrategicMerge } from './strategic-merge.js';
 
@@ -64,6 +65,7 @@ export function patchYaml(yaml: string, patches: readonly MachineConfigPatch[]):
     if (patch.kind === 'strategic') {
       checkStrategicShapes(patch);
       applyStrategicMerge(docs, patch);
+      checkPatchedSize(patch.source, docs.reduce((n, d) => n + yamlSize(d.contents), 0));
       checkResultShape(docs, patch.source);
     } else {
       applyJsonPatch(docs, patch, (doc, where) => checkResultShape([doc], where));
