@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  ConfigError,
   PatchedConfigInvalid,
   applyPatches,
   encodePemField,
@@ -7,12 +11,13 @@ import {
   parseMachineConfig,
   parsePatch,
   parseSecretsBundle,
+  readKubernetesPki,
   secretsBundleProblems,
 } from '../../src/config/index.js';
 import type { SecretsBundleDraft } from '../../src/config/index.js';
 import { hostileCAs, opensslCA } from '../support/hostile-cas.js';
 import type { PemPair } from '../support/hostile-cas.js';
-import { readFixture } from './support/talos-fixtures.js';
+import { fixturePath, readFixture } from './support/talos-fixtures.js';
 
 const NOW = new Date();
 const controlPlane = () => parseMachineConfig(readFixture('machineconfig', 'base-controlplane.yaml'));
@@ -126,5 +131,21 @@ describe('CA validation on the way in', () => {
       .with.property('message')
       .that.matches(/ca\.yaml: machine\.ca\.crt: is not a CA/);
     expect(config.toYaml()).to.equal(before);
+  });
+
+  it('gen secrets --from-kubernetes-pki refuses a kubeadm etcd CA without keyCertSign, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpki-'));
+    try {
+      cpSync(fixturePath('kubernetes-pki'), dir, { recursive: true });
+      const bad = opensslCA({ keyUsage: 'critical,digitalSignature' });
+      writeFileSync(join(dir, 'etcd', 'ca.crt'), bad.crt);
+      writeFileSync(join(dir, 'etcd', 'ca.key'), bad.key);
+      let refused: unknown;
+      await readKubernetesPki(dir, NOW).catch((err: unknown) => (refused = err));
+      expect(refused).to.be.instanceOf(ConfigError);
+      expect((refused as Error).message).to.equal(`${join(dir, 'etcd', 'ca.crt')}: is a CA whose keyUsage lacks keyCertSign, so nothing it signs verifies; re-create it with keyUsage keyCertSign`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
