@@ -45,7 +45,7 @@ function crtProblem(pem: string): string | undefined {
 export function caCertificateProblem(crt: string, now?: Date): string | undefined {
   const problem = certificateProblem(crt) ?? remembered(`ca\u0000${crt}`, () => caShapeProblems(parseCertificatePem(crt, 'crt')).join('; ') || undefined);
   if (problem || !now) return problem;
-  return caValidityProblem(parseCertificatePem(crt, 'crt'), new Date(now.getTime() + CLOCK_SKEW_MS));
+  return caValidityProblem(parseCertificatePem(crt, 'crt'), now, CLOCK_SKEW_MS);
 }
 
 const CLOCK_SKEW_MS = 5 * 60_000;

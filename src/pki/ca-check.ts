@@ -39,11 +39,11 @@ export function weakKeyProblem(key: KeyObject): string | undefined {
   return undefined;
 }
 
-/** Why `cert` cannot sign at `now`: expired, or not valid yet. */
-export function caValidityProblem(cert: X509Certificate, now: Date): string | undefined {
+/** Why `cert` cannot sign at `now`: expired, or not valid yet (tolerating `skewMs` of a clock behind the maker's). */
+export function caValidityProblem(cert: X509Certificate, now: Date, skewMs = 0): string | undefined {
   const { notBefore, notAfter } = structureOf(cert);
   if (notAfter.getTime() <= now.getTime()) return `expired at ${notAfter.toISOString()}; give a CA that is valid now (or rotate it: trustctl rotate-ca)`;
-  if (notBefore.getTime() > now.getTime())
+  if (notBefore.getTime() > now.getTime() + skewMs)
     return `is not valid until ${notBefore.toISOString()}; check the clock, or give a CA that is valid now`;
   return undefined;
 }

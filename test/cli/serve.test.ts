@@ -1,8 +1,11 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { MACHINE_CONFIG_POINTER } from '../../src/cli/machine-config-file.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
+import type { MachineConfigSpec } from '../../src/resources/machine-config.js';
+import { openNodeState } from '../../src/server/node.js';
 import { NodeSandbox } from './node-sandbox.js';
 
 const HOUR = 3_600_000;
@@ -116,11 +119,28 @@ describe('trustctl serve', function () {
     expect((await box.certificateStatuses()).get('api-server')?.spec.dnsNames).to.include('api.example.com');
   });
 
-  it('--once exits 1 naming each controller that keeps failing and its last error', async () => {
-    // An OS CA that expired an hour ago is a valid config, but nothing can be issued from it.
+  it('refuses --config with an OS CA that has expired, before it creates the store', async () => {
     const expired = await createCA('os', { now: new Date(Date.now() - 25 * HOUR), validityHours: 24 });
     const path = box.writeConfig('expired.yaml', (c) => (c.osCA = { crt: expired.certPem, key: encodePrivateKeyPem(expired.key) }));
     const r = await box.serveOnce('--config', path);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/machine config ".*expired\.yaml" has a problem; fix it and try again \(nothing was applied\):\n\t\* machine\.ca\.crt: expired at /);
+    expect(existsSync(box.state)).to.equal(false);
+  });
+
+  it('--once exits 1 naming each controller that keeps failing and its last error', async () => {
+    // An OS CA that expired while stored (the store does not re-judge time: rotation must still be able to write), so
+    // nothing can be issued from it.
+    expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
+    const expired = await createCA('os', { now: new Date(Date.now() - 25 * HOUR), validityHours: 24 });
+    const path = box.writeConfig('expired.yaml', (c) => (c.osCA = { crt: expired.certPem, key: encodePrivateKeyPem(expired.key) }));
+    const { state } = await openNodeState(box.state);
+    try {
+      await state.modify<MachineConfigSpec>(MACHINE_CONFIG_POINTER, () => ({ spec: { yaml: readFileSync(path, 'utf8') } }));
+    } finally {
+      await state.close();
+    }
+    const r = await box.serveOnce();
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/2 controller\(s\) keep failing:\n/);
     expect(r.stderr).to.match(/ {2}ApiCertificateController: [3-9] failure\(s\), last error: api\/server: the os CA expired at /);

@@ -15,6 +15,7 @@ import {
   secretsBundleProblems,
 } from '../../src/config/index.js';
 import type { SecretsBundleDraft } from '../../src/config/index.js';
+import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
 import { hostileCAs, opensslCA } from '../support/hostile-cas.js';
 import type { PemPair } from '../support/hostile-cas.js';
 import { fixturePath, readFixture } from './support/talos-fixtures.js';
@@ -86,6 +87,13 @@ describe('CA validation on the way in', () => {
     const early = machineConfigProblems(config, { now: new Date(Date.now() - 3_600_000) });
     expect(early).to.have.length(1);
     expect(early[0]).to.match(/^machine\.ca\.crt: is not valid until .*check the clock/);
+  });
+
+  it('accepts a CA that ends in three minutes (the skew allowance applies to its start, not its end)', async () => {
+    const config = controlPlane();
+    const ending = await createCA('os', { now: new Date(NOW.getTime() - 57 * 60_000), validityHours: 1 });
+    config.setCertAndKey(['machine', 'ca'], { crt: ending.certPem, key: encodePrivateKeyPem(ending.key) });
+    expect(machineConfigProblems(config, { now: NOW })).to.deep.equal([]);
   });
 
   it('refuses a machine.network.hostname that is not a host name', () => {
