@@ -40,7 +40,8 @@ function crtProblem(pem: string): string | undefined {
 
 /**
  * Undefined when `crt` is a certificate that can act as a CA: CA:TRUE, keyCertSign, a strong key and, when `now` is
- * given, valid at `now` (with the same five minutes of clock skew that issued certificates are backdated by).
+ * given, valid at `now`. Its start may be up to five minutes after `now` (the skew issued certificates are backdated
+ * for): a CA made on one machine and applied at once on another whose clock is a little behind is not refused.
  */
 export function caCertificateProblem(crt: string, now?: Date): string | undefined {
   const problem = certificateProblem(crt) ?? remembered(`ca\u0000${crt}`, () => caShapeProblems(parseCertificatePem(crt, 'crt')).join('; ') || undefined);
