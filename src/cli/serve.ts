@@ -5,7 +5,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 // subject-alt-name.js, not the config index: validating --node-ip must not load the whole of src/config.
-import { isIPAddress } from '../config/subject-alt-name.js';
+import { hostnameProblem, isIPAddress } from '../config/subject-alt-name.js';
 import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
 import type { LogFormat } from './log-line.js';
 import { STATE_OPTION_HELP } from './state-path.js';
@@ -37,7 +37,7 @@ export function registerServeCommand(program: Command): void {
     .option('--state <dir>', STATE_OPTION_HELP)
     .option('--store <url>', 'a shared store instead of the SQLite file: etcd://HOST:PORT[,HOST:PORT]/PREFIX (replicas elect one leader to run the controllers)')
     .option('--node-ip <ip>', "the node's address for certificate SANs (repeatable; default: the host's addresses)", collectIp, [])
-    .option('--hostname <name>', "the node's hostname for certificate SANs (default: machine.network.hostname, else the OS's)")
+    .option('--hostname <name>', "the node's hostname for certificate SANs (default: machine.network.hostname, else the OS's)", hostnameOption)
     .option('--once', 'run until every controller is idle, print a summary and exit (non-zero if a controller keeps failing)')
     .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['logfmt', 'json']).default('logfmt'))
     .option('--api-lifetime <duration>', `lifetime of the apid certificates (Go syntax; default 24h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--api-lifetime'))
@@ -62,6 +62,12 @@ function portOption(flag: string): (value: string) => number {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: expected a port number 0-65535, got ${JSON.stringify(value)}`);
     return port;
   };
+}
+
+function hostnameOption(value: string): string {
+  const problem = hostnameProblem(value);
+  if (problem) throw new Error(`--hostname: ${problem}`);
+  return value;
 }
 
 function collectIp(value: string, previous: string[]): string[] {

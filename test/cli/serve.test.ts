@@ -162,6 +162,13 @@ describe('trustctl serve', function () {
     expect(bad.stderr).to.contain('--api-lifetime: invalid duration "2 hours" (use Go syntax such as 24h');
   });
 
+  it('rejects a --hostname that is not a host name, before it creates the store', async () => {
+    const r = await box.serveOnce('--config', box.config, '--hostname', '../../etc/passwd');
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain('--hostname: expected a host name such as worker-1 or node1.example.com (letters, digits, hyphens and dots), got "../../etc/passwd"');
+    expect(existsSync(box.state)).to.equal(false);
+  });
+
   it('rejects an --node-ip that is not an IP address', async () => {
     const r = await box.serveOnce('--config', box.config, '--node-ip', 'not-an-ip');
     expect(r.code).to.equal(1);
