@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { durationOption, lifetimeHours, parseDuration } from '../../src/cli/duration.js';
 import { MAX_LIFETIME_HOURS, MIN_LIFETIME_HOURS, PkiError, createCA, inspectCertificate, issueCertificate } from '../../src/pki/index.js';
 import type { CertificateAuthority } from '../../src/pki/index.js';
+import { lifetimesWith } from '../../src/controllers/lifetimes.js';
 import { time } from '../../src/pki/der.js';
 import { sharedKey } from '../pki/shared-keys.js';
 
@@ -127,5 +128,13 @@ describe('certificate lifetimes have a floor and a ceiling, and every date is fi
     expect(long.clampedTo).to.deep.equal(inspectCertificate(ca.cert).notAfter);
     const short = issueCertificate(ca, 'talos-client', { publicKey: sharedKey('ecdsa').publicKey, now: NOW, organizations: ['os:reader'], validityHours: 24 });
     expect(short.clampedTo).to.equal(undefined);
+  });
+});
+
+describe('controller lifetimes', () => {
+  it('refuses a lifetime outside the bounds naming it, and keeps the defaults otherwise', () => {
+    expect(() => lifetimesWith({ apiServerHours: 1 / 3600 })).to.throw(PkiError, /^lifetimes\.apiServerHours: must be from 1h to 876000h \(100 years\), got /);
+    expect(() => lifetimesWith({ etcdHours: 1e12 })).to.throw(PkiError, /^lifetimes\.etcdHours: must be from 1h to 876000h/);
+    expect(lifetimesWith({ trustdHours: 2 })).to.include({ trustdHours: 2, apiServerHours: 24 });
   });
 });
