@@ -14,8 +14,19 @@ describe('CertificateStatus of a CA', () => {
     expect(verdict.state).to.equal('Invalid');
     expect(verdict.message).to.match(/keyUsage lacks keyCertSign.*replace it: trustctl rotate-ca --talos$/);
 
-    const spec = { kind: 'ca', issuerCA: 'os', state: verdict.state, message: verdict.message, failures: 0 } as Partial<CertificateStatusSpec>;
-    const findings = securityFindings([{ id: 'ca-os', spec: spec as CertificateStatusSpec }], now);
+    const d = describeCertificate(crt);
+    const spec: CertificateStatusSpec = {
+      source: { type: 'RootSecrets', id: 'os', name: 'ca' },
+      kind: 'ca',
+      issuerCA: 'os',
+      ...d.fields,
+      autoRenewed: false,
+      state: verdict.state,
+      message: verdict.message,
+      chainsToAcceptedCA: true,
+      failures: 0,
+    };
+    const findings = securityFindings([{ id: 'ca-os', spec }], now);
     expect(findings.map((f) => [f.severity, f.code])).to.deep.equal([['critical', 'CAInvalid']]);
   });
 
