@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { MACHINE_CONFIG_POINTER } from '../../src/cli/machine-config-file.js';
+import { APPLIED_FROM_FILE, MACHINE_CONFIG_POINTER, configDigest } from '../../src/cli/machine-config-file.js';
+import { parseMachineConfig } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
 import type { MachineConfigSpec } from '../../src/resources/machine-config.js';
 import { openNodeState } from '../../src/server/node.js';
@@ -206,6 +207,27 @@ describe('trustctl serve', function () {
       expect(again.stderr).to.contain('msg="machine config file unchanged since it was applied: keeping the stored config, changed since over the API"');
       expect(await mcVersion()).to.equal(version);
       expect(await sansOf()).to.contain('10.0.0.5');
+    });
+
+    it('starts with a unit file whose OS CA expired after a rotation replaced it in the store (the file is not applied)', async () => {
+      expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
+      // as if serve had applied `old` back when its CA was valid, and rotate-ca had since stored the current config
+      const expired = await createCA('os', { now: new Date(Date.now() - 25 * HOUR), validityHours: 24 });
+      const old = box.writeConfig('old.yaml', (c) => (c.osCA = { crt: expired.certPem, key: encodePrivateKeyPem(expired.key) }));
+      const { state } = await openNodeState(box.state);
+      try {
+        await state.modify<MachineConfigSpec>(MACHINE_CONFIG_POINTER, (current) => ({
+          spec: current!.spec,
+          annotations: { ...current!.metadata.annotations, [APPLIED_FROM_FILE]: configDigest(parseMachineConfig(readFileSync(old, 'utf8'))) },
+        }));
+      } finally {
+        await state.close();
+      }
+      const version = await mcVersion();
+      const again = await box.serveOnce('--config', old);
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stderr).to.contain('keeping the stored config');
+      expect(await mcVersion()).to.equal(version);
     });
 
     it('applies a file edited since serve applied it, when the stored config has not changed since', async () => {
