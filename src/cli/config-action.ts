@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import {
+  caPairProblem,
   ConfigError,
   contextCredentials,
   contextNameFor,
@@ -23,6 +24,7 @@ import type { PemCertAndKey, Talosconfig } from '../config/index.js';
 import { parseCertificatePem } from '../pki/index.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 import type { Located, NewOptions } from './config.js';
+import { clampNotice, DEFAULT_CRT_TTL_MS, lifetimeHours } from './duration.js';
 import { relativeTime } from './relative-time.js';
 
 async function load(where: Located): Promise<{ path: string; config: Talosconfig }> {
@@ -116,7 +118,9 @@ export async function configMerge(file: string, where: Located): Promise<void> {
 }
 
 export async function configNew(path: string, opts: NewOptions, where: Located): Promise<void> {
-  if (!(opts.crtTtl > 0)) throw new Error('crt_ttl should be positive');
+  const ttlMs = opts.crtTtl ?? DEFAULT_CRT_TTL_MS;
+  if (!(ttlMs > 0)) throw new Error('crt_ttl should be positive');
+  const validityHours = lifetimeHours('--crt-ttl', ttlMs);
   const roles = parseRoles([opts.roles]);
   if (!opts.withSecrets) throw new Error('--with-secrets is required: config new runs offline and signs with the OS CA of a secrets bundle or a control plane config');
   refuseOverwrite(path, Boolean(opts.force));
@@ -125,7 +129,8 @@ export async function configNew(path: string, opts: NewOptions, where: Located):
   const current = await load(where).catch(() => undefined);
   const currentContext = current?.config.contexts[current.config.context];
   const clusterName = opts.cluster || source.clusterName || current?.config.context.replace(/^.*@/, '') || 'talos-default';
-  const client = await issueClientCertificate(source.osCA, { roles, validityHours: opts.crtTtl / 3_600_000 });
+  const client = await issueClientCertificate(source.osCA, { roles, validityHours });
+  if (client.clampedTo && opts.crtTtl !== undefined) process.stderr.write(`${clampNotice('--crt-ttl', client.clampedTo)}\n`);
   const contextName = contextNameFor(roles, clusterName);
   // make the new config immediately useful: keep the endpoints of the current context, as talosctl does
   const context = newContext(currentContext?.endpoints ?? [], { caPem: source.osCA.crt, crtPem: client.crt, keyPem: client.key });
@@ -143,9 +148,13 @@ async function readSigningSource(file: string): Promise<{ osCA: PemCertAndKey; c
   try {
     if (/^version:\s*v1alpha1\s*$/m.test(text)) {
       const machine = parseMachineConfig(text, file);
-      return { osCA: machine.osCA, clusterName: machine.clusterName };
+      const osCA = machine.osCA;
+      // an empty key (a worker config) is refused by issueClientCertificate, with the fix
+      const problem = osCA.key ? caPairProblem(osCA, new Date()) : undefined;
+      if (problem) throw new ConfigError('machine.ca', problem);
+      return { osCA, clusterName: machine.clusterName };
     }
-    return { osCA: validateSecretsBundle(parseSecretsBundle(text, file)).certs.os, clusterName: '' };
+    return { osCA: validateSecretsBundle(parseSecretsBundle(text, file), new Date()).certs.os, clusterName: '' };
   } catch (err) {
     if (err instanceof MultiError || err instanceof ConfigError) throw new Error(`--with-secrets "${file}" is invalid: ${err.message}`);
     throw err;

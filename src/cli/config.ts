@@ -2,7 +2,7 @@
 // from a secrets bundle or a control plane machine config.
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { durationOption } from './duration.js';
+import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
 
 export interface Located {
   talosconfig?: string;
@@ -39,14 +39,14 @@ export function registerConfigCommands(program: Command): void {
     .option('-o, --output <file>', 'where to write the new talosconfig', 'talosconfig')
     .option('--with-secrets <file>', 'secrets bundle (or control plane machine config) holding the OS CA key')
     .option('--roles <roles>', 'comma-separated roles', 'os:admin')
-    .option('--crt-ttl <duration>', 'certificate lifetime (Go syntax: 24h, 8760h)', durationOption('--crt-ttl'), 87600 * 3_600_000)
+    .option('--crt-ttl <duration>', `certificate lifetime (Go syntax: 24h, 8760h; ${LIFETIME_BOUNDS_HELP}; default 87600h)`, durationOption('--crt-ttl'))
     .option('--cluster <name>', 'cluster name for the context (default: from a machine config, else the current context)')
     .option('--force', 'overwrite an existing file')
     .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => {
       if (opts.withSecrets) return (await import('./config-action.js')).configNew(path ?? opts.output, opts, located(cmd));
       const { remoteConfigNew } = await import('./remote-config-new.js');
       const { remoteTargetOf } = await import('./remote-target.js');
-      return remoteConfigNew(path ?? opts.output, { roles: opts.roles, crtTtlMs: opts.crtTtl, cluster: opts.cluster, force: opts.force }, remoteTargetOf(cmd));
+      return remoteConfigNew(path ?? opts.output, { roles: opts.roles, ...(opts.crtTtl !== undefined ? { crtTtlMs: opts.crtTtl } : {}), cluster: opts.cluster, force: opts.force }, remoteTargetOf(cmd));
     });
 }
 
@@ -60,7 +60,8 @@ export interface NewOptions {
   output: string;
   withSecrets?: string;
   roles: string;
-  crtTtl: number;
+  /** Milliseconds; undefined when the flag was not given (87600h then, clamped to the CA without a notice). */
+  crtTtl?: number;
   cluster?: string;
   force?: boolean;
 }

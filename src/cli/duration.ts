@@ -1,4 +1,6 @@
 // Go-style durations (`24h`, `8760h`, `1h30m`, `90m`, `1.5h`), as talosctl's flags take them.
+import { LIFETIME_RANGE, lifetimeProblem } from '../pki/lifetime.js';
+
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
@@ -44,4 +46,30 @@ export function durationOption(flag: string): (value: string) => number {
 
 export function formatHours(ms: number): string {
   return `${ms / 3_600_000}h`;
+}
+
+/** For the help of every lifetime flag. */
+export const LIFETIME_BOUNDS_HELP = `from ${LIFETIME_RANGE}; never past the CA's own end`;
+
+/** A lifetime flag's value in hours, or an error naming the flag, the value and the bounds. */
+export function lifetimeHours(flag: string, ms: number): number {
+  const hours = ms / 3_600_000;
+  if (lifetimeProblem(hours)) throw new Error(`${flag}: ${describeMs(ms)} is out of range; give a lifetime from ${LIFETIME_RANGE}`);
+  return hours;
+}
+
+function describeMs(ms: number): string {
+  if (!Number.isFinite(ms)) return 'the duration';
+  if (Math.abs(ms) >= 3_600_000) return `${ms / 3_600_000}h`;
+  if (Math.abs(ms) >= 60_000) return `${ms / 60_000}m`;
+  if (Math.abs(ms) >= 1000) return `${ms / 1000}s`;
+  return `${Math.round(ms * 1e6)}ns`;
+}
+
+/** `config new`'s default lifetime, as talosctl's. */
+export const DEFAULT_CRT_TTL_MS = 87600 * 3_600_000;
+
+/** What a command prints when the lifetime asked for ran past the CA's end. */
+export function clampNotice(flag: string, clampedTo: Date): string {
+  return `note: ${flag} runs past the end of the CA; the certificate ends with the CA, at ${clampedTo.toISOString()}`;
 }

@@ -30,7 +30,7 @@ export async function loadSecretsBundle(path: string): Promise<SecretsBundle> {
     throw new Error(`--with-secrets: cannot read "${path}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   try {
-    return validateSecretsBundle(parseSecretsBundle(text, path));
+    return validateSecretsBundle(parseSecretsBundle(text, path), new Date());
   } catch (err) {
     if (err instanceof MultiError || err instanceof ConfigError) throw new Error(`secrets bundle "${path}" is invalid: ${err.message}`);
     throw err;
@@ -101,7 +101,7 @@ async function renderOutput(type: OutputType, bundle: SecretsBundle, name: strin
     ...(opts.installDisk ? { installDisk: opts.installDisk } : {}),
   });
   // what we hand out must load back: validate every output before any file is written
-  const problems = machineConfigProblems(config);
+  const problems = machineConfigProblems(config, { now: new Date() });
   if (problems.length > 0) throw new Error(`generated ${type} config is invalid: ${new MultiError(problems).message}`);
   return config.toYaml();
 }

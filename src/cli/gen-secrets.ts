@@ -15,7 +15,7 @@ export async function genSecrets(opts: GenSecretsOptions): Promise<void> {
   if (opts.kubernetesBootstrapToken !== undefined && !isToken(opts.kubernetesBootstrapToken))
     throw new Error('--kubernetes-bootstrap-token: expected a token like abcdef.0123456789abcdef');
 
-  const supplied: SuppliedSecrets = opts.fromKubernetesPki ? await readKubernetesPki(opts.fromKubernetesPki) : {};
+  const supplied: SuppliedSecrets = opts.fromKubernetesPki ? await readKubernetesPki(opts.fromKubernetesPki, new Date()) : {};
   if (opts.kubernetesBootstrapToken) supplied.bootstrapToken = opts.kubernetesBootstrapToken;
   const bundle = await withProgress((step) =>
     generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, serviceAccountAlgorithm: opts.serviceAccountAlgorithm, supplied, onStep: step }),

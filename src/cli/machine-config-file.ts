@@ -18,8 +18,12 @@ export interface MachineConfigFile {
 
 export const MACHINE_CONFIG_POINTER: Pointer = { namespace: MachineConfigs.namespace, type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
 
-/** Reads, parses and validates; every problem is reported at once, each naming its field. */
-export async function readMachineConfigFile(path: string): Promise<MachineConfigFile> {
+/**
+ * Reads, parses and validates; every problem is reported at once, each naming its field. The CAs are judged valid at
+ * `now` when given; serve leaves it out and judges them only if it is about to apply the file (applyMachineConfigOnStart),
+ * so a restart with a unit file whose CA has since been rotated away and expired still starts.
+ */
+export async function readMachineConfigFile(path: string, now?: Date): Promise<MachineConfigFile> {
   let yaml: string;
   try {
     yaml = await readFile(path, 'utf8');
@@ -35,12 +39,14 @@ export async function readMachineConfigFile(path: string): Promise<MachineConfig
     if (err instanceof ConfigError) throw new Error(`${err.message}; nothing was applied`);
     throw err;
   }
-  const problems = machineConfigProblems(config);
-  if (problems.length > 0) {
-    const head = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
-    throw new Error(`machine config "${path}" has ${head}; fix it and try again (nothing was applied):\n${problems.map((p) => `\t* ${p}`).join('\n')}`);
-  }
+  refuseProblems(path, machineConfigProblems(config, now ? { now } : {}));
   return { path, yaml, config };
+}
+
+function refuseProblems(path: string, problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  const head = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
+  throw new Error(`machine config "${path}" has ${head}; fix it and try again (nothing was applied):\n${problems.map((p) => `\t* ${p}`).join('\n')}`);
 }
 
 export async function storedMachineConfig(state: State): Promise<Resource<MachineConfigSpec> | undefined> {
@@ -104,7 +110,12 @@ export type StartOutcome =
  * What `serve --config FILE` does with the file at start. Refused (an error naming both ways out) when both the file
  * and the stored config changed since the file was last applied: one of them would be thrown away.
  */
-export async function applyMachineConfigOnStart(state: State, file: MachineConfigFile, reach: string): Promise<{ outcome: StartOutcome; resource: Resource<MachineConfigSpec> }> {
+export async function applyMachineConfigOnStart(
+  state: State,
+  file: MachineConfigFile,
+  reach: string,
+  now: Date,
+): Promise<{ outcome: StartOutcome; resource: Resource<MachineConfigSpec> }> {
   const digest = configDigest(file.config);
   let outcome: StartOutcome = 'unchanged';
   let previous: Resource<MachineConfigSpec> | undefined;
@@ -118,6 +129,8 @@ export async function applyMachineConfigOnStart(state: State, file: MachineConfi
       return undefined;
     }
     if (current && lastApplied !== storedDigest(current)) throw bothChanged(file.path, current, reach);
+    // only a file about to be applied must have CAs valid now (readMachineConfigFile checked everything else)
+    refuseProblems(file.path, machineConfigProblems(file.config, { now }));
     outcome = 'applied';
     return fromFile(current, file);
   });

@@ -25,7 +25,7 @@ export async function patchMachineConfigCommand(opts: PatchOptions): Promise<voi
     const stored = await storedMachineConfig(state);
     if (!stored) throw new Error(`the store in "${dir}" holds no machine config to patch; apply one first: trustctl apply-config -f controlplane.yaml --state ${dir}`);
     const before = parseMachineConfig(stored.spec.yaml, 'the stored machine config');
-    const { config, changed } = applyPatches(before, patches);
+    const { config, changed } = applyPatches(before, patches, { now: new Date() });
     if (!changed) {
       process.stdout.write(`${SKIPPED}\n`);
       return;

@@ -5,23 +5,28 @@ import { paths } from '../server/apid/index.js';
 import type { ClientConfigResponse } from '../server/apid/index.js';
 import { connectApi } from './api-client.js';
 import type { RemoteTarget } from './api-client.js';
+import { clampNotice, DEFAULT_CRT_TTL_MS, lifetimeHours } from './duration.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 
 export interface RemoteConfigNewOptions {
   roles: string;
-  crtTtlMs: number;
+  /** Undefined when --crt-ttl was not given: DEFAULT_CRT_TTL_MS then, clamped to the CA without a notice. */
+  crtTtlMs?: number;
   cluster?: string;
   force?: boolean;
 }
 
 export async function remoteConfigNew(path: string, opts: RemoteConfigNewOptions, target: RemoteTarget): Promise<void> {
-  if (!(opts.crtTtlMs > 0)) throw new Error('crt_ttl should be positive');
+  const ttlMs = opts.crtTtlMs ?? DEFAULT_CRT_TTL_MS;
+  if (!(ttlMs > 0)) throw new Error('crt_ttl should be positive');
+  const ttlHours = lifetimeHours('--crt-ttl', ttlMs);
   const roles = parseRoles([opts.roles]);
   refuseOverwrite(path, Boolean(opts.force));
   const { client, nodes } = await connectApi(target);
   try {
     const node = nodes[0];
-    const issued = await client.call<ClientConfigResponse>('POST', paths.talosconfig, { body: { roles, ttlHours: opts.crtTtlMs / 3_600_000 }, ...(node ? { node } : {}) });
+    const issued = await client.call<ClientConfigResponse>('POST', paths.talosconfig, { body: { roles, ttlHours }, ...(node ? { node } : {}) });
+    if (issued.clampedTo && opts.crtTtlMs !== undefined) process.stderr.write(`${clampNotice('--crt-ttl', new Date(issued.clampedTo))}\n`);
     const config = await readTalosconfigFile(resolveTalosconfigPath(target.talosconfig));
     const current = selectContext(config, target.context || config.context);
     const cluster = opts.cluster || current.name.replace(/^.*@/, '');

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { machineConfigOf } from '../resources/machine-config.js';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { Node } from '../server/node.js';
+import { lifetimeHours } from './duration.js';
 import { createLineLogger } from './log-line.js';
 import type { LineLogger } from './log-line.js';
 import { applyMachineConfigOnStart, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
@@ -11,13 +12,13 @@ import { runUntilSettled, summarize } from './serve-once.js';
 import { tightenStateDir } from './state-dir-mode.js';
 import { lockStateDir } from './state-lock.js';
 import type { ServeOptions } from './serve.js';
-import { resolveStateDir } from './state-path.js';
+import { resolveStateDir, storeExists } from './state-path.js';
 
 function lifetimesFrom(opts: ServeOptions): Partial<CertificateLifetimes> {
   const hours = (ms: number | undefined, flag: string): number | undefined => {
     if (ms === undefined) return undefined;
     if (!(ms > 0)) throw new Error(`${flag}: must be positive`);
-    return ms / 3_600_000;
+    return lifetimeHours(flag, ms);
   };
   const api = hours(opts.apiLifetime, '--api-lifetime');
   const out: Partial<CertificateLifetimes> = {};
@@ -40,9 +41,11 @@ export interface Service {
 export async function serve(opts: ServeOptions): Promise<void> {
   const log = createLineLogger(opts.logFormat);
   const lifetimes = lifetimesFrom(opts);
-  // Validated before the store is opened: a bad file leaves no state directory, store or key behind.
-  const file = opts.config ? await readMachineConfigFile(opts.config) : undefined;
   const stateDir = resolveStateDir(opts.state);
+  // Validated before the store is opened: a bad file leaves no state directory, store or key behind. Into a fresh
+  // store the file will be applied, so its CAs must be valid now; otherwise applyConfigOnStart judges that if it applies.
+  const fresh = !opts.store && !storeExists(stateDir);
+  const file = opts.config ? await readMachineConfigFile(opts.config, fresh ? new Date() : undefined) : undefined;
   if (opts.store?.startsWith('etcd://')) {
     const { serveReplica } = await import('./serve-replica.js');
     return serveReplica(opts, { file, lifetimes, stateDir, log });
@@ -95,7 +98,7 @@ export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: Machin
     if (await storedMachineConfig(node.state)) return;
     throw new Error('the store holds no machine config yet: pass --config FILE (make one with: trustctl gen config <cluster-name> <endpoint>)');
   }
-  const { outcome, resource } = await applyMachineConfigOnStart(node.state, file, reach);
+  const { outcome, resource } = await applyMachineConfigOnStart(node.state, file, reach, new Date());
   const fields = { file: file.path, version: resource.metadata.version };
   if (outcome === 'applied') log('info', 'machine config applied', fields);
   else if (outcome === 'unchanged') log('info', 'machine config unchanged', fields);

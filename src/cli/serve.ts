@@ -5,10 +5,10 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 // subject-alt-name.js, not the config index: validating --node-ip must not load the whole of src/config.
-import { isIPAddress } from '../config/subject-alt-name.js';
+import { hostnameProblem, isIPAddress } from '../config/subject-alt-name.js';
 // node-address.js alone, not the apid index: parsing --member must not load the server.
 import { parseNodeAddress } from '../server/apid/node-address.js';
-import { durationOption } from './duration.js';
+import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
 import type { LogFormat } from './log-line.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
@@ -42,13 +42,13 @@ export function registerServeCommand(program: Command): void {
     .option('--state <dir>', STATE_OPTION_HELP)
     .option('--store <url>', 'a shared store instead of the SQLite file: etcd://HOST:PORT[,HOST:PORT]/PREFIX (replicas elect one leader to run the controllers)')
     .option('--node-ip <ip>', "the node's address for certificate SANs (repeatable; default: the host's addresses)", collectIp, [])
-    .option('--hostname <name>', "the node's hostname for certificate SANs (default: machine.network.hostname, else the OS's)")
+    .option('--hostname <name>', "the node's hostname for certificate SANs (default: machine.network.hostname, else the OS's)", hostnameOption)
     .option('--once', 'run until every controller is idle, print a summary and exit (non-zero if a controller keeps failing)')
     .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['logfmt', 'json']).default('logfmt'))
-    .option('--api-lifetime <duration>', 'lifetime of the apid certificates (Go syntax; default 24h)', durationOption('--api-lifetime'))
-    .option('--trustd-lifetime <duration>', 'lifetime of the trustd certificate (default 24h)', durationOption('--trustd-lifetime'))
-    .option('--etcd-lifetime <duration>', 'lifetime of the etcd certificates (default 87600h)', durationOption('--etcd-lifetime'))
-    .option('--kubernetes-lifetime <duration>', 'lifetime of the Kubernetes certificates (default 8760h)', durationOption('--kubernetes-lifetime'))
+    .option('--api-lifetime <duration>', `lifetime of the apid certificates (Go syntax; default 24h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--api-lifetime'))
+    .option('--trustd-lifetime <duration>', `lifetime of the trustd certificate (default 24h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--trustd-lifetime'))
+    .option('--etcd-lifetime <duration>', `lifetime of the etcd certificates (default 87600h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--etcd-lifetime'))
+    .option('--kubernetes-lifetime <duration>', `lifetime of the Kubernetes certificates (default 8760h; ${LIFETIME_BOUNDS_HELP})`, durationOption('--kubernetes-lifetime'))
     .option('--listen-address <ip>', 'address apid and trustd listen on', '0.0.0.0')
     .option('--apid-port <port>', 'apid port (mutual TLS API)', portOption('--apid-port'), 50000)
     .option('--trustd-port <port>', 'trustd port (control-plane nodes only)', portOption('--trustd-port'), 50001)
@@ -87,6 +87,12 @@ function collectMember(value: string, previous: string[]): string[] {
     throw new Error(`--member: ${(err as Error).message}`);
   }
   return [...previous, value];
+}
+
+function hostnameOption(value: string): string {
+  const problem = hostnameProblem(value);
+  if (problem) throw new Error(`--hostname: ${problem}`);
+  return value;
 }
 
 function collectIp(value: string, previous: string[]): string[] {

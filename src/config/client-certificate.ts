@@ -1,5 +1,5 @@
 // Talos API client certificates (the credentials in a talosconfig), issued offline from the OS CA.
-import { caFromPem, issueCertificateAndKey } from '../pki/index.js';
+import { caFromPem, issueCertificateAndKey, lifetimeProblem } from '../pki/index.js';
 import { ConfigError } from './config-error.js';
 import type { Role } from './roles.js';
 import type { PemCertAndKey } from './secrets-bundle.js';
@@ -12,10 +12,17 @@ export interface ClientCertificateOptions {
   now?: Date;
 }
 
+export interface ClientCertificate extends PemCertAndKey {
+  /** Set when the lifetime asked for ran past the OS CA's end: the certificate ends with the CA, at this time. */
+  clampedTo?: Date;
+}
+
 /** A client certificate (EKU clientAuth only, O = roles) and its key, whose type follows the CA's. */
-export async function issueClientCertificate(osCA: PemCertAndKey, options: ClientCertificateOptions): Promise<PemCertAndKey> {
+export async function issueClientCertificate(osCA: PemCertAndKey, options: ClientCertificateOptions): Promise<ClientCertificate> {
   const hours = options.validityHours ?? CLIENT_CERT_VALIDITY_HOURS;
   if (!(hours > 0)) throw new ConfigError('', 'crt_ttl should be positive');
+  const outOfRange = lifetimeProblem(hours);
+  if (outOfRange) throw new ConfigError('crt_ttl', outOfRange);
   if (!osCA.key) throw new ConfigError('os CA', 'the OS CA key is missing (a worker config holds only the certificate); use the secrets bundle or a control plane config');
   const ca = caFromPem(osCA.crt, osCA.key);
   const issued = await issueCertificateAndKey(ca, 'talos-client', {
@@ -25,7 +32,7 @@ export async function issueClientCertificate(osCA: PemCertAndKey, options: Clien
     algorithm: ca.key.algorithm,
     ...(ca.key.algorithm === 'rsa' && ca.key.rsaBits ? { rsaBits: rsaBitsOf(ca.key.rsaBits) } : {}),
   });
-  return { crt: issued.certPem, key: issued.keyPem };
+  return { crt: issued.certPem, key: issued.keyPem, ...(issued.clampedTo ? { clampedTo: issued.clampedTo } : {}) };
 }
 
 function rsaBitsOf(bits: number): 2048 | 3072 | 4096 {

@@ -10,6 +10,8 @@ export { randomToken, isToken, TOKEN_PATTERN } from './random-token.js';
 export { MachineConfig, parseMachineConfig, MACHINE_TYPES, fieldName } from './machine-config.js';
 export type { MachineType, MachineConfigPki } from './machine-config.js';
 export { machineConfigProblems, validateMachineConfig, endpointProblem } from './machine-config-validate.js';
+export type { ValidateOptions } from './machine-config-validate.js';
+export { caPairProblem } from './pem-check.js';
 export { generateMachineConfig, DEFAULT_KUBERNETES_VERSION } from './machine-config-generate.js';
 export type { GenerateMachineConfigOptions } from './machine-config-generate.js';
 export { isIPAddress, isDNSName, subjectAltNameProblem } from './subject-alt-name.js';
@@ -26,7 +28,8 @@ export { defaultTalosconfigPath, resolveTalosconfigPath, readTalosconfigFile } f
 export { ROLES, parseRoles, contextNameFor } from './roles.js';
 export type { Role } from './roles.js';
 export { issueClientCertificate, CLIENT_CERT_VALIDITY_HOURS } from './client-certificate.js';
-export type { ClientCertificateOptions } from './client-certificate.js';
+export type { ClientCertificate, ClientCertificateOptions } from './client-certificate.js';
 export { encodePemField, decodePemField } from './pem-field.js';
 export { loadPatches, parsePatch, parsePatches, applyPatches, patchYaml, PatchedConfigInvalid, PatchError, MULTI_DOCUMENT_REFUSAL } from './patch/index.js';
+export { PatchTooLarge, MAX_PATCH_OPERATIONS, MAX_PATCHED_SIZE } from './patch/index.js';
 export type { MachineConfigPatch, PatchResult } from './patch/index.js';

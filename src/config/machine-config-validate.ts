@@ -2,11 +2,20 @@
 import { ConfigError, MultiError } from './config-error.js';
 import type { MachineConfig } from './machine-config.js';
 import { MACHINE_TYPES } from './machine-config.js';
-import { certAndKeyProblem, certificateProblem, privateKeyProblem } from './pem-check.js';
-import { isToken } from './random-token.js';
-import { subjectAltNameProblem } from './subject-alt-name.js';
+import { caCertificateProblem, certAndKeyProblem, certificateProblem, privateKeyProblem } from './pem-check.js';
+import { tokenProblem } from './random-token.js';
+import { hostnameProblem, subjectAltNameProblem } from './subject-alt-name.js';
 
-type Check = (config: MachineConfig, errors: string[]) => void;
+export interface ValidateOptions {
+  /**
+   * The time the CAs must be valid at. Every entry point (gen config, apply-config, patch, serve --config, the API)
+   * passes its clock; the store's own re-validation of what it already holds leaves it out, so a CA that runs out
+   * while stored does not lock the node out of its own writes (rotation replaces it).
+   */
+  now?: Date;
+}
+
+type Check = (config: MachineConfig, errors: string[], options: ValidateOptions) => void;
 
 /** Runs `read`, turning a ConfigError (bad type, bad base64) into a collected message. */
 function guard<T>(errors: string[], read: () => T): T | undefined {
@@ -30,9 +39,8 @@ const checkVersionAndType: Check = (config, errors) => {
 };
 
 function checkToken(errors: string[], field: string, value: string | undefined): void {
-  if (value === undefined) return;
-  if (!value) errors.push(`${field}: is required (a token like abcdef.0123456789abcdef)`);
-  else if (!isToken(value)) errors.push(`${field}: expected a token like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16}), got a value of another shape`);
+  const problem = value === undefined ? undefined : tokenProblem(value);
+  if (problem) errors.push(`${field}: ${problem}`);
 }
 
 const checkTokens: Check = (config, errors) => {
@@ -40,8 +48,8 @@ const checkTokens: Check = (config, errors) => {
   checkToken(errors, 'cluster.token', guard(errors, () => config.bootstrapToken));
 };
 
-/** A `{crt, key}` section; the key may be empty only where `keyRequired` is false (workers). */
-function checkCertAndKey(config: MachineConfig, errors: string[], path: string[], required: boolean, keyRequired: boolean): void {
+/** A CA's `{crt, key}` section; the key may be empty only where `keyRequired` is false (workers). */
+function checkCertAndKey(config: MachineConfig, errors: string[], path: string[], required: boolean, keyRequired: boolean, now: Date | undefined): void {
   const field = path.join('.');
   if (!config.has(path)) {
     if (required) errors.push(`${field}: is required`);
@@ -49,7 +57,7 @@ function checkCertAndKey(config: MachineConfig, errors: string[], path: string[]
   }
   const crt = guard(errors, () => config.pem([...path, 'crt']));
   if (crt !== undefined) {
-    const problem = crt ? certificateProblem(crt) : 'is required';
+    const problem = crt ? caCertificateProblem(crt, now) : 'is required';
     if (problem) errors.push(`${field}.crt: ${problem}`);
   }
   const key = guard(errors, () => config.pem([...path, 'key']));
@@ -67,7 +75,8 @@ function checkCertAndKey(config: MachineConfig, errors: string[], path: string[]
 function checkPemList(config: MachineConfig, errors: string[], path: string[]): void {
   const pems = guard(errors, () => config.pemList(path));
   pems?.forEach((pem, i) => {
-    const problem = pem ? certificateProblem(pem) : 'is required';
+    // no time check: an old CA stays accepted after rotation until it is removed, expired or not
+    const problem = pem ? caCertificateProblem(pem) : 'is required';
     if (problem) errors.push(`${path.join('.')}[${i}].crt: ${problem}`);
   });
 }
@@ -79,14 +88,14 @@ function checkSANs(errors: string[], field: string, sans: string[] | undefined):
   });
 }
 
-const checkCAs: Check = (config, errors) => {
+const checkCAs: Check = (config, errors, { now }) => {
   const controlPlane = config.type !== 'worker';
-  checkCertAndKey(config, errors, ['machine', 'ca'], true, controlPlane);
+  checkCertAndKey(config, errors, ['machine', 'ca'], true, controlPlane, now);
   checkPemList(config, errors, ['machine', 'acceptedCAs']);
-  checkCertAndKey(config, errors, ['cluster', 'ca'], true, controlPlane);
+  checkCertAndKey(config, errors, ['cluster', 'ca'], true, controlPlane, now);
   checkPemList(config, errors, ['cluster', 'acceptedCAs']);
-  checkCertAndKey(config, errors, ['cluster', 'aggregatorCA'], false, controlPlane);
-  checkCertAndKey(config, errors, ['cluster', 'etcd', 'ca'], controlPlane, controlPlane);
+  checkCertAndKey(config, errors, ['cluster', 'aggregatorCA'], false, controlPlane, now);
+  checkCertAndKey(config, errors, ['cluster', 'etcd', 'ca'], controlPlane, controlPlane, now);
   if (config.has(['cluster', 'serviceAccount'])) {
     const key = guard(errors, () => config.pem(['cluster', 'serviceAccount', 'key']));
     const problem = key === undefined ? undefined : key ? privateKeyProblem(key) : controlPlane ? 'is required' : undefined;
@@ -97,6 +106,9 @@ const checkCAs: Check = (config, errors) => {
 const checkNames: Check = (config, errors) => {
   checkSANs(errors, 'machine.certSANs', guard(errors, () => config.certSANs));
   checkSANs(errors, 'cluster.apiServer.certSANs', guard(errors, () => config.apiServerCertSANs));
+  const hostname = guard(errors, () => config.string(['machine', 'network', 'hostname']));
+  const hostProblem = hostname ? hostnameProblem(hostname) : undefined;
+  if (hostProblem) errors.push(`machine.network.hostname: ${hostProblem}`);
   const name = guard(errors, () => config.clusterName);
   if (name === '') errors.push('cluster.clusterName: is required');
   const endpoint = guard(errors, () => config.controlPlaneEndpoint);
@@ -122,13 +134,13 @@ export function endpointProblem(endpoint: string): string | undefined {
 
 const CHECKS: readonly Check[] = [checkVersionAndType, checkTokens, checkCAs, checkNames];
 
-export function machineConfigProblems(config: MachineConfig): string[] {
+export function machineConfigProblems(config: MachineConfig, options: ValidateOptions = {}): string[] {
   const errors: string[] = [];
-  for (const check of CHECKS) check(config, errors);
+  for (const check of CHECKS) check(config, errors, options);
   return errors;
 }
 
-export function validateMachineConfig(config: MachineConfig): void {
-  const errors = machineConfigProblems(config);
+export function validateMachineConfig(config: MachineConfig, options: ValidateOptions = {}): void {
+  const errors = machineConfigProblems(config, options);
   if (errors.length > 0) throw new MultiError(errors);
 }

@@ -4,7 +4,7 @@ import { Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'ya
 import { ConfigError } from './config-error.js';
 import { decodePemField, encodePemField } from './pem-field.js';
 import type { PemCertAndKey } from './secrets-bundle.js';
-import { kindOf } from './yaml-read.js';
+import { kindOf, plainData } from './yaml-read.js';
 
 export type MachineType = 'init' | 'controlplane' | 'worker';
 export const MACHINE_TYPES: readonly MachineType[] = ['init', 'controlplane', 'worker'];
@@ -42,6 +42,8 @@ export class MachineConfig {
     if (!Array.isArray(docs)) throw new ConfigError(source, 'the file is empty; expected a v1alpha1 machine config');
     for (const [i, doc] of docs.entries()) {
       if (doc.errors.length > 0) throw new ConfigError(`${source} (document ${i + 1})`, `invalid YAML: ${doc.errors[0].message}`);
+      // every alias needs a '*': only a text with one pays for expanding it here, where the file can be named
+      if (text.includes('*')) plainData(doc as Document, docs.length > 1 ? `${source} (document ${i + 1})` : source);
     }
     const config = new MachineConfig(docs as Document[]);
     config.v1alpha1(source);

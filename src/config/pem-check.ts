@@ -1,5 +1,6 @@
 // Checks a PEM certificate/key the way Talos' secrets validation does, returning upstream's wording
 // ("failed to parse PEM block", `unsupported key type: "CERTIFICATE"`) so errors match what talosctl prints.
+import { caShapeProblems, caValidityProblem } from '../pki/ca-check.js';
 import { decodePemBlocks, parseCertificatePem } from '../pki/pem.js';
 import { parsePrivateKeyPem, samePublicKey } from '../pki/keys.js';
 
@@ -35,6 +36,24 @@ function crtProblem(pem: string): string | undefined {
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/**
+ * Undefined when `crt` is a certificate that can act as a CA: CA:TRUE, keyCertSign, a strong key and, when `now` is
+ * given, valid at `now`. Its start may be up to five minutes after `now` (the skew issued certificates are backdated
+ * for): a CA made on one machine and applied at once on another whose clock is a little behind is not refused.
+ */
+export function caCertificateProblem(crt: string, now?: Date): string | undefined {
+  const problem = certificateProblem(crt) ?? remembered(`ca\u0000${crt}`, () => caShapeProblems(parseCertificatePem(crt, 'crt')).join('; ') || undefined);
+  if (problem || !now) return problem;
+  return caValidityProblem(parseCertificatePem(crt, 'crt'), now, CLOCK_SKEW_MS);
+}
+
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A CA with its key: the pair must match (key first, as upstream) and the certificate must be a usable CA. */
+export function caPairProblem(pair: { crt: string; key: string }, now?: Date): string | undefined {
+  return certAndKeyProblem(pair) ?? caCertificateProblem(pair.crt, now);
 }
 
 /**

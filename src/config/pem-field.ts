@@ -11,7 +11,17 @@ export function encodePemField(pem: string): string {
 export function decodePemField(field: string, value: string): string {
   const compact = value.replace(/\s+/g, '');
   if (compact.length % 4 !== 0 || !BASE64.test(compact)) {
-    throw new ConfigError(field, 'expected standard base64 of a PEM block (as written by talosctl), got text that is not base64');
+    throw new ConfigError(field, `expected standard base64 of a PEM block (as written by talosctl, or \`base64 -w0 FILE.pem\`), got ${shown(field, compact)}`);
   }
   return Buffer.from(compact, 'base64').toString('utf8');
+}
+
+/** What was there instead, without echoing a key: the value itself only when short and not secret. */
+function shown(field: string, compact: string): string {
+  const secret = /(key|secret|token)$/i.test(field);
+  const stray = compact.replace(/[A-Za-z0-9+/=]/g, '')[0];
+  const why = !BASE64.test(compact)
+    ? `a character base64 does not use${secret || stray === undefined ? '' : ` (${JSON.stringify(stray)})`}`
+    : `${compact.length} characters where base64 comes in groups of 4`;
+  return secret || compact.length > 40 ? `a value that is not base64: ${why}` : `${JSON.stringify(compact)}, which is not base64: ${why}`;
 }

@@ -27,6 +27,13 @@ export function isToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
 }
 
+/** Undefined for a well-formed token, else the problem (never the value: tokens are secrets). */
+export function tokenProblem(value: string): string | undefined {
+  if (!value) return 'is required (a token like abcdef.0123456789abcdef)';
+  if (!isToken(value)) return 'expected a token like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16}), got a value of another shape';
+  return undefined;
+}
+
 /** 32 random bytes in standard base64 (cluster secret, secretbox key). */
 export function randomSecret(size = 32): string {
   return randomBytes(size).toString('base64');

@@ -4,7 +4,7 @@ import { Document, isMap, isNode, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 import { decodePemField, encodePemField } from './pem-field.js';
 import type { PemCertAndKey, PemKey, SecretsBundle, SecretsBundleDraft } from './secrets-bundle.js';
-import { lowerCaseKeys, readMap, readString } from './yaml-read.js';
+import { lowerCaseKeys, plainData, readMap, readString } from './yaml-read.js';
 import type { PlainMap } from './yaml-read.js';
 
 /** Parses either form; the result may be incomplete: pass it to validateSecretsBundle. */
@@ -15,7 +15,7 @@ export function parseSecretsBundle(text: string, source = 'secrets bundle'): Sec
   const doc = parseDocument(text, { schema: 'failsafe', prettyErrors: false });
   if (doc.errors.length > 0) throw new ConfigError(source, `invalid YAML: ${doc.errors[0].message}`);
   const comment = leadingComment(doc);
-  return draftFromTree(doc.toJS() as unknown, comment, source);
+  return draftFromTree(plainData(doc, source), comment, source);
 }
 
 /** yaml attaches a header comment to the document, the root map or its first key, depending on spacing. */

@@ -22,3 +22,9 @@ export function subjectAltNameProblem(value: string): string | undefined {
   if (isIPAddress(value) || isDNSName(value)) return undefined;
   return `expected an IP address or DNS name, got ${JSON.stringify(value)}`;
 }
+
+/** Undefined when `value` can be a host name (a DNS name without wildcard), else the problem and the fix. */
+export function hostnameProblem(value: string): string | undefined {
+  if (isDNSName(value) && !value.includes('*')) return undefined;
+  return `expected a host name such as worker-1 or node1.example.com (letters, digits, hyphens and dots), got ${JSON.stringify(value)}`;
+}

@@ -1,8 +1,9 @@
 // The client configuration (talosconfig): named contexts holding endpoints, nodes and base64 PEM credentials.
 import { Document, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
+import { certAndKeyProblem, certificateProblem, privateKeyProblem } from './pem-check.js';
 import { decodePemField, encodePemField } from './pem-field.js';
-import { readMap, readString, readStringList } from './yaml-read.js';
+import { plainData, readMap, readString, readStringList } from './yaml-read.js';
 
 export interface TalosContext {
   endpoints: string[];
@@ -25,8 +26,8 @@ const KNOWN = new Set(['endpoints', 'nodes', 'ca', 'crt', 'key', 'target']);
 export function parseTalosconfig(text: string, source = 'talosconfig'): Talosconfig {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) throw new ConfigError(source, `invalid YAML: ${doc.errors[0].message}`);
-  const root = readMap(doc.toJS() as unknown, source) ?? {};
-  const contexts: Record<string, TalosContext> = {};
+  const root = readMap(plainData(doc, source), source) ?? {};
+  const contexts = contextMap<TalosContext>();
   for (const [name, value] of Object.entries(readMap(root.contexts, 'contexts') ?? {})) {
     const raw = readMap(value, `contexts.${name}`) ?? {};
     const field = (f: string) => `contexts.${name}.${f}`;
@@ -50,7 +51,7 @@ export function parseTalosconfig(text: string, source = 'talosconfig'): Taloscon
 
 /** talosctl's layout: 4-space indent, `endpoints` always present, empty fields left out. */
 export function formatTalosconfig(config: Talosconfig): string {
-  const contexts: Record<string, Record<string, unknown>> = {};
+  const contexts = contextMap<Record<string, unknown>>();
   for (const [name, ctx] of Object.entries(config.contexts)) {
     const out: Record<string, unknown> = { endpoints: ctx.endpoints };
     if (ctx.nodes.length > 0) out.nodes = ctx.nodes;
@@ -78,18 +79,24 @@ export function newContext(endpoints: string[], credentials: ContextCredentials,
   };
 }
 
+/** The context's PEMs; a key that is not the certificate's is refused here, not by OpenSSL with an error code. */
 export function contextCredentials(name: string, ctx: TalosContext): ContextCredentials {
-  return {
+  const creds = {
     caPem: ctx.ca ? decodePemField(`contexts.${name}.ca`, ctx.ca) : '',
     crtPem: ctx.crt ? decodePemField(`contexts.${name}.crt`, ctx.crt) : '',
     keyPem: ctx.key ? decodePemField(`contexts.${name}.key`, ctx.key) : '',
   };
+  const pair = { crt: creds.crtPem, key: creds.keyPem };
+  const both = pair.crt && pair.key && !certificateProblem(pair.crt) && !privateKeyProblem(pair.key);
+  if (both && certAndKeyProblem(pair))
+    throw new ConfigError(`contexts.${name}.key`, `does not match the certificate in contexts.${name}.crt; a context needs its own key pair (make a new one with trustctl config new)`);
+  return creds;
 }
 
 /** The named context (default: the current one), or an error saying which contexts exist. */
 export function selectContext(config: Talosconfig, name = config.context): { name: string; context: TalosContext } {
   if (!name) throw new ConfigError('', 'no context is set; choose one with `trustctl config context NAME`');
-  const context = config.contexts[name];
+  const context = Object.hasOwn(config.contexts, name) ? config.contexts[name] : undefined;
   if (!context) {
     const known = Object.keys(config.contexts).sort();
     throw new ConfigError('', `context "${name}" is not defined${known.length ? ` (defined: ${known.join(', ')})` : ''}`);
@@ -107,16 +114,21 @@ export interface Rename {
  * (`name-1`, `name-2` ...), and the current context becomes `other`'s, under its possibly new name.
  */
 export function mergeTalosconfig(config: Talosconfig, other: Talosconfig): { merged: Talosconfig; renames: Rename[] } {
-  const contexts = { ...config.contexts };
+  const contexts = Object.assign(contextMap<TalosContext>(), config.contexts);
   const renames: Rename[] = [];
-  const mapped: Record<string, string> = {};
+  const mapped = new Map<string, string>();
   for (const [name, ctx] of Object.entries(other.contexts)) {
     let target = name;
-    for (let i = 1; target in contexts; i++) target = `${name}-${i}`;
+    for (let i = 1; Object.hasOwn(contexts, target); i++) target = `${name}-${i}`;
     if (target !== name) renames.push({ from: name, to: target });
-    mapped[name] = target;
+    mapped.set(name, target);
     contexts[target] = ctx;
   }
-  const context = other.context ? (mapped[other.context] ?? other.context) : config.context;
+  const context = other.context ? (mapped.get(other.context) ?? other.context) : config.context;
   return { merged: { context, contexts }, renames };
+}
+
+/** Context names are the user's: one called `__proto__` or `constructor` is a name like any other, not Object's. */
+function contextMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }

@@ -1,5 +1,20 @@
 // Reading loosely typed parsed YAML/JSON into typed values, with errors that name the field path.
+import type { Document } from 'yaml';
 import { ConfigError } from './config-error.js';
+
+/**
+ * The plain data of a parsed document. The yaml library refuses aliases that expand too far (a "billion laughs"
+ * document) or name no anchor with a bare ReferenceError; this says which file and what to do.
+ */
+export function plainData(doc: Document, source: string): unknown {
+  try {
+    return doc.toJS() as unknown;
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    const bomb = /alias count/i.test(err.message);
+    throw new ConfigError(source, bomb ? 'YAML aliases expand too far (an "alias bomb"?); write the values out instead of aliasing them' : `invalid YAML: ${err.message}`);
+  }
+}
 
 export type PlainMap = Record<string, unknown>;
 

@@ -12,6 +12,7 @@ import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 import { certificateState } from './status/certificate-state.js';
+import { caVerdict } from './status/ca-verdict.js';
 import { chainsTo, describeCertificate } from './status/describe-certificate.js';
 import { ISSUED_SOURCES } from './status/status-sources.js';
 import type { CaSource } from './status/status-sources.js';
@@ -47,7 +48,7 @@ function failureFields(status: ControllerStatus | undefined): Pick<CertificateSt
 
 function caEntry(ca: CaSource, now: Date): Entry {
   const d = describeCertificate(ca.crt);
-  const verdict = certificateState({ notBefore: d.notBefore, notAfter: d.notAfter, chainsToAcceptedCA: ca.accepted.includes(ca.crt), now });
+  const verdict = caVerdict(ca, d, now);
   return {
     id: `ca-${ca.name}`,
     nextChange: verdict.nextChange,

@@ -1,5 +1,7 @@
 // How long each issued certificate lives. Defaults are upstream Talos's (REFERENCE §6); `serve` may override them,
 // and simulations shorten them to exercise many renewals quickly.
+import { checkLifetime } from '../pki/index.js';
+
 export interface CertificateLifetimes {
   apiServerHours: number;
   impersonatorHours: number;
@@ -16,6 +18,9 @@ export const DEFAULT_LIFETIMES: Readonly<CertificateLifetimes> = {
   kubernetesHours: 8760,
 };
 
+/** The defaults with `overrides`, each checked against the bounds every lifetime has (1h to 100 years). */
 export function lifetimesWith(overrides: Partial<CertificateLifetimes> = {}): CertificateLifetimes {
-  return { ...DEFAULT_LIFETIMES, ...overrides };
+  const lifetimes = { ...DEFAULT_LIFETIMES, ...overrides };
+  for (const [name, hours] of Object.entries(lifetimes)) checkLifetime(`lifetimes.${name}`, hours);
+  return lifetimes;
 }

@@ -12,6 +12,7 @@ import {
 } from './extensions.js';
 import type { KeyAlgorithm, KeyOptions, KeyPair } from './keys.js';
 import { generateKeyPair, parsePrivateKeyPem } from './keys.js';
+import { checkLifetime } from './lifetime.js';
 import { encodeName } from './name.js';
 import { encodePem, parseCertificatePem } from './pem.js';
 import { keyIdentifierOf, spkiOf } from './signature.js';
@@ -56,8 +57,10 @@ export async function createCA(profile: CaProfile, options: CreateCaOptions = {}
   if (!subject) throw new PkiError('InvalidOption', `CA profile: "${profile}" is unknown; use one of ${Object.keys(CA_SUBJECTS).join(', ')}`);
   const validityHours = options.validityHours ?? CA_VALIDITY_HOURS;
   if (!(validityHours > 0)) throw new PkiError('InvalidOption', `validityHours: must be positive, got ${validityHours}`);
+  checkLifetime('validityHours', validityHours);
   const key = options.key ?? (await generateKeyPair(options.algorithm ?? 'ecdsa', options));
   const now = toSeconds(options.now ?? new Date());
+  if (!Number.isFinite(now.getTime())) throw new PkiError('InvalidOption', 'now: is not a valid date');
   const spki = spkiOf(key.publicKey);
   const keyId = keyIdentifierOf(spki);
   const name = encodeName({ commonName: options.commonName ?? subject.commonName, organizations: options.organizations ?? subject.organizations });

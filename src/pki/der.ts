@@ -129,6 +129,8 @@ const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; always UTC, whole seconds, trailing Z. */
 export function time(date: Date): Buffer {
   const y = date.getUTCFullYear();
+  // an Invalid Date (a lifetime added past 275760 AD) would otherwise encode as "0NaNNaN...Z"
+  if (!Number.isFinite(y)) throw new RangeError('time: not a valid date');
   if (y < 0 || y > 9999) throw new RangeError(`time: year ${y} cannot be encoded`);
   const rest = pad2(date.getUTCMonth() + 1) + pad2(date.getUTCDate()) + pad2(date.getUTCHours()) + pad2(date.getUTCMinutes()) + pad2(date.getUTCSeconds()) + 'Z';
   if (y >= 1950 && y < 2050) return tlv(TAG.UTC_TIME, Buffer.from(pad2(y % 100) + rest, 'latin1'));

@@ -17,6 +17,8 @@ export {
 } from './keys.js';
 export type { KeyAlgorithm, KeyPair, KeyOptions, RsaBits } from './keys.js';
 export { createCA, caFromPem, caFromParts, CA_SUBJECTS, CA_VALIDITY_HOURS } from './ca.js';
+export { MIN_LIFETIME_HOURS, MAX_LIFETIME_HOURS, LIFETIME_RANGE, lifetimeProblem, checkLifetime } from './lifetime.js';
+export { caShapeProblems, caValidityProblem, weakKeyProblem, MIN_RSA_BITS } from './ca-check.js';
 export { crossSignCA } from './cross-sign.js';
 export type { CertificateAuthority, CaProfile, CreateCaOptions } from './ca.js';
 export { LEAF_PROFILES, LEAF_PROFILE_NAMES } from './profiles.js';

@@ -20,6 +20,7 @@ import { encodeName } from './name.js';
 import { encodePem } from './pem.js';
 import type { KeyUsageName, LeafProfile } from './profiles.js';
 import { LEAF_PROFILES } from './profiles.js';
+import { boundedEnd } from './lifetime.js';
 import { keyIdentifierOf, keyIdentifierOfKey, spkiOf } from './signature.js';
 
 export interface IssueOptions {
@@ -39,6 +40,8 @@ export interface IssuedCertificate {
   certPem: string;
   cert: X509Certificate;
   der: Buffer;
+  /** Set when the lifetime asked for ran past the issuer's end: the certificate ends with the CA, at this time. */
+  clampedTo?: Date;
 }
 
 export interface IssuedCertificateAndKey {
@@ -46,6 +49,7 @@ export interface IssuedCertificateAndKey {
   keyPem: string;
   cert: X509Certificate;
   key: KeyPair;
+  clampedTo?: Date;
 }
 
 /** Without `algorithm` the new key follows the CA's key algorithm (as Talos does for client certificates). */
@@ -63,9 +67,10 @@ export function issueCertificate(ca: CertificateAuthority, profile: LeafProfile,
   const backdate = options.backdateMinutes ?? DEFAULT_BACKDATE_MINUTES;
   if (!(backdate >= 0)) throw new PkiError('InvalidOption', `backdateMinutes: must be zero or more, got ${backdate}`);
   const now = (options.now ?? new Date()).getTime();
+  if (!Number.isFinite(now)) throw new PkiError('InvalidOption', 'now: is not a valid date');
   const notBefore = toSeconds(new Date(now - backdate * 60_000));
-  const wanted = toSeconds(new Date(now + validityHours * 3_600_000));
-  const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
+  const end = boundedEnd(new Date(now), validityHours, issuer.notAfter);
+  const notAfter = toSeconds(end.notAfter);
   if (notAfter <= notBefore) throw new PkiError('InvalidOption', `CA "${issuer.subject.text}" expired at ${issuer.notAfter.toISOString()}; rotate the CA before issuing from it`);
 
   if (options.organizations?.length && !spec.organizationsAllowed)
@@ -91,7 +96,7 @@ export function issueCertificate(ca: CertificateAuthority, profile: LeafProfile,
     { serial: randomSerial(), issuerDer: issuer.subjectDer, subjectDer, notBefore, notAfter, spki, extensions },
     ca.key.privateKey,
   );
-  return issued(der);
+  return issued(der, end.clamped ? notAfter : undefined);
 }
 
 const profileExtensionCache = new Map<string, Buffer[]>();
@@ -125,16 +130,17 @@ export function authorityKeyIdOf(ca: CertificateAuthority): Buffer {
 /** Generates a key (off the event loop) and issues a certificate for it. */
 export async function issueCertificateAndKey(ca: CertificateAuthority, profile: LeafProfile, options: IssueWithKeyOptions = {}): Promise<IssuedCertificateAndKey> {
   const key = await generateKeyPair(options.algorithm ?? ca.key.algorithm, { rsaBits: options.rsaBits });
-  const { certPem, cert } = issueCertificate(ca, profile, { ...options, publicKey: key.publicKey });
-  return { certPem, keyPem: encodePrivateKeyPem(key), cert, key };
+  const { certPem, cert, clampedTo } = issueCertificate(ca, profile, { ...options, publicKey: key.publicKey });
+  return { certPem, keyPem: encodePrivateKeyPem(key), cert, key, ...(clampedTo ? { clampedTo } : {}) };
 }
 
 /** The X509Certificate is parsed on first use only: issuing in bulk need not pay for it. */
-function issued(der: Buffer): IssuedCertificate {
+function issued(der: Buffer, clampedTo: Date | undefined): IssuedCertificate {
   let cert: X509Certificate | undefined;
   return {
     certPem: encodePem('CERTIFICATE', der),
     der,
+    ...(clampedTo ? { clampedTo } : {}),
     get cert() {
       return (cert ??= new X509Certificate(der));
     },

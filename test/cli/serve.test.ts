@@ -1,8 +1,12 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { APPLIED_FROM_FILE, MACHINE_CONFIG_POINTER, configDigest } from '../../src/cli/machine-config-file.js';
+import { parseMachineConfig } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
+import type { MachineConfigSpec } from '../../src/resources/machine-config.js';
+import { openNodeState } from '../../src/server/node.js';
 import { NodeSandbox } from './node-sandbox.js';
 
 const HOUR = 3_600_000;
@@ -116,11 +120,28 @@ describe('trustctl serve', function () {
     expect((await box.certificateStatuses()).get('api-server')?.spec.dnsNames).to.include('api.example.com');
   });
 
-  it('--once exits 1 naming each controller that keeps failing and its last error', async () => {
-    // An OS CA that expired an hour ago is a valid config, but nothing can be issued from it.
+  it('refuses --config with an OS CA that has expired, before it creates the store', async () => {
     const expired = await createCA('os', { now: new Date(Date.now() - 25 * HOUR), validityHours: 24 });
     const path = box.writeConfig('expired.yaml', (c) => (c.osCA = { crt: expired.certPem, key: encodePrivateKeyPem(expired.key) }));
     const r = await box.serveOnce('--config', path);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/machine config ".*expired\.yaml" has a problem; fix it and try again \(nothing was applied\):\n\t\* machine\.ca\.crt: expired at /);
+    expect(existsSync(box.state)).to.equal(false);
+  });
+
+  it('--once exits 1 naming each controller that keeps failing and its last error', async () => {
+    // An OS CA that expired while stored (the store does not re-judge time: rotation must still be able to write), so
+    // nothing can be issued from it.
+    expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
+    const expired = await createCA('os', { now: new Date(Date.now() - 25 * HOUR), validityHours: 24 });
+    const path = box.writeConfig('expired.yaml', (c) => (c.osCA = { crt: expired.certPem, key: encodePrivateKeyPem(expired.key) }));
+    const { state } = await openNodeState(box.state);
+    try {
+      await state.modify<MachineConfigSpec>(MACHINE_CONFIG_POINTER, () => ({ spec: { yaml: readFileSync(path, 'utf8') } }));
+    } finally {
+      await state.close();
+    }
+    const r = await box.serveOnce();
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/2 controller\(s\) keep failing:\n/);
     expect(r.stderr).to.match(/ {2}ApiCertificateController: [3-9] failure\(s\), last error: api\/server: the os CA expired at /);
@@ -140,6 +161,13 @@ describe('trustctl serve', function () {
     const bad = await box.serveOnce('--config', box.config, '--api-lifetime', '2 hours');
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.contain('--api-lifetime: invalid duration "2 hours" (use Go syntax such as 24h');
+  });
+
+  it('rejects a --hostname that is not a host name, before it creates the store', async () => {
+    const r = await box.serveOnce('--config', box.config, '--hostname', '../../etc/passwd');
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain('--hostname: expected a host name such as worker-1 or node1.example.com (letters, digits, hyphens and dots), got "../../etc/passwd"');
+    expect(existsSync(box.state)).to.equal(false);
   });
 
   it('rejects an --node-ip that is not an IP address', async () => {
@@ -189,6 +217,27 @@ describe('trustctl serve', function () {
       expect(again.stderr).to.contain('msg="machine config file unchanged since it was applied: keeping the stored config, changed since over the API"');
       expect(await mcVersion()).to.equal(version);
       expect(await sansOf()).to.contain('10.0.0.5');
+    });
+
+    it('starts with a unit file whose OS CA expired after a rotation replaced it in the store (the file is not applied)', async () => {
+      expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
+      // as if serve had applied `old` back when its CA was valid, and rotate-ca had since stored the current config
+      const expired = await createCA('os', { now: new Date(Date.now() - 25 * HOUR), validityHours: 24 });
+      const old = box.writeConfig('old.yaml', (c) => (c.osCA = { crt: expired.certPem, key: encodePrivateKeyPem(expired.key) }));
+      const { state } = await openNodeState(box.state);
+      try {
+        await state.modify<MachineConfigSpec>(MACHINE_CONFIG_POINTER, (current) => ({
+          spec: current!.spec,
+          annotations: { ...current!.metadata.annotations, [APPLIED_FROM_FILE]: configDigest(parseMachineConfig(readFileSync(old, 'utf8'))) },
+        }));
+      } finally {
+        await state.close();
+      }
+      const version = await mcVersion();
+      const again = await box.serveOnce('--config', old);
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stderr).to.contain('keeping the stored config');
+      expect(await mcVersion()).to.equal(version);
     });
 
     it('applies a file edited since serve applied it, when the stored config has not changed since', async () => {

@@ -30,7 +30,7 @@ describe('secrets bundle: reading and writing Talos files', () => {
       'cluster.secret is required',
       'one of [secrets.secretboxencryptionsecret, secrets.aescbcencryptionsecret] is required',
       'trustdinfo is required',
-      'certs.etcd is invalid: failed to parse PEM block',
+      "certs.etcd is invalid: failed to parse PEM block: certs.etcd.key is empty; put the CA's private key there (base64 of its PEM): a bundle without its CA keys cannot sign",
       'certs.k8saggregator is required',
       'certs.os is invalid: unsupported key type: "CERTIFICATE"',
     ]);

@@ -97,7 +97,7 @@ describe('secrets bundle: tokens', () => {
 
 describe('secrets bundle: import of a kubeadm PKI directory', () => {
   it('takes the Kubernetes, etcd and aggregator CAs and the service-account key from the directory and generates the rest', async () => {
-    const supplied = await readKubernetesPki(fixturePath('kubernetes-pki'));
+    const supplied = await readKubernetesPki(fixturePath('kubernetes-pki'), new Date());
     const bundle = await generateSecretsBundle({ supplied });
     expect(bundle.certs.k8s).to.deep.equal({ crt: readFixture('kubernetes-pki', 'ca.crt'), key: readFixture('kubernetes-pki', 'ca.key') });
     expect(bundle.certs.etcd).to.deep.equal({ crt: readFixture('kubernetes-pki', 'etcd', 'ca.crt'), key: readFixture('kubernetes-pki', 'etcd', 'ca.key') });
@@ -113,7 +113,7 @@ describe('secrets bundle: import of a kubeadm PKI directory', () => {
   it('says "<dir>" is not a directory for a file', async () => {
     const file = fixturePath('kubernetes-pki', 'ca.crt');
     try {
-      await readKubernetesPki(file);
+      await readKubernetesPki(file, new Date());
       expect.fail('no error');
     } catch (err) {
       expect((err as Error).message).to.equal(`"${file}" is not a directory`);
@@ -126,7 +126,7 @@ describe('secrets bundle: import of a kubeadm PKI directory', () => {
       writeFileSync(join(dir, 'ca.crt'), readFixture('kubernetes-pki', 'ca.crt'));
       writeFileSync(join(dir, 'ca.key'), readFixture('kubernetes-pki', 'ca.key'));
       try {
-        await readKubernetesPki(dir);
+        await readKubernetesPki(dir, new Date());
         expect.fail('no error');
       } catch (err) {
         expect((err as Error).message).to.equal(

@@ -5,9 +5,11 @@ import { isMap, parseAllDocuments } from 'yaml';
 import type { Document, Node } from 'yaml';
 import { MachineConfig } from '../machine-config.js';
 import { machineConfigProblems } from '../machine-config-validate.js';
+import type { ValidateOptions } from '../machine-config-validate.js';
 import { applyJsonPatch } from './json6902.js';
 import type { MachineConfigPatch, StrategicMergePatch } from './patch.js';
 import { PatchError } from './patch-error.js';
+import { checkPatchedSize, yamlSize } from './patch-limits.js';
 import { pkiShapeProblem } from './pki-shape.js';
 import { applyStrategicMerge } from './strategic-merge.js';
 
@@ -28,11 +30,12 @@ export class PatchedConfigInvalid extends Error {
 
 const YAML_OUT = { indent: 4, lineWidth: 0 } as const;
 
-export function applyPatches(config: MachineConfig, patches: readonly MachineConfigPatch[]): PatchResult {
+/** `options.now`: the time the patched config's CAs must be valid at (every caller that stores the result gives it). */
+export function applyPatches(config: MachineConfig, patches: readonly MachineConfigPatch[], options: ValidateOptions = {}): PatchResult {
   const yaml = config.toYaml();
   const patched = MachineConfig.parse(patchYaml(yaml, patches), 'the patched machine config');
-  const problems = machineConfigProblems(patched);
-  if (problems.length > 0) throw new PatchedConfigInvalid(blame(yaml, patches, problems));
+  const problems = machineConfigProblems(patched, options);
+  if (problems.length > 0) throw new PatchedConfigInvalid(blame(yaml, patches, problems, options));
   return { config: patched, changed: !isDeepStrictEqual(config.toJS(), patched.toJS()) };
 }
 
@@ -40,9 +43,9 @@ export function applyPatches(config: MachineConfig, patches: readonly MachineCon
  * Prefixes each problem with the patch that brought it in (replaying the patches one at a time, which only a failed
  * apply pays for), or says it was already in the config.
  */
-function blame(yaml: string, patches: readonly MachineConfigPatch[], problems: readonly string[]): string[] {
+function blame(yaml: string, patches: readonly MachineConfigPatch[], problems: readonly string[], options: ValidateOptions): string[] {
   const origin = new Map<string, string>();
-  const seen = (text: string) => new Set(machineConfigProblems(MachineConfig.parse(text)));
+  const seen = (text: string) => new Set(machineConfigProblems(MachineConfig.parse(text), options));
   let text = yaml;
   for (const p of seen(text)) origin.set(p, 'already in the config before patching');
   for (const patch of patches) {
@@ -62,6 +65,7 @@ export function patchYaml(yaml: string, patches: readonly MachineConfigPatch[]):
     if (patch.kind === 'strategic') {
       checkStrategicShapes(patch);
       applyStrategicMerge(docs, patch);
+      checkPatchedSize(patch.source, docs.reduce((n, d) => n + yamlSize(d.contents), 0));
       checkResultShape(docs, patch.source);
     } else {
       applyJsonPatch(docs, patch, (doc, where) => checkResultShape([doc], where));

@@ -7,3 +7,4 @@ export type { PatchResult } from './apply-patches.js';
 export { applyStrategicMerge } from './strategic-merge.js';
 export { applyJsonPatch, MULTI_DOCUMENT_REFUSAL } from './json6902.js';
 export { PatchError } from './patch-error.js';
+export { PatchTooLarge, MAX_PATCH_OPERATIONS, MAX_PATCHED_SIZE } from './patch-limits.js';

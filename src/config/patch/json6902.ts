@@ -7,38 +7,57 @@ import { formatPointer, parsePointer } from './json-pointer.js';
 import { describeOperation } from './patch.js';
 import type { JsonPatch, JsonPatchOperation } from './patch.js';
 import { PatchError } from './patch-error.js';
+import { checkOperationCount, checkPatchedSize, yamlSize } from './patch-limits.js';
 import { describeKind, findPair, nodeKind } from './yaml-nodes.js';
 
 export const MULTI_DOCUMENT_REFUSAL = 'JSON6902 patches are not supported for multi-document machine configuration';
 
-/** Applies every operation in order; `after` runs after each one (the caller's shape check) with its label. */
+/**
+ * Applies every operation in order; `after` runs after each one (the caller's shape check) with its label. The
+ * document's size is tracked as it changes, so an operation that would make it too large is refused as it runs.
+ */
 export function applyJsonPatch(target: Document[], patch: JsonPatch, after?: (doc: Document, where: string) => void): void {
   if (target.length !== 1) throw new PatchError('', MULTI_DOCUMENT_REFUSAL);
+  checkOperationCount(patch.source, patch.operations.length);
   const doc = target[0];
+  const size = { now: yamlSize(doc.contents) };
   patch.operations.forEach((op, i) => {
     const where = `${patch.source}: ${describeOperation(i, op)}`;
-    applyOperation(doc, op, where);
+    applyOperation(doc, op, where, size);
     after?.(doc, where);
   });
 }
 
-function applyOperation(doc: Document, op: JsonPatchOperation, where: string): void {
+/** `size.now` follows the document: what an operation inserts is added, what it removes or overwrites subtracted. */
+function applyOperation(doc: Document, op: JsonPatchOperation, where: string, size: { now: number }): void {
   const path = parsePointer(op.path, where);
+  const insert = (value: Node) => {
+    const added = yamlSize(value);
+    checkPatchedSize(where, size.now + added);
+    size.now += added - yamlSize(add(doc, path, value, where));
+  };
   switch (op.op) {
     case 'add':
-      return add(doc, path, doc.createNode(op.value, { aliasDuplicateObjects: false }) as Node, where);
+      return insert(doc.createNode(op.value, { aliasDuplicateObjects: false }) as Node);
     case 'remove':
-      return void remove(doc, path, where);
+      size.now -= yamlSize(remove(doc, path, where));
+      return;
     case 'replace':
-      remove(doc, path, where);
-      return add(doc, path, doc.createNode(op.value, { aliasDuplicateObjects: false }) as Node, where);
+      size.now -= yamlSize(remove(doc, path, where));
+      return insert(doc.createNode(op.value, { aliasDuplicateObjects: false }) as Node);
     case 'move': {
       const from = parsePointer(op.from!, where);
       if (path.length > from.length && from.every((s, i) => s === path[i])) throw new PatchError(where, `cannot move ${op.from} into itself`);
-      return add(doc, path, remove(doc, from, where, 'from'), where);
+      const moved = remove(doc, from, where, 'from');
+      size.now -= yamlSize(moved);
+      return insert(moved);
     }
-    case 'copy':
-      return add(doc, path, (lookup(doc, parsePointer(op.from!, where), where, 'from').clone() as Node), where);
+    case 'copy': {
+      const source = lookup(doc, parsePointer(op.from!, where), where, 'from');
+      // measured before cloning: the clone of a subtree the size of the document is what must not be built
+      checkPatchedSize(where, size.now + yamlSize(source));
+      return insert(source.clone() as Node);
+    }
     case 'test': {
       const actual: unknown = lookup(doc, path, where).toJSON();
       if (!isDeepStrictEqual(normalizeJson(actual), normalizeJson(op.value))) throw new PatchError(where, 'test failed: the value at this path differs from the one given');
@@ -67,16 +86,19 @@ function child(node: Node | null, segment: string): Node | null | undefined {
   return undefined;
 }
 
-function add(doc: Document, path: string[], value: Node, where: string): void {
+/** Puts `value` at `path`; returns what it overwrote (a map key's old value, the old root), if anything. */
+function add(doc: Document, path: string[], value: Node, where: string): unknown {
   if (path.length === 0) {
+    const old = doc.contents;
     doc.contents = value as typeof doc.contents;
-    return;
+    return old;
   }
   const parent = path.length === 1 ? (doc.contents as Node | null) : lookup(doc, path, where, 'path', path.length - 1);
   const last = path[path.length - 1];
   if (isMap(parent)) {
+    const old = findPair(parent as YAMLMap, last)?.value;
     (parent as YAMLMap).set(doc.createNode(last), value);
-    return;
+    return old;
   }
   if (isSeq(parent)) {
     const items = (parent as YAMLSeq).items;
@@ -84,7 +106,7 @@ function add(doc: Document, path: string[], value: Node, where: string): void {
     if (index === undefined || index > items.length)
       throw new PatchError(where, `list index ${JSON.stringify(last)} is out of range: the list has ${items.length} items (use "-" to append)`);
     items.splice(index, 0, value as never);
-    return;
+    return undefined;
   }
   throw new PatchError(where, `${formatPointer(path.slice(0, -1)) || '/'} is ${describeKind(nodeKind(parent))}, not a map or a list`);
 }

@@ -8,6 +8,7 @@ import { kindOf } from '../yaml-read.js';
 import { JSON_PATCH_OPS } from './patch.js';
 import type { JsonPatchOperation, JsonPatchOpName, MachineConfigPatch } from './patch.js';
 import { PatchError } from './patch-error.js';
+import { resolveAliases } from './resolve-aliases.js';
 
 /** Parses one patch's text; `source` names it in every error. */
 export function parsePatch(text: string, source: string): MachineConfigPatch {
@@ -18,6 +19,7 @@ export function parsePatch(text: string, source: string): MachineConfigPatch {
     const error = doc.errors[0];
     if (error) throw new PatchError(`${source} line ${lines.linePos(error.pos[0]).line}`, `invalid YAML: ${error.message.split('\n')[0]}`);
   }
+  for (const doc of documents) resolveAliases(doc as Document, source);
   const meaningful = documents.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null));
   if (meaningful.some((d) => isSeq(d.contents))) {
     if (meaningful.length > 1) throw new PatchError(source, 'an RFC 6902 patch is one list of operations; it cannot share the file with other documents');

@@ -43,7 +43,7 @@ export interface MergeRules {
 
 export const V1ALPHA1_RULES: MergeRules = {
   replaces: (field) => REPLACED.has(field),
-  sameItem: (field) => KEYED_LISTS[field],
+  sameItem: (field) => (Object.hasOwn(KEYED_LISTS, field) ? KEYED_LISTS[field] : undefined),
   isUrl: (field) => URL_FIELDS.has(field),
   trimsLeadingNewlines: (field) => LEADING_NEWLINES_TRIMMED.has(field),
 };

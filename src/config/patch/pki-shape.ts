@@ -67,7 +67,7 @@ export function pkiShapeProblem(node: Node | null, lines?: LineCounter, at: Path
   if (!isMap(node)) return fail('a map');
   for (const p of node.items as Pair[]) {
     const key = keyOf(p);
-    const problem = pkiShapeProblem(p.value as Node | null, lines, [...at, key], shape.map[key]);
+    const problem = pkiShapeProblem(p.value as Node | null, lines, [...at, key], fieldShape(shape, key));
     if (problem) return problem;
   }
   return undefined;
@@ -78,7 +78,12 @@ export function shapeAt(path: readonly PathSegment[]): Shape | undefined {
   let shape: Shape | undefined = V1ALPHA1_PKI_SHAPE;
   for (const segment of path) {
     if (!shape || shape === 'string') return undefined;
-    shape = 'list' in shape ? shape.list : shape.map[String(segment)];
+    shape = 'list' in shape ? shape.list : fieldShape(shape, String(segment));
   }
   return shape;
+}
+
+/** Own fields only: a patch key such as `__proto__` or `constructor` is data we do not judge, not Object's. */
+function fieldShape(shape: { map: Record<string, Shape> }, key: string): Shape | undefined {
+  return Object.hasOwn(shape.map, key) ? shape.map[key] : undefined;
 }

@@ -32,15 +32,28 @@ export async function issueSet(setId: string, current: IssuedSet, wanted: readon
       certificates[w.name] = held!;
       continue;
     }
-    certificates[w.name] = await issueOne(setId, w, now, verdict.reason);
-    issued.push({ name: w.name, ...verdict });
+    const { certificate, clampedTo } = await issueOne(setId, w, now, verdict.reason);
+    certificates[w.name] = certificate;
+    const clamp = clampNote(w, now, clampedTo);
+    issued.push({ name: w.name, reason: verdict.reason, message: verdict.message + clamp });
   }
   const renewals = Object.values(certificates).map((c) => Date.parse(c.renewAt));
   const nextRenewal = renewals.length ? new Date(Math.min(...renewals)) : undefined;
   return { certificates, issued, nextRenewal };
 }
 
-async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason): Promise<IssuedCertificate> {
+/**
+ * A lifetime (serve --*-lifetime) running past the CA is cut to the CA's end, and the log line says so when the cut is
+ * more than a rounding: the 10-year defaults under a 10-year CA lose seconds, not worth a word.
+ */
+function clampNote(w: WantedCertificate, now: Date, clampedTo: Date | undefined): string {
+  if (!clampedTo) return '';
+  const wantedMs = w.request.validityHours * 3_600_000;
+  const cutMs = now.getTime() + wantedMs - clampedTo.getTime();
+  return cutMs > wantedMs / 100 ? `; ends with the ${w.issuer} CA at ${clampedTo.toISOString()}, before the ${w.request.validityHours}h asked for` : '';
+}
+
+async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason): Promise<{ certificate: IssuedCertificate; clampedTo?: Date }> {
   const caNotAfter = Date.parse(w.ca.cert.validTo);
   if (caNotAfter <= now.getTime()) {
     throw new Error(`${setId}/${w.name}: the ${w.issuer} CA expired at ${new Date(caNotAfter).toISOString()}; rotate it: ${rotateCaCommand(w.issuer)}`);
@@ -61,7 +74,7 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
   const notAfter = new Date(made.cert.validTo);
   // Renewal counts from issuance, not from the backdated NotBefore, so backdating does not pull renewal earlier.
   const from = new Date(Math.max(notBefore.getTime(), now.getTime()));
-  return {
+  const certificate: IssuedCertificate = {
     crt: made.certPem,
     key: made.keyPem,
     issuer: w.issuer,
@@ -70,4 +83,5 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
     renewAt: renewalTime(from, notAfter, `${setId}/${w.name}/${made.cert.serialNumber}`).toISOString(),
     reason,
   };
+  return { certificate, ...(made.clampedTo ? { clampedTo: made.clampedTo } : {}) };
 }

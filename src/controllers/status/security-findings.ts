@@ -67,6 +67,12 @@ const badStates: FindingCheck = (all) =>
     .filter((o) => o.spec.kind === 'leaf' && (o.spec.state === 'Expired' || o.spec.state === 'Invalid'))
     .map((o): Finding => ({ severity: 'critical', code: `Certificate${o.spec.state}`, subject: o.id, message: o.spec.message }));
 
+/** A CA the status controller found unable to sign (not a CA, no keyCertSign, weak key): nothing it issues verifies. */
+const unusableCAs: FindingCheck = (all) =>
+  all
+    .filter((o) => o.spec.kind === 'ca' && o.spec.state === 'Invalid')
+    .map((o): Finding => ({ severity: 'critical', code: 'CAInvalid', subject: o.id, message: o.spec.message }));
+
 const failingIssuers: FindingCheck = (all) =>
   all
     .filter((o) => o.spec.failures > 0)
@@ -77,7 +83,7 @@ const failingIssuers: FindingCheck = (all) =>
       message: `issuance failed ${o.spec.failures} time(s): ${o.spec.lastFailure ?? 'unknown error'}${o.spec.nextRetry ? `; next retry ${o.spec.nextRetry}` : ''}`,
     }));
 
-const CHECKS: readonly FindingCheck[] = [caExpiry, caBeforeLeafRenewal, weakRsa, notChaining, clockSkew, badStates, failingIssuers];
+const CHECKS: readonly FindingCheck[] = [caExpiry, caBeforeLeafRenewal, weakRsa, notChaining, clockSkew, badStates, unusableCAs, failingIssuers];
 
 export function securityFindings(all: readonly Observed[], now: Date): Finding[] {
   return CHECKS.flatMap((c) => c(all, now));

@@ -70,6 +70,8 @@ export interface ClientConfigResponse {
   ca: string;
   crt: string;
   key: string;
+  /** ISO time, set when ttlHours ran past the OS CA's end: the certificate ends with the CA then. */
+  clampedTo?: string;
 }
 
 /** Starts a CA rotation on the control plane that receives it; the driver there visits the nodes in this order. */

@@ -224,7 +224,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
 function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Router {
   const resources = resourceCalls(state, registry);
   const watch = watchCall(state, registry);
-  const machineConfig = machineConfigCalls(state);
+  const machineConfig = machineConfigCalls(state, clock);
   // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.
   const reading = (params: Record<string, string>): Permission[] =>
     registry.has(params.type) && registry.resolve(params.type).sensitive ? ['read', 'readSensitive'] : ['read'];

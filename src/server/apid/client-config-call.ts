@@ -1,6 +1,7 @@
 // POST /v1/talosconfig (os:admin): `config new` online. Issues a client certificate with the requested roles and
 // lifetime from the node's OS CA; the caller writes the talosconfig.
 import { issueClientCertificate, parseRoles } from '../../config/index.js';
+import { lifetimeProblem } from '../../pki/index.js';
 import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { State } from '../../runtime/state.js';
@@ -22,6 +23,8 @@ export function clientConfigCall(state: State, clock: Clock) {
     const roles = parseRoles(given as string[], 'roles');
     const ttl = body.ttlHours;
     if (ttl !== undefined && !(typeof ttl === 'number' && ttl > 0)) throw new ApiError(400, 'crt_ttl should be positive');
+    const outOfRange = ttl === undefined ? undefined : lifetimeProblem(ttl);
+    if (outOfRange) throw new ApiError(400, `ttlHours: ${outOfRange}`);
     const root = await state.find<OSRootSecretsSpec>(OS_ROOT);
     if (!root?.spec.issuingCA.key) throw new ApiError(409, 'this node holds no OS CA key (workers only have the certificate): ask a control plane node');
     const issued = await issueClientCertificate(root.spec.issuingCA, {
@@ -29,6 +32,6 @@ export function clientConfigCall(state: State, clock: Clock) {
       ...(ttl !== undefined ? { validityHours: ttl } : {}),
       now: new Date(clock.now().toMillis()),
     });
-    return { ca: root.spec.issuingCA.crt, crt: issued.crt, key: issued.key };
+    return { ca: root.spec.issuingCA.crt, crt: issued.crt, key: issued.key, ...(issued.clampedTo ? { clampedTo: issued.clampedTo.toISOString() } : {}) };
   };
 }

@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { machineConfigProblems, parseMachineConfig } from '../../config/index.js';
 import { MACHINE_CONFIG_ID, MachineConfigs } from '../../resources/machine-config.js';
 import type { MachineConfigSpec } from '../../resources/machine-config.js';
+import type { Clock } from '../../runtime/clock.js';
 import type { Pointer, Resource } from '../../runtime/resource.js';
 import type { State } from '../../runtime/state.js';
 import { ApiError } from './api-error.js';
@@ -15,13 +16,13 @@ import type { CallContext } from './router.js';
 
 const POINTER: Pointer = { namespace: MachineConfigs.namespace, type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
 
-export function machineConfigCalls(state: State) {
+export function machineConfigCalls(state: State, clock: Clock) {
   return {
     async apply(ctx: CallContext): Promise<MachineConfigChange> {
       requirePermission(ctx, 'admin');
       const body = await readJsonBody<{ yaml?: unknown; dryRun?: unknown }>(ctx.req);
       if (typeof body.yaml !== 'string' || !body.yaml.trim()) throw new ApiError(400, 'yaml: expected the machine config text');
-      return write(state, () => body.yaml as string, body.dryRun === true);
+      return write(state, clock, () => body.yaml as string, body.dryRun === true);
     },
     async patch(ctx: CallContext): Promise<MachineConfigChange> {
       requirePermission(ctx, 'admin');
@@ -29,6 +30,7 @@ export function machineConfigCalls(state: State) {
       const patches = patchTexts(body.patches);
       return write(
         state,
+        clock,
         (current) => {
           if (!current) throw new ApiError(404, 'the node holds no machine config to patch: apply one first (trustctl apply-config -f FILE)');
           return patchMachineConfig(current.spec.yaml, patches).yaml;
@@ -40,11 +42,11 @@ export function machineConfigCalls(state: State) {
 }
 
 /** Computes the new text from the stored config, validates it, and writes it unless unchanged or a dry run. */
-async function write(state: State, next: (current: Resource<MachineConfigSpec> | undefined) => string, dryRun: boolean): Promise<MachineConfigChange> {
+async function write(state: State, clock: Clock, next: (current: Resource<MachineConfigSpec> | undefined) => string, dryRun: boolean): Promise<MachineConfigChange> {
   const current = await state.find<MachineConfigSpec>(POINTER);
   const yaml = next(current);
   const config = parseMachineConfig(yaml, 'machine config');
-  const problems = machineConfigProblems(config);
+  const problems = machineConfigProblems(config, { now: new Date(clock.now().toMillis()) });
   if (problems.length > 0) throw new ApiError(400, `the machine config has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; nothing was applied:\n${problems.map((p) => `\t* ${p}`).join('\n')}`);
   const changed = !current || !sameConfig(current.spec.yaml, config.toJS());
   const version = current?.metadata.version ?? 0;
