@@ -144,6 +144,8 @@ export function readString(n: DerNode): string {
     case 0x14:
       return c.toString('latin1');
     case 0x1e:
+      // two octets per character (X.690 8.23.8); an odd length would make swap16 throw a RangeError
+      if (c.length % 2 !== 0) throw new DerError(`BMPString: odd length ${c.length}, expected two octets per character`);
       return Buffer.from(c).swap16().toString('utf16le');
     default:
       throw new DerError(`tag 0x${n.tag.toString(16)} is not a string type`);
