@@ -33,8 +33,9 @@ export function sampleCertificates(): Buffer[] {
 }
 
 // Primitive universal tags whose content the generator may fill with arbitrary bytes; BMPString (0x1e) gets an even
-// length, as X.690 8.23.8 requires two octets per character. No tag 0 (end-of-contents is not a DER value).
-const PRIMITIVE_TAGS = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x14, 0x16, 0x17, 0x18, 0x80, 0x81, 0x82, 0x87, 0x5e, 0xc3];
+// length, as X.690 8.23.8 requires two octets per character. No tag 0 (end-of-contents is not a DER value), and no
+// other class's tag number 30 either: node-forge reads any tag number 30 as a BMPString.
+const PRIMITIVE_TAGS = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x14, 0x16, 0x17, 0x18, 0x80, 0x81, 0x82, 0x87, 0x5d, 0xc3];
 const CONSTRUCTED_TAGS = [0x30, 0x31, 0xa0, 0xa1, 0xa3, 0x60, 0xe2];
 
 const primitive: fc.Arbitrary<Buffer> = fc.oneof(

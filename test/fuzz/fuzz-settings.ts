@@ -52,6 +52,12 @@ export async function fuzzAsync<T>(name: string, property: IAsyncPropertyWithHoo
   report(name, await fc.check(property, settings<T>(fast, costly)));
 }
 
+/** Counts the cases of a test that samples its inputs itself (the differential test runs them in one batch). */
+export function recordCases(name: string, runs: number): void {
+  totals.push({ name, runs });
+  if (LONG_RUN) console.log(`      fuzz: ${name}: ${runs} cases, seed ${FUZZ_SEED}`);
+}
+
 /** Every property run so far in this process with its case count (printed once at the end of a long run). */
 export function fuzzTotals(): readonly { name: string; runs: number }[] {
   return totals;
