@@ -11,7 +11,9 @@ const ENGINE_WORDING = /Cannot read propert|is not a function|is not iterable|un
 export function expectOurError(err: unknown, allowed: readonly ErrorClass[], input: string): void {
   const ok = allowed.some((cls) => err instanceof cls);
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  expect(ok, `${input}: threw ${text}, expected one of ${allowed.map((c) => c.name).join(', ')}`).to.equal(true);
+  // the top of the stack says where the error came from, which is what a fix needs
+  const where = err instanceof Error ? (err.stack ?? '').split('\n').slice(1, 5).join('\n') : '';
+  expect(ok, `${input}: threw ${text}, expected one of ${allowed.map((c) => c.name).join(', ')}\n${where}`).to.equal(true);
   expect(ENGINE_WORDING.test(text), `${input}: the message leaks a JavaScript internal: ${text}`).to.equal(false);
 }
 

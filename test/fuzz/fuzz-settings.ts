@@ -35,7 +35,7 @@ function settings<T>(fast: number, costly: boolean): Parameters<T> {
 function report<T>(name: string, details: fc.RunDetails<T>): void {
   totals.push({ name, runs: details.numRuns });
   if (details.failed) {
-    const cause = details.errorInstance instanceof Error ? `\n\n${details.errorInstance.message}` : '';
+    const cause = details.errorInstance instanceof Error ? `\n\n${(details.errorInstance.stack ?? details.errorInstance.message).split("\n").slice(0, 8).join("\n")}` : '';
     throw new Error(`${name}: ${fc.defaultReportMessage(details) ?? 'property failed'}${cause}`);
   }
   // Printed in long runs only, so that `npm test` output stays one line per test.
