@@ -10,18 +10,12 @@ import { readFixture } from '../config/support/talos-fixtures.js';
 import { fixtureBundle } from '../pki/fixtures.js';
 import { cleanOutcome, describeInput } from './clean-outcome.js';
 import { fuzz } from './fuzz-settings.js';
+import { FIELD_PATHS, jsonPatchText, strategicPatchText } from './patch-inputs.js';
 import { fieldValue, setIn, textMutation, yamlishString } from './text-inputs.js';
 
 const CONFIG_ERRORS = [ConfigError, MultiError];
 const PATCH_ERRORS = [ConfigError, PatchedConfigInvalid];
 
-const FIELD_PATHS: readonly (readonly (string | number)[])[] = [
-  ['version'], ['machine'], ['machine', 'type'], ['machine', 'token'], ['machine', 'ca'], ['machine', 'ca', 'crt'], ['machine', 'ca', 'key'],
-  ['machine', 'acceptedCAs'], ['machine', 'acceptedCAs', 0], ['machine', 'acceptedCAs', 0, 'crt'], ['machine', 'certSANs'], ['machine', 'certSANs', 1],
-  ['cluster'], ['cluster', 'id'], ['cluster', 'secret'], ['cluster', 'clusterName'], ['cluster', 'controlPlane', 'endpoint'], ['cluster', 'token'],
-  ['cluster', 'secretboxEncryptionSecret'], ['cluster', 'ca'], ['cluster', 'ca', 'crt'], ['cluster', 'acceptedCAs'], ['cluster', 'aggregatorCA', 'key'],
-  ['cluster', 'serviceAccount'], ['cluster', 'serviceAccount', 'key'], ['cluster', 'apiServer', 'certSANs'], ['cluster', 'etcd', 'ca'], ['cluster', 'etcd', 'ca', 'crt'],
-];
 
 const UNVALIDATED_STRINGS = ['cluster.id', 'cluster.secret', 'cluster.secretboxEncryptionSecret', 'machine.type', 'machine'];
 
@@ -37,9 +31,6 @@ function readAll(text: string): MachineConfig | undefined {
   expect(parseMachineConfig(config.toYaml()).toJS()).to.deep.equal(config.toJS());
   return config;
 }
-
-const pointerSegment = fc.oneof(fc.constantFrom('machine', 'cluster', 'certSANs', 'ca', 'crt', 'acceptedCAs', 'network', '-', '0', '1', '99', '', '~0', '~1', '~2', 'a~', '$patch'), fc.string({ maxLength: 6 }));
-const pointer = fc.oneof(fc.array(pointerSegment, { maxLength: 4 }).map((s) => `/${s.join('/')}`), fc.string({ maxLength: 10 }));
 
 describe('fuzz: machine config and patches', function () {
   this.timeout(120_000);
@@ -79,25 +70,11 @@ describe('fuzz: machine config and patches', function () {
   });
 
   it('applies a fuzzed strategic merge patch or refuses it, leaving the config as it was', () => {
-    const patch = fc.oneof(
-      fc.tuple(fc.constantFrom(...FIELD_PATHS), values).map(([path, value]) => stringify(setIn({}, path, value))),
-      yamlishString,
-      fc.constantFrom(readFixture('patches', 'strategic.yaml'), readFixture('patches', 'apply', 'strategic1.yaml')).chain(textMutation),
-    );
-    fuzz('patch: strategic merge', fc.property(fc.array(patch, { minLength: 1, maxLength: 2 }), (texts) => expectPatchOutcome(base, texts)), 150);
+    fuzz('patch: strategic merge', fc.property(fc.array(strategicPatchText(values), { minLength: 1, maxLength: 2 }), (texts) => expectPatchOutcome(base, texts)), 150);
   });
 
   it('applies a fuzzed RFC 6902 patch or refuses it, leaving the config as it was', () => {
-    const op = fc.record(
-      { op: fc.oneof(fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test'), fc.string({ maxLength: 5 })), path: pointer, from: pointer, value: values },
-      { requiredKeys: ['op'] },
-    );
-    const patch = fc.oneof(
-      fc.array(op, { maxLength: 4 }).map((ops) => JSON.stringify(ops)),
-      fc.array(op, { maxLength: 4 }).map((ops) => stringify(ops)),
-      fc.constantFrom(readFixture('patches', 'patch.json'), readFixture('patches', 'apply', 'jsonpatch1.yaml')).chain(textMutation),
-    );
-    fuzz('patch: RFC 6902', fc.property(fc.array(patch, { minLength: 1, maxLength: 2 }), (texts) => expectPatchOutcome(base, texts)), 150);
+    fuzz('patch: RFC 6902', fc.property(fc.array(jsonPatchText(values), { minLength: 1, maxLength: 2 }), (texts) => expectPatchOutcome(base, texts)), 150);
   });
 
   it('loads --patch arguments (inline, @file, bare names) or refuses them with a PatchError naming the argument', () => {
