@@ -85,6 +85,22 @@ function parseListing(text: string, rc: number): OpensslVerdict {
   return out;
 }
 
+/**
+ * asn1parse's view of inputs that are each one valid DER value, from a single run over their concatenation (it reads
+ * value after value): each input gets the entries that fall inside it, with offsets made relative to its start.
+ */
+export function opensslTreesOfValid(inputs: readonly Buffer[]): OpensslVerdict[] {
+  const [all] = opensslTrees([Buffer.concat(inputs)]);
+  if (!all) return inputs.map(() => undefined);
+  let start = 0;
+  return inputs.map((der) => {
+    const end = start + der.length;
+    const mine = all.filter((e) => e.offset >= start && e.offset < end).map((e) => ({ ...e, offset: e.offset - start }));
+    start = end;
+    return mine;
+  });
+}
+
 /** Runs asn1parse on every input with one shell (one spawn from Node), each input from its own temp file. */
 export function opensslTrees(inputs: readonly Buffer[]): OpensslVerdict[] {
   const files = inputs.map((b) => tempFile(b, '.der'));

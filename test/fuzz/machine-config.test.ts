@@ -50,7 +50,7 @@ describe('fuzz: machine config and patches', function () {
   });
 
   it('reads a mutated machine config file or refuses it with a ConfigError', () => {
-    fuzz('machine config: text mutations', fc.property(fc.constantFrom(...fixtures).chain(textMutation), (text) => void readAll(text)), 150);
+    fuzz('machine config: text mutations', fc.property(fc.constantFrom(...fixtures).chain(textMutation), (text) => void readAll(text)), 80);
   });
 
   it('reads arbitrary YAML-ish text or refuses it with a ConfigError', () => {
@@ -66,7 +66,7 @@ describe('fuzz: machine config and patches', function () {
       // makes machineConfigProblems throw (checkCAs reads config.type outside guard) instead of collecting the problem.
       .filter(([, path, value]) => typeof value === 'string' || !UNVALIDATED_STRINGS.includes(path.join('.')))
       .map(([tree, path, value]) => stringify(setIn(tree, path, value)));
-    fuzz('machine config: field values', fc.property(input, (text) => void readAll(text)), 150);
+    fuzz('machine config: field values', fc.property(input, (text) => void readAll(text)), 80);
   });
 
   it('applies a fuzzed strategic merge patch or refuses it, leaving the config as it was', () => {
