@@ -49,7 +49,8 @@ export function fuzz<T>(name: string, property: IPropertyWithHooks<T>, fast = 20
 
 /** The same for an asynchronous property; `costly` marks one whose cases each cost a network round trip. */
 export async function fuzzAsync<T>(name: string, property: IAsyncPropertyWithHooks<T>, fast = 50, costly = true): Promise<void> {
-  report(name, await fc.check(property, settings<T>(fast, costly)));
+  // a case that hangs (a request never answered) fails as that case, with its input, instead of timing out the test
+  report(name, await fc.check(property, { ...settings<T>(fast, costly), timeout: 15_000 }));
 }
 
 /** Counts the cases of a test that samples its inputs itself (the differential test runs them in one batch). */
