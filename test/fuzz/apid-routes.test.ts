@@ -2,8 +2,8 @@
 // refusal is a 4xx with {"error": "..."} and leaves the store at the revision it had (nothing written).
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { parseMachineConfig } from '../../src/config/index.js';
-import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
+import { encodePemField, parseMachineConfig } from '../../src/config/index.js';
+import { createCA, decodePem, encodePem, encodePrivateKeyPem } from '../../src/pki/index.js';
 import { ApidHarness } from '../server/apid-harness.js';
 import type { Credential } from '../server/apid-harness.js';
 import { describeInput } from './clean-outcome.js';
@@ -51,9 +51,7 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
   });
   after(async () => h.close());
   const statuses = new StatusTally();
-  afterEach(function () {
-    statuses.close(this.currentTest?.state === 'passed');
-  });
+  afterEach(() => statuses.reset());
 
   /** Sends one request and checks the invariant; a refused request must leave the store's revision unchanged. */
   async function expectClean(cred: Credential, method: string, path: string, text?: string, extra: Record<string, string> = {}): Promise<RawAnswer> {
@@ -75,6 +73,19 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
 
   const credential = () => fc.constantFrom(admin, admin, admin, reader);
 
+  it('answers 400, writing nothing, to a !!binary patch and to a config whose CA key cannot be decoded (fuzz findings: both were 500s)', async () => {
+    const patch = await expectClean(admin, 'PATCH', '/v1/machineconfig', JSON.stringify({ patches: ['machine:\n  x: !!binary aGVsbG8=\n'] }));
+    expect(patch.status).to.equal(400);
+    expect(patch.body).to.include('YAML tag !!binary is not supported in patches');
+    const der = Buffer.from(decodePem(h.bundle.certs.k8s.crt).der);
+    der[der.indexOf(Buffer.from('06082a8648ce3d030107', 'hex')) + 9] = 0x7f; // prime256v1 -> an unknown curve
+    const yaml = configYaml.replace(encodePemField(h.bundle.certs.k8s.crt), encodePemField(encodePem('CERTIFICATE', der)));
+    expect(yaml).to.not.equal(configYaml);
+    const apply = await expectClean(admin, 'PUT', '/v1/machineconfig', JSON.stringify({ yaml }));
+    expect(apply.status).to.equal(400);
+    expect(apply.body).to.include('cluster.ca.crt: crt: not a valid X.509 certificate');
+  });
+
   it('answers any method on any path with a result or a JSON 4xx', async () => {
     const segment = fc.oneof(
       fc.constantFrom('v1', 'resources', 'watch', 'machineconfig', 'talosconfig', 'carotations', 'extraacceptedcas', 'crosssignedcas', 'etcd', 'snapshot', 'version'),
@@ -95,12 +106,14 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
       headers,
     });
     await fuzzAsync('apid: paths and methods', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, r.method, r.path, undefined, r.headers))), 40);
+    statuses.expectSomeAccepted();
   });
 
   it('applies a fuzzed machine config (PUT /v1/machineconfig) or refuses it and stores nothing', async () => {
     const yaml = fc.oneof(textMutation(configYaml), yamlishString.map((t) => `version: v1alpha1\n${t}`), fc.constant(configYaml), fieldValue(pems));
     const request = fc.record({ cred: credential(), body: body(fc.record({ yaml, dryRun: fc.oneof(fc.boolean(), jsonValue) }, { requiredKeys: [] })), headers });
     await fuzzAsync('apid: PUT /v1/machineconfig', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'PUT', '/v1/machineconfig', r.body, r.headers))), 30);
+    statuses.expectSomeAccepted();
     // the node still holds a machine config that parses
     const stored = await h.node.node.state.get<{ yaml: string }>({ namespace: 'config', type: 'MachineConfigs', id: 'v1alpha1' });
     expect(() => parseMachineConfig(stored.spec.yaml)).to.not.throw();
@@ -112,10 +125,12 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
     const patches = fc.oneof(
       fc.array(text, { minLength: 1, maxLength: 2 }),
       fc.array(fc.record({ source: fc.string({ maxLength: 8 }), text }), { minLength: 1, maxLength: 2 }),
-      jsonValue,
+      // its strings are patch texts: no `&` or `*` (YAML anchors and aliases are issue 11's aliases item)
+      jsonValue.filter((v) => !/[&*]/.test(JSON.stringify(v))),
     );
     const request = fc.record({ cred: credential(), body: body(fc.record({ patches, dryRun: fc.boolean() }, { requiredKeys: [] })), headers });
     await fuzzAsync('apid: PATCH /v1/machineconfig', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'PATCH', '/v1/machineconfig', r.body, r.headers))), 30);
+    statuses.expectSomeAccepted();
   });
 
   it('issues a client certificate (POST /v1/talosconfig) or refuses the roles and lifetime', async () => {
@@ -127,6 +142,7 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
     const ttlHours = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(1, 24, 0, -1, 0.0001, 8760, 87600, 1e6, 1e12, 1e308, '24') }, { weight: 1, arbitrary: fc.double() }, { weight: 1, arbitrary: jsonValue });
     const request = fc.record({ cred: credential(), body: body(fc.record({ roles, ttlHours }, { requiredKeys: [] })), headers });
     await fuzzAsync('apid: POST /v1/talosconfig', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'POST', '/v1/talosconfig', r.body, r.headers))), 30);
+    statuses.expectSomeAccepted();
   });
 
   it('starts a CA rotation (POST /v1/carotations) only for a valid request, and refuses the rest writing nothing', async () => {
@@ -138,6 +154,7 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
     const fields = fc.record({ ca, newCA, controlPlanes: addresses, workers: addresses }, { requiredKeys: ['ca', 'newCA', 'controlPlanes'] });
     const request = fc.record({ cred: credential(), body: body(fields), headers });
     await fuzzAsync('apid: POST /v1/carotations', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'POST', '/v1/carotations', r.body, r.headers))), 30);
+    statuses.expectSomeAccepted();
   });
 
   it('sets a CA list (PUT /v1/extraacceptedcas/:ca, /v1/crosssignedcas/:ca) or refuses it writing nothing', async () => {
@@ -147,5 +164,6 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
     const path = fc.constantFrom('/v1/extraacceptedcas/etcd', '/v1/extraacceptedcas/aggregator', '/v1/extraacceptedcas/os', '/v1/crosssignedcas/os', '/v1/crosssignedcas/etcd');
     const request = fc.record({ cred: credential(), path, body: body(fields), headers });
     await fuzzAsync('apid: PUT CA lists', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'PUT', r.path, r.body, r.headers))), 30);
+    statuses.expectSomeAccepted();
   });
 });

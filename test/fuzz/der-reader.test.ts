@@ -10,7 +10,7 @@ import { asn1Tree, mutationOf, sampleCertificates, sampleCsrs } from './der-inpu
 import { ourNodes, ourTree } from './der-walk.js';
 import { fuzz } from './fuzz-settings.js';
 
-const TYPED_READERS = [readOid, readString, readTime, readBoolean, readBitString, (n: Parameters<typeof readUnsigned>[0]) => readUnsigned(n), (n: Parameters<typeof readSmallInt>[0]) => readSmallInt(n)];
+const TYPED_READERS = [readOid, readString, readTime, readBoolean, readBitString, readUnsigned, readSmallInt];
 
 /** Walks the whole value and runs every typed reader on every node: each step returns or throws a DerError. */
 function readEverything(bytes: Buffer): void {

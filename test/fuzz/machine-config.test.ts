@@ -97,7 +97,8 @@ describe('fuzz: machine config and patches', function () {
       if (text !== undefined) return text;
       throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' });
     };
-    const arg = fc.oneof(fc.constantFrom('@p.yaml', 'p.yaml', '@', '@missing.yaml', '[]', '{}', '@@p.yaml'), yamlishString, fc.string({ maxLength: 12 }));
+    // no `&` or `*`: YAML anchors and aliases in patches are issue 11's aliases item (see text-inputs.ts)
+    const arg = fc.oneof(fc.constantFrom('@p.yaml', 'p.yaml', '@', '@missing.yaml', '[]', '{}', '@@p.yaml'), yamlishString, fc.string({ maxLength: 12 }).filter((a) => !/[&*]/.test(a)));
     fuzz('patch: --patch arguments', fc.property(fc.array(arg, { maxLength: 3 }), (args) => void cleanOutcome(() => loadPatches(args, readFile), PATCH_ERRORS, describeInput(args.join(' | ')))));
   });
 });
