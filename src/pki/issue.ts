@@ -64,8 +64,9 @@ export function issueCertificate(ca: CertificateAuthority, profile: LeafProfile,
   if (!(backdate >= 0)) throw new PkiError('InvalidOption', `backdateMinutes: must be zero or more, got ${backdate}`);
   const now = (options.now ?? new Date()).getTime();
   const notBefore = toSeconds(new Date(now - backdate * 60_000));
-  const wanted = toSeconds(new Date(now + validityHours * 3_600_000));
-  const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
+  // compared as milliseconds first: a lifetime past year 275760 (ttlHours 1e12) is no Date at all, and NaN compares false
+  const wantedMs = now + validityHours * 3_600_000;
+  const notAfter = wantedMs >= issuer.notAfter.getTime() ? issuer.notAfter : toSeconds(new Date(wantedMs));
   if (notAfter <= notBefore) throw new PkiError('InvalidOption', `CA "${issuer.subject.text}" expired at ${issuer.notAfter.toISOString()}; rotate the CA before issuing from it`);
 
   if (options.organizations?.length && !spec.organizationsAllowed)

@@ -1,6 +1,7 @@
 // Fuzzes every apid route over real mTLS: paths, methods, headers and JSON bodies. Every answer is below 500; every
 // refusal is a 4xx with {"error": "..."} and leaves the store at the revision it had (nothing written).
 import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { encodePemField, parseMachineConfig } from '../../src/config/index.js';
 import { createCA, decodePem, encodePem, encodePrivateKeyPem } from '../../src/pki/index.js';
@@ -86,6 +87,13 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
     expect(apply.body).to.include('cluster.ca.crt: crt: not a valid X.509 certificate');
   });
 
+  it('issues a client certificate that ends with the CA for a lifetime past what a Date holds (fuzz finding: ttlHours 1e12 gave a notAfter of "Bad time value")', async () => {
+    const answer = await expectClean(admin, 'POST', '/v1/talosconfig', JSON.stringify({ roles: ['os:reader'], ttlHours: 1e12 }));
+    expect(answer.status).to.equal(200);
+    const crt = new X509Certificate((JSON.parse(answer.body) as { crt: string }).crt);
+    expect(crt.validTo).to.equal(new X509Certificate(h.caPem).validTo);
+  });
+
   it('answers any method on any path with a result or a JSON 4xx', async () => {
     const segment = fc.oneof(
       fc.constantFrom('v1', 'resources', 'watch', 'machineconfig', 'talosconfig', 'carotations', 'extraacceptedcas', 'crosssignedcas', 'etcd', 'snapshot', 'version'),
@@ -141,7 +149,19 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
     );
     const ttlHours = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(1, 24, 0, -1, 0.0001, 8760, 87600, 1e6, 1e12, 1e308, '24') }, { weight: 1, arbitrary: fc.double() }, { weight: 1, arbitrary: jsonValue });
     const request = fc.record({ cred: credential(), body: body(fc.record({ roles, ttlHours }, { requiredKeys: [] })), headers });
-    await fuzzAsync('apid: POST /v1/talosconfig', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'POST', '/v1/talosconfig', r.body, r.headers))), 30);
+    const ca = new X509Certificate(h.caPem);
+    await fuzzAsync(
+      'apid: POST /v1/talosconfig',
+      fc.asyncProperty(request, async (r) => {
+        const answer = await expectClean(r.cred, 'POST', '/v1/talosconfig', r.body, r.headers);
+        if (answer.status !== 200) return;
+        // what is issued is a certificate with a real lifetime, inside the CA's
+        const crt = new X509Certificate((JSON.parse(answer.body) as { crt: string }).crt);
+        expect(Date.parse(crt.validTo), `${r.body}: notAfter "${crt.validTo}"`).to.be.at.most(Date.parse(ca.validTo));
+        expect(crt.checkIssued(ca)).to.equal(true);
+      }),
+      30,
+    );
     statuses.expectSomeAccepted();
   });
 
