@@ -43,7 +43,9 @@ describe('fuzz: trustd (real HTTPS, real SQLite)', function () {
     statuses.record(answer.status);
     if (answer.status === 200) {
       const crt = (JSON.parse(answer.body) as { crt: string }).crt;
-      expect(new X509Certificate(crt).checkIssued(new X509Certificate(bundle.certs.os.crt)), input).to.equal(true);
+      const issued = new X509Certificate(crt);
+      expect(issued.checkIssued(new X509Certificate(bundle.certs.os.crt)), input).to.equal(true);
+      expect(Date.parse(issued.validTo), `${input}: notAfter "${issued.validTo}"`).to.be.greaterThan(Date.now());
     } else {
       expect(answer.status, `${input}: answered ${answer.status} ${answer.body.slice(0, 300)}`).to.be.within(400, 499);
       expect(isJsonRefusal(answer), `${input}: a refusal without a JSON error: ${answer.body.slice(0, 300)}`).to.equal(true);
