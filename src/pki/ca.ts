@@ -11,7 +11,7 @@ import {
   subjectKeyIdExtension,
 } from './extensions.js';
 import type { KeyAlgorithm, KeyOptions, KeyPair } from './keys.js';
-import { generateKeyPair, parsePrivateKeyPem } from './keys.js';
+import { generateKeyPair, parsePrivateKeyPem, samePublicKey } from './keys.js';
 import { checkLifetime } from './lifetime.js';
 import { encodeName } from './name.js';
 import { encodePem, parseCertificatePem } from './pem.js';
@@ -94,7 +94,7 @@ export function caFromPem(crtPem: string, keyPem: string): CertificateAuthority 
 }
 
 export function caFromParts(cert: X509Certificate, key: KeyPair): CertificateAuthority {
-  if (!cert.publicKey.equals(key.publicKey))
+  if (!samePublicKey(cert.publicKey, key.publicKey))
     throw new PkiError('KeyMismatch', `CA key: does not match the public key of the CA certificate "${structureOf(cert).subject.text}"; pass the key that was generated with this certificate`);
   if (structureOf(cert).extensions.isCA !== true)
     throw new PkiError('NotCA', `CA certificate: "${structureOf(cert).subject.text}" is not a CA (BasicConstraints CA:TRUE is missing); pass a CA certificate, not a leaf`);

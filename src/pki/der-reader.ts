@@ -24,6 +24,8 @@ export function readNode(buf: Buffer, offset = 0, limit = buf.length): DerNode {
   if (offset >= limit) throw new DerError('unexpected end of data');
   const tag = buf[offset];
   if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not supported');
+  // X.680 reserves UNIVERSAL 0 for the encoding rules, and X.690 8.1.5 allows it only as the end of an indefinite length
+  if ((tag & 0xdf) === 0) throw new DerError('tag 0 (end-of-contents) is not a DER value');
   if (offset + 1 >= limit) throw new DerError('truncated length');
   let len = buf[offset + 1];
   let p = offset + 2;
@@ -144,6 +146,8 @@ export function readString(n: DerNode): string {
     case 0x14:
       return c.toString('latin1');
     case 0x1e:
+      // two octets per character (X.690 8.23.8); an odd length would make swap16 throw a RangeError
+      if (c.length % 2 !== 0) throw new DerError(`BMPString: odd length ${c.length}, expected two octets per character`);
       return Buffer.from(c).swap16().toString('utf16le');
     default:
       throw new DerError(`tag 0x${n.tag.toString(16)} is not a string type`);

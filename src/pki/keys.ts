@@ -111,7 +111,9 @@ export function algorithmOf(key: KeyObject, what = 'key'): KeyAlgorithm {
 
 /** True when both keys are the same public key (compared as SPKI DER). */
 export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
-  return a.equals(b);
+  // KeyObject.equals on keys of two types (RSA and EC, say) leaves "different key types" on OpenSSL's error queue,
+  // and the next key parsed in this process then fails with that stale error; keys of two types are never equal.
+  return a.asymmetricKeyType === b.asymmetricKeyType && a.equals(b);
 }
 
 const SUPPORTED_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);

@@ -52,7 +52,11 @@ export function parseCertificatePem(pem: string, what = 'certificate'): X509Cert
 
 export function parseCertificateDer(der: Buffer, what = 'certificate'): X509Certificate {
   try {
-    return new X509Certificate(der);
+    const cert = new X509Certificate(der);
+    // node decodes the public key only when it is first asked for; one it cannot decode would throw a bare Error
+    // from whichever caller asks first (a key match, inspect), so it is read here, once, where the refusal is clear
+    void cert.publicKey;
+    return cert;
   } catch (err) {
     throw new PkiError('InvalidCertificate', `${what}: not a valid X.509 certificate (${(err as Error).message})`);
   }

@@ -2,7 +2,7 @@
 // by key; lists append (certSANs and acceptedCAs accumulate); scalars overwrite, except that an empty string, a zero
 // or a null in the patch leave the config's value (Go's zero values), while an explicit `false` applies. Exceptions
 // (replaced fields, lists merged by item identity, URL fields) come from merge-rules.ts.
-import { Scalar, isMap, isScalar, isSeq } from 'yaml';
+import { Scalar, isMap, isScalar, isSeq, visit } from 'yaml';
 import type { Document, LineCounter, Node, Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { isPlainMap } from '../yaml-read.js';
 import { extractDeletes } from './delete-directives.js';
@@ -25,6 +25,7 @@ interface Context {
 /** Applies one strategic merge patch to the config's documents, in place. The patch itself is left untouched. */
 export function applyStrategicMerge(target: Document[], patch: StrategicMergePatch): void {
   for (const original of patch.documents) {
+    refuseTypedScalars(original, patch);
     const doc = original.clone();
     const v1alpha1 = !doc.has('kind');
     const ctx: Context = { source: patch.source, lines: patch.lines, rules: v1alpha1 ? V1ALPHA1_RULES : PLAIN_RULES };
@@ -46,6 +47,17 @@ export function applyStrategicMerge(target: Document[], patch: StrategicMergePat
     for (const d of deletes) applyDelete(target[index], d, at(d.line));
     if (!onlyIdentity(doc)) mergeInto(target[index], doc, ctx);
   }
+}
+
+/** `!!binary` and `!!timestamp` read as a Buffer and a Date, which the config's document cannot write back. */
+function refuseTypedScalars(doc: Document, patch: StrategicMergePatch): void {
+  visit(doc, {
+    Scalar(_, node) {
+      if (nodeKind(node) !== 'value') return;
+      const line = lineOf(node, patch.lines);
+      throw new PatchError(`${patch.source}${line ? ` line ${line}` : ''}`, `YAML tag ${(node.tag ?? '').replace('tag:yaml.org,2002:', '!!')} is not supported in patches; write the value as a plain string`);
+    },
+  });
 }
 
 function mergeInto(target: Document, patch: Document, ctx: Context): void {
