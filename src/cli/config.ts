@@ -2,7 +2,10 @@
 // from a secrets bundle or a control plane machine config.
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { durationOption } from './duration.js';
+import { durationOption, formatHours } from './duration.js';
+
+/** talosctl's default client certificate lifetime (TalosAPIDefaultCertificateValidityDuration): one year. */
+export const CLIENT_CERT_TTL_MS = 8760 * 3_600_000;
 
 export interface Located {
   talosconfig?: string;
@@ -39,7 +42,10 @@ export function registerConfigCommands(program: Command): void {
     .option('-o, --output <file>', 'where to write the new talosconfig', 'talosconfig')
     .option('--with-secrets <file>', 'secrets bundle (or control plane machine config) holding the OS CA key')
     .option('--roles <roles>', 'comma-separated roles', 'os:admin')
-    .option('--crt-ttl <duration>', 'certificate lifetime (Go syntax: 24h, 8760h)', durationOption('--crt-ttl'), 87600 * 3_600_000)
+    .addOption(
+      // 365 days, Talos's default for client certificates; --help shows it as talosctl does, not in milliseconds
+      new Option('--crt-ttl <duration>', 'certificate lifetime (Go syntax: 24h, 8760h)').argParser(durationOption('--crt-ttl')).default(CLIENT_CERT_TTL_MS, formatHours(CLIENT_CERT_TTL_MS)),
+    )
     .option('--cluster <name>', 'cluster name for the context (default: from a machine config, else the current context)')
     .option('--force', 'overwrite an existing file')
     .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => {
