@@ -20,7 +20,13 @@ export function registerConfigCommands(program: Command): void {
     .description('Show information about the current context')
     .option('--context <name>', 'show this context instead of the current one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
-    .action(async (opts: Located & { output: string }, cmd: Command) => (await import('./config-action.js')).configInfo({ ...opts, ...located(cmd) }));
+    .option('--crt', 'print the client certificate as PEM (for `openssl x509 -noout -text`)')
+    .option('--ca', 'print the CA certificate as PEM (for `openssl verify -CAfile`)')
+    .addOption(
+      new Option('--base64 <bool>', "print the context as talosconfig YAML for yq, as in the Talos docs' `config info --base64=false | yq -r '.contexts[.context].crt' | base64 -d`; ca and crt stay base64 as in the file, the key is left out")
+        .choices(['true', 'false']),
+    )
+    .action(async (opts: InfoOptions, cmd: Command) => (await import('./config-info-action.js')).configInfo({ ...opts, ...located(cmd) }));
 
   withPath(config.command('contexts').alias('get-contexts'))
     .description('List defined contexts')
@@ -69,4 +75,12 @@ export interface NewOptions {
   crtTtl: number;
   cluster?: string;
   force?: boolean;
+}
+
+export interface InfoOptions extends Located {
+  output: string;
+  crt?: boolean;
+  ca?: boolean;
+  /** `--base64=false` (or true): the talosconfig YAML form; the value is accepted, the fields are base64 either way. */
+  base64?: string;
 }
