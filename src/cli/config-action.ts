@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises';
 import {
   ConfigError,
-  contextCredentials,
   contextNameFor,
   formatTalosconfig,
   issueClientCertificate,
