@@ -21,12 +21,13 @@ import type { PemCertAndKey, Talosconfig } from '../config/index.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 import type { Located, NewOptions } from './config.js';
 
-async function load(where: Located): Promise<{ path: string; config: Talosconfig }> {
+/** The talosconfig at --talosconfig, $TALOSCONFIG or ~/.talos/config (empty when the file does not exist yet). */
+export async function load(where: Located): Promise<{ path: string; config: Talosconfig }> {
   const path = resolveTalosconfigPath(where.talosconfig);
   return { path, config: await readTalosconfigFile(path) };
 }
 
-async function save(path: string, config: Talosconfig): Promise<void> {
+export async function save(path: string, config: Talosconfig): Promise<void> {
   await writeFileAtomic({ path, data: formatTalosconfig(config), mode: 0o600 });
 }
 

@@ -37,6 +37,31 @@ export function registerConfigCommands(program: Command): void {
     .argument('<name>', 'the context to make current')
     .action(async (name: string, _opts: unknown, cmd: Command) => (await import('./config-action.js')).configUseContext(name, located(cmd)));
 
+  withPath(config.command('endpoint').alias('endpoints'))
+    .description('Set the endpoint(s) of the current context (or of --context): the apid addresses trustctl connects to')
+    .argument('<endpoint...>', 'host[:port], e.g. 10.5.0.2 or cp-1.example.com:50000')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => (await import('./config-context-action.js')).configEndpoints(args, located(cmd)));
+
+  withPath(config.command('node').alias('nodes'))
+    .description('Set the node(s) of the current context (or of --context): the nodes commands ask through the endpoint; none clears them')
+    .argument('[node...]', 'host[:port], e.g. 10.5.0.3')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => (await import('./config-context-action.js')).configNodes(args, located(cmd)));
+
+  withPath(config.command('add'))
+    .description('Add a context (replacing one of the same name) from CA, client certificate and key files; it does not become current')
+    .argument('<context>', 'name of the new context')
+    .option('--ca <file>', 'the CA certificate (PEM)')
+    .option('--crt <file>', 'the client certificate (PEM); needs --key')
+    .option('--key <file>', 'the client key (PEM); needs --crt')
+    .action(async (name: string, opts: AddOptions, cmd: Command) => (await import('./config-context-action.js')).configAdd(name, opts, located(cmd)));
+
+  withPath(config.command('remove'))
+    .description('Remove contexts by name or pattern (* matches any characters); the current context is never removed')
+    .argument('<context>', 'context name or pattern')
+    .option('-y, --noconfirm', 'do not ask for confirmation')
+    .option('--dry-run', 'say what would be removed, change nothing')
+    .action(async (pattern: string, opts: RemoveOptions, cmd: Command) => (await import('./config-context-action.js')).configRemove(pattern, opts, located(cmd)));
+
   withPath(config.command('merge'))
     .description('Merge the contexts of another talosconfig into this one (clashing names are renamed name-1, name-2 ...)')
     .argument('<file>', 'the talosconfig to merge in')
@@ -83,4 +108,15 @@ export interface InfoOptions extends Located {
   ca?: boolean;
   /** `--base64=false` (or true): the talosconfig YAML form; the value is accepted, the fields are base64 either way. */
   base64?: string;
+}
+
+export interface AddOptions {
+  ca?: string;
+  crt?: string;
+  key?: string;
+}
+
+export interface RemoveOptions {
+  noconfirm?: boolean;
+  dryRun?: boolean;
 }
