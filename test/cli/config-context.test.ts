@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { contextCredentials, formatTalosconfig, issueClientCertificate, newContext, parseTalosconfig } from '../../src/config/index.js';
@@ -6,7 +7,6 @@ import type { Talosconfig } from '../../src/config/index.js';
 import { configAdd, configEndpoints, configNodes, configRemove } from '../../src/cli/config-context-action.js';
 import { readFixture } from '../config/support/talos-fixtures.js';
 import { CLI, Sandbox } from '../config/support/run-trustctl.js';
-import { parse } from 'yaml';
 
 /** The OS CA of the Talos fixture bundle. */
 function fixtureOsCA(): { crt: string; key: string } {
@@ -27,13 +27,12 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () => {
   let box: Sandbox;
   let where: { talosconfig: string };
-  const read = (): Talosconfig => parseTalosconfig(readFileSync(box.talosconfig, 'utf8'));
+  const read = (): Talosconfig => parseTalosconfig(readFileSync(where.talosconfig, 'utf8'));
   const empty = newContext([], { caPem: '', crtPem: '', keyPem: '' });
 
   beforeEach(() => {
     box = new Sandbox();
     where = { talosconfig: box.path('talosconfig') };
-    Object.defineProperty(box, 'talosconfig', { value: where.talosconfig });
     writeFileSync(where.talosconfig, formatTalosconfig({ context: 'prod', contexts: { prod: { ...empty, endpoints: ['controlplane'], nodes: ['10.5.0.2'] }, lab: { ...empty } } }), { mode: 0o600 });
   });
   afterEach(() => box.remove());
@@ -60,18 +59,18 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
       ['10.5.0.2:70000', 'config endpoint: node address "10.5.0.2:70000": port must be 1-65535, got "70000"'],
     ]) {
       it(`refuses ${JSON.stringify(bad)} and writes nothing`, async () => {
-        const before = readFileSync(box.talosconfig, 'utf8');
+        const before = readFileSync(where.talosconfig, 'utf8');
         const err = await rejection(configEndpoints(['10.5.0.9', bad], where));
         expect(err.message).to.equal(message);
-        expect(readFileSync(box.talosconfig, 'utf8')).to.equal(before);
+        expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
       });
     }
 
     it('refuses an unknown context, naming the defined ones, and writes nothing', async () => {
-      const before = readFileSync(box.talosconfig, 'utf8');
+      const before = readFileSync(where.talosconfig, 'utf8');
       const err = await rejection(configEndpoints(['10.5.0.9'], { ...where, context: 'staging' }));
       expect(err.message).to.equal('context "staging" is not defined (defined: lab, prod)');
-      expect(readFileSync(box.talosconfig, 'utf8')).to.equal(before);
+      expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
     });
 
     it('refuses an empty list (talosctl needs at least one endpoint)', async () => {
@@ -97,10 +96,10 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     });
 
     it('refuses a bad node and writes nothing', async () => {
-      const before = readFileSync(box.talosconfig, 'utf8');
+      const before = readFileSync(where.talosconfig, 'utf8');
       const err = await rejection(configNodes(['10.5.0.3', 'bad_host!'], where));
       expect(err.message).to.equal('config node: "bad_host!": expected host[:port] with an IP address or DNS name, e.g. 10.5.0.2 or cp-1.example.com:50000');
-      expect(readFileSync(box.talosconfig, 'utf8')).to.equal(before);
+      expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
     });
   });
 
@@ -134,7 +133,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     });
 
     it('refuses bad files and writes nothing', async () => {
-      const before = readFileSync(box.talosconfig, 'utf8');
+      const before = readFileSync(where.talosconfig, 'utf8');
       const cases: [Parameters<typeof configAdd>[1], string][] = [
         [{ crt: files.crt }, 'config add: --crt and --key go together: give both (the client certificate and its key) or neither'],
         [{ ca: box.path('missing.crt') }, `config add: --ca: cannot read "${box.path('missing.crt')}": no such file`],
@@ -144,7 +143,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
       for (const [opts, message] of cases) {
         const err = await rejection(configAdd('new', opts, where));
         expect(err.message).to.equal(message);
-        expect(readFileSync(box.talosconfig, 'utf8')).to.equal(before);
+        expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
       }
     });
   });
@@ -160,12 +159,12 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     });
 
     it('--dry-run changes nothing; no match is an error naming the contexts', async () => {
-      const before = readFileSync(box.talosconfig, 'utf8');
+      const before = readFileSync(where.talosconfig, 'utf8');
       await configRemove('lab-*', { noconfirm: true, dryRun: true }, where);
-      expect(readFileSync(box.talosconfig, 'utf8')).to.equal(before);
+      expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
       const err = await rejection(configRemove('dev*', { noconfirm: true }, where));
       expect(err.message).to.equal('config remove: no contexts matched "dev*" (defined: lab-1, lab-2, prod, staging)');
-      expect(readFileSync(box.talosconfig, 'utf8')).to.equal(before);
+      expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
     });
 
     it('asks for each context unless -y: only a "y" answer removes (the prompt reads stdin)', () => {
@@ -175,9 +174,9 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stderr).to.contain('remove context "lab-1"? [y/N]');
       expect(Object.keys(read().contexts).sort()).to.deep.equal(['lab-1', 'prod', 'staging']);
-      const before = readFileSync(box.talosconfig, 'utf8');
+      const before = readFileSync(where.talosconfig, 'utf8');
       expect(run('').status).to.equal(0);
-      expect(readFileSync(box.talosconfig, 'utf8')).to.equal(before);
+      expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
     });
   });
 });
