@@ -189,8 +189,12 @@ function refusal(res: IncomingMessage, text: string): ApiCallError {
 
 /** In the Talos docs' words (Go's x509 errors) with what to do, where Node's TLS has only OpenSSL's. */
 function connectionError(endpoint: NodeAddress, err: Error): ApiCallError {
-  const symptom = serverCertificateSymptom((err as NodeJS.ErrnoException).code ?? '');
-  return new ApiCallError(0, symptom ? `${symptom}\n    (endpoint ${formatNodeAddress(endpoint)})` : `endpoint ${formatNodeAddress(endpoint)}: ${err.message}`);
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const symptom = serverCertificateSymptom(code);
+  if (symptom) return new ApiCallError(0, `${symptom}\n    (endpoint ${formatNodeAddress(endpoint)})`);
+  // `gen config https://controlplane:6443` writes `controlplane` as the endpoint, a name often known only to the nodes
+  const unresolved = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? ": the name does not resolve from this machine: set the nodes' addresses with `trustctl config endpoint <address>...` (or pass -e)" : '';
+  return new ApiCallError(0, `endpoint ${formatNodeAddress(endpoint)}: ${err.message}${unresolved}`);
 }
 
 async function readAll(res: IncomingMessage): Promise<Buffer> {
