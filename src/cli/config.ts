@@ -4,7 +4,10 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { durationOption, formatHours } from './duration.js';
 
-/** talosctl's default client certificate lifetime (TalosAPIDefaultCertificateValidityDuration): one year. */
+/**
+ * Talos's default client certificate lifetime (365 days, config's CLIENT_CERT_VALIDITY_HOURS), restated here so that
+ * declaring the commands does not load the PKI code.
+ */
 export const CLIENT_CERT_TTL_MS = 8760 * 3_600_000;
 
 export interface Located {
