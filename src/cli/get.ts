@@ -31,7 +31,11 @@ export function registerGetCommand(program: Command): void {
     .option('-w, --watch', 'print changes as they happen (+ created, - destroyed, blank updated) until Ctrl-C')
     .action(async (type: string, id: string | undefined, opts: GetOptions, cmd: Command) => {
       const action = await import('./get-action.js');
-      if (isResourceDefinitionsName(type)) return action.getResourceDefinitions(id, opts);
+      if (isResourceDefinitionsName(type)) {
+        const { endpoints, nodes } = cmd.optsWithGlobals<{ endpoints?: string[]; nodes?: string[] }>();
+        if (endpoints?.length || nodes?.length) process.stderr.write('note: get rd lists the types built into this trustctl; no node is asked\n');
+        return action.getResourceDefinitions(id, opts);
+      }
       return runsRemotely(cmd) ? action.getRemote(type, id, opts, cmd) : action.get(type, id, opts);
     });
 }

@@ -31,6 +31,9 @@ describe('trustctl get rd (resourcedefinitions)', () => {
       expect(rows).to.have.length(nodeResourceRegistry().all().length + 1);
     }
     expect(box.files()).to.deep.equal([]);
+    const remote = await box.run(['-n', '10.5.0.2', 'get', 'rd']);
+    expect(remote.code, remote.stderr).to.equal(0);
+    expect(remote.stderr).to.equal('note: get rd lists the types built into this trustctl; no node is asked\n');
   });
 
   it('shows one definition by any of its aliases (-o yaml), and says how to find the names when there is none', async () => {
