@@ -7,6 +7,7 @@ import { contextCredentials, readTalosconfigFile, resolveTalosconfigPath, select
 import { encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
 import { NODE_HEADER, formatNodeAddress, parseNodeAddress } from '../server/apid/index.js';
 import type { NodeAddress, WatchLine } from '../server/apid/index.js';
+import { clientCertificateSymptom, serverCertificateSymptom } from './tls-symptoms.js';
 
 export interface RemoteTarget {
   talosconfig?: string;
@@ -182,19 +183,18 @@ function refusal(res: IncomingMessage, text: string): ApiCallError {
   } catch {
     // not JSON: keep the text
   }
-  return new ApiCallError(res.statusCode ?? 0, message, res.statusCode === 410 ? 'InvalidBookmark' : undefined);
+  const status = res.statusCode ?? 0;
+  return new ApiCallError(status, clientCertificateSymptom(status, message) ?? message, status === 410 ? 'InvalidBookmark' : undefined);
 }
 
-/** OpenSSL's verdicts on a server certificate that does not chain to the talosconfig's CA. */
-const UNKNOWN_AUTHORITY_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_SIGNATURE_FAILURE']);
-
-/** In talosctl's words (Go's x509 errors), with what to do, where Node's TLS has only OpenSSL's. */
+/** In the Talos docs' words (Go's x509 errors) with what to do, where Node's TLS has only OpenSSL's. */
 function connectionError(endpoint: NodeAddress, err: Error): ApiCallError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  const message = !UNKNOWN_AUTHORITY_CODES.has(code)
-    ? err.message
-    : `x509: certificate signed by unknown authority (the node's certificate does not chain to the CA in your talosconfig; after a CA rotation use the talosconfig trustctl rotate-ca wrote)`;
-  return new ApiCallError(0, `endpoint ${formatNodeAddress(endpoint)}: ${message}`);
+  const symptom = serverCertificateSymptom(code);
+  if (symptom) return new ApiCallError(0, `${symptom}\n    (endpoint ${formatNodeAddress(endpoint)})`);
+  // `gen config https://controlplane:6443` writes `controlplane` as the endpoint, a name often known only to the nodes
+  const unresolved = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? ": the name does not resolve from this machine: set the nodes' addresses with `trustctl config endpoint <address>...` (or pass -e)" : '';
+  return new ApiCallError(0, `endpoint ${formatNodeAddress(endpoint)}: ${err.message}${unresolved}`);
 }
 
 async function readAll(res: IncomingMessage): Promise<Buffer> {

@@ -1,10 +1,8 @@
 // The actions of `trustctl config ...` (config.ts declares the commands), loaded only when one runs.
 import { readFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
 import {
   caPairProblem,
   ConfigError,
-  contextCredentials,
   contextNameFor,
   formatTalosconfig,
   issueClientCertificate,
@@ -21,63 +19,18 @@ import {
   validateSecretsBundle,
 } from '../config/index.js';
 import type { PemCertAndKey, Talosconfig } from '../config/index.js';
-import { parseCertificatePem } from '../pki/index.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 import type { Located, NewOptions } from './config.js';
 import { clampNotice, DEFAULT_CRT_TTL_MS, lifetimeHours } from './duration.js';
-import { relativeTime } from './relative-time.js';
 
-async function load(where: Located): Promise<{ path: string; config: Talosconfig }> {
+/** The talosconfig at --talosconfig, $TALOSCONFIG or ~/.talos/config (empty when the file does not exist yet). */
+export async function load(where: Located): Promise<{ path: string; config: Talosconfig }> {
   const path = resolveTalosconfigPath(where.talosconfig);
   return { path, config: await readTalosconfigFile(path) };
 }
 
-async function save(path: string, config: Talosconfig): Promise<void> {
+export async function save(path: string, config: Talosconfig): Promise<void> {
   await writeFileAtomic({ path, data: formatTalosconfig(config), mode: 0o600 });
-}
-
-interface Info {
-  context: string;
-  nodes: string[];
-  endpoints: string[];
-  roles: string[];
-  certTTL: string;
-  certNotAfter: string;
-}
-
-export async function configInfo(opts: Located & { output: string }): Promise<void> {
-  const { path, config } = await load(opts);
-  if (Object.keys(config.contexts).length === 0)
-    throw new Error(`talosconfig "${path}" has no contexts: create one with \`trustctl gen config\` and add it with \`trustctl config merge\``);
-  const { name, context } = selectContext(config, opts.context || config.context);
-  const info: Info = { context: name, nodes: context.nodes, endpoints: context.endpoints, roles: [], certTTL: '', certNotAfter: '' };
-  const { crtPem } = contextCredentials(name, context);
-  if (crtPem) {
-    const cert = parseCertificatePem(crtPem, `contexts.${name}.crt`);
-    const notAfter = new Date(cert.validTo);
-    info.roles = organizationsOf(cert.subject).sort();
-    info.certTTL = relativeTime(notAfter, new Date());
-    info.certNotAfter = notAfter.toISOString().slice(0, 10);
-  }
-  if (opts.output === 'json') process.stdout.write(JSON.stringify(info, null, 2) + '\n');
-  else if (opts.output === 'yaml') process.stdout.write(stringify(info, { indent: 4 }));
-  else process.stdout.write(formatInfo(info));
-}
-
-function formatInfo(info: Info): string {
-  const list = (items: string[]) => (items.length > 0 ? items.join(', ') : 'not defined');
-  const lines = [`Current context:     ${info.context}`, `Nodes:               ${list(info.nodes)}`, `Endpoints:           ${list(info.endpoints)}`];
-  if (info.roles.length > 0) lines.push(`Roles:               ${info.roles.join(', ')}`);
-  if (info.certTTL) lines.push(`Certificate expires: ${info.certTTL} (${info.certNotAfter})`);
-  return lines.join('\n') + '\n';
-}
-
-/** Node prints a subject one attribute per line: `O=os:admin\nCN=talosctl-client`. */
-function organizationsOf(subject: string): string[] {
-  return subject
-    .split('\n')
-    .filter((line) => line.startsWith('O='))
-    .map((line) => line.slice(2));
 }
 
 export async function configContexts(where: Located): Promise<void> {

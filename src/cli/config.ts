@@ -2,7 +2,7 @@
 // from a secrets bundle or a control plane machine config.
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
+import { DEFAULT_CRT_TTL_MS, durationOption, formatHours, LIFETIME_BOUNDS_HELP } from './duration.js';
 
 export interface Located {
   talosconfig?: string;
@@ -17,7 +17,13 @@ export function registerConfigCommands(program: Command): void {
     .description('Show information about the current context')
     .option('--context <name>', 'show this context instead of the current one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
-    .action(async (opts: Located & { output: string }, cmd: Command) => (await import('./config-action.js')).configInfo({ ...opts, ...located(cmd) }));
+    .option('--crt', 'print the client certificate as PEM (for `openssl x509 -noout -text`)')
+    .option('--ca', 'print the CA certificate as PEM (for `openssl verify -CAfile`)')
+    .addOption(
+      new Option('--base64 <bool>', "print the context as talosconfig YAML for yq, as in the Talos docs' `config info --base64=false | yq -r '.contexts[.context].crt' | base64 -d`; ca and crt stay base64 as in the file, the key is left out")
+        .choices(['true', 'false']),
+    )
+    .action(async (opts: InfoOptions, cmd: Command) => (await import('./config-info-action.js')).configInfo({ ...opts, ...located(cmd) }));
 
   withPath(config.command('contexts').alias('get-contexts'))
     .description('List defined contexts')
@@ -27,6 +33,31 @@ export function registerConfigCommands(program: Command): void {
     .description('Set the current context')
     .argument('<name>', 'the context to make current')
     .action(async (name: string, _opts: unknown, cmd: Command) => (await import('./config-action.js')).configUseContext(name, located(cmd)));
+
+  withPath(config.command('endpoint').alias('endpoints'))
+    .description('Set the endpoint(s) of the current context (or of --context): the apid addresses trustctl connects to')
+    .argument('<endpoint...>', 'host[:port], e.g. 10.5.0.2 or cp-1.example.com:50000')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => (await import('./config-context-action.js')).configEndpoints(args, located(cmd)));
+
+  withPath(config.command('node').alias('nodes'))
+    .description('Set the node(s) of the current context (or of --context): the nodes commands ask through the endpoint; none clears them')
+    .argument('[node...]', 'host[:port], e.g. 10.5.0.3')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => (await import('./config-context-action.js')).configNodes(args, located(cmd)));
+
+  withPath(config.command('add'))
+    .description('Add a context (replacing one of the same name) from CA, client certificate and key files; it does not become current')
+    .argument('<context>', 'name of the new context')
+    .option('--ca <file>', 'the CA certificate (PEM)')
+    .option('--crt <file>', 'the client certificate (PEM); needs --key')
+    .option('--key <file>', 'the client key (PEM); needs --crt')
+    .action(async (name: string, opts: AddOptions, cmd: Command) => (await import('./config-context-action.js')).configAdd(name, opts, located(cmd)));
+
+  withPath(config.command('remove'))
+    .description('Remove contexts by name or pattern (* matches any characters); the current context is never removed')
+    .argument('<context>', 'context name or pattern')
+    .option('-y, --noconfirm', 'do not ask for confirmation')
+    .option('--dry-run', 'say what would be removed, change nothing')
+    .action(async (pattern: string, opts: RemoveOptions, cmd: Command) => (await import('./config-context-action.js')).configRemove(pattern, opts, located(cmd)));
 
   withPath(config.command('merge'))
     .description('Merge the contexts of another talosconfig into this one (clashing names are renamed name-1, name-2 ...)')
@@ -39,7 +70,9 @@ export function registerConfigCommands(program: Command): void {
     .option('-o, --output <file>', 'where to write the new talosconfig', 'talosconfig')
     .option('--with-secrets <file>', 'secrets bundle (or control plane machine config) holding the OS CA key')
     .option('--roles <roles>', 'comma-separated roles', 'os:admin')
-    .option('--crt-ttl <duration>', `certificate lifetime (Go syntax: 24h, 8760h; ${LIFETIME_BOUNDS_HELP}; default 87600h)`, durationOption('--crt-ttl'))
+    // No value default: an unset --crt-ttl is cut to the CA's end silently, a given one with a note. --help shows the
+    // default as talosctl does (8760h, Talos's 365 days), not in milliseconds.
+    .option('--crt-ttl <duration>', `certificate lifetime (Go syntax: 24h, 8760h; ${LIFETIME_BOUNDS_HELP}) (default: ${formatHours(DEFAULT_CRT_TTL_MS)})`, durationOption('--crt-ttl'))
     .option('--cluster <name>', 'cluster name for the context (default: from a machine config, else the current context)')
     .option('--force', 'overwrite an existing file')
     .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => {
@@ -64,4 +97,23 @@ export interface NewOptions {
   crtTtl?: number;
   cluster?: string;
   force?: boolean;
+}
+
+export interface InfoOptions extends Located {
+  output: string;
+  crt?: boolean;
+  ca?: boolean;
+  /** `--base64=false` (or true): the talosconfig YAML form; the value is accepted, the fields are base64 either way. */
+  base64?: string;
+}
+
+export interface AddOptions {
+  ca?: string;
+  crt?: string;
+  key?: string;
+}
+
+export interface RemoveOptions {
+  noconfirm?: boolean;
+  dryRun?: boolean;
 }

@@ -66,8 +66,8 @@ function describeMs(ms: number): string {
   return `${Math.round(ms * 1e6)}ns`;
 }
 
-/** `config new`'s default lifetime, as talosctl's. */
-export const DEFAULT_CRT_TTL_MS = 87600 * 3_600_000;
+/** `config new`'s default lifetime: 365 days, the Talos PKI page's default validity for client certificates. */
+export const DEFAULT_CRT_TTL_MS = 8760 * 3_600_000;
 
 /** What a command prints when the lifetime asked for ran past the CA's end. */
 export function clampNotice(flag: string, clampedTo: Date): string {

@@ -7,6 +7,7 @@ import {
   formatTalosconfig,
   generateMachineConfig,
   generateSecretsBundle,
+  isIPAddress,
   issueClientCertificate,
   machineConfigProblems,
   MultiError,
@@ -84,6 +85,18 @@ export async function genConfig(name: string, endpoint: string, opts: GenConfigO
   }
   await writeFilesAtomic(outputs, Boolean(opts.force));
   for (const o of outputs) process.stderr.write(`created ${o.path}\n`);
+  if (types.includes('talosconfig')) process.stderr.write(endpointNote(fileOf('talosconfig'), endpoint));
+}
+
+/**
+ * The talosconfig's endpoint is the host of the Kubernetes endpoint, which is often a name only the nodes or a load
+ * balancer know (`https://controlplane:6443`): say what was written and how to point it at the nodes' addresses.
+ */
+function endpointNote(path: string, endpoint: string): string {
+  const host = endpointHost(endpoint);
+  const change = `trustctl --talosconfig ${path} config endpoint <node address>...`;
+  if (isIPAddress(host)) return `talosconfig endpoints: ${host} (the host of ${endpoint}); to use other nodes: ${change}\n`;
+  return `talosconfig endpoints: ${host} (the host of ${endpoint}); if that name does not resolve from this machine, give the nodes' addresses instead: ${change}\n`;
 }
 
 async function renderOutput(type: OutputType, bundle: SecretsBundle, name: string, endpoint: string, sans: string[], opts: GenConfigOptions): Promise<string> {

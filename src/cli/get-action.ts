@@ -11,6 +11,17 @@ import { WatchPrinter, formatResources, formatTable } from './resource-output.js
 import { remoteTargetOf } from './remote-target.js';
 import { requireStore, resolveStateDir } from './state-path.js';
 
+/** `get rd`: the built-in types, from this build's registry (see resource-definitions.ts). */
+export async function getResourceDefinitions(id: string | undefined, opts: GetOptions): Promise<void> {
+  const { nodeResourceRegistry } = await import('../server/node.js');
+  const { ResourceDefinitions, resourceDefinitions } = await import('./resource-definitions.js');
+  if (opts.watch) throw new Error('get rd: -w is not supported: the resource definitions are built in and do not change while trustctl runs');
+  if (opts.namespace && opts.namespace !== ResourceDefinitions.namespace)
+    throw new Error(`get rd: resource definitions live in namespace "${ResourceDefinitions.namespace}", not "${opts.namespace}"`);
+  const resources = resourceDefinitions(nodeResourceRegistry(), id);
+  process.stdout.write(formatResources(ResourceDefinitions, resources, opts.output, id !== undefined));
+}
+
 /** Over the API (see remote-get.ts): the same output with a NODE column first. */
 export async function getRemote(typeName: string, id: string | undefined, opts: GetOptions, cmd: Command): Promise<void> {
   const { nodeResourceRegistry } = await import('../server/node.js');

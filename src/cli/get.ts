@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { OUTPUT_FORMATS } from './output-format.js';
 import type { OutputFormat } from './output-format.js';
 import { runsRemotely } from './remote-target.js';
+import { isResourceDefinitionsName } from './resource-definitions.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
 export interface GetOptions {
@@ -21,7 +22,7 @@ export const UNHEALTHY_EXIT_CODE = 2;
 export function registerGetCommand(program: Command): void {
   program
     .command('get')
-    .description('Show resources of nodes over the API, or of a local node with --state (types and aliases: certificatestatus/cs, securitystatus, machineconfig/mc, ...)')
+    .description('Show resources of nodes over the API, or of a local node with --state (types and aliases: certificatestatus/cs, securitystatus, machineconfig/mc, ...; `get rd` lists them all)')
     .argument('<type>', 'resource type or alias')
     .argument('[id]', 'only this resource')
     .option('--state <dir>', STATE_OPTION_HELP)
@@ -30,6 +31,11 @@ export function registerGetCommand(program: Command): void {
     .option('-w, --watch', 'print changes as they happen (+ created, - destroyed, blank updated) until Ctrl-C')
     .action(async (type: string, id: string | undefined, opts: GetOptions, cmd: Command) => {
       const action = await import('./get-action.js');
+      if (isResourceDefinitionsName(type)) {
+        const { endpoints, nodes } = cmd.optsWithGlobals<{ endpoints?: string[]; nodes?: string[] }>();
+        if (endpoints?.length || nodes?.length) process.stderr.write('note: get rd lists the types built into this trustctl; no node is asked\n');
+        return action.getResourceDefinitions(id, opts);
+      }
       return runsRemotely(cmd) ? action.getRemote(type, id, opts, cmd) : action.get(type, id, opts);
     });
 }

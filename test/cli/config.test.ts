@@ -94,6 +94,18 @@ describe('trustctl config', () => {
       expect(opensslFiles(['verify', '-x509_strict', '-CAfile', '{ca.pem}', '{c.pem}'], { 'ca.pem': caPem, 'c.pem': crtPem }).ok).to.equal(true);
     });
 
+    it('issues for 365 days by default, as Talos does, and --help shows the default as 8760h', async () => {
+      const r = await box.run(['config', 'new', '-o', 'year', '--with-secrets', SECRETS]);
+      expect(r.code, r.stderr).to.equal(0);
+      const config = parseTalosconfig(readFileSync(box.path('year'), 'utf8'));
+      const cert = new X509Certificate(contextCredentials(config.context, config.contexts[config.context]).crtPem);
+      // notBefore is backdated for clock skew; the lifetime counts from issuance
+      expect(Date.parse(cert.validTo) - Date.now()).to.be.within(8760 * HOUR - 2 * 60_000, 8760 * HOUR);
+      const help = await box.run(['config', 'new', '--help']);
+      const crtTtl = help.stdout.replace(/\s+/g, ' ');
+      expect(crtTtl).to.match(/--crt-ttl <duration> certificate lifetime \(Go syntax: 24h, 8760h; from 1h to 876000h[^)]*\) \(default: 8760h\)/);
+    });
+
     for (const ttl of ['0', '-1h', '0s']) {
       it(`refuses --crt-ttl ${ttl} with "crt_ttl should be positive" and writes nothing`, async () => {
         const r = await box.run(['config', 'new', '--crt-ttl', ttl, '-o', 'x', '--with-secrets', SECRETS]);

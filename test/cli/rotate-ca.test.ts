@@ -88,7 +88,9 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     expect(withNew.code, withNew.stderr).to.equal(0);
     const withOld = await cluster.box.run(['-e', cp, 'version']);
     expect(withOld.code).to.not.equal(0);
-    expect(withOld.stderr).to.contain(`endpoint ${cp}: x509: certificate signed by unknown authority (the node's certificate does not chain to the CA in your talosconfig; after a CA rotation use the talosconfig trustctl rotate-ca wrote)`);
+    expect(withOld.stderr).to.contain(
+      `failed to verify certificate: x509: certificate signed by unknown authority\n    the node's certificate does not chain to the CA in your talosconfig\n    fix: check you use the right talosconfig (\`trustctl config info\`); after a CA rotation use the talosconfig trustctl rotate-ca wrote\n    (endpoint ${cp})`,
+    );
 
     // `get carotation -w` showed the rotation move through every phase (its connection predates the new CA).
     await watcher.until('the watch shows the Kubernetes rotation Done', (w) => /kubernetes\s+\d+\s+Done/.test(w.stdout));

@@ -60,6 +60,19 @@ describe('config patches: strategic merge rules', () => {
     expect(err.message).to.equal('p1.yaml line 3: $patch: delete machine.nodeLabels: not in the config, so there is nothing to delete');
   });
 
+  it('deletes a key whose value is a list ($patch: delete is a directive, not a map where the list belongs), as upstream does', () => {
+    const withSans = apply(multiDoc(), 'machine:\n  certSANs: [10.0.0.5]\ncluster:\n  apiServer:\n    certSANs: [api.example.com]\n').config;
+    const { config, changed } = apply(withSans, 'machine:\n  certSANs:\n    $patch: delete\ncluster:\n  apiServer:\n    certSANs:\n      $patch: delete\n');
+    expect(changed).to.equal(true);
+    expect(config.has(['machine', 'certSANs'])).to.equal(false);
+    expect(config.has(['cluster', 'apiServer', 'certSANs'])).to.equal(false);
+    expect(config.has(['machine', 'type'])).to.equal(true);
+    // a real map where a list belongs is still refused, at the patch's own line
+    const err = thrown(() => apply(withSans, 'machine:\n  certSANs:\n    host: a.example.com\n'));
+    expect(err).to.be.instanceOf(PatchError);
+    expect(err.message).to.equal('p1.yaml line 3: /machine/certSANs: expected a list, got a map');
+  });
+
   it('deletes a list item matched by the first other key of the item', () => {
     const base = apply(multiDoc(), 'machine:\n  network:\n    interfaces:\n      - interface: eth0\n        dhcp: true\n      - interface: eth1\n        dhcp: true\n').config;
     const { config } = apply(base, 'machine:\n  network:\n    interfaces:\n      - interface: eth0\n        $patch: delete\n');

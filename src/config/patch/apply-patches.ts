@@ -6,6 +6,7 @@ import type { Document, Node } from 'yaml';
 import { MachineConfig } from '../machine-config.js';
 import { machineConfigProblems } from '../machine-config-validate.js';
 import type { ValidateOptions } from '../machine-config-validate.js';
+import { extractDeletes } from './delete-directives.js';
 import { applyJsonPatch } from './json6902.js';
 import type { MachineConfigPatch, StrategicMergePatch } from './patch.js';
 import { PatchError } from './patch-error.js';
@@ -77,7 +78,11 @@ export function patchYaml(yaml: string, patches: readonly MachineConfigPatch[]):
 function checkStrategicShapes(patch: StrategicMergePatch): void {
   for (const doc of patch.documents) {
     if (doc.has('kind')) continue;
-    const problem = pkiShapeProblem(doc.contents as Node | null, patch.lines);
+    // `$patch: delete` is a directive, not a value (`certSANs: {$patch: delete}` is no map where a list belongs): like
+    // upstream, take the directives out before judging what is left.
+    const values = doc.clone();
+    extractDeletes(values, patch.source, patch.lines);
+    const problem = pkiShapeProblem(values.contents as Node | null, patch.lines);
     if (problem) throw new PatchError(`${patch.source}${problem.line ? ` line ${problem.line}` : ''}: ${problem.pointer}`, problem.problem);
   }
 }
