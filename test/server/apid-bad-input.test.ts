@@ -1,16 +1,15 @@
 import { expect } from 'chai';
-import { ApidHarness, RawBody } from './apid-harness.js';
-import type { Credential } from './apid-harness.js';
+import { RawBody, apidWithAdmin } from './apid-harness.js';
+import type { Credential , ApidHarness} from './apid-harness.js';
 
 describe('apid bad input: a 400 with the reason, and nothing written', function () {
   let h: ApidHarness;
   let admin: Credential;
 
-  before(async () => {
-    h = await ApidHarness.start();
-    admin = await h.role('os:admin');
+  apidWithAdmin((started, cred) => {
+    h = started;
+    admin = cred;
   });
-  after(async () => h?.close());
 
   const cases: { title: string; method: string; path: string; body?: RawBody; error: string | RegExp }[] = [
     { title: 'a body of null (apply-config)', method: 'PUT', path: '/v1/machineconfig', body: new RawBody('null'), error: 'request body is not a JSON object: got null' },

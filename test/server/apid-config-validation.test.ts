@@ -1,18 +1,17 @@
 import { expect } from 'chai';
 import { MachineConfig, encodePemField, parseMachineConfig } from '../../src/config/index.js';
 import { expiredCA, opensslCA } from '../support/hostile-cas.js';
-import { ApidHarness } from './apid-harness.js';
-import type { Credential } from './apid-harness.js';
+import { apidWithAdmin } from './apid-harness.js';
+import type { Credential , ApidHarness} from './apid-harness.js';
 
 describe('apid: configs that would break the node are refused, nothing stored', function () {
   let h: ApidHarness;
   let admin: Credential;
 
-  beforeEach(async () => {
-    h = await ApidHarness.start();
-    admin = await h.role('os:admin');
-  });
-  afterEach(async () => h?.close());
+  apidWithAdmin((started, cred) => {
+    h = started;
+    admin = cred;
+  }, 'test');
 
   const stored = async () => {
     const r = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');

@@ -169,3 +169,16 @@ function parseJson(text: string): Answer['json'] {
     return {};
   }
 }
+
+/**
+ * Registers the hooks that start an apid harness (once for the enclosing describe, or before each test) with an
+ * os:admin credential, and close it after; `use` receives both each time they are made.
+ */
+export function apidWithAdmin(use: (harness: ApidHarness, admin: Credential) => void, each: 'suite' | 'test' = 'suite'): void {
+  let harness: ApidHarness | undefined;
+  (each === 'test' ? beforeEach : before)(async () => {
+    harness = await ApidHarness.start();
+    use(harness, await harness.role('os:admin'));
+  });
+  (each === 'test' ? afterEach : after)(async () => harness?.close());
+}

@@ -2,18 +2,17 @@ import { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { inspectCertificate } from '../../src/pki/index.js';
-import { ApidHarness } from './apid-harness.js';
-import type { Credential } from './apid-harness.js';
+import { apidWithAdmin } from './apid-harness.js';
+import type { Credential , ApidHarness} from './apid-harness.js';
 
 describe('apid: POST /v1/talosconfig ttlHours is bounded', function () {
   let h: ApidHarness;
   let admin: Credential;
 
-  before(async () => {
-    h = await ApidHarness.start();
-    admin = await h.role('os:admin');
+  apidWithAdmin((started, cred) => {
+    h = started;
+    admin = cred;
   });
-  after(async () => h?.close());
 
   it('refuses ttlHours 1e12 and 1e-9 with a 400 naming the field and the bounds', async () => {
     for (const ttlHours of [1e12, 1e-9, 1e308]) {

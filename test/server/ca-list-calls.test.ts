@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { caFromPem, createCA, crossSignCA, issueCertificateAndKey } from '../../src/pki/index.js';
 import { EtcdRootSecrets, ExtraAcceptedCAs, KubernetesRootSecrets, SecurityStatuses } from '../../src/resources/index.js';
 import type { EtcdRootSecretsSpec, ExtraAcceptedCAsSpec, KubernetesRootSecretsSpec, SecurityStatusSpec } from '../../src/resources/index.js';
-import { ApidHarness } from './apid-harness.js';
+import { ApidHarness, apidWithAdmin } from './apid-harness.js';
 import type { Credential } from './apid-harness.js';
 
 describe('PUT /v1/extraacceptedcas/:ca (CAs a control plane trusts for etcd or the aggregator besides its config)', function () {
@@ -86,11 +86,10 @@ describe('PUT /v1/crosssignedcas/os (the cross-signed CA apid sends after its ce
   this.timeout(30_000);
   let h: ApidHarness;
   let admin: Credential;
-  before(async () => {
-    h = await ApidHarness.start();
-    admin = await h.role('os:admin');
+  apidWithAdmin((started, cred) => {
+    h = started;
+    admin = cred;
   });
-  after(async () => h?.close());
 
   /** A TLS client that trusts only `ca` for the server: undefined when it gets through to apid. */
   const handshake = (ca: string) =>
