@@ -11,13 +11,13 @@ import { resolveStateDir, storeExists } from './state-path.js';
 
 /** Over the API (remote-machine-config.ts): validated here first, then by each node before it writes. */
 export async function applyConfigRemotely(opts: ApplyOptions, cmd: Command): Promise<void> {
-  const file = await readMachineConfigFile(opts.file, new Date());
+  const file = await readMachineConfigFile(opts.file, opts, new Date());
   const { remoteApplyConfig } = await import('./remote-machine-config.js');
   await remoteApplyConfig(file, Boolean(opts.dryRun), remoteTargetOf(cmd));
 }
 
 export async function applyConfig(opts: ApplyOptions): Promise<void> {
-  const file = await readMachineConfigFile(opts.file, new Date());
+  const file = await readMachineConfigFile(opts.file, opts, new Date());
   const dir = resolveStateDir(opts.state);
   if (opts.dryRun) return dryRun(file, dir);
   const { openNodeState } = await import('../server/node.js');

@@ -19,7 +19,9 @@ import {
   validateSecretsBundle,
 } from '../config/index.js';
 import type { PemCertAndKey, Talosconfig } from '../config/index.js';
+import type { AgeIdentityFlags } from './age-flags.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
+import { cannotRead, readInputFile } from './input-file.js';
 import type { Located, NewOptions } from './config.js';
 import { clampNotice, DEFAULT_CRT_TTL_MS, lifetimeHours } from './duration.js';
 
@@ -77,7 +79,7 @@ export async function configNew(path: string, opts: NewOptions, where: Located):
   const roles = parseRoles([opts.roles]);
   if (!opts.withSecrets) throw new Error('--with-secrets is required: config new runs offline and signs with the OS CA of a secrets bundle or a control plane config');
   refuseOverwrite(path, Boolean(opts.force));
-  const source = await readSigningSource(opts.withSecrets);
+  const source = await readSigningSource(opts.withSecrets, opts);
 
   const current = await load(where).catch(() => undefined);
   const currentContext = current?.config.contexts[current.config.context];
@@ -91,13 +93,8 @@ export async function configNew(path: string, opts: NewOptions, where: Located):
 }
 
 /** The OS CA and cluster name from either a secrets bundle or a control plane machine config. */
-async function readSigningSource(file: string): Promise<{ osCA: PemCertAndKey; clusterName: string }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`--with-secrets: cannot read "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
+async function readSigningSource(file: string, flags: AgeIdentityFlags): Promise<{ osCA: PemCertAndKey; clusterName: string }> {
+  const text = await readInputFile({ path: file, label: `--with-secrets "${file}"`, unreadable: (err) => cannotRead('--with-secrets', file, err) }, flags);
   try {
     if (/^version:\s*v1alpha1\s*$/m.test(text)) {
       const machine = parseMachineConfig(text, file);

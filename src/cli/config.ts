@@ -2,6 +2,8 @@
 // from a secrets bundle or a control plane machine config.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { ageIdentityOption } from './age-flags.js';
+import type { AgeIdentityFlags } from './age-flags.js';
 import { DEFAULT_CRT_TTL_MS, durationOption, formatHours, LIFETIME_BOUNDS_HELP } from './duration.js';
 
 export interface Located {
@@ -68,7 +70,8 @@ export function registerConfigCommands(program: Command): void {
     .description('Generate a new client configuration: offline with --with-secrets (secrets bundle or control plane config), else issued by a node over the API (os:admin)')
     .argument('[path]', 'where to write it (same as -o)')
     .option('-o, --output <file>', 'where to write the new talosconfig', 'talosconfig')
-    .option('--with-secrets <file>', 'secrets bundle (or control plane machine config) holding the OS CA key')
+    .option('--with-secrets <file>', 'secrets bundle (or control plane machine config) holding the OS CA key; plain or age-encrypted')
+    .addOption(ageIdentityOption())
     .option('--roles <roles>', 'comma-separated roles', 'os:admin')
     // No value default: an unset --crt-ttl is cut to the CA's end silently, a given one with a note. --help shows the
     // default as talosctl does (8760h, Talos's 365 days), not in milliseconds.
@@ -89,7 +92,7 @@ function located(cmd: Command): Located {
   return { talosconfig: all.talosconfig, context: all.context };
 }
 
-export interface NewOptions {
+export interface NewOptions extends AgeIdentityFlags {
   output: string;
   withSecrets?: string;
   roles: string;

@@ -1,5 +1,4 @@
 // The action of `trustctl gen config`, loaded only when that command runs.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ConfigError,
@@ -17,19 +16,17 @@ import {
   validateSecretsBundle,
 } from '../config/index.js';
 import type { SecretsBundle } from '../config/index.js';
+import type { AgeIdentityFlags } from './age-flags.js';
+import { cannotRead, readInputFile } from './input-file.js';
+import { ageSeal } from './age-output.js';
 import { writeFilesAtomic, refuseOverwrite } from './files.js';
 import type { OutputFile } from './files.js';
 import { OUTPUT_TYPES } from './gen.js';
 import type { GenConfigOptions, OutputType } from './gen.js';
 import { withProgress } from './progress.js';
 
-export async function loadSecretsBundle(path: string): Promise<SecretsBundle> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`--with-secrets: cannot read "${path}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
+export async function loadSecretsBundle(path: string, flags: AgeIdentityFlags): Promise<SecretsBundle> {
+  const text = await readInputFile({ path, label: `secrets bundle "${path}"`, unreadable: (err) => cannotRead('--with-secrets', path, err) }, flags);
   try {
     return validateSecretsBundle(parseSecretsBundle(text, path), new Date());
   } catch (err) {
@@ -70,14 +67,15 @@ export async function genConfig(name: string, endpoint: string, opts: GenConfigO
   const sans = parseSans(opts.additionalSans);
   const fileOf = (t: OutputType) => join(opts.output, t === 'talosconfig' ? 'talosconfig' : `${t}.yaml`);
   if (!toStdout) for (const t of types) refuseOverwrite(fileOf(t), Boolean(opts.force));
+  const seal = await ageSeal(opts);
 
   const bundle = opts.withSecrets
-    ? await loadSecretsBundle(opts.withSecrets)
+    ? await loadSecretsBundle(opts.withSecrets, opts)
     : await withProgress((step) => generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, onStep: step }));
 
   const outputs: OutputFile[] = [];
   for (const type of types) {
-    outputs.push({ path: fileOf(type), data: await renderOutput(type, bundle, name, endpoint, sans, opts), mode: 0o600 });
+    outputs.push({ path: fileOf(type), data: await seal(await renderOutput(type, bundle, name, endpoint, sans, opts)), mode: 0o600 });
   }
   if (toStdout) {
     process.stdout.write(outputs[0].data);

@@ -5,6 +5,7 @@ import type { SuppliedSecrets } from '../config/secrets-bundle-generate.js';
 import { formatSecretsBundleYaml } from '../config/secrets-bundle-codec.js';
 import { readKubernetesPki } from '../config/kubernetes-pki.js';
 import { isToken } from '../config/random-token.js';
+import { ageSeal } from './age-output.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 import type { GenSecretsOptions } from './gen.js';
 import { withProgress } from './progress.js';
@@ -14,13 +15,14 @@ export async function genSecrets(opts: GenSecretsOptions): Promise<void> {
   if (!toStdout) refuseOverwrite(opts.output, Boolean(opts.force));
   if (opts.kubernetesBootstrapToken !== undefined && !isToken(opts.kubernetesBootstrapToken))
     throw new Error('--kubernetes-bootstrap-token: expected a token like abcdef.0123456789abcdef');
+  const seal = await ageSeal(opts);
 
   const supplied: SuppliedSecrets = opts.fromKubernetesPki ? await readKubernetesPki(opts.fromKubernetesPki, new Date()) : {};
   if (opts.kubernetesBootstrapToken) supplied.bootstrapToken = opts.kubernetesBootstrapToken;
   const bundle = await withProgress((step) =>
     generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, serviceAccountAlgorithm: opts.serviceAccountAlgorithm, supplied, onStep: step }),
   );
-  const text = formatSecretsBundleYaml(bundle);
+  const text = await seal(formatSecretsBundleYaml(bundle));
   if (toStdout) process.stdout.write(text);
   else await writeFileAtomic({ path: opts.output, data: text, mode: 0o600 });
 }

@@ -4,11 +4,13 @@
 // so starting trustctl does not pay for what the chosen command does not use.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { ageIdentityOption, ageRecipientOption, ageRecipientsFileOption } from './age-flags.js';
+import type { AgeIdentityFlags, AgeRecipientFlags } from './age-flags.js';
 
 export const OUTPUT_TYPES = ['controlplane', 'worker', 'talosconfig'] as const;
 export type OutputType = (typeof OUTPUT_TYPES)[number];
 
-export interface GenSecretsOptions {
+export interface GenSecretsOptions extends AgeRecipientFlags {
   output: string;
   force?: boolean;
   fromKubernetesPki?: string;
@@ -17,7 +19,7 @@ export interface GenSecretsOptions {
   serviceAccountAlgorithm: 'ecdsa' | 'rsa';
 }
 
-export interface GenConfigOptions {
+export interface GenConfigOptions extends AgeIdentityFlags, AgeRecipientFlags {
   withSecrets?: string;
   outputTypes: string;
   output: string;
@@ -40,6 +42,8 @@ export function registerGenCommands(program: Command): void {
     .option('--kubernetes-bootstrap-token <token>', 'with --from-kubernetes-pki: keep the existing kubeadm bootstrap token')
     .addOption(algorithmOption())
     .addOption(new Option('--service-account-algorithm <alg>', 'service-account key algorithm (rsa: RSA-4096)').choices(['ecdsa', 'rsa']).default('ecdsa'))
+    .addOption(ageRecipientOption('the bundle'))
+    .addOption(ageRecipientsFileOption())
     .action(async (opts: GenSecretsOptions) => (await import('./gen-secrets.js')).genSecrets(opts));
 
   gen
@@ -47,7 +51,8 @@ export function registerGenCommands(program: Command): void {
     .description('Generate control plane and worker machine configs and a talosconfig')
     .argument('<cluster-name>', 'the cluster name')
     .argument('<endpoint>', 'the Kubernetes API endpoint, e.g. https://10.0.0.1:6443')
-    .option('--with-secrets <file>', 'use this secrets bundle instead of generating one')
+    .option('--with-secrets <file>', 'use this secrets bundle (plain or age-encrypted) instead of generating one')
+    .addOption(ageIdentityOption())
     .option('--output-types <types>', 'comma-separated outputs: controlplane, worker, talosconfig', OUTPUT_TYPES.join(','))
     .option('-o, --output <dir>', 'destination directory ("-" prints a single output type to stdout)', '.')
     .option('--force', 'overwrite existing files')
@@ -55,6 +60,8 @@ export function registerGenCommands(program: Command): void {
     .option('--additional-sans <names>', 'comma-separated extra names for the Talos and Kubernetes API certificates')
     .option('--install-disk <disk>', 'the disk Talos installs to')
     .addOption(algorithmOption())
+    .addOption(ageRecipientOption('every output (the configs and the talosconfig)'))
+    .addOption(ageRecipientsFileOption())
     .action(async (name: string, endpoint: string, opts: GenConfigOptions) => (await import('./gen-config.js')).genConfig(name, endpoint, opts));
 }
 

@@ -1,7 +1,6 @@
 // A machine config file on its way into a node's store: read and validated before anything is opened (so bad input
 // leaves nothing behind), then written as the user's MachineConfig only when it differs from the stored one.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, machineConfigProblems, parseMachineConfig } from '../config/index.js';
 import type { MachineConfig } from '../config/index.js';
@@ -9,6 +8,8 @@ import { MACHINE_CONFIG_ID, MachineConfigs } from '../resources/machine-config.j
 import type { MachineConfigSpec } from '../resources/machine-config.js';
 import type { Pointer, Resource } from '../runtime/resource.js';
 import type { State } from '../runtime/state.js';
+import type { AgeIdentityFlags } from './age-flags.js';
+import { readInputFile } from './input-file.js';
 
 export interface MachineConfigFile {
   path: string;
@@ -19,19 +20,13 @@ export interface MachineConfigFile {
 export const MACHINE_CONFIG_POINTER: Pointer = { namespace: MachineConfigs.namespace, type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
 
 /**
- * Reads, parses and validates; every problem is reported at once, each naming its field. The CAs are judged valid at
- * `now` when given; serve leaves it out and judges them only if it is about to apply the file (applyMachineConfigOnStart),
- * so a restart with a unit file whose CA has since been rotated away and expired still starts.
+ * Reads (decrypting an age-encrypted file with the identities of `flags`), parses and validates; every problem is
+ * reported at once, each naming its field. The CAs are judged valid at `now` when given; serve leaves it out and judges
+ * them only if it is about to apply the file (applyMachineConfigOnStart), so a restart with a unit file whose CA has
+ * since been rotated away and expired still starts.
  */
-export async function readMachineConfigFile(path: string, now?: Date): Promise<MachineConfigFile> {
-  let yaml: string;
-  try {
-    yaml = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`machine config "${path}" does not exist; make one with: trustctl gen config <cluster-name> <endpoint>`);
-    throw new Error(`machine config "${path}" cannot be read: ${(err as Error).message}`);
-  }
+export async function readMachineConfigFile(path: string, flags: AgeIdentityFlags, now?: Date): Promise<MachineConfigFile> {
+  const yaml = await readInputFile({ path, label: `machine config "${path}"`, unreadable: (err) => unreadable(path, err) }, flags);
   let config: MachineConfig;
   try {
     config = parseMachineConfig(yaml, `machine config "${path}"`);
@@ -41,6 +36,11 @@ export async function readMachineConfigFile(path: string, now?: Date): Promise<M
   }
   refuseProblems(path, machineConfigProblems(config, now ? { now } : {}));
   return { path, yaml, config };
+}
+
+function unreadable(path: string, err: NodeJS.ErrnoException): Error {
+  if (err.code === 'ENOENT') return new Error(`machine config "${path}" does not exist; make one with: trustctl gen config <cluster-name> <endpoint>`);
+  return new Error(`machine config "${path}" cannot be read: ${err.message}`);
 }
 
 function refuseProblems(path: string, problems: readonly string[]): void {

@@ -45,7 +45,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Validated before the store is opened: a bad file leaves no state directory, store or key behind. Into a fresh
   // store the file will be applied, so its CAs must be valid now; otherwise applyConfigOnStart judges that if it applies.
   const fresh = !opts.store && !storeExists(stateDir);
-  const file = opts.config ? await readMachineConfigFile(opts.config, fresh ? new Date() : undefined) : undefined;
+  const file = opts.config ? await readMachineConfigFile(opts.config, opts, fresh ? new Date() : undefined) : undefined;
   if (opts.store?.startsWith('etcd://')) {
     const { serveReplica } = await import('./serve-replica.js');
     return serveReplica(opts, { file, lifetimes, stateDir, log });

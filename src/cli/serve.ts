@@ -8,11 +8,13 @@ import type { Command } from 'commander';
 import { hostnameProblem, isIPAddress } from '../config/subject-alt-name.js';
 // node-address.js alone, not the apid index: parsing --member must not load the server.
 import { parseNodeAddress } from '../server/apid/node-address.js';
+import { ageIdentityOption } from './age-flags.js';
+import type { AgeIdentityFlags } from './age-flags.js';
 import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
 import type { LogFormat } from './log-line.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
-export interface ServeOptions {
+export interface ServeOptions extends AgeIdentityFlags {
   config?: string;
   state?: string;
   nodeIp: string[];
@@ -38,7 +40,8 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('Run a node in the foreground: the controllers that issue, renew and report every certificate')
-    .option('--config <file>', 'machine config to apply on start (when it differs from the stored one)')
+    .option('--config <file>', 'machine config to apply on start (when it differs from the stored one); plain or age-encrypted')
+    .addOption(ageIdentityOption())
     .option('--state <dir>', STATE_OPTION_HELP)
     .option('--store <url>', 'a shared store instead of the SQLite file: etcd://HOST:PORT[,HOST:PORT]/PREFIX (replicas elect one leader to run the controllers)')
     .option('--node-ip <ip>', "the node's address for certificate SANs (repeatable; default: the host's addresses)", collectIp, [])
