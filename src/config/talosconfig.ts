@@ -1,5 +1,6 @@
 // The client configuration (talosconfig): named contexts holding endpoints, nodes and base64 PEM credentials.
 import { Document, parseDocument } from 'yaml';
+import { isAgeEncrypted } from './age-header.js';
 import { ConfigError } from './config-error.js';
 import { certAndKeyProblem, certificateProblem, privateKeyProblem } from './pem-check.js';
 import { decodePemField, encodePemField } from './pem-field.js';
@@ -24,6 +25,9 @@ export interface Talosconfig {
 const KNOWN = new Set(['endpoints', 'nodes', 'ca', 'crt', 'key', 'target']);
 
 export function parseTalosconfig(text: string, source = 'talosconfig'): Talosconfig {
+  // `gen config --age-recipient` writes the talosconfig encrypted; a client reads it in plain text only
+  if (isAgeEncrypted(Buffer.from(text.slice(0, 256), 'utf8')))
+    throw new ConfigError(source, 'age-encrypted: decrypt it to a file of its own first, e.g. age -d -i key.txt -o talosconfig.plain FILE');
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) throw new ConfigError(source, `invalid YAML: ${doc.errors[0].message}`);
   const root = readMap(plainData(doc, source), source) ?? {};

@@ -128,6 +128,8 @@ describe('trustctl and age-encrypted files', function () {
       expect(ageDecrypt(alice.file, box.path('sealed/worker.yaml'))).to.equal(plain.worker);
       const talosconfig = parseTalosconfig(ageDecrypt(alice.file, box.path('sealed/talosconfig')));
       expect(talosconfig.context).to.equal('demo');
+      const info = await box.run(['--talosconfig', 'sealed/talosconfig', 'config', 'info']);
+      failed(info, 'sealed/talosconfig: age-encrypted: decrypt it to a file of its own first, e.g. age -d -i key.txt');
       // the three armored files and nothing else: no plaintext copy or temp file left beside them
       expect(box.files().filter((f) => f.startsWith('sealed/')).sort()).to.deep.equal(['sealed/controlplane.yaml', 'sealed/talosconfig', 'sealed/worker.yaml']);
     });
