@@ -31,6 +31,8 @@ export async function readInputFile(input: InputFile, flags: AgeIdentityFlags, e
   const age = await import('../config/age-file.js');
   const keys: AgeIdentities[] = [];
   for (const { path, from } of sources) {
+    // a key given where its file's path belongs: say so without quoting it
+    if (/^AGE-SECRET-KEY-/i.test(path.trim())) throw new Error(`${from} holds an age secret key itself; give the path of a file holding it (as age-keygen -o writes it)`);
     const source = `age identity file "${path}" (from ${from})`;
     keys.push({ source, identities: age.parseAgeIdentities(await readKeyFile(path, source), source) });
   }
