@@ -6,7 +6,7 @@ import { readKeyFile } from './input-file.js';
 /** Plaintext in, what to write out. */
 export type Seal = (plaintext: string) => Promise<string>;
 
-/** The identity when no recipient was given (and then the age library is never loaded). */
+/** With no recipient given, the text goes out unchanged (and the age library is never loaded). */
 export async function ageSeal(flags: AgeRecipientFlags): Promise<Seal> {
   const given = flags.ageRecipient ?? [];
   const files = flags.ageRecipientsFile ?? [];

@@ -29,14 +29,19 @@ export async function readInputFile(input: InputFile, flags: AgeIdentityFlags, e
       `${input.label} is age-encrypted but no age identity was given: pass --age-identity FILE (an age-keygen key file), or set ${AGE_IDENTITY_ENV.map((e) => `$${e}`).join(' or ')} to one`,
     );
   const age = await import('../config/age-file.js');
+  return Buffer.from(await age.decryptAgeFile(data, await loadIdentities(sources), input.label)).toString('utf8');
+}
+
+async function loadIdentities(sources: readonly { path: string; from: string }[]): Promise<AgeIdentities[]> {
+  const { parseAgeIdentities } = await import('../config/age-file.js');
   const keys: AgeIdentities[] = [];
   for (const { path, from } of sources) {
     // a key given where its file's path belongs: say so without quoting it
     if (/^AGE-SECRET-KEY-/i.test(path.trim())) throw new Error(`${from} holds an age secret key itself; give the path of a file holding it (as age-keygen -o writes it)`);
     const source = `age identity file "${path}" (from ${from})`;
-    keys.push({ source, identities: age.parseAgeIdentities(await readKeyFile(path, source), source) });
+    keys.push({ source, identities: parseAgeIdentities(await readKeyFile(path, source), source) });
   }
-  return Buffer.from(await age.decryptAgeFile(data, keys, input.label)).toString('utf8');
+  return keys;
 }
 
 function identitySources(flags: AgeIdentityFlags, env: NodeJS.ProcessEnv): { path: string; from: string }[] {

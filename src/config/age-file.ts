@@ -45,7 +45,7 @@ function keyLines(text: string): { line: number; value: string }[] {
 
 /** Why `value` is not a recipient this package can encrypt to; the value is quoted only when it is not a secret key. */
 export function ageRecipientProblem(value: string): string | undefined {
-  if (/^AGE-(SECRET|PLUGIN)-KEY-|^AGE-PLUGIN-/i.test(value))
+  if (/^AGE-(SECRET-KEY|PLUGIN)-/i.test(value))
     return 'this is an identity (a secret key), not a recipient: give its public key, which age-keygen -y KEYFILE prints';
   if (/^ssh-/.test(value)) return 'SSH recipients are not supported: give an age recipient (age1..., from age-keygen)';
   try {
