@@ -110,7 +110,7 @@ describe('age files (with the age CLI as the judge)', () => {
     );
   });
 
-  it('calls a truncated file or one with garbage after the header damaged, naming it', async () => {
+  it('calls a truncated file, or one with garbage after the header or the end, damaged, naming it', async () => {
     const armored = await encryptArmored(PLAIN, [alice.recipient]);
     writeFileSync(at('plain.yaml'), PLAIN);
     ageEncrypt([alice.recipient], at('plain.yaml'), at('binary'), false);
@@ -119,6 +119,8 @@ describe('age files (with the age CLI as the judge)', () => {
       'armored, cut short': Buffer.from(armored.slice(0, armored.length - 40)),
       'binary, cut short': binary.subarray(0, binary.length - 5),
       'binary, header only': binary.subarray(0, 40),
+      'armored, garbage after the end line': Buffer.from(`${armored}garbage\n`),
+      'binary, bytes appended': Buffer.concat([binary, Buffer.from('more')]),
       'garbage after the header line': Buffer.from('age-encryption.org/v1\nthis is not a stanza\n'),
       'armored garbage': Buffer.from(`${AGE_ARMOR_BEGIN}\n!!!!\n-----END AGE ENCRYPTED FILE-----\n`),
     };
