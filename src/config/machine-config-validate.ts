@@ -46,7 +46,16 @@ function checkToken(errors: string[], field: string, value: string | undefined):
 const checkTokens: Check = (config, errors) => {
   checkToken(errors, 'machine.token', guard(errors, () => config.token));
   checkToken(errors, 'cluster.token', guard(errors, () => config.bootstrapToken));
+  // free-form, but strings: pki() reads them, and a list or map there must be named here, not fail it later
+  guard(errors, () => config.clusterId);
+  guard(errors, () => config.clusterSecret);
+  guard(errors, () => config.secretboxEncryptionSecret);
 };
+
+/** machine.type for the checks that depend on it; one that is not a string is checkVersionAndType's to report. */
+function machineType(config: MachineConfig): string | undefined {
+  return guard([], () => config.type);
+}
 
 /** A CA's `{crt, key}` section; the key may be empty only where `keyRequired` is false (workers). */
 function checkCertAndKey(config: MachineConfig, errors: string[], path: string[], required: boolean, keyRequired: boolean, now: Date | undefined): void {
@@ -63,7 +72,7 @@ function checkCertAndKey(config: MachineConfig, errors: string[], path: string[]
   const key = guard(errors, () => config.pem([...path, 'key']));
   if (key === undefined) return;
   if (!key) {
-    if (keyRequired) errors.push(`${field}.key: is required on a ${config.type} machine`);
+    if (keyRequired) errors.push(`${field}.key: is required on a ${machineType(config) || 'control plane'} machine`);
     return;
   }
   const problem = privateKeyProblem(key);
@@ -89,7 +98,8 @@ function checkSANs(errors: string[], field: string, sans: string[] | undefined):
 }
 
 const checkCAs: Check = (config, errors, { now }) => {
-  const controlPlane = config.type !== 'worker';
+  // a type that is missing or wrong is reported by checkVersionAndType; the CAs are checked as a control plane's
+  const controlPlane = machineType(config) !== 'worker';
   checkCertAndKey(config, errors, ['machine', 'ca'], true, controlPlane, now);
   checkPemList(config, errors, ['machine', 'acceptedCAs']);
   checkCertAndKey(config, errors, ['cluster', 'ca'], true, controlPlane, now);

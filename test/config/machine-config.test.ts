@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import {
   ConfigError,
+  MultiError,
   generateMachineConfig,
   machineConfigProblems,
   parseMachineConfig,
   parseSecretsBundle,
+  validateMachineConfig,
   validateSecretsBundle,
 } from '../../src/config/index.js';
 import { readFixture } from './support/talos-fixtures.js';
@@ -153,6 +155,29 @@ describe('machine config: validation', () => {
     const cp = parseMachineConfig(base().replace(/( {8}key: )LS0tLS1CRUdJTiBFRDI1NTE5\S+/, '$1""'));
     expect(machineConfigProblems(cp)).to.deep.equal(['machine.ca.key: is required on a controlplane machine']);
     expect(machineConfigProblems(parseMachineConfig(readFixture('machineconfig', 'base-worker.yaml')))).to.deep.equal([]);
+  });
+
+  it('names cluster.id, cluster.secret and cluster.secretboxEncryptionSecret when they are not strings (fuzz finding: they passed, and pki() then threw)', () => {
+    const config = parseMachineConfig(
+      base()
+        .replace(/( {4}id: )\S+/, '$1[a, b]')
+        .replace(/( {4}secret: )\S+/, '$1{k: v}')
+        .replace(/( {4}secretboxEncryptionSecret: )\S+/, '$1[]'),
+    );
+    expect(machineConfigProblems(config)).to.deep.equal([
+      'cluster.id: expected a string, got a list',
+      'cluster.secret: expected a string, got a map',
+      'cluster.secretboxEncryptionSecret: expected a string, got a list',
+    ]);
+    expect(() => validateMachineConfig(config)).to.throw(MultiError);
+  });
+
+  it('collects a machine.type that is not a string instead of throwing, and checks the CAs as a control plane\'s (fuzz finding: machineConfigProblems threw)', () => {
+    const config = parseMachineConfig(base().replace('type: controlplane', 'type: [controlplane]').replace(/( {8}key: )LS0tLS1CRUdJTiBFRDI1NTE5\S+/, '$1""'));
+    expect(machineConfigProblems(config)).to.deep.equal([
+      'machine.type: expected a string, got a list',
+      'machine.ca.key: is required on a control plane machine',
+    ]);
   });
 });
 

@@ -3,37 +3,56 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
+import { parse } from 'yaml';
 import { encodePemField, parseMachineConfig } from '../../src/config/index.js';
 import { createCA, decodePem, encodePem, encodePrivateKeyPem } from '../../src/pki/index.js';
+import { KnownNodes } from '../../src/server/apid/known-nodes.js';
+import { parseNodeAddress } from '../../src/server/apid/node-address.js';
 import { ApidHarness } from '../server/apid-harness.js';
 import type { Credential } from '../server/apid-harness.js';
 import { describeInput } from './clean-outcome.js';
 import { fuzzAsync } from './fuzz-settings.js';
-import { StatusTally, isJsonRefusal, jsonBodyValue, rawRequest } from './http-request.js';
+import { StatusTally, isJsonRefusal, jsonBodyValue, rawRequest, withProtoKey } from './http-request.js';
 import type { RawAnswer } from './http-request.js';
-import { jsonPatchText, strategicPatchText } from './patch-inputs.js';
+import { aliasedTreeText } from './alias-inputs.js';
+import { FIELD_PATHS, jsonPatchText, strategicPatchText } from './patch-inputs.js';
 import { fieldValue, textMutation, yamlishString } from './text-inputs.js';
 
-// Left out until the server work of issue 11 lands (re-admit them then): besides jsonBodyValue's classes, `%` escapes
-// that do not decode (segments here are always encodeURIComponent'd). Nor is the Trustplane-Node header fuzzed:
-// forwarding to a fuzzed address is the forwarding item's, and would dial out.
 const jsonValue = jsonBodyValue;
 
-/** Any JSON object body with `fields` mixed in, or text that is not JSON at all. */
+/** Any JSON object body with `fields` mixed in (under a `__proto__` key too), or text that is not JSON at all. */
 function body(fields: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 6, arbitrary: fields.map((f) => JSON.stringify(f)).filter((t) => !t.includes('"__proto__"')) },
+    { weight: 6, arbitrary: fields.map((f) => JSON.stringify(f)) },
+    // what a prototype-polluting client sends: the fields it may not set, under __proto__ beside (or instead of) its own
+    { weight: 1, arbitrary: fields.map((f) => JSON.stringify(withProtoKey({ roles: ['os:admin'], ttlHours: 1e12, dryRun: false, yaml: 'x', ca: 'os' }, f))) },
     { weight: 1, arbitrary: jsonValue.map((v) => JSON.stringify(v)) },
-    { weight: 1, arbitrary: fc.constantFrom('', '{', '{"yaml": ', '[1,2', 'yaml: x', '\u0000', '{"a":1}{"b":2}') },
+    { weight: 1, arbitrary: fc.constantFrom('', '{', '{"yaml": ', '[1,2', 'yaml: x', '\u0000', '{"a":1}{"b":2}', 'null', '{"__proto__": null}') },
   );
 }
 
+// Trustplane-Node: apid forwards a call only to a node it knows (known-nodes.ts) and refuses any other with "unknown
+// node" before dialling. So that no case dials out, the values are this node on loopback ("SELF" becomes its
+// 127.0.0.1:port), other loopback forms, addresses that do not parse, and names under .invalid; and expectClean skips
+// (fc.pre) any value that the node's state makes known at a host other than 127.0.0.1, whatever the generator did.
+const NODE_SELF = 'SELF';
+const nodeHeader = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(NODE_SELF, '127.0.0.1', '127.0.0.1:1', '[::1]', '::1', 'localhost', 'LOCALHOST.') },
+  { weight: 2, arbitrary: fc.constantFrom(' ', ':', ':50000', '[', '[]', '[::1', '127.0.0.1:0', '127.0.0.1:99999', '127.0.0.1:x', '127.0.0.1:', 'a:b:c', '[::1]:port', '[::1]x', '%', '127.0.0.1,127.0.0.1') },
+  { weight: 2, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9-]{1,12}$/), fc.option(fc.integer({ min: 0, max: 70000 }), { nil: undefined })).map(([name, port]) => `${name}.invalid${port === undefined ? '' : `:${port}`}`) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 12 }).filter((v) => /^[\x21-\x7e]*$/.test(v)) },
+);
+
 const headerValue = fc.oneof(fc.constantFrom('', 'application/json', 'text/plain', 'os:admin', 'os:impersonator', 'os:admin,os:impersonator', 'os:reader'), fc.string({ maxLength: 12 }).filter((s) => /^[\x20-\x7e]*$/.test(s)));
-const headers = fc.record({ 'content-type': headerValue, 'trustplane-roles': headerValue, accept: headerValue }, { requiredKeys: [] });
+// one request in eight names a node: most of those are refused, and the calls themselves must still be reached
+const headers = fc
+  .tuple(fc.record({ 'content-type': headerValue, 'trustplane-roles': headerValue, accept: headerValue }, { requiredKeys: [] }), fc.oneof({ weight: 7, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: nodeHeader }))
+  .map(([h, node]): Record<string, string> => (node === undefined ? h : { ...h, 'trustplane-node': node }));
 
 describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
   this.timeout(300_000);
   let h: ApidHarness;
+  let known: KnownNodes;
   let admin: Credential;
   let reader: Credential;
   let configYaml: string;
@@ -42,6 +61,7 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
 
   before(async () => {
     h = await ApidHarness.start();
+    known = new KnownNodes(h.node.node.state, h.apid.port);
     admin = await h.role('os:admin');
     reader = await h.role('os:reader');
     const stored = await h.node.node.state.get<{ yaml: string }>({ namespace: 'config', type: 'MachineConfigs', id: 'v1alpha1' });
@@ -55,8 +75,9 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
   afterEach(() => statuses.reset());
 
   /** Sends one request and checks the invariant; a refused request must leave the store's revision unchanged. */
-  async function expectClean(cred: Credential, method: string, path: string, text?: string, extra: Record<string, string> = {}): Promise<RawAnswer> {
+  async function expectClean(cred: Credential, method: string, path: string, text?: string, given: Record<string, string> = {}): Promise<RawAnswer> {
     await h.node.settle();
+    const extra = await withNodeHeader(given);
     const before = await h.node.node.state.revision();
     const input = `${method} ${path} as ${cred.name} ${describeInput(text ?? '')} ${JSON.stringify(extra)}`;
     const sent: Record<string, string> = { ...extra, ...(text !== undefined ? { 'content-length': String(Buffer.byteLength(text)) } : {}) };
@@ -70,6 +91,21 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
       expect(await h.node.node.state.revision(), `${input}: refused with ${answer.status}, yet the store changed`).to.equal(before);
     }
     return answer;
+  }
+
+  /** Puts this node's port into a SELF node header, and skips a case whose node header could dial another host. */
+  async function withNodeHeader(headers: Record<string, string>): Promise<Record<string, string>> {
+    const value = headers['trustplane-node'];
+    if (value === undefined) return headers;
+    const target = value === NODE_SELF ? h.address : value;
+    let address;
+    try {
+      address = parseNodeAddress(target, h.apid.port);
+    } catch {
+      return { ...headers, 'trustplane-node': target }; // refused as it is read, before anything is dialled
+    }
+    fc.pre(address.host === '127.0.0.1' || !(await known.includes(address)));
+    return { ...headers, 'trustplane-node': target };
   }
 
   const credential = () => fc.constantFrom(admin, admin, admin, reader);
@@ -102,8 +138,12 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
       fc.constantFrom('v1', 'resources', 'watch', 'machineconfig', 'talosconfig', 'carotations', 'extraacceptedcas', 'crosssignedcas', 'etcd', 'snapshot', 'version'),
       fc.constantFrom('MachineConfigs', 'mc', 'cs', 'certificatestatus', 'securitystatus', 'OSRootSecrets', 'carotation', 'eaca', 'xca', 'os', 'etcd', 'aggregator', 'api', ''),
       fc.string({ maxLength: 10, unit: 'grapheme' }).map(encodeURIComponent),
+      // escapes that do not decode (a lone %, bad hex, a cut or invalid UTF-8 sequence), and ones that decode to / or %
+      fc.constantFrom('%', '%zz', '%4', '%E0%A4%A', '%ff', '%C0%AF', '%ED%A0%80', '%00', '%2F', '%2e%2e', '%25', 'mc%'),
+      fc.tuple(fc.string({ maxLength: 6, unit: 'grapheme' }).map(encodeURIComponent), fc.constantFrom('%', '%f', '%G0', '%80')).map(([a, b]) => a + b),
     );
     const query = fc.record({ namespace: fc.string({ maxLength: 8 }), since: fc.oneof(fc.string({ maxLength: 6 }), fc.integer().map(String)) }, { requiredKeys: [] });
+    const badQuery = fc.constantFrom('?since=%zz', '?namespace=%', '?since=%E0%A4%A', '?%=1', '?since=1&since=2', '?namespace=config%00');
     const type = fc.oneof(fc.constantFrom('MachineConfigs', 'mc', 'cs', 'certificatestatus', 'securitystatus', 'OSRootSecrets', 'carotation', 'eaca', 'xca'), segment);
     const routeShaped = fc.oneof(
       fc.tuple(fc.constantFrom('resources', 'watch'), type, fc.option(segment, { nil: undefined })).map(([call, t, id]) => ['v1', call, t, ...(id === undefined ? [] : [id])]),
@@ -113,15 +153,21 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
     const request = fc.record({
       cred: credential(),
       method: fc.constantFrom('GET', 'GET', 'GET', 'GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS'),
-      path: fc.tuple(parts, query).map(([p, q]) => `/${p.join('/')}${Object.keys(q).length ? `?${new URLSearchParams(q).toString()}` : ''}`),
+      path: fc.tuple(parts, fc.oneof({ weight: 4, arbitrary: query.map((q) => (Object.keys(q).length ? `?${new URLSearchParams(q).toString()}` : '')) }, { weight: 1, arbitrary: badQuery })).map(([p, q]) => `/${p.join('/')}${q}`),
       headers,
     });
     await fuzzAsync('apid: paths and methods', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, r.method, r.path, undefined, r.headers))), 40);
     statuses.expectSomeAccepted();
   });
 
+  /** The stored config with anchored and aliased values (or a bomb) in its v1alpha1 document, the others kept. */
+  function aliasedConfig(): fc.Arbitrary<string> {
+    const [first, ...others] = configYaml.split('\n---\n');
+    return aliasedTreeText(parse(first), FIELD_PATHS).map((text) => [text.trimEnd(), ...others].join('\n---\n'));
+  }
+
   it('applies a fuzzed machine config (PUT /v1/machineconfig) or refuses it and stores nothing', async () => {
-    const yaml = fc.oneof(textMutation(configYaml), yamlishString.map((t) => `version: v1alpha1\n${t}`), fc.constant(configYaml), fieldValue(pems));
+    const yaml = fc.oneof(textMutation(configYaml), yamlishString.map((t) => `version: v1alpha1\n${t}`), fc.constant(configYaml), fieldValue(pems), aliasedConfig());
     const request = fc.record({ cred: credential(), body: body(fc.record({ yaml, dryRun: fc.oneof(fc.boolean(), jsonValue) }, { requiredKeys: [] })), headers });
     await fuzzAsync('apid: PUT /v1/machineconfig', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'PUT', '/v1/machineconfig', r.body, r.headers))), 30);
     statuses.expectSomeAccepted();
@@ -133,11 +179,13 @@ describe('fuzz: apid routes (real mTLS, real SQLite)', function () {
   it('patches the machine config (PATCH /v1/machineconfig) or refuses the patches and stores nothing', async () => {
     const values = fieldValue(pems);
     const text = fc.oneof(strategicPatchText(values), jsonPatchText(values));
+    // some patches that apply, so that the call behind the refusals is reached (with aliases too)
+    const applies = fc.constantFrom(['machine:\n  certSANs: [fuzz.example.com]\n'], ['machine:\n  certSANs: &s [a.example.com]\ncluster:\n  apiServer:\n    certSANs: *s\n']);
     const patches = fc.oneof(
+      applies,
       fc.array(text, { minLength: 1, maxLength: 2 }),
       fc.array(fc.record({ source: fc.string({ maxLength: 8 }), text }), { minLength: 1, maxLength: 2 }),
-      // its strings are patch texts: no `&` or `*` (YAML anchors and aliases are issue 11's aliases item)
-      jsonValue.filter((v) => !/[&*]/.test(JSON.stringify(v))),
+      jsonValue,
     );
     const request = fc.record({ cred: credential(), body: body(fc.record({ patches, dryRun: fc.boolean() }, { requiredKeys: [] })), headers });
     await fuzzAsync('apid: PATCH /v1/machineconfig', fc.asyncProperty(request, async (r) => void (await expectClean(r.cred, 'PATCH', '/v1/machineconfig', r.body, r.headers))), 30);

@@ -14,6 +14,7 @@ import { readFixture } from '../config/support/talos-fixtures.js';
 import { fixtureBundle, kubernetesPki } from '../pki/fixtures.js';
 import { cleanOutcome, cleanOutcomeAsync, describeInput } from './clean-outcome.js';
 import { fuzz, fuzzAsync } from './fuzz-settings.js';
+import { aliasedTreeText } from './alias-inputs.js';
 import { fieldValue, setIn, textMutation, yamlishString } from './text-inputs.js';
 
 const ERRORS = [ConfigError, MultiError];
@@ -66,7 +67,7 @@ describe('fuzz: secrets bundle, talosconfig and kubeadm PKI directory', function
       const tree = setIn(bundleTree, path, value);
       return asJson ? JSON.stringify(tree) : stringify(tree);
     });
-    fuzz('secrets bundle: field values', fc.property(fc.oneof(input, yamlishString), readBundle), 100);
+    fuzz('secrets bundle: field values', fc.property(fc.oneof(input, yamlishString, aliasedTreeText(bundleTree, BUNDLE_PATHS)), readBundle), 100);
   });
 
   it('reads a talosconfig with any value in any field, or refuses it naming the field', () => {
@@ -75,6 +76,7 @@ describe('fuzz: secrets bundle, talosconfig and kubeadm PKI directory', function
       fc.tuple(fc.constantFrom(...TALOSCONFIG_PATHS), values).map(([path, value]) => stringify(setIn(tree, path, value))),
       textMutation(talosconfig),
       yamlishString,
+      aliasedTreeText(tree, TALOSCONFIG_PATHS),
     );
     fuzz('talosconfig', fc.property(input, readTalosconfig), 150);
   });

@@ -59,9 +59,20 @@ export function isJsonRefusal(answer: RawAnswer): boolean {
   }
 }
 
-// Known classes left out until the server work of issue 11 lands (re-admit them then): a body that is JSON `null`, and
-// keys named `__proto__`.
-export const jsonBodyValue = fc.jsonValue({ maxDepth: 3 }).filter((v) => v !== null && !JSON.stringify(v).includes('"__proto__"'));
+/**
+ * An object whose own key `__proto__` holds `value`, as JSON.parse makes it (an assignment would set the prototype
+ * instead): JSON.stringify writes the key, so a server reads `{"__proto__": ...}`.
+ */
+export function withProtoKey(value: unknown, rest: object = {}): object {
+  return { ...(JSON.parse(`{"__proto__": ${JSON.stringify(value)}}`) as object), ...rest };
+}
+
+/** Any JSON value for a field or a whole body: `null` included, and objects with a `__proto__` key. */
+export const jsonBodyValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 6, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  { weight: 1, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.tuple(fc.jsonValue({ maxDepth: 2 }), fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })).map(([v, rest]) => withProtoKey(v, rest)) },
+);
 
 /**
  * How a property's answers spread over statuses. A property none of whose requests was accepted proves nothing about

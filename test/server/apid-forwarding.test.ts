@@ -4,6 +4,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { expect } from 'chai';
 import { issueCertificateAndKey, caFromPem } from './apid-pki.js';
 import { startApid } from '../../src/server/apid/index.js';
+import { CARotations, ROTATION_DRIVER_OWNER } from '../../src/resources/ca-rotation.js';
 import { KnownNodes } from '../../src/server/apid/known-nodes.js';
 import { ApidHarness, credential } from './apid-harness.js';
 import { readWatch } from './apid-stream.js';
@@ -161,6 +162,31 @@ describe('apid -n forwarding between two nodes', function () {
       ['127.0.0.2', 50000, false],
     ];
     for (const [host, port, want] of cases) expect(await known.includes({ host, port }), `${host}:${port}`).to.equal(want);
+  });
+
+  it('still forwards, and still refuses unknown nodes, when a stored CA rotation names an address that does not parse (fuzz finding: KnownNodes threw, a 500 for every -n call)', async () => {
+    // what POST /v1/carotations stored before it checked addresses: a port out of range
+    const at = { namespace: CARotations.namespace, type: CARotations.type, id: 'etcd' };
+    const now = a.now().toISOString();
+    const spec = {
+      ca: 'etcd', phase: 'Done', nodes: [{ address: '10.5.0.2:99999', role: 'controlplane', phase: 'Done' }],
+      newCA: { subject: 'O=etcd', fingerprint: 'AA', notAfter: now }, oldCA: { subject: 'O=etcd', fingerprint: 'BB' }, started: now, updated: now,
+    };
+    await a.node.node.state.create({ metadata: at, spec }, { owner: ROTATION_DRIVER_OWNER });
+    try {
+      const reader = await a.role('os:reader');
+      const own = await a.request(reader, 'GET', '/v1/version', undefined, { 'trustplane-node': a.address });
+      expect(own.status, own.body).to.equal(200);
+      const unknown = await a.request(reader, 'GET', '/v1/version', undefined, { 'trustplane-node': stranger.address });
+      expect(unknown.status, unknown.body).to.equal(400);
+      expect(unknown.json).to.deep.equal({ error: 'unknown node' });
+      const unreadable = await a.request(reader, 'GET', '/v1/version', undefined, { 'trustplane-node': '10.5.0.2:99999' });
+      expect(unreadable.status, unreadable.body).to.equal(400);
+      expect(unreadable.json.error).to.equal('node address "10.5.0.2:99999": port must be 1-65535, got "99999"');
+      expect(stranger.connections()).to.equal(0);
+    } finally {
+      await a.node.node.state.destroy(at, { owner: ROTATION_DRIVER_OWNER });
+    }
   });
 
   it('refuses to start with a member that is no address, naming it', async () => {

@@ -47,6 +47,20 @@ describe('POST /v1/carotations (starting a CA rotation over apid)', function () 
     expect(await stored()).to.deep.equal([]);
   });
 
+  it('refuses a node address that cannot be dialled, naming the list and the item, and writes nothing (fuzz finding: 10.5.0.2:99999 was stored)', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ controlPlanes: ['10.5.0.2:99999'] }, 'controlPlanes[0]: node address "10.5.0.2:99999": port must be 1-65535, got "99999"'],
+      [{ workers: ['10.5.0.3:50000', ':50000'] }, 'workers[1]: node address ":50000": expected host[:port], e.g. 10.5.0.2 or 10.5.0.2:50000'],
+      [{ workers: ['[fd00::1]:0'] }, 'workers[0]: node address "[fd00::1]:0": port must be 1-65535, got "0"'],
+    ];
+    for (const [over, message] of cases) {
+      const answer = await h.request(admin, 'POST', '/v1/carotations', body(over));
+      expect(answer.status, JSON.stringify(over)).to.equal(400);
+      expect(answer.json.error).to.equal(message);
+    }
+    expect(await stored()).to.deep.equal([]);
+  });
+
   it('creates the rotation in phase Staged with the nodes in order, keeps the keys out of it, and refuses a second one', async () => {
     const answer = await h.request(admin, 'POST', '/v1/carotations', body());
     expect(answer.status, answer.body).to.equal(200);

@@ -36,7 +36,16 @@ export class KnownNodes {
       if (own && [...own.spec.ips, ...own.spec.dnsNames].some((name) => keyOf({ host: name, port: this.apidPort }) === key)) return true;
     }
     const rotations = await this.state.list<CARotationSpec>({ namespace: CARotations.namespace, type: CARotations.type });
-    return rotations.some((r) => r.spec.nodes.some((n) => keyOf(parseNodeAddress(n.address, this.apidPort)) === key));
+    return rotations.some((r) => r.spec.nodes.some((n) => storedKey(n.address, this.apidPort) === key));
+  }
+}
+
+/** The key of an address read from the store, or undefined for one that does not parse (stored by an older apid). */
+function storedKey(address: string, apidPort: number): string | undefined {
+  try {
+    return keyOf(parseNodeAddress(address, apidPort));
+  } catch {
+    return undefined; // such a node cannot be dialled, so it is known as nothing
   }
 }
 

@@ -12,6 +12,7 @@ import type { Pointer, Resource } from '../../runtime/resource.js';
 import type { BatchOp, State } from '../../runtime/state.js';
 import { ApiError } from './api-error.js';
 import type { RotationRequest } from './api-paths.js';
+import { parseNodeAddress } from './node-address.js';
 import { readJsonBody, requirePermission } from './router.js';
 import type { CallContext } from './router.js';
 import { OS_ROOT } from './tls-material.js';
@@ -97,6 +98,14 @@ async function currentCA(state: State, ca: RotatableCA): Promise<{ crt: string; 
 function addressList(value: unknown, field: string): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !v.trim())) throw new ApiError(400, `${field}: expected a list of node addresses (host:port)`);
   const list = (value as string[]).map((v) => v.trim());
+  // the rotation driver dials these, and apid forwards to them as known nodes: one that cannot be dialled is refused now
+  list.forEach((address, i) => {
+    try {
+      parseNodeAddress(address);
+    } catch (err) {
+      throw new ApiError(400, `${field}[${i}]: ${(err as Error).message}`);
+    }
+  });
   const dup = list.find((v, i) => list.indexOf(v) !== i);
   if (dup) throw new ApiError(400, `${field}: ${dup} is listed twice`);
   return list;
