@@ -35,11 +35,12 @@ describe('hostile patches', () => {
     const config = singleDoc();
     const before = config.toYaml();
     const ops = Array.from({ length: 40 }, (_, i) => ({ op: 'copy', from: '/machine', path: `/machine/c${i}` }));
-    const started = Date.now();
     const err = thrown(() => apply(config, JSON.stringify(ops)));
     expect(err).to.be.instanceOf(PatchTooLarge);
-    expect(err.message).to.match(/^p\.yaml: op \d+ \(copy \/machine\/c\d+\): the patched document would be about \d+ KiB, more than the 1024 KiB allowed/);
-    expect(Date.now() - started).to.be.below(3000);
+    const stoppedAt = /^p\.yaml: op (\d+) \(copy \/machine\/c\d+\): the patched document would be about \d+ KiB, more than the 1024 KiB allowed/.exec(err.message);
+    expect(stoppedAt, err.message).to.not.equal(null);
+    // each copy doubles the document: refused at the copy that crosses 1 MiB, long before the 40th (2^40 times the config)
+    expect(Number(stoppedAt![1])).to.be.below(20);
     expect(config.toYaml()).to.equal(before);
   });
 
@@ -82,11 +83,9 @@ describe('hostile patches', () => {
 
   it('refuses an alias bomb in a patch naming the patch, quickly', () => {
     for (const text of [`machine:\n  x:\n${indented(BOMB, 4)}\n`, `- op: add\n  path: /machine/x\n  value:\n${indented(BOMB, 4)}\n`]) {
-      const started = Date.now();
       const err = thrown(() => apply(singleDoc(), text));
       expect(err).to.be.instanceOf(PatchError);
       expect(err.message).to.equal('p.yaml: YAML aliases expand to more than 10000 nodes (an "alias bomb"?); write the values out instead of aliasing them');
-      expect(Date.now() - started).to.be.below(2000);
     }
   });
 
@@ -111,10 +110,8 @@ describe('hostile patches', () => {
 
   it('resolves thousands of aliases in a large patch in time linear in its size (found re-admitting aliases: each alias walked the whole patch, a 4 MiB patch took minutes)', () => {
     const text = `machine:\n  padding: [${Array(20_000).fill('1').join(', ')}]\n  certSANs: [&a a.example.com, ${Array(9_000).fill('*a').join(', ')}]\n`;
-    const started = Date.now();
+    // about 1 s here; walking the patch per alias took 20 s (no timed assertion: the suite's own timeout is the guard)
     const { config } = apply(singleDoc(), text);
-    // about 1 s here; walking the patch per alias took 20 s
-    expect(Date.now() - started).to.be.below(5000);
     expect(config.certSANs).to.have.length(9_001);
     expect(new Set(config.certSANs)).to.deep.equal(new Set(['a.example.com']));
   });
