@@ -53,10 +53,12 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       const failures: string[] = [];
       const counts = { oldAccepted: 0, newAccepted: 0, oldTalosconfigOnNewLeaves: 0 };
       const seen = new Set<string>();
-      let stop = false;
+      // Set once the test has seen the rotation Done; the prober then stops at the end of a round in which it saw Done
+      // itself (stopping it at once raced with it: under load it could end without ever observing the last phase).
+      let rotationDone = false;
 
       const prober = (async () => {
-        while (!stop) {
+        while (!(rotationDone && seen.has('Done'))) {
           for (const m of cluster.members) {
             const before = (await observe(cluster, [oldCreds, newCreds]))?.phase;
             if (before) seen.add(before);
@@ -68,6 +70,7 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
             const oldAnswer = await cluster.call(m, oldCreds, 'GET', '/v1/version');
             const talosconfigAnswer = await cluster.call(m, oldTalosconfig, 'GET', '/v1/version');
             const after = (await observe(cluster, [oldCreds, newCreds]))?.phase;
+            if (after) seen.add(after);
             // The old CA is dropped only after LeavesReissued is recorded: until then the old certificate must work,
             // and so must the old talosconfig, whose client trusts a new-CA server certificate only through the
             // cross-signed CA the node sends with it.
@@ -88,7 +91,7 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       expect((started.body as { spec: CARotationSpec }).spec.phase).to.equal('Staged');
 
       await cluster.until('the rotation is Done', async () => (await observe(cluster, [oldCreds, newCreds]))?.phase === 'Done');
-      stop = true;
+      rotationDone = true;
       await prober;
 
       expect(failures).to.deep.equal([]);
