@@ -1,0 +1,55 @@
+// The action of `trustctl check` (check.ts declares the command), loaded only when it runs.
+import { existsSync } from 'node:fs';
+import { DateTime } from 'luxon';
+import { contextCredentials, readTalosconfigFile, resolveTalosconfigPath } from '../config/index.js';
+import type { CheckReport, HeldClientCertificate } from '../server/check/index.js';
+import type { CheckCliOptions } from './check.js';
+import { UNHEALTHY_EXIT_CODE } from './get.js';
+import { requireStore, resolveStateDir } from './state-path.js';
+
+/** The talosconfig's client certificates: the flag's file (which must exist), else the default one when present. */
+export async function heldClientCertificates(flag: string | undefined): Promise<HeldClientCertificate[]> {
+  const path = resolveTalosconfigPath(flag);
+  if (!existsSync(path)) {
+    if (flag) throw new Error(`--talosconfig: "${flag}" does not exist`);
+    return [];
+  }
+  const config = await readTalosconfigFile(path);
+  return Object.entries(config.contexts)
+    .map(([name, ctx]) => ({ subject: `talosconfig ${path} context "${name}"`, crtPem: contextCredentials(name, ctx).crtPem }))
+    .filter((h) => h.crtPem !== '');
+}
+
+export async function check(opts: CheckCliOptions, talosconfig: string | undefined, now: DateTime = DateTime.utc()): Promise<CheckReport> {
+  const stateDir = resolveStateDir(opts.state);
+  requireStore(stateDir);
+  const clientCertificates = await heldClientCertificates(talosconfig);
+  const { checkStateDir } = await import('../server/check/index.js');
+  const report = await checkStateDir(stateDir, { from: now, years: opts.years, clientCertificates });
+  process.stdout.write(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
+  if (report.findings.length > 0) process.exitCode = UNHEALTHY_EXIT_CODE;
+  return report;
+}
+
+const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '-');
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('   ')).join('\n') + '\n';
+}
+
+export function formatCheckReport(report: CheckReport): string {
+  const head = `check ${day(report.from)} .. ${day(report.to)}` + (report.simulatedUntil < report.to ? ` (simulated until ${report.simulatedUntil}, where a CA ends)` : '') + '\n\n';
+  const calendar = table(
+    ['ID', 'CA', 'RENEWALS', 'FIRST RENEWAL', 'LAST RENEWAL'],
+    report.certificates.map((c) => [c.id, c.ca, c.kind === 'ca' ? '-' : String(c.renewals), day(c.firstRenewal), day(c.lastRenewal)]),
+  );
+  const findings =
+    report.findings.length === 0
+      ? 'no problems foreseen\n'
+      : table(
+          ['SEVERITY', 'WHEN', 'SUBJECT', 'PROBLEM', 'FIX'],
+          report.findings.map((f) => [f.severity, day(f.at), f.subject, f.message, f.fix]),
+        );
+  return `${head}${calendar}\n${findings}`;
+}
