@@ -39,10 +39,10 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export function formatCheckReport(report: CheckReport): string {
-  const head = `check ${day(report.from)} .. ${day(report.to)}` + (report.simulatedUntil < report.to ? ` (simulated until ${report.simulatedUntil}, where a CA ends)` : '') + '\n\n';
+  const head = `check ${day(report.from)} .. ${day(report.to)}` + (report.simulatedUntil < report.to ? ` (simulated until ${report.simulatedUntil}, a day before a CA ends)` : '') + '\n\n';
   const calendar = table(
     ['ID', 'CA', 'RENEWALS', 'FIRST RENEWAL', 'LAST RENEWAL'],
-    report.certificates.map((c) => [c.id, c.ca, c.kind === 'ca' ? '-' : String(c.renewals), day(c.firstRenewal), day(c.lastRenewal)]),
+    report.certificates.map((c) => [c.id, c.ca, c.kind === 'ca' ? '-' : `${c.estimated ? '~' : ''}${c.renewals}`, day(c.firstRenewal), day(c.lastRenewal)]),
   );
   const findings =
     report.findings.length === 0

@@ -25,12 +25,14 @@ export interface CertificateCalendar {
   lastRenewal?: string;
   /** The notAfter of the certificate held at the end of the simulation. */
   notAfter?: string;
+  /** Worked out from its lifetime rather than simulated one by one (a certificate that lives less than 30 days). */
+  estimated?: boolean;
 }
 
 export interface CheckReport {
   from: string;
   to: string;
-  /** Where the simulation stopped: `to`, or earlier when a CA ended (nothing after that can renew without the fix). */
+  /** Where the simulation stopped: `to`, or a day before a CA ends (nothing after that renews without the fix). */
   simulatedUntil: string;
   /** How many times the simulated clock jumped to a controller's wake-up time. */
   wakeUps: number;

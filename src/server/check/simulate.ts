@@ -12,6 +12,7 @@ import type { Resource } from '../../runtime/resource.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { StoreCopy } from './store-copy.js';
 import { sortFindings } from './report.js';
+import { estimatedCalendar, isShortLived, simulatedLifetimes } from './short-lived.js';
 import type { CertificateCalendar, CheckFinding, CheckReport } from './report.js';
 
 export interface SimulationOptions {
@@ -36,15 +37,20 @@ export async function simulate(open: (clock: ManualClock) => Promise<StoreCopy>,
   try {
     // The addresses the node published, not this machine's: the check may run elsewhere (a laptop, over the API).
     const addresses = await copy.state.find<NodeAddressesSpec>({ namespace: NodeAddresses.namespace, type: NodeAddresses.type, id: NODE_ADDRESSES_ID });
+    // Read before the controllers run: what the node holds now, with the lifetimes it was served with.
+    const held = await statuses(copy);
     const controllers = nodeControllers({
       encryptedAtRest: copy.encryptedAtRest,
       ...(addresses ? { addresses: { addresses: addresses.spec.addresses, hostname: addresses.spec.hostname } } : {}),
-      ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}),
+      lifetimes: simulatedLifetimes(options.lifetimes),
     });
     for (const c of controllers) runtime.register(c);
     await runtime.start();
     await runtime.settled();
-    return await run(clock, copy, to, options.maxWakeUps ?? DEFAULT_MAX_WAKE_UPS);
+    const report = await run(clock, copy, to, options.maxWakeUps ?? DEFAULT_MAX_WAKE_UPS);
+    const until = Date.parse(report.simulatedUntil);
+    const estimated = new Map(held.filter((s) => isShortLived(s.spec)).map((s) => [s.metadata.id, estimatedCalendar(s.metadata.id, s.spec, until)]));
+    return { ...report, certificates: report.certificates.map((row) => estimated.get(row.id) ?? row) };
   } finally {
     await runtime.stop();
     await copy.state.close();
@@ -69,8 +75,9 @@ async function run(clock: ManualClock, copy: StoreCopy, to: DateTime, maxWakeUps
   for (const s of initial) {
     calendar.set(s.metadata.id, { id: s.metadata.id, kind: s.spec.kind, ca: s.spec.issuerCA, renewals: 0, serial: s.spec.serial, ...(s.spec.notAfter ? { notAfter: s.spec.notAfter } : {}) });
   }
-  // CAs are not renewed: one that ends in the window ends everything it signs. The simulation stops just before the
-  // first such end; beyond it every renewal would fail until the CA is rotated.
+  // CAs are not renewed: one that ends in the window ends everything it signs. The simulation stops a day before the
+  // first such end (its leaves, cut to the CA's end, renew ever more often as it nears); beyond it every renewal would
+  // fail until the CA is rotated.
   let stopAt = to;
   for (const ca of initial.filter((s) => s.spec.kind === 'ca' && s.spec.notAfter)) {
     const end = DateTime.fromISO(ca.spec.notAfter!, { zone: 'utc' });
@@ -85,7 +92,7 @@ async function run(clock: ManualClock, copy: StoreCopy, to: DateTime, maxWakeUps
       message: `the ${ca.spec.issuerCA} CA ${past ? 'ended' : 'ends'} at ${end.toISO()}; it is not renewed, and the ${signs} certificate(s) it signs here cannot be renewed past it`,
       fix: rotateCaCommand(ca.spec.issuerCA),
     });
-    if (end.minus({ milliseconds: 1 }) < stopAt) stopAt = DateTime.max(from, end.minus({ milliseconds: 1 }));
+    if (end.minus({ days: 1 }) < stopAt) stopAt = DateTime.max(from, end.minus({ days: 1 }));
   }
   const observe = (list: Status[]) => {
     const now = clock.now();

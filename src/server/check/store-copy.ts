@@ -23,7 +23,8 @@ export async function copyIntoMemory(source: State, registry: ResourceRegistry, 
       ops.push({ op: 'create', resource: { metadata: { namespace, type, id, labels, annotations, finalizers }, spec: r.spec }, owner: r.metadata.owner });
     }
   }
-  const state = await openSqliteState({ path: ':memory:', registry, clock });
+  // Unsealed: the copy lives in this process's memory only, and sealing each write would only slow the simulation.
+  const state = await openSqliteState({ path: ':memory:', registry, clock, encryptionKey: 'none' });
   try {
     if (ops.length > 0) await state.batch(ops);
   } catch (err) {
