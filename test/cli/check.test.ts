@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { formatTalosconfig, issueClientCertificate, newContext } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
+import type { CertificateLifetimes } from '../../src/controllers/index.js';
 import { openNodeState } from '../../src/server/node.js';
 import { checkStateDir } from '../../src/server/check/index.js';
 import type { CheckFinding, CheckReport } from '../../src/server/check/index.js';
@@ -31,9 +32,9 @@ async function snapshot(stateDir: string): Promise<{ versions: Record<string, nu
 }
 
 /** A stopped control-plane node made from `bundle` at `start`, in `dir`. */
-async function node(bundle: SecretsBundle, start: DateTime, dir: string): Promise<string> {
+async function node(bundle: SecretsBundle, start: DateTime, dir: string, lifetimes?: Partial<CertificateLifetimes>): Promise<string> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const h = await NodeHarness.start({ bundle, start, dir });
+  const h = await NodeHarness.start({ bundle, start, dir, ...(lifetimes ? { lifetimes } : {}) });
   await h.stop();
   return dir;
 }
@@ -67,6 +68,17 @@ describe('trustctl check', function () {
     expect(byId.get('etcd-server')!.renewals).to.equal(0);
     expect(byId.get('ca-os')!.kind).to.equal('ca');
     expect(await snapshot(dir)).to.deep.equal(before);
+  });
+
+  it('renews at the pace the node was served with, read back from the requests its certificates were made from', async () => {
+    // Served with --kubernetes-lifetime 720h: the Kubernetes leaves renew every 20..27 days, not once a year.
+    const dir = await node(await freshBundle(now.toJSDate()), now, box.path('state'), { kubernetesHours: 720 });
+    const report = await checkStateDir(dir, { from: now, years: 1 });
+    expect(report.findings).to.deep.equal([]);
+    const k8s = report.certificates.find((c) => c.id === 'k8s-kube-apiserver')!;
+    expect(k8s.renewals).to.be.within(Math.floor(8760 / (0.9 * 720)) - 1, Math.ceil(8760 / ((2 / 3) * 720)));
+    // The first renewal comes from the certificate the node holds, not from a reissue at the start of the simulation.
+    expect(Date.parse(k8s.firstRenewal!) - now.toMillis()).to.be.within((2 / 3) * 720 * 3_600_000 - 1000, 0.9 * 720 * 3_600_000 + 1000);
   });
 
   it("reports over ten years each CA's own end with the rotate-ca command that fixes it", async () => {

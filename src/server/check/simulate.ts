@@ -13,12 +13,13 @@ import { Runtime } from '../../runtime/runtime.js';
 import type { StoreCopy } from './store-copy.js';
 import { sortFindings } from './report.js';
 import { estimatedCalendar, isShortLived, simulatedLifetimes } from './short-lived.js';
+import { storedLifetimes } from './stored-lifetimes.js';
 import type { CertificateCalendar, CheckFinding, CheckReport } from './report.js';
 
 export interface SimulationOptions {
   from: DateTime;
   years: number;
-  /** The lifetimes the node is served with (serve's --*-lifetime flags); the defaults otherwise. */
+  /** The lifetimes the node is served with (serve's --*-lifetime flags); by default those its certificates were asked with. */
   lifetimes?: Partial<CertificateLifetimes>;
   /** A guard against a controller that wakes itself in a loop; the default is far above a healthy ten years. */
   maxWakeUps?: number;
@@ -42,7 +43,7 @@ export async function simulate(open: (clock: ManualClock) => Promise<StoreCopy>,
     const controllers = nodeControllers({
       encryptedAtRest: copy.encryptedAtRest,
       ...(addresses ? { addresses: { addresses: addresses.spec.addresses, hostname: addresses.spec.hostname } } : {}),
-      lifetimes: simulatedLifetimes(options.lifetimes),
+      lifetimes: simulatedLifetimes(options.lifetimes ?? (await storedLifetimes(copy.state))),
     });
     for (const c of controllers) runtime.register(c);
     await runtime.start();
