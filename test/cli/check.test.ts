@@ -133,6 +133,33 @@ describe('trustctl check', function () {
     expect(await snapshot(dir)).to.deep.equal(before);
   });
 
+  it('reports, for a node left off past its CAs\' end, every leaf expired in use and every renewal failing, with the rotation that fixes each', async () => {
+    const dir = await node(await freshBundle(now.toJSDate()), now, box.path('state'));
+    const before = await snapshot(dir);
+    const from = now.plus({ years: 11 });
+    const report = await checkStateDir(dir, { from, years: 1 });
+    const leaves = report.certificates.filter((c) => c.kind === 'leaf');
+    expect(leaves).to.have.length(13);
+    // Nothing can be renewed, so nothing is simulated past the start.
+    expect(report.simulatedUntil).to.equal(from.toISO());
+    expect(report.wakeUps).to.equal(0);
+    const expected = [
+      ...['aggregator', 'etcd', 'kubernetes', 'os'].map((ca) => `CAExpires ca-${ca}`),
+      ...leaves.flatMap((c) => [`ExpiredInUse ${c.id}`, `RenewalFails ${c.id}`]),
+    ];
+    expect([...codes(report)].sort()).to.deep.equal(expected.sort());
+    const rotate: Record<string, string> = { os: '--talos', kubernetes: '--kubernetes', etcd: '--etcd', aggregator: '--aggregator' };
+    for (const f of report.findings) {
+      const ca = f.code === 'CAExpires' ? f.subject.slice(3) : leaves.find((c) => c.id === f.subject)!.ca;
+      expect(f.fix, `${f.code} ${f.subject}`).to.equal(`trustctl rotate-ca ${rotate[ca]}`);
+      expect(f.severity).to.equal('critical');
+    }
+    const server = report.findings.find((f) => f.code === 'RenewalFails' && f.subject === 'api-server')!;
+    expect(server.message).to.match(/^its renewal would fail: api\/server: the os CA expired at \S+; rotate it: trustctl rotate-ca --talos$/);
+    expect(server.at).to.equal(from.toISO());
+    expect(await snapshot(dir)).to.deep.equal(before);
+  });
+
   it('reports a talosconfig whose client certificate was issued for 30 days, with config new as the fix', async () => {
     const bundle = await freshBundle(now.toJSDate());
     const dir = await node(bundle, now, box.path('state'));

@@ -95,6 +95,10 @@ async function run(clock: ManualClock, copy: StoreCopy, to: DateTime, maxWakeUps
     });
     if (end.minus({ days: 1 }) < stopAt) stopAt = DateTime.max(from, end.minus({ days: 1 }));
   }
+  const caEnds = new Map(initial.filter((s) => s.spec.kind === 'ca' && s.spec.notAfter).map((s) => [s.spec.issuerCA, Date.parse(s.spec.notAfter!)]));
+  // Rotating the CA fixes what its end breaks; anything else the node's own status explains.
+  const fixFor = (s: Status, at: number) =>
+    (caEnds.get(s.spec.issuerCA) ?? Infinity) <= at ? rotateCaCommand(s.spec.issuerCA) : `trustctl get certificatestatus ${s.metadata.id} (why it is not renewed)`;
   const observe = (list: Status[]) => {
     const now = clock.now();
     for (const s of list) {
@@ -115,7 +119,7 @@ async function run(clock: ManualClock, copy: StoreCopy, to: DateTime, maxWakeUps
           at: s.spec.notAfter,
           subject: s.metadata.id,
           message: `would still be in use after its notAfter (${s.spec.notAfter})`,
-          fix: rotateCaCommand(s.spec.issuerCA),
+          fix: fixFor(s, now.toMillis()),
         });
       }
       if (s.spec.failures > 0) {
@@ -125,7 +129,7 @@ async function run(clock: ManualClock, copy: StoreCopy, to: DateTime, maxWakeUps
           at: now.toISO()!,
           subject: s.metadata.id,
           message: `its renewal would fail: ${s.spec.lastFailure ?? 'no reason recorded'}`,
-          fix: rotateCaCommand(s.spec.issuerCA),
+          fix: fixFor(s, now.toMillis()),
         });
       }
     }
