@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { contextCredentials, readTalosconfigFile, resolveTalosconfigPath } from '../config/index.js';
 import type { CheckReport, HeldClientCertificate } from '../server/check/index.js';
+import { withClientCertificates } from '../server/check/client-certificates.js';
+import type { RemoteTarget } from './api-client.js';
 import type { CheckCliOptions } from './check.js';
 import { UNHEALTHY_EXIT_CODE } from './get.js';
 import { requireStore, resolveStateDir } from './state-path.js';
@@ -18,6 +20,27 @@ export async function heldClientCertificates(flag: string | undefined): Promise<
   return Object.entries(config.contexts)
     .map(([name, ctx]) => ({ subject: `talosconfig ${path} context "${name}"`, crtPem: contextCredentials(name, ctx).crtPem }))
     .filter((h) => h.crtPem !== '');
+}
+
+/** Over the API: each node (or the endpoint) runs the check; the talosconfig in use is judged here. */
+export async function checkRemote(opts: CheckCliOptions, target: RemoteTarget, now: DateTime = DateTime.utc()): Promise<void> {
+  const clientCertificates = await heldClientCertificates(target.talosconfig);
+  const { connectApi } = await import('./api-client.js');
+  const { paths } = await import('../server/apid/api-paths.js');
+  const { client, nodes } = await connectApi(target);
+  try {
+    const reports: Record<string, CheckReport> = {};
+    for (const node of nodes.length > 0 ? nodes : [undefined]) {
+      const remote = await client.call<CheckReport>('POST', paths.check, { body: { years: opts.years }, ...(node ? { node } : {}) });
+      reports[node ?? client.endpoint.host] = withClientCertificates(remote, clientCertificates, now.toJSDate());
+    }
+    const entries = Object.entries(reports);
+    if (opts.output === 'json') process.stdout.write(`${JSON.stringify(nodes.length > 0 ? reports : entries[0][1], null, 2)}\n`);
+    else process.stdout.write(entries.map(([node, r]) => (nodes.length > 0 ? `NODE ${node}\n` : '') + formatCheckReport(r)).join('\n'));
+    if (entries.some(([, r]) => r.findings.length > 0)) process.exitCode = UNHEALTHY_EXIT_CODE;
+  } finally {
+    client.close();
+  }
 }
 
 export async function check(opts: CheckCliOptions, talosconfig: string | undefined, now: DateTime = DateTime.utc()): Promise<CheckReport> {

@@ -2,6 +2,7 @@
 // calendar and every problem foreseen (exit 2 with findings, like `get securitystatus`). The node is not changed.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { remoteTargetOf } from './remote-target.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
 export const CHECK_FORMATS = ['table', 'json'] as const;
@@ -27,13 +28,15 @@ export function registerCheckCommand(program: Command): void {
     .command('check')
     .description("Run the node's controllers years ahead on a copy of its store: the renewal calendar and every problem foreseen (exit 2 when any)")
     .option('--years <n>', 'how far ahead to look', parseYears, 10)
-    .option('--state <dir>', STATE_OPTION_HELP)
+    .option('--state <dir>', `${STATE_OPTION_HELP}; with -e/-n the node runs the check (os:admin)`)
     .addOption(new Option('-o, --output <format>', 'output format').choices(CHECK_FORMATS).default('table'))
     .action(async (opts: CheckCliOptions, cmd: Command) => {
       const { endpoints, nodes, talosconfig } = cmd.optsWithGlobals<{ endpoints?: string[]; nodes?: string[]; talosconfig?: string }>();
+      const action = await import('./check-action.js');
       if (endpoints?.length || nodes?.length) {
-        throw new Error('check over the API (-e/-n) is not available yet: run it on the node with --state DIR (the store is only read)');
+        if (opts.state) throw new Error("--state reads a local node's store, -e/-n ask apid to run the check: use one or the other");
+        return action.checkRemote(opts, remoteTargetOf(cmd));
       }
-      await (await import('./check-action.js')).check(opts, talosconfig);
+      await action.check(opts, talosconfig);
     });
 }

@@ -1,7 +1,8 @@
 // Client certificates held outside the node (a talosconfig's contexts): nothing renews them, so one that ends in the
 // window is a finding whose fix is a new talosconfig.
 import { X509Certificate } from 'node:crypto';
-import type { CheckFinding } from './report.js';
+import { sortFindings } from './report.js';
+import type { CheckFinding, CheckReport } from './report.js';
 
 export interface HeldClientCertificate {
   /** Where it is held, e.g. `talosconfig /home/me/.talos/config context "demo"`. */
@@ -28,4 +29,11 @@ export function clientCertificateFindings(held: readonly HeldClientCertificate[]
     });
   }
   return findings;
+}
+
+/** `report` with a finding for each held certificate that ends before the report's window does. */
+export function withClientCertificates(report: CheckReport, held: readonly HeldClientCertificate[], from: Date): CheckReport {
+  if (held.length === 0) return report;
+  const found = clientCertificateFindings(held, from, new Date(report.to));
+  return { ...report, findings: sortFindings([...report.findings, ...found]) };
 }
