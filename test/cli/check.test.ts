@@ -10,6 +10,7 @@ import { openNodeState } from '../../src/server/node.js';
 import { checkStateDir } from '../../src/server/check/index.js';
 import type { CheckFinding, CheckReport } from '../../src/server/check/index.js';
 import { Sandbox } from '../config/support/run-trustctl.js';
+import { RemoteBox } from './remote-support.js';
 import { NodeHarness, freshBundle } from '../controllers/node-harness.js';
 import { opensslCA } from '../support/hostile-cas.js';
 
@@ -195,5 +196,38 @@ describe('trustctl check', function () {
     const bad = await box.run(['check', '--state', dir, '--years', '0']);
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.contain('--years: expected a whole number of years from 1 to 100, got "0"');
+  });
+});
+
+describe('trustctl check over the API (-e/-n)', function () {
+  this.timeout(120_000);
+  let box: RemoteBox;
+
+  before(async () => {
+    box = await RemoteBox.open();
+  });
+  after(async () => box.close());
+
+  it('has the node run the check, and adds the talosconfig in use when it ends in the window (exit 2)', async () => {
+    await box.writeTalosconfig(box.talosconfig, ['os:admin'], { validityHours: 720 });
+    const r = await box.run(['-e', box.a.address, 'check', '--years', '5', '-o', 'json']);
+    expect(r.code, r.stderr).to.equal(2);
+    const report = JSON.parse(r.stdout) as CheckReport;
+    expect(codes(report)).to.deep.equal([`ClientCertificateExpires talosconfig ${box.talosconfig} context "os:admin@demo"`]);
+    expect(report.findings[0].fix).to.equal('trustctl config new');
+    expect(report.certificates.map((c) => c.id)).to.include('api-server');
+    // -n: the endpoint forwards the call; the answer is keyed by node.
+    const forwarded = await box.run(['-e', box.a.address, '-n', box.b.address, 'check', '--years', '5', '-o', 'json']);
+    expect(forwarded.code, forwarded.stderr).to.equal(2);
+    expect(Object.keys(JSON.parse(forwarded.stdout) as Record<string, CheckReport>)).to.deep.equal([box.b.address]);
+  });
+
+  it('is refused to a reader: the simulation reads every secret', async () => {
+    const reader = box.path('reader.yaml');
+    await box.writeTalosconfig(reader, ['os:reader']);
+    const r = await box.run(['--talosconfig', reader, '-e', box.a.address, 'check', '--years', '1']);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal('error: not authorized\n');
+    expect(r.stdout).to.equal('');
   });
 });
