@@ -1,6 +1,7 @@
 // Assembles the trustctl command tree; each command group lives in its own file and registers itself here.
 import { Command } from 'commander';
 import { registerApplyConfigCommand } from './apply-config.js';
+import { registerCheckCommand } from './check.js';
 import { registerConfigCommands } from './config.js';
 import { registerGenCommands } from './gen.js';
 import { registerGetCommand } from './get.js';
@@ -29,5 +30,6 @@ export function buildProgram(): Command {
   registerEtcdCommands(program);
   registerPatchCommand(program);
   registerRotateCaCommand(program);
+  registerCheckCommand(program);
   return program;
 }

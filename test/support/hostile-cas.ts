@@ -16,6 +16,8 @@ export interface OpensslCaOptions {
   newkey?: string;
   basicConstraints?: string;
   keyUsage?: string;
+  /** `-days`; default 365. */
+  days?: number;
 }
 
 export function opensslCA(options: OpensslCaOptions = {}): PemPair {
@@ -26,7 +28,7 @@ export function opensslCA(options: OpensslCaOptions = {}): PemPair {
     writeFileSync(join(dir, 'req.cnf'), ['[req]', 'distinguished_name = dn', 'x509_extensions = ext', 'prompt = no', '[dn]', 'O = talos', '[ext]', ...ext, ''].join('\n'));
     const newkey = options.newkey ?? 'ec';
     const args = ['req', '-x509', '-newkey', newkey, ...(newkey === 'ec' ? ['-pkeyopt', 'ec_paramgen_curve:P-256'] : [])];
-    args.push('-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'crt.pem'), '-days', '365', '-config', join(dir, 'req.cnf'));
+    args.push('-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'crt.pem'), '-days', String(options.days ?? 365), '-config', join(dir, 'req.cnf'));
     const r = spawnSync('openssl', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
     return { crt: readFileSync(join(dir, 'crt.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };

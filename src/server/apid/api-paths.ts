@@ -11,6 +11,7 @@
 //   PUT   /v1/extraacceptedcas/:ca        {crts, reason} -> CAListChange (ca: etcd | aggregator)             admin
 //   PUT   /v1/crosssignedcas/:ca          {crts, reason} -> CAListChange (ca: os)                            admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
+//   POST  /v1/check                        {years?} -> CheckReport (the node's controllers run ahead on a copy) admin
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
 // impersonator certificate) when the caller's roles allow the call and the node is one it knows (known-nodes.ts; else
@@ -32,6 +33,7 @@ export const paths = {
   machineConfig: '/v1/machineconfig',
   talosconfig: '/v1/talosconfig',
   etcdSnapshot: '/v1/etcd/snapshot',
+  check: '/v1/check',
   caRotations: '/v1/carotations',
   extraAcceptedCAs: (ca: string) => `/v1/extraacceptedcas/${encodeURIComponent(ca)}`,
   crossSignedCAs: (ca: string) => `/v1/crosssignedcas/${encodeURIComponent(ca)}`,
@@ -82,4 +84,9 @@ export interface RotationRequest {
   /** apid addresses (host:port) the driver reaches each node at: control planes first, then workers. */
   controlPlanes: string[];
   workers?: string[];
+}
+
+/** POST /v1/check: how many years ahead to look (default 10). */
+export interface CheckRequest {
+  years: number;
 }

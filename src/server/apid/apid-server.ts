@@ -37,6 +37,7 @@ import { resourceCalls } from './resource-calls.js';
 import { rotationCall } from './rotation-call.js';
 import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
+import { checkCall } from './check-call.js';
 import { API_CERTIFICATES, AcceptedCAs, CROSS_SIGNED, apiCertificate, servingChain } from './tls-material.js';
 import { watchCall } from './watch-stream.js';
 import { DEFAULT_WATCH_LIMITS, WatchSlots } from './watch-slots.js';
@@ -241,6 +242,7 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
     .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
+    .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
     .add('POST', paths.caRotations, 'admin', rotationCall(state, clock))
     .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
