@@ -68,6 +68,8 @@ describe('README "Inspect and troubleshoot": every sh block against a served nod
   const blocks = sectionBlocks(readFileSync('README.md', 'utf8'));
 
   before(async () => {
+    // a missing yq would fail every pipeline block with "command not found"; say what to install instead
+    if (spawnSync('sh', ['-c', 'command -v yq']).status !== 0) throw new Error('these README blocks need yq (Debian: apt-get install yq)');
     box = await NodeSandbox.create();
     copyFileSync(FIXTURE_SECRETS, box.path('secrets.yaml'));
     const gen = await box.run(['gen', 'config', 'demo', 'https://10.5.0.2:6443', '--with-secrets', FIXTURE_SECRETS, '--output-types', 'talosconfig', '-o', dirname(box.talosconfig)]);
@@ -113,9 +115,21 @@ describe('README "Inspect and troubleshoot": every sh block against a served nod
     });
   });
 
+  it("the docs' bare s_client (no client certificate) shows the node's certificate too, as the README says", () => {
+    const r = runBlock(`echo | openssl s_client -connect ${apid} 2>/dev/null | openssl x509 -noout -subject`);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal('subject=CN = talos-node\n');
+  });
+
   it("writes the client key and the new talosconfig readable by the owner only", () => {
     expect(box.mode('client.key')).to.equal(0o600);
     expect(box.mode('new-talosconfig')).to.equal(0o600);
     expect(statSync(box.path('new-talosconfig')).size).to.be.greaterThan(0);
+  });
+
+  it(".gitignore keeps what the blocks write out of git, in work/ or in the checkout's root (client.key is a private key)", () => {
+    const paths = ['client.key', 'client.crt', 'ca.crt', 'os-ca.crt', 'new-talosconfig'].flatMap((f) => [f, `work/${f}`]);
+    const r = spawnSync('git', ['check-ignore', '--no-index', ...paths], { encoding: 'utf8' });
+    expect(r.stdout.trim().split('\n')).to.deep.equal(paths);
   });
 });
