@@ -7,6 +7,7 @@ import type { Talosconfig } from '../../src/config/index.js';
 import { configAdd, configEndpoints, configNodes, configRemove } from '../../src/cli/config-context-action.js';
 import { readFixture } from '../config/support/talos-fixtures.js';
 import { CLI, Sandbox } from '../config/support/run-trustctl.js';
+import { rejection } from '../support/caught.js';
 
 /** The OS CA of the Talos fixture bundle. */
 function fixtureOsCA(): { crt: string; key: string } {
@@ -15,14 +16,6 @@ function fixtureOsCA(): { crt: string; key: string } {
   return { crt: pem(bundle.certs.os.crt), key: pem(bundle.certs.os.key) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection, but it resolved');
-}
 
 describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () => {
   let box: Sandbox;

@@ -7,26 +7,11 @@ import { ageForm, AGE_ARMOR_BEGIN } from '../../src/config/age-header.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { ageDecrypt, ageEncrypt, ageKeygen } from '../support/age-cli.js';
 import type { AgeKey } from '../support/age-cli.js';
+import { rejection, thrown } from '../support/caught.js';
 
 const PLAIN = 'cluster:\n    id: abc\n    secret: "not: really"\n# a comment\n';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('age files (with the age CLI as the judge)', () => {
   let dir: string;

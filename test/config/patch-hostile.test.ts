@@ -12,6 +12,7 @@ import {
 } from '../../src/config/index.js';
 import type { MachineConfig } from '../../src/config/index.js';
 import { readFixture } from './support/talos-fixtures.js';
+import { thrown } from '../support/caught.js';
 
 const multiDoc = () => parseMachineConfig(readFixture('machineconfig', 'base-controlplane.yaml'));
 const singleDoc = () => parseMachineConfig(readFixture('machineconfig', 'base-controlplane.yaml').split('\n---\n')[0]);
@@ -21,14 +22,6 @@ const apply = (config: MachineConfig, text: string) => applyPatches(config, [par
 const BOMB = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`)];
 const indented = (lines: string[], by: number) => lines.map((l) => ' '.repeat(by) + l).join('\n');
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('hostile patches', () => {
   it('refuses RFC 6902 copies of a subtree into itself as they run, before the document doubles past the bound', () => {

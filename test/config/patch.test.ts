@@ -14,6 +14,7 @@ import {
 } from '../../src/config/index.js';
 import type { MachineConfig } from '../../src/config/index.js';
 import { readFixture } from './support/talos-fixtures.js';
+import { thrown } from '../support/caught.js';
 
 /** A real Talos control-plane config: v1alpha1 plus a HostnameConfig document. */
 const multiDoc = () => parseMachineConfig(readFixture('machineconfig', 'base-controlplane.yaml'));
@@ -22,14 +23,6 @@ const singleDoc = () => parseMachineConfig(readFixture('machineconfig', 'base-co
 
 const apply = (config: MachineConfig, ...texts: string[]) => applyPatches(config, texts.map((t, i) => parsePatch(t, `p${i + 1}.yaml`)));
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error, but none was thrown');
-}
 
 describe('config patches: strategic merge rules', () => {
   it('accumulates certSANs across patches instead of replacing them', () => {

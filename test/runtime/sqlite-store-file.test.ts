@@ -11,6 +11,7 @@ import { SCHEMA_VERSION, migrate, openSqliteState } from '../../src/runtime/sqli
 import type { SqliteState, SqliteStateOptions } from '../../src/runtime/sqlite/index.js';
 import type { KeyPairSpec } from '../fixtures-runtime/definitions.js';
 import { testRegistry } from '../fixtures-runtime/definitions.js';
+import { rejection } from '../support/caught.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures-runtime/state-writer.js', import.meta.url));
 const kp = (id: string) => ({ namespace: 'secrets', type: 'KeyPairs', id });
@@ -23,14 +24,6 @@ describe('SqliteState: the store file', () => {
     const s = await openSqliteState({ path, registry: testRegistry(), ...options });
     open.push(s);
     return s;
-  };
-  const refusal = async (promise: Promise<unknown>): Promise<Error> => {
-    try {
-      await promise;
-    } catch (err) {
-      return err as Error;
-    }
-    throw new Error('expected a refusal');
   };
   const files = () => readdirSync(dir).sort();
 
@@ -54,7 +47,7 @@ describe('SqliteState: the store file', () => {
     for (const readOnly of [false, true]) {
       it(`is refused${readOnly ? ' by a read-only open' : ''}, not treated as a new store, and stays empty`, async () => {
         const before = files();
-        const err = await refusal(openState({ readOnly }));
+        const err = await rejection(openState({ readOnly }));
         expect(err).to.be.instanceOf(UnavailableError);
         expect(err.message).to.contain(`"${path}" is empty but "${path}.key" exists: restore the store or remove both`);
         expect(statSync(path).size).to.equal(0);
@@ -65,7 +58,7 @@ describe('SqliteState: the store file', () => {
 
   describe('a read-only open', () => {
     it('refuses a missing store and creates nothing: no file, no key', async () => {
-      const err = await refusal(openState({ readOnly: true }));
+      const err = await rejection(openState({ readOnly: true }));
       expect(err.message).to.contain(`"${path}" does not exist: a read-only open never creates a store`);
       expect(files()).to.deep.equal([]);
     });
@@ -78,7 +71,7 @@ describe('SqliteState: the store file', () => {
       const reader = await openState({ readOnly: true });
       expect((await reader.list({ namespace: 'default', type: 'Widgets' })).map((r) => r.metadata.id)).to.deep.equal(['a']);
       expect(existsSync(`${path}.key`)).to.equal(false);
-      const err = await refusal(reader.create({ metadata: { namespace: 'default', type: 'Widgets', id: 'b' }, spec: { size: 1 } }));
+      const err = await rejection(reader.create({ metadata: { namespace: 'default', type: 'Widgets', id: 'b' }, spec: { size: 1 } }));
       expect(err.message).to.contain('was opened read-only');
       await reader.close();
       const db = new Database(path, { readonly: true });
@@ -115,7 +108,7 @@ describe('SqliteState: the store file', () => {
       const db = new Database(path);
       migrate(db, path, 1);
       db.close();
-      const err = await refusal(openState({ readOnly: true }));
+      const err = await rejection(openState({ readOnly: true }));
       expect(err.message).to.contain(`"${path}" has schema version 1, older than this trustplane's (${SCHEMA_VERSION}): run trustctl serve on it once to upgrade it`);
       const after = new Database(path, { readonly: true });
       expect(after.prepare('SELECT max(version) FROM schema_version').pluck().get()).to.equal(1);
@@ -130,14 +123,14 @@ describe('SqliteState: the store file', () => {
       // The key check row gone (as an editor without the key would leave it) but the key file in place.
       writeFileSync(`${path}.key`, `${Buffer.alloc(32, 7).toString('base64')}\n`, { mode: 0o600 });
       const reader = await openState({ readOnly: true });
-      expect(await refusal(reader.get(kp('os')))).to.be.instanceOf(IntegrityError);
+      expect(await rejection(reader.get(kp('os')))).to.be.instanceOf(IntegrityError);
     });
   });
 
   it('names a corrupt store file and the way out, for a writer and a reader', async () => {
     writeFileSync(path, 'this is not a database; '.repeat(200));
     for (const readOnly of [false, true]) {
-      const err = await refusal(openState({ readOnly }));
+      const err = await rejection(openState({ readOnly }));
       expect(err).to.be.instanceOf(UnavailableError);
       expect(err.message).to.match(new RegExp(`"${path}" is corrupt \\(file is not a database\\): restore it from a snapshot you trust`));
     }

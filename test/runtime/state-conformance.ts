@@ -18,6 +18,7 @@ import type { State, WatchEvent } from '../../src/runtime/state.js';
 import { testRegistry } from '../fixtures-runtime/definitions.js';
 import type { KeyPairSpec, WidgetSpec } from '../fixtures-runtime/definitions.js';
 import { WatchCollector } from '../fixtures-runtime/watch-collector.js';
+import { rejection } from '../support/caught.js';
 
 export interface ConformanceHarness {
   state: State;
@@ -40,14 +41,6 @@ const kind = { namespace: NS, type: 'Widgets' };
 const w = (id: string): Pointer => ({ namespace: NS, type: 'Widgets', id });
 const widget = (id: string, size = 1, labels?: Record<string, string>) => ({ metadata: { ...w(id), labels }, spec: { size } });
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to be refused, but it succeeded');
-}
 
 export function stateConformance(name: string, open: OpenStore): void {
   describe(`State conformance: ${name}`, () => {
