@@ -1,5 +1,7 @@
 // Certificate authorities: the four Talos CA profiles, created fresh or loaded from PEM.
 import { X509Certificate } from 'node:crypto';
+import type { CASigner } from './ca-signer.js';
+import { memorySigner } from './ca-signer.js';
 import { buildCertificate, randomSerial, toSeconds } from './certificate-builder.js';
 import { structureOf } from './certificate-structure.js';
 import { PkiError } from './errors.js';
@@ -17,9 +19,15 @@ import { encodeName } from './name.js';
 import { encodePem, parseCertificatePem } from './pem.js';
 import { keyIdentifierOf, spkiOf } from './signature.js';
 
-export interface CertificateAuthority {
+/** A CA as issuing sees it: its certificate and whatever signs for its key (in memory or in a PKCS#11 token). */
+export interface SigningCA {
   certPem: string;
   cert: X509Certificate;
+  signer: CASigner;
+}
+
+/** A CA whose private key this process holds. */
+export interface CertificateAuthority extends SigningCA {
   key: KeyPair;
 }
 
@@ -53,19 +61,21 @@ export const CA_SUBJECTS: Readonly<Record<CaProfile, { commonName?: string; orga
 };
 
 export async function createCA(profile: CaProfile, options: CreateCaOptions = {}): Promise<CertificateAuthority> {
-  const subject = CA_SUBJECTS[profile];
-  if (!subject) throw new PkiError('InvalidOption', `CA profile: "${profile}" is unknown; use one of ${Object.keys(CA_SUBJECTS).join(', ')}`);
-  const validityHours = options.validityHours ?? CA_VALIDITY_HOURS;
-  if (!(validityHours > 0)) throw new PkiError('InvalidOption', `validityHours: must be positive, got ${validityHours}`);
-  checkLifetime('validityHours', validityHours);
+  checkCaOptions(profile, options);
   const key = options.key ?? (await generateKeyPair(options.algorithm ?? 'ecdsa', options));
+  return { ...(await createCAWithSigner(profile, memorySigner(key), options)), key };
+}
+
+/** A self-signed CA whose key is held by `signer` (a PKCS#11 token, say): the certificate is signed through it. */
+export async function createCAWithSigner(profile: CaProfile, signer: CASigner, options: Omit<CreateCaOptions, 'key' | 'algorithm' | 'rsaBits'> = {}): Promise<SigningCA> {
+  const { subject, validityHours } = checkCaOptions(profile, options);
   const now = toSeconds(options.now ?? new Date());
   if (!Number.isFinite(now.getTime())) throw new PkiError('InvalidOption', 'now: is not a valid date');
-  const spki = spkiOf(key.publicKey);
+  const spki = spkiOf(signer.publicKey);
   const keyId = keyIdentifierOf(spki);
   const name = encodeName({ commonName: options.commonName ?? subject.commonName, organizations: options.organizations ?? subject.organizations });
   if (name.length <= 2) throw new PkiError('InvalidOption', `CA subject: must not be empty; give a commonName or organizations`);
-  const der = buildCertificate(
+  const der = await buildCertificate(
     {
       serial: randomSerial(),
       issuerDer: name,
@@ -81,9 +91,18 @@ export async function createCA(profile: CaProfile, options: CreateCaOptions = {}
         authorityKeyIdExtension(keyId),
       ],
     },
-    key.privateKey,
+    signer,
   );
-  return { certPem: encodePem('CERTIFICATE', der), cert: new X509Certificate(der), key };
+  return { certPem: encodePem('CERTIFICATE', der), cert: new X509Certificate(der), signer };
+}
+
+function checkCaOptions(profile: CaProfile, options: CreateCaOptions): { subject: (typeof CA_SUBJECTS)[CaProfile]; validityHours: number } {
+  const subject = CA_SUBJECTS[profile];
+  if (!subject) throw new PkiError('InvalidOption', `CA profile: "${profile}" is unknown; use one of ${Object.keys(CA_SUBJECTS).join(', ')}`);
+  const validityHours = options.validityHours ?? CA_VALIDITY_HOURS;
+  if (!(validityHours > 0)) throw new PkiError('InvalidOption', `validityHours: must be positive, got ${validityHours}`);
+  checkLifetime('validityHours', validityHours);
+  return { subject, validityHours };
 }
 
 /** Loads a CA, checking that the key belongs to the certificate and that the certificate is a CA. */
@@ -94,9 +113,14 @@ export function caFromPem(crtPem: string, keyPem: string): CertificateAuthority 
 }
 
 export function caFromParts(cert: X509Certificate, key: KeyPair): CertificateAuthority {
-  if (!samePublicKey(cert.publicKey, key.publicKey))
-    throw new PkiError('KeyMismatch', `CA key: does not match the public key of the CA certificate "${structureOf(cert).subject.text}"; pass the key that was generated with this certificate`);
+  return { ...caFromSigner(cert, memorySigner(key)), key };
+}
+
+/** Loads a CA whose key is held by `signer`, with the same checks as caFromParts. */
+export function caFromSigner(cert: X509Certificate, signer: CASigner): SigningCA {
+  if (!samePublicKey(cert.publicKey, signer.publicKey))
+    throw new PkiError('KeyMismatch', `CA key: ${signer.location === 'hsm' ? `${signer.keyRef} ` : ''}does not match the public key of the CA certificate "${structureOf(cert).subject.text}"; pass the key that was generated with this certificate`);
   if (structureOf(cert).extensions.isCA !== true)
     throw new PkiError('NotCA', `CA certificate: "${structureOf(cert).subject.text}" is not a CA (BasicConstraints CA:TRUE is missing); pass a CA certificate, not a leaf`);
-  return { certPem: encodePem('CERTIFICATE', cert.raw), cert, key };
+  return { certPem: encodePem('CERTIFICATE', cert.raw), cert, signer };
 }

@@ -1,8 +1,9 @@
 // Assembles and signs a v3 certificate from prepared DER parts (RFC 5280 §4.1).
 import { randomBytes } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import type { CASigner } from './ca-signer.js';
+import { syncSignerOf } from './ca-signer.js';
 import { bitString, explicit, integer, sequence, time, unsignedInteger } from './der.js';
-import { schemeFor, signWith } from './signature.js';
+import { schemeFor } from './signature.js';
 
 export interface CertificateTemplate {
   serial: Buffer;
@@ -16,8 +17,21 @@ export interface CertificateTemplate {
 
 const VERSION_3 = explicit(0, integer(2));
 
-export function buildCertificate(t: CertificateTemplate, signer: KeyObject): Buffer {
-  const scheme = schemeFor(signer);
+/** Signs through the CA's signer: in memory, or a round trip to a PKCS#11 token. */
+export async function buildCertificate(t: CertificateTemplate, signer: CASigner): Promise<Buffer> {
+  const { tbs, algorithmIdentifier } = toBeSigned(t, signer);
+  return sequence(tbs, algorithmIdentifier, bitString(await signer.sign(tbs)));
+}
+
+/** The same, for a CA whose key is in memory: bulk issuing and the synchronous callers need no promise per certificate. */
+export function buildCertificateSync(t: CertificateTemplate, signer: CASigner): Buffer {
+  const sign = syncSignerOf(signer);
+  const { tbs, algorithmIdentifier } = toBeSigned(t, signer);
+  return sequence(tbs, algorithmIdentifier, bitString(sign(tbs)));
+}
+
+function toBeSigned(t: CertificateTemplate, signer: CASigner): { tbs: Buffer; algorithmIdentifier: Buffer } {
+  const scheme = schemeFor(signer.publicKey);
   const tbs = sequence(
     VERSION_3,
     unsignedInteger(t.serial),
@@ -28,7 +42,7 @@ export function buildCertificate(t: CertificateTemplate, signer: KeyObject): Buf
     t.spki,
     explicit(3, sequence(...t.extensions)),
   );
-  return sequence(tbs, scheme.algorithmIdentifier, bitString(signWith(scheme, signer, tbs)));
+  return { tbs, algorithmIdentifier: scheme.algorithmIdentifier };
 }
 
 const SERIAL_BYTES = 16;

@@ -3,8 +3,9 @@
 // -> old root), while clients that trust the new CA stop at their own root. This is how a CA rotation keeps existing
 // clients (an old talosconfig) working until the old CA is dropped.
 import { X509Certificate } from 'node:crypto';
-import type { CertificateAuthority } from './ca.js';
-import { buildCertificate, randomSerial } from './certificate-builder.js';
+import type { SigningCA } from './ca.js';
+import { buildCertificate, buildCertificateSync, randomSerial } from './certificate-builder.js';
+import type { CertificateTemplate } from './certificate-builder.js';
 import { structureOf } from './certificate-structure.js';
 import { PkiError } from './errors.js';
 import { basicConstraintsExtension, extKeyUsageExtension, keyUsageExtension, subjectKeyIdExtension } from './extensions.js';
@@ -13,15 +14,25 @@ import { encodePem } from './pem.js';
 import { keyIdentifierOf } from './signature.js';
 
 /** `ca` (a CA certificate) re-issued by `signer`: same subject, key and key identifier; valid while both are. */
-export function crossSignCA(ca: X509Certificate, signer: CertificateAuthority): { certPem: string; cert: X509Certificate } {
+export function crossSignCA(ca: X509Certificate, signer: SigningCA): { certPem: string; cert: X509Certificate } {
+  return crossSigned(buildCertificateSync(crossTemplate(ca, signer), signer.signer));
+}
+
+/** crossSignCA for a signing CA whose key may be in a PKCS#11 token (a rotation with the token). */
+export async function crossSignCAAsync(ca: X509Certificate, signer: SigningCA): Promise<{ certPem: string; cert: X509Certificate }> {
+  return crossSigned(await buildCertificate(crossTemplate(ca, signer), signer.signer));
+}
+
+const crossSigned = (der: Buffer) => ({ certPem: encodePem('CERTIFICATE', der), cert: new X509Certificate(der) });
+
+function crossTemplate(ca: X509Certificate, signer: SigningCA): CertificateTemplate {
   const subject = structureOf(ca);
   if (subject.extensions.isCA !== true) throw new PkiError('NotCA', `cross-signing: "${subject.subject.text}" is not a CA certificate`);
   const issuer = structureOf(signer.cert);
   const notBefore = subject.notBefore > issuer.notBefore ? subject.notBefore : issuer.notBefore;
   const notAfter = subject.notAfter < issuer.notAfter ? subject.notAfter : issuer.notAfter;
   if (notAfter <= notBefore) throw new PkiError('InvalidOption', `cross-signing: "${subject.subject.text}" and "${issuer.subject.text}" are never valid at the same time`);
-  const der = buildCertificate(
-    {
+  return {
       serial: randomSerial(),
       issuerDer: issuer.subjectDer,
       subjectDer: subject.subjectDer,
@@ -36,8 +47,5 @@ export function crossSignCA(ca: X509Certificate, signer: CertificateAuthority): 
         subjectKeyIdExtension(subject.extensions.subjectKeyId ?? keyIdentifierOf(subject.spki)),
         authorityKeyIdOf(signer),
       ],
-    },
-    signer.key.privateKey,
-  );
-  return { certPem: encodePem('CERTIFICATE', der), cert: new X509Certificate(der) };
+  };
 }

@@ -1,5 +1,5 @@
 // Typed errors of the PKI layer. Each message names the input, the problem and, where one exists, the fix.
-export type PkiErrorCode = 'InvalidPem' | 'InvalidKey' | 'InvalidCertificate' | 'KeyMismatch' | 'NotCA' | 'InvalidOption' | 'InvalidJwt';
+export type PkiErrorCode = 'InvalidPem' | 'InvalidKey' | 'InvalidCertificate' | 'KeyMismatch' | 'NotCA' | 'InvalidOption' | 'InvalidJwt' | 'KeyInToken';
 
 export class PkiError extends Error {
   constructor(

@@ -16,14 +16,16 @@ export {
   samePublicKey,
 } from './keys.js';
 export type { KeyAlgorithm, KeyPair, KeyOptions, RsaBits } from './keys.js';
-export { createCA, caFromPem, caFromParts, CA_SUBJECTS, CA_VALIDITY_HOURS } from './ca.js';
+export { createCA, createCAWithSigner, caFromPem, caFromParts, caFromSigner, CA_SUBJECTS, CA_VALIDITY_HOURS } from './ca.js';
+export { memorySigner } from './ca-signer.js';
+export type { CASigner, KeyLocation, SignatureEncoding } from './ca-signer.js';
 export { MIN_LIFETIME_HOURS, MAX_LIFETIME_HOURS, LIFETIME_RANGE, lifetimeProblem, checkLifetime } from './lifetime.js';
 export { caShapeProblems, caValidityProblem, weakKeyProblem, MIN_RSA_BITS } from './ca-check.js';
-export { crossSignCA } from './cross-sign.js';
-export type { CertificateAuthority, CaProfile, CreateCaOptions } from './ca.js';
+export { crossSignCA, crossSignCAAsync } from './cross-sign.js';
+export type { CertificateAuthority, SigningCA, CaProfile, CreateCaOptions } from './ca.js';
 export { LEAF_PROFILES, LEAF_PROFILE_NAMES } from './profiles.js';
 export type { LeafProfile, LeafProfileSpec, CaRole, KeyUsageName, ExtKeyUsageName } from './profiles.js';
-export { issueCertificate, issueCertificateAndKey, DEFAULT_BACKDATE_MINUTES } from './issue.js';
+export { issueCertificate, issueCertificateAsync, issueCertificateAndKey, DEFAULT_BACKDATE_MINUTES } from './issue.js';
 export type { IssueOptions, IssueWithKeyOptions, IssuedCertificate, IssuedCertificateAndKey } from './issue.js';
 export { createCsr, parseCsr } from './csr.js';
 export type { CsrSubject, CsrSans, ParsedCsr } from './csr.js';
@@ -31,5 +33,5 @@ export { inspectCertificate } from './inspect.js';
 export type { CertificateInfo, NameInfo } from './inspect.js';
 export { verifyChain, isIssuedBy } from './verify-chain.js';
 export type { ChainFailure, ChainResult, VerifyChainOptions } from './verify-chain.js';
-export { signJwt, verifyJwt, jwtAlgorithmFor } from './jwt.js';
+export { signJwt, signJwtWith, verifyJwt, jwtAlgorithmFor } from './jwt.js';
 export type { JwtAlgorithm, JwtClaims, JwtHeader, VerifyJwtOptions } from './jwt.js';

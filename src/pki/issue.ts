@@ -1,8 +1,9 @@
-// Issues leaf certificates from a CA according to a named profile.
+// Issues leaf certificates from a CA according to a named profile, signed through the CA's signer.
 import { X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import type { CertificateAuthority } from './ca.js';
-import { buildCertificate, randomSerial, toSeconds } from './certificate-builder.js';
+import type { SigningCA } from './ca.js';
+import { buildCertificate, buildCertificateSync, randomSerial, toSeconds } from './certificate-builder.js';
+import type { CertificateTemplate } from './certificate-builder.js';
 import { structureOf } from './certificate-structure.js';
 import { PkiError } from './errors.js';
 import {
@@ -57,7 +58,19 @@ export type IssueWithKeyOptions = Omit<IssueOptions, 'publicKey'> & KeyOptions &
 
 export const DEFAULT_BACKDATE_MINUTES = 5;
 
-export function issueCertificate(ca: CertificateAuthority, profile: LeafProfile, options: IssueOptions): IssuedCertificate {
+/** Issues from a CA whose key is in memory (throws PkiError KeyInToken otherwise): no promise per certificate. */
+export function issueCertificate(ca: SigningCA, profile: LeafProfile, options: IssueOptions): IssuedCertificate {
+  const leaf = prepareLeaf(ca, profile, options);
+  return issued(buildCertificateSync(leaf.template, ca.signer), leaf.clampedTo);
+}
+
+/** Issues from any CA, its key in memory or in a PKCS#11 token; the checks and the certificate are issueCertificate's. */
+export async function issueCertificateAsync(ca: SigningCA, profile: LeafProfile, options: IssueOptions): Promise<IssuedCertificate> {
+  const leaf = prepareLeaf(ca, profile, options);
+  return issued(await buildCertificate(leaf.template, ca.signer), leaf.clampedTo);
+}
+
+function prepareLeaf(ca: SigningCA, profile: LeafProfile, options: IssueOptions): { template: CertificateTemplate; clampedTo: Date | undefined } {
   const spec = LEAF_PROFILES[profile];
   if (!spec) throw new PkiError('InvalidOption', `profile: "${profile}" is unknown; use one of ${Object.keys(LEAF_PROFILES).join(', ')}`);
   const issuer = structureOf(ca.cert);
@@ -92,11 +105,10 @@ export function issueCertificate(ca: CertificateAuthority, profile: LeafProfile,
   if (dnsNames.length || ipAddresses.length) extensions.push(subjectAltNameExtension(dnsNames, ipAddresses, emptySubject));
   extensions.push(subjectKeyIdExtension(keyIdentifierOfKey(options.publicKey)), authorityKeyIdOf(ca));
 
-  const der = buildCertificate(
-    { serial: randomSerial(), issuerDer: issuer.subjectDer, subjectDer, notBefore, notAfter, spki, extensions },
-    ca.key.privateKey,
-  );
-  return issued(der, end.clamped ? notAfter : undefined);
+  return {
+    template: { serial: randomSerial(), issuerDer: issuer.subjectDer, subjectDer, notBefore, notAfter, spki, extensions },
+    clampedTo: end.clamped ? notAfter : undefined,
+  };
 }
 
 const profileExtensionCache = new Map<string, Buffer[]>();
@@ -114,10 +126,10 @@ function profileExtensions(profile: LeafProfile, rsa: boolean): Buffer[] {
   return exts;
 }
 
-const akiCache = new WeakMap<CertificateAuthority['cert'], Buffer>();
+const akiCache = new WeakMap<SigningCA['cert'], Buffer>();
 
 /** The issuer's key identifier, taken from its SKI (or computed when an imported CA lacks one), cached per CA. */
-export function authorityKeyIdOf(ca: CertificateAuthority): Buffer {
+export function authorityKeyIdOf(ca: SigningCA): Buffer {
   let aki = akiCache.get(ca.cert);
   if (!aki) {
     const issuer = structureOf(ca.cert);
@@ -128,9 +140,9 @@ export function authorityKeyIdOf(ca: CertificateAuthority): Buffer {
 }
 
 /** Generates a key (off the event loop) and issues a certificate for it. */
-export async function issueCertificateAndKey(ca: CertificateAuthority, profile: LeafProfile, options: IssueWithKeyOptions = {}): Promise<IssuedCertificateAndKey> {
-  const key = await generateKeyPair(options.algorithm ?? ca.key.algorithm, { rsaBits: options.rsaBits });
-  const { certPem, cert, clampedTo } = issueCertificate(ca, profile, { ...options, publicKey: key.publicKey });
+export async function issueCertificateAndKey(ca: SigningCA, profile: LeafProfile, options: IssueWithKeyOptions = {}): Promise<IssuedCertificateAndKey> {
+  const key = await generateKeyPair(options.algorithm ?? ca.signer.algorithm, { rsaBits: options.rsaBits });
+  const { certPem, cert, clampedTo } = await issueCertificateAsync(ca, profile, { ...options, publicKey: key.publicKey });
   return { certPem, keyPem: encodePrivateKeyPem(key), cert, key, ...(clampedTo ? { clampedTo } : {}) };
 }
 

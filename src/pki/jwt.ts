@@ -1,7 +1,9 @@
 // Compact JWS tokens (RFC 7515/7519) signed with the service-account key, as kube-apiserver signs
 // service-account tokens: RS256 for RSA keys, ES256 for P-256, EdDSA for Ed25519.
-import { sign, verify } from 'node:crypto';
+import { verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import type { CASigner } from './ca-signer.js';
+import { memorySigner, syncSignerOf } from './ca-signer.js';
 import { PkiError } from './errors.js';
 import type { KeyPair } from './keys.js';
 import { algorithmOf } from './keys.js';
@@ -34,10 +36,20 @@ export function jwtAlgorithmFor(key: KeyObject): JwtAlgorithm {
 }
 
 export function signJwt(key: KeyPair, claims: JwtClaims, header: { kid?: string } = {}): string {
-  const alg = jwtAlgorithmFor(key.privateKey);
-  const h: JwtHeader = { alg, typ: 'JWT', ...(header.kid ? { kid: header.kid } : {}) };
-  const input = `${b64url(JSON.stringify(h))}.${b64url(JSON.stringify(claims))}`;
-  return `${input}.${b64url(sign(digestOf(alg), Buffer.from(input), dsaOptions(key.privateKey, alg)))}`;
+  const signer = memorySigner(key);
+  const input = signingInput(signer, claims, header);
+  return `${input}.${b64url(syncSignerOf(signer)(Buffer.from(input), 'ieee-p1363'))}`;
+}
+
+/** signJwt through any signer: a service-account key held in a PKCS#11 token signs here. */
+export async function signJwtWith(signer: CASigner, claims: JwtClaims, header: { kid?: string } = {}): Promise<string> {
+  const input = signingInput(signer, claims, header);
+  return `${input}.${b64url(await signer.sign(Buffer.from(input), 'ieee-p1363'))}`;
+}
+
+function signingInput(signer: CASigner, claims: JwtClaims, header: { kid?: string }): string {
+  const h: JwtHeader = { alg: jwtAlgorithmFor(signer.publicKey), typ: 'JWT', ...(header.kid ? { kid: header.kid } : {}) };
+  return `${b64url(JSON.stringify(h))}.${b64url(JSON.stringify(claims))}`;
 }
 
 /** Checks the signature with `publicKey` (the algorithm must be the one that key signs with), then exp, nbf, aud, iss. */

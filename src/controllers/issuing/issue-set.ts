@@ -1,6 +1,6 @@
 // Brings a named set of certificates to what is wanted: keeps each one the re-issue policy lets stand, issues a new key
 // and certificate for the rest, and says when the earliest renewal is due.
-import type { CertificateAuthority } from '../../pki/index.js';
+import type { SigningCA } from '../../pki/index.js';
 import { issueCertificateAndKey } from '../../pki/index.js';
 import type { LeafProfile } from '../../pki/index.js';
 import type { CaName, CertificateRequest, IssuedCertificate, IssuedSet, IssueReason } from '../../resources/common.js';
@@ -11,7 +11,7 @@ import { renewalTime } from '../policy/renewal-time.js';
 export interface WantedCertificate {
   name: string;
   issuer: CaName;
-  ca: CertificateAuthority;
+  ca: SigningCA;
   request: CertificateRequest;
 }
 
@@ -59,7 +59,7 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
     throw new Error(`${setId}/${w.name}: the ${w.issuer} CA expired at ${new Date(caNotAfter).toISOString()}; rotate it: ${rotateCaCommand(w.issuer)}`);
   }
   const { request } = w;
-  const algorithm = w.ca.key.algorithm;
+  const algorithm = w.ca.signer.algorithm;
   const made = await issueCertificateAndKey(w.ca, request.profile as LeafProfile, {
     algorithm,
     ...(algorithm === 'rsa' ? { rsaBits: 2048 } : {}),

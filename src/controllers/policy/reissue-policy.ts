@@ -1,6 +1,6 @@
 // Whether a held certificate must be (re-)issued, and why. The first check that fires decides.
 import type { X509Certificate } from 'node:crypto';
-import type { CertificateAuthority } from '../../pki/index.js';
+import type { SigningCA } from '../../pki/index.js';
 import { isIssuedBy, parsePrivateKeyPem, samePublicKey } from '../../pki/index.js';
 import type { CertificateRequest, IssuedCertificate, IssueReason } from '../../resources/common.js';
 import { boundedMemo, parseCertificate } from '../certificate-cache.js';
@@ -11,7 +11,7 @@ import { requestDifferences } from './same-request.js';
 export interface ReissueInput {
   current: IssuedCertificate | undefined;
   wanted: CertificateRequest;
-  issuer: CertificateAuthority;
+  issuer: SigningCA;
   now: Date;
 }
 

@@ -3,8 +3,8 @@
 // with an extension marked critical that we do not understand, or with an RSA key under 2048 bits are refused
 // outright (as Go's crypto/x509 would refuse such a certificate), so the requester learns that its request cannot be
 // honoured instead of receiving something else than it asked for.
-import { CsrError, parseCsr, issueCertificate, PkiError } from '../../pki/index.js';
-import type { CertificateAuthority, IssuedCertificate, ParsedCsr } from '../../pki/index.js';
+import { CsrError, parseCsr, issueCertificateAsync, PkiError } from '../../pki/index.js';
+import type { IssuedCertificate, ParsedCsr, SigningCA } from '../../pki/index.js';
 import { TrustdError } from './trustd-error.js';
 
 export const DEFAULT_TRUSTD_VALIDITY_HOURS = 24;
@@ -24,11 +24,11 @@ const MIN_RSA_BITS = 2048;
 const EKU_NAMES: Record<string, string> = { '2.5.29.37.0': 'anyExtendedKeyUsage' };
 
 /** Throws TrustdError 400 with trustd's messages (`failed to decode CSR`, `failed to parse CSR: ...`, ...). */
-export function signCsr(ca: CertificateAuthority, csrPem: string, options: SignCsrOptions): SignedCsr {
+export async function signCsr(ca: SigningCA, csrPem: string, options: SignCsrOptions): Promise<SignedCsr> {
   const csr = parseCsrOr400(csrPem);
   refuseNonServerRequests(csr);
   try {
-    const issued = issueCertificate(ca, 'node-server', {
+    const issued = await issueCertificateAsync(ca, 'node-server', {
       publicKey: csr.publicKey,
       now: options.now,
       validityHours: options.validityHours ?? DEFAULT_TRUSTD_VALIDITY_HOURS,

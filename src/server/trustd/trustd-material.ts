@@ -5,7 +5,7 @@ import { caFromPemCached } from '../../controllers/certificate-cache.js';
 import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
 import { TRUSTD_CERTIFICATES_ID } from '../../controllers/trustd-certificate-controller.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../pki/index.js';
-import type { CertificateAuthority } from '../../pki/index.js';
+import type { SigningCA } from '../../pki/index.js';
 import { TrustdCertificates } from '../../resources/issued-certificates.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
 import { OSRootSecrets } from '../../resources/root-secrets.js';
@@ -16,7 +16,7 @@ import { tokenDigest } from './token-check.js';
 import type { TokenDigest } from './token-check.js';
 
 export interface SigningMaterial {
-  ca: CertificateAuthority;
+  ca: SigningCA;
   token: TokenDigest;
   /** Every accepted CA (issuing CA included), one PEM after another: what a requester should trust. */
   caBundle: string;

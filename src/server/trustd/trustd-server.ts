@@ -99,7 +99,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
       checkBearerToken(req.headers.authorization, signing.token);
       const csrPem = await readCsrRequest(req);
-      const { issued, csr } = signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
+      const { issued, csr } = await signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
       sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
