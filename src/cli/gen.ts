@@ -6,11 +6,13 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ageIdentityOption, ageRecipientOption, ageRecipientsFileOption } from './age-flags.js';
 import type { AgeIdentityFlags, AgeRecipientFlags } from './age-flags.js';
+import { pkcs11Options } from './pkcs11-flags.js';
+import type { Pkcs11Flags } from './pkcs11-flags.js';
 
 export const OUTPUT_TYPES = ['controlplane', 'worker', 'talosconfig'] as const;
 export type OutputType = (typeof OUTPUT_TYPES)[number];
 
-export interface GenSecretsOptions extends AgeRecipientFlags {
+export interface GenSecretsOptions extends AgeRecipientFlags, Pkcs11Flags {
   output: string;
   force?: boolean;
   fromKubernetesPki?: string;
@@ -19,7 +21,7 @@ export interface GenSecretsOptions extends AgeRecipientFlags {
   serviceAccountAlgorithm: 'ecdsa' | 'rsa';
 }
 
-export interface GenConfigOptions extends AgeIdentityFlags, AgeRecipientFlags {
+export interface GenConfigOptions extends AgeIdentityFlags, AgeRecipientFlags, Pkcs11Flags {
   withSecrets?: string;
   outputTypes: string;
   output: string;
@@ -33,7 +35,7 @@ export interface GenConfigOptions extends AgeIdentityFlags, AgeRecipientFlags {
 export function registerGenCommands(program: Command): void {
   const gen = program.command('gen').description('Generate secrets bundles, machine configs and talosconfigs (offline)');
 
-  gen
+  const secrets = gen
     .command('secrets')
     .description('Generate a secrets bundle: cluster CAs, tokens and encryption keys')
     .option('-o, --output <file>', 'where to write the bundle ("-" for stdout)', 'secrets.yaml')
@@ -44,9 +46,11 @@ export function registerGenCommands(program: Command): void {
     .addOption(new Option('--service-account-algorithm <alg>', 'service-account key algorithm (rsa: RSA-4096)').choices(['ecdsa', 'rsa']).default('ecdsa'))
     .addOption(ageRecipientOption('the bundle'))
     .addOption(ageRecipientsFileOption())
+    .addHelpText('after', '\nWith --pkcs11-module, --pkcs11-token and --pkcs11-pin-file the four CA keys are generated inside the token\n(sensitive, never extractable) and the bundle holds their pkcs11: URIs instead of keys.')
     .action(async (opts: GenSecretsOptions) => (await import('./gen-secrets.js')).genSecrets(opts));
+  for (const option of pkcs11Options()) secrets.addOption(option);
 
-  gen
+  const config = gen
     .command('config')
     .description('Generate control plane and worker machine configs and a talosconfig')
     .argument('<cluster-name>', 'the cluster name')
@@ -63,6 +67,7 @@ export function registerGenCommands(program: Command): void {
     .addOption(ageRecipientOption('every output (the configs and the talosconfig)'))
     .addOption(ageRecipientsFileOption())
     .action(async (name: string, endpoint: string, opts: GenConfigOptions) => (await import('./gen-config.js')).genConfig(name, endpoint, opts));
+  for (const option of pkcs11Options()) config.addOption(option);
 }
 
 function algorithmOption(): Option {

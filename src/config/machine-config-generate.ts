@@ -1,7 +1,7 @@
 // Generates control plane and worker machine configs from a secrets bundle, shaped like `talosctl gen config` output.
 import { MachineConfig } from './machine-config.js';
 import type { MachineType } from './machine-config.js';
-import { encodePemField } from './pem-field.js';
+import { encodeKeyField, encodePemField } from './pem-field.js';
 import type { PemCertAndKey, SecretsBundle } from './secrets-bundle.js';
 
 export const DEFAULT_KUBERNETES_VERSION = '1.34.1';
@@ -18,7 +18,7 @@ export interface GenerateMachineConfigOptions {
   installDisk?: string;
 }
 
-const pair = (p: PemCertAndKey, withKey: boolean) => ({ crt: encodePemField(p.crt), key: withKey ? encodePemField(p.key) : '' });
+const pair = (p: PemCertAndKey, withKey: boolean) => ({ crt: encodePemField(p.crt), key: withKey ? encodeKeyField(p.key) : '' });
 
 export function generateMachineConfig(bundle: SecretsBundle, options: GenerateMachineConfigOptions): MachineConfig {
   const controlPlane = options.type !== 'worker';

@@ -2,7 +2,7 @@
 // every field we do not model (and every comment) survives a load/save unchanged. Typed accessors cover the PKI fields.
 import { Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { ConfigError } from './config-error.js';
-import { decodePemField, encodePemField } from './pem-field.js';
+import { decodeKeyField, decodePemField, encodeKeyField, encodePemField } from './pem-field.js';
 import type { PemCertAndKey } from './secrets-bundle.js';
 import { kindOf, plainData } from './yaml-read.js';
 
@@ -128,7 +128,8 @@ export class MachineConfig {
 
   certAndKey(path: Path): PemCertAndKey | undefined {
     if (this.raw(path) === undefined) return undefined;
-    return { crt: this.pem([...path, 'crt']), key: this.pem([...path, 'key']) };
+    const key = this.string([...path, 'key']);
+    return { crt: this.pem([...path, 'crt']), key: key ? decodeKeyField(fieldName([...path, 'key']), key) : '' };
   }
 
   /** A list of `{crt}` entries (acceptedCAs), as PEM strings. */
@@ -140,7 +141,7 @@ export class MachineConfig {
   }
 
   setCertAndKey(path: Path, pair: PemCertAndKey): void {
-    this.set(path, { crt: encodePemField(pair.crt), key: encodePemField(pair.key) });
+    this.set(path, { crt: encodePemField(pair.crt), key: encodeKeyField(pair.key) });
   }
 
   setPemList(path: Path, pems: readonly string[]): void {

@@ -3,6 +3,7 @@
 import { caShapeProblems, caValidityProblem } from '../pki/ca-check.js';
 import { decodePemBlocks, parseCertificatePem } from '../pki/pem.js';
 import { parsePrivateKeyPem, samePublicKey } from '../pki/keys.js';
+import { isPkcs11Uri, parsePkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
 
 const KEY_LABELS = new Set(['EC PRIVATE KEY', 'RSA PRIVATE KEY', 'ED25519 PRIVATE KEY', 'PRIVATE KEY']);
 
@@ -65,11 +66,22 @@ export function certAndKeyProblem(pair: { crt: string; key: string }): string | 
 }
 
 function pairProblem(pair: { crt: string; key: string }): string | undefined {
+  // a key in a token is checked against the certificate when the token is opened (caFromSigner): not here, offline
+  if (isPkcs11Uri(pair.key)) return pkcs11UriProblem(pair.key) ?? certificateProblem(pair.crt);
   const problem = privateKeyProblem(pair.key) ?? certificateProblem(pair.crt);
   if (problem) return problem;
   const key = parsePrivateKeyPem(decodePemBlocks(pair.key)[0].text, 'key');
   const cert = parseCertificatePem(pair.crt, 'crt');
   return samePublicKey(key.publicKey, cert.publicKey) ? undefined : "the key does not match the certificate's public key";
+}
+
+function pkcs11UriProblem(uri: string): string | undefined {
+  try {
+    parsePkcs11Uri(uri, 'key');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 // Every write of a machine config validates the same CA certificates and keys again (parsing a key costs ~0.3 ms);

@@ -1,4 +1,6 @@
-// Talos stores every certificate and key in YAML as standard base64 of the whole PEM text.
+// Talos stores every certificate and key in YAML as standard base64 of the whole PEM text. A CA key held in a PKCS#11
+// token is the exception: its field holds the key's pkcs11: URI (RFC 7512) as plain text, in place of the key.
+import { isPkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
 import { ConfigError } from './config-error.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -24,4 +26,13 @@ function shown(field: string, compact: string): string {
     ? `a character base64 does not use${secret || stray === undefined ? '' : ` (${JSON.stringify(stray)})`}`
     : `${compact.length} characters where base64 comes in groups of 4`;
   return secret || compact.length > 40 ? `a value that is not base64: ${why}` : `${JSON.stringify(compact)}, which is not base64: ${why}`;
+}
+
+/** A CA key field: base64 of the PEM key, or the pkcs11: URI of a key in a token, written as it is. */
+export function encodeKeyField(key: string): string {
+  return isPkcs11Uri(key) ? key : encodePemField(key);
+}
+
+export function decodeKeyField(field: string, value: string): string {
+  return isPkcs11Uri(value.trim()) ? value.trim() : decodePemField(field, value);
 }

@@ -2,7 +2,7 @@
 // PascalCase JSON form other tools exchange (`Certs.OS.Crt`).
 import { Document, isMap, isNode, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
-import { decodePemField, encodePemField } from './pem-field.js';
+import { decodeKeyField, decodePemField, encodeKeyField, encodePemField } from './pem-field.js';
 import type { PemCertAndKey, PemKey, SecretsBundle, SecretsBundleDraft } from './secrets-bundle.js';
 import { lowerCaseKeys, plainData, readMap, readString } from './yaml-read.js';
 import type { PlainMap } from './yaml-read.js';
@@ -75,7 +75,7 @@ function readPair(certs: PlainMap, name: string): PemCertAndKey | undefined {
   if (!section) return undefined;
   return {
     crt: decodePemField(`certs.${name}.crt`, readString(section.crt, `certs.${name}.crt`)),
-    key: decodePemField(`certs.${name}.key`, readString(section.key, `certs.${name}.key`)),
+    key: decodeKeyField(`certs.${name}.key`, readString(section.key, `certs.${name}.key`)),
   };
 }
 
@@ -87,7 +87,7 @@ function readKey(certs: PlainMap, name: string): PemKey | undefined {
 
 /** Talos' YAML: field order and names as `talosctl gen secrets` writes them. */
 export function formatSecretsBundleYaml(bundle: SecretsBundle): string {
-  const pair = (p: PemCertAndKey) => ({ crt: encodePemField(p.crt), key: encodePemField(p.key) });
+  const pair = (p: PemCertAndKey) => ({ crt: encodePemField(p.crt), key: encodeKeyField(p.key) });
   const secrets: Record<string, string> = { bootstraptoken: bundle.secrets.bootstrapToken };
   if (bundle.secrets.aescbcEncryptionSecret) secrets.aescbcencryptionsecret = bundle.secrets.aescbcEncryptionSecret;
   if (bundle.secrets.secretboxEncryptionSecret) secrets.secretboxencryptionsecret = bundle.secrets.secretboxEncryptionSecret;
@@ -109,7 +109,7 @@ export function formatSecretsBundleYaml(bundle: SecretsBundle): string {
 
 /** The JSON form (Go's encoding of the Bundle struct: PascalCase names, base64 PEM). */
 export function formatSecretsBundleJson(bundle: SecretsBundle): string {
-  const pair = (p: PemCertAndKey) => ({ Crt: encodePemField(p.crt), Key: encodePemField(p.key) });
+  const pair = (p: PemCertAndKey) => ({ Crt: encodePemField(p.crt), Key: encodeKeyField(p.key) });
   const secrets: Record<string, string> = { BootstrapToken: bundle.secrets.bootstrapToken };
   if (bundle.secrets.aescbcEncryptionSecret) secrets.AESCBCEncryptionSecret = bundle.secrets.aescbcEncryptionSecret;
   if (bundle.secrets.secretboxEncryptionSecret) secrets.SecretboxEncryptionSecret = bundle.secrets.secretboxEncryptionSecret;

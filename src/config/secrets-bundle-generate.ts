@@ -4,6 +4,7 @@ import { createCA, encodePrivateKeyPem, generateKeyPair } from '../pki/index.js'
 import type { CaProfile, KeyAlgorithm } from '../pki/index.js';
 import { randomClusterId, randomSecret, randomToken } from './random-token.js';
 import type { PemCertAndKey, PemKey, SecretsBundle } from './secrets-bundle.js';
+import type { NewCA } from './token-cas.js';
 
 export const CA_VALIDITY_HOURS = 87600;
 
@@ -25,13 +26,15 @@ export interface GenerateSecretsOptions {
   /** Write the pre-1.3 aescbc encryption secret instead of secretbox. */
   legacyEncryption?: boolean;
   supplied?: SuppliedSecrets;
+  /** Makes each new CA; default: a fresh key in memory. tokenCaMaker puts the keys in a PKCS#11 token. */
+  newCA?: NewCA;
   /** Called before each slow step, so the CLI can show what it is waiting for. */
   onStep?: (step: string) => void;
 }
 
 const RSA_BITS = 4096;
 
-async function newCA(profile: CaProfile, algorithm: KeyAlgorithm, now: Date): Promise<PemCertAndKey> {
+async function newMemoryCA(profile: CaProfile, algorithm: KeyAlgorithm, now: Date): Promise<PemCertAndKey> {
   // RSA CAs get 4096-bit keys, generated here so the size does not depend on the pki default.
   const key = algorithm === 'rsa' ? await generateKeyPair('rsa', { rsaBits: RSA_BITS }) : undefined;
   const ca = await createCA(profile, { algorithm, now, validityHours: CA_VALIDITY_HOURS, ...(key ? { key } : {}) });
@@ -43,6 +46,7 @@ export async function generateSecretsBundle(options: GenerateSecretsOptions = {}
   const supplied = options.supplied ?? {};
   const step = options.onStep ?? (() => undefined);
   const osAlgorithm = options.osCAAlgorithm ?? 'ecdsa';
+  const newCA = options.newCA ?? newMemoryCA;
 
   step('generating the etcd CA');
   const etcd = supplied.etcd ?? (await newCA('etcd', 'ecdsa', now));

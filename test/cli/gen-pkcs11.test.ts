@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseSecretsBundle, validateSecretsBundle } from '../../src/config/index.js';
+import type { SecretsBundle } from '../../src/config/index.js';
+import { openToken, signingCaOf } from '../../src/config/token-cas.js';
+import { issueCertificateAsync } from '../../src/pki/index.js';
+import { parsePkcs11Uri } from '../../src/pki/pkcs11/index.js';
+import { Sandbox } from '../config/support/run-trustctl.js';
+import { openssl, tempFile, verifyStrict } from '../pki/openssl.js';
+import { sharedKey } from '../pki/shared-keys.js';
+import { createSoftToken, listTokenObjects, pkcs11ToolMissing, privateKeyAccess, softhsmMissing } from '../support/softhsm.js';
+import type { SoftToken } from '../support/softhsm.js';
+
+const CAS = ['etcd', 'k8s', 'k8sAggregator', 'os'] as const;
+const LABELS = { etcd: 'trustplane etcd CA', k8s: 'trustplane kubernetes CA', k8sAggregator: 'trustplane aggregator CA', os: 'trustplane os CA' };
+
+describe('trustctl gen secrets with the CA keys in a PKCS#11 token (SoftHSM2)', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+  let soft: SoftToken;
+  before(function () {
+    if (softhsmMissing() ?? pkcs11ToolMissing()) this.skip();
+  });
+  beforeEach(() => {
+    box = new Sandbox();
+    soft = createSoftToken('cluster-cas');
+  });
+  afterEach(() => {
+    box?.remove();
+    soft?.remove();
+  });
+  const flags = () => ['--pkcs11-module', soft.module, '--pkcs11-token', soft.label, '--pkcs11-pin-file', soft.pinFile];
+  const env = () => ({ SOFTHSM2_CONF: soft.conf });
+
+  it('generates the four CA keys in the token (sensitive, never extractable) and writes their URIs and certificates', async () => {
+    const r = await box.run(['gen', 'secrets', ...flags()], env());
+    expect(r.code, r.stderr).to.equal(0);
+    expect(box.mode('secrets.yaml')).to.equal(0o600);
+    const text = readFileSync(box.path('secrets.yaml'), 'utf8');
+    const bundle = validateSecretsBundle(parseSecretsBundle(text));
+    const listing = listTokenObjects(soft);
+    for (const ca of CAS) {
+      const uri = parsePkcs11Uri(bundle.certs[ca].key);
+      expect(uri).to.include({ token: 'cluster-cas', object: LABELS[ca], type: 'private' });
+      expect(text).to.include(`key: ${bundle.certs[ca].key}\n`);
+      expect(privateKeyAccess(listing, LABELS[ca])).to.include.members(['sensitive', 'never extractable']).and.not.include('extractable');
+      const self = openssl(['verify', '-x509_strict', '-CAfile', tempFile(bundle.certs[ca].crt), tempFile(bundle.certs[ca].crt)]);
+      expect(self.ok, self.out).to.equal(true);
+    }
+    expect(text).to.not.include('PRIVATE KEY');
+    expect(Buffer.from(text.replace(/\s/g, ''), 'base64').toString('latin1')).to.not.include('PRIVATE KEY');
+    // the service-account key signs outside trustplane (kube-apiserver) and stays a PEM key
+    expect(bundle.certs.k8sServiceAccount.key).to.match(/^-----BEGIN EC PRIVATE KEY-----/);
+
+    const token = openToken({ module: soft.module, token: soft.label, pinFile: soft.pinFile });
+    try {
+      const os = signingCaOf(bundle.certs.os, token, 'certs.os');
+      const leaf = await issueCertificateAsync(os, 'node-server', { publicKey: sharedKey('ecdsa').publicKey, ipAddresses: ['10.0.0.1'] });
+      const verdict = verifyStrict(bundle.certs.os.crt, leaf.certPem, 'sslserver');
+      expect(verdict.ok, verdict.out).to.equal(true);
+    } finally {
+      token.close();
+    }
+  });
+
+  it('takes the token from TRUSTPLANE_PKCS11_* variables; an Ed25519 OS CA signs with CKM_EDDSA', async () => {
+    const r = await box.run(['gen', 'secrets', '-o', 'env.yaml', '--ca-algorithm', 'ed25519'], {
+      ...env(),
+      TRUSTPLANE_PKCS11_MODULE: soft.module,
+      TRUSTPLANE_PKCS11_TOKEN: soft.label,
+      TRUSTPLANE_PKCS11_PIN_FILE: soft.pinFile,
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    const bundle: SecretsBundle = validateSecretsBundle(parseSecretsBundle(readFileSync(box.path('env.yaml'), 'utf8')));
+    expect(openssl(['x509', '-noout', '-text', '-in', tempFile(bundle.certs.os.crt)]).out).to.match(/Signature Algorithm: ED25519/);
+    expect(listTokenObjects(soft).match(/Private Key Object/g)).to.have.length(4);
+  });
+
+  it('a wrong PIN names the module, the token and the fix, and leaves no file and no key behind', async () => {
+    writeFileSync(soft.pinFile, '9999\n');
+    const r = await box.run(['gen', 'secrets', ...flags()], env());
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal(
+      `error: PKCS#11 token "cluster-cas" (module ${soft.module}): login refused (CKR_PIN_INCORRECT); put the token's user PIN in the file named by --pkcs11-pin-file (TRUSTPLANE_PKCS11_PIN_FILE)\n`,
+    );
+    expect(box.files()).to.deep.equal([]);
+    writeFileSync(soft.pinFile, '1234\n');
+    expect(listTokenObjects(soft)).to.not.include('Private Key Object');
+  });
+
+  it('a missing token or module, or a flag without the other two, is refused before anything is written', async () => {
+    const noToken = await box.run(['gen', 'secrets', '--pkcs11-module', soft.module, '--pkcs11-token', 'other', '--pkcs11-pin-file', soft.pinFile], env());
+    expect(noToken.stderr).to.include('PKCS#11 token "other"').and.include('no token with this label (present: "cluster-cas")').and.include('softhsm2-util --init-token');
+    const noModule = await box.run(['gen', 'secrets', '--pkcs11-module', '/no/such/lib.so', '--pkcs11-token', soft.label, '--pkcs11-pin-file', soft.pinFile], env());
+    expect(noModule.stderr).to.include('(module /no/such/lib.so): the library cannot be loaded').and.include('--pkcs11-module (TRUSTPLANE_PKCS11_MODULE)');
+    const partial = await box.run(['gen', 'secrets', '--pkcs11-token', soft.label], env());
+    expect(partial.stderr).to.equal(
+      'error: PKCS#11: --pkcs11-module (or TRUSTPLANE_PKCS11_MODULE) and --pkcs11-pin-file (or TRUSTPLANE_PKCS11_PIN_FILE) missing; a token needs all three of --pkcs11-module, --pkcs11-token and --pkcs11-pin-file\n',
+    );
+    for (const r of [noToken, noModule, partial]) expect(r.code).to.equal(1);
+    expect(box.files()).to.deep.equal([]);
+  });
+});
