@@ -23,6 +23,7 @@ import type { AgeIdentityFlags } from './age-flags.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 import { cannotRead, readInputFile } from './input-file.js';
 import type { Located, NewOptions } from './config.js';
+import { withTokenUse } from './pkcs11-use.js';
 import { clampNotice, DEFAULT_CRT_TTL_MS, lifetimeHours } from './duration.js';
 
 /** The talosconfig at --talosconfig, $TALOSCONFIG or ~/.talos/config (empty when the file does not exist yet). */
@@ -84,7 +85,7 @@ export async function configNew(path: string, opts: NewOptions, where: Located):
   const current = await load(where).catch(() => undefined);
   const currentContext = current?.config.contexts[current.config.context];
   const clusterName = opts.cluster || source.clusterName || current?.config.context.replace(/^.*@/, '') || 'talos-default';
-  const client = await issueClientCertificate(source.osCA, { roles, validityHours });
+  const client = await withTokenUse(opts, (use) => issueClientCertificate(source.osCA, { roles, validityHours, signingCA: (os) => use.signingCA(os, source.field) }));
   if (client.clampedTo && opts.crtTtl !== undefined) process.stderr.write(`${clampNotice('--crt-ttl', client.clampedTo)}\n`);
   const contextName = contextNameFor(roles, clusterName);
   // make the new config immediately useful: keep the endpoints of the current context, as talosctl does
@@ -93,7 +94,7 @@ export async function configNew(path: string, opts: NewOptions, where: Located):
 }
 
 /** The OS CA and cluster name from either a secrets bundle or a control plane machine config. */
-async function readSigningSource(file: string, flags: AgeIdentityFlags): Promise<{ osCA: PemCertAndKey; clusterName: string }> {
+async function readSigningSource(file: string, flags: AgeIdentityFlags): Promise<{ osCA: PemCertAndKey; clusterName: string; field: string }> {
   const text = await readInputFile({ path: file, label: `--with-secrets "${file}"`, unreadable: (err) => cannotRead('--with-secrets', file, err) }, flags);
   try {
     if (/^version:\s*v1alpha1\s*$/m.test(text)) {
@@ -102,9 +103,9 @@ async function readSigningSource(file: string, flags: AgeIdentityFlags): Promise
       // an empty key (a worker config) is refused by issueClientCertificate, with the fix
       const problem = osCA.key ? caPairProblem(osCA, new Date()) : undefined;
       if (problem) throw new ConfigError('machine.ca', problem);
-      return { osCA, clusterName: machine.clusterName };
+      return { osCA, clusterName: machine.clusterName, field: 'machine.ca' };
     }
-    return { osCA: validateSecretsBundle(parseSecretsBundle(text, file), new Date()).certs.os, clusterName: '' };
+    return { osCA: validateSecretsBundle(parseSecretsBundle(text, file), new Date()).certs.os, clusterName: '', field: 'certs.os' };
   } catch (err) {
     if (err instanceof MultiError || err instanceof ConfigError) throw new Error(`--with-secrets "${file}" is invalid: ${err.message}`);
     throw err;

@@ -4,6 +4,8 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ageIdentityOption } from './age-flags.js';
 import type { AgeIdentityFlags } from './age-flags.js';
+import { pkcs11Options } from './pkcs11-flags.js';
+import type { Pkcs11Flags } from './pkcs11-flags.js';
 import { DEFAULT_CRT_TTL_MS, durationOption, formatHours, LIFETIME_BOUNDS_HELP } from './duration.js';
 
 export interface Located {
@@ -66,7 +68,7 @@ export function registerConfigCommands(program: Command): void {
     .argument('<file>', 'the talosconfig to merge in')
     .action(async (file: string, _opts: unknown, cmd: Command) => (await import('./config-action.js')).configMerge(file, located(cmd)));
 
-  withPath(config.command('new'))
+  const configNew = withPath(config.command('new'))
     .description('Generate a new client configuration: offline with --with-secrets (secrets bundle or control plane config), else issued by a node over the API (os:admin)')
     .argument('[path]', 'where to write it (same as -o)')
     .option('-o, --output <file>', 'where to write the new talosconfig', 'talosconfig')
@@ -84,6 +86,8 @@ export function registerConfigCommands(program: Command): void {
       const { remoteTargetOf } = await import('./remote-target.js');
       return remoteConfigNew(path ?? opts.output, { roles: opts.roles, ...(opts.crtTtl !== undefined ? { crtTtlMs: opts.crtTtl } : {}), cluster: opts.cluster, force: opts.force }, remoteTargetOf(cmd));
     });
+  // with --with-secrets whose OS CA key is a pkcs11: URI, the client certificate is signed in the token
+  for (const option of pkcs11Options()) configNew.addOption(option);
 }
 
 /** --talosconfig and --context, wherever on the command line they were given. */
@@ -92,7 +96,7 @@ function located(cmd: Command): Located {
   return { talosconfig: all.talosconfig, context: all.context };
 }
 
-export interface NewOptions extends AgeIdentityFlags {
+export interface NewOptions extends AgeIdentityFlags, Pkcs11Flags {
   output: string;
   withSecrets?: string;
   roles: string;

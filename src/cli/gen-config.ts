@@ -23,6 +23,8 @@ import { writeFilesAtomic, refuseOverwrite } from './files.js';
 import type { OutputFile } from './files.js';
 import { OUTPUT_TYPES } from './gen.js';
 import type { GenConfigOptions, OutputType } from './gen.js';
+import { withTokenUse } from './pkcs11-use.js';
+import type { TokenUse } from './pkcs11-use.js';
 import { withProgress } from './progress.js';
 
 export async function loadSecretsBundle(path: string, flags: AgeIdentityFlags): Promise<SecretsBundle> {
@@ -69,19 +71,19 @@ export async function genConfig(name: string, endpoint: string, opts: GenConfigO
   if (!toStdout) for (const t of types) refuseOverwrite(fileOf(t), Boolean(opts.force));
   const seal = await ageSeal(opts);
 
-  const bundle = opts.withSecrets
-    ? await loadSecretsBundle(opts.withSecrets, opts)
-    : await withProgress((step) => generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, onStep: step }));
-
-  const outputs: OutputFile[] = [];
-  for (const type of types) {
-    outputs.push({ path: fileOf(type), data: await seal(await renderOutput(type, bundle, name, endpoint, sans, opts)), mode: 0o600 });
-  }
-  if (toStdout) {
-    process.stdout.write(outputs[0].data);
-    return;
-  }
-  await writeFilesAtomic(outputs, Boolean(opts.force));
+  const outputs = await withTokenUse(opts, async (use) => {
+    const bundle = opts.withSecrets
+      ? await loadSecretsBundle(opts.withSecrets, opts)
+      : await withProgress((step) => generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, onStep: step, ...(use.newCA ? { newCA: use.newCA } : {}) }));
+    const files: OutputFile[] = [];
+    for (const type of types) {
+      files.push({ path: fileOf(type), data: await seal(await renderOutput(type, bundle, name, endpoint, sans, opts, use)), mode: 0o600 });
+    }
+    if (toStdout) process.stdout.write(files[0].data);
+    else await writeFilesAtomic(files, Boolean(opts.force));
+    return files;
+  });
+  if (toStdout) return;
   for (const o of outputs) process.stderr.write(`created ${o.path}\n`);
   if (types.includes('talosconfig')) process.stderr.write(endpointNote(fileOf('talosconfig'), endpoint));
 }
@@ -97,9 +99,9 @@ function endpointNote(path: string, endpoint: string): string {
   return `talosconfig endpoints: ${host} (the host of ${endpoint}); if that name does not resolve from this machine, give the nodes' addresses instead: ${change}\n`;
 }
 
-async function renderOutput(type: OutputType, bundle: SecretsBundle, name: string, endpoint: string, sans: string[], opts: GenConfigOptions): Promise<string> {
+async function renderOutput(type: OutputType, bundle: SecretsBundle, name: string, endpoint: string, sans: string[], opts: GenConfigOptions, use: TokenUse): Promise<string> {
   if (type === 'talosconfig') {
-    const client = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'] });
+    const client = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'], signingCA: (os) => use.signingCA(os, 'certs.os') });
     const context = newContext([endpointHost(endpoint)], { caPem: bundle.certs.os.crt, crtPem: client.crt, keyPem: client.key });
     return formatTalosconfig({ context: name, contexts: { [name]: context } });
   }

@@ -2,15 +2,13 @@
 // needs rather than the index: the index brings machine configs, talosconfigs and patches this command never uses.
 import { generateSecretsBundle } from '../config/secrets-bundle-generate.js';
 import type { SuppliedSecrets } from '../config/secrets-bundle-generate.js';
-import type { SecretsBundle } from '../config/secrets-bundle.js';
-import type { NewCA, Pkcs11Settings, tokenCaMaker } from '../config/token-cas.js';
 import { formatSecretsBundleYaml } from '../config/secrets-bundle-codec.js';
 import { readKubernetesPki } from '../config/kubernetes-pki.js';
 import { isToken } from '../config/random-token.js';
 import { ageSeal } from './age-output.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 import type { GenSecretsOptions } from './gen.js';
-import { pkcs11Settings } from './pkcs11-flags.js';
+import { withTokenUse } from './pkcs11-use.js';
 import { withProgress } from './progress.js';
 
 export async function genSecrets(opts: GenSecretsOptions): Promise<void> {
@@ -22,31 +20,13 @@ export async function genSecrets(opts: GenSecretsOptions): Promise<void> {
 
   const supplied: SuppliedSecrets = opts.fromKubernetesPki ? await readKubernetesPki(opts.fromKubernetesPki, new Date()) : {};
   if (opts.kubernetesBootstrapToken) supplied.bootstrapToken = opts.kubernetesBootstrapToken;
-  const settings = pkcs11Settings(opts);
-  const generate = (newCA?: NewCA) =>
-    withProgress((step) =>
-      generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, serviceAccountAlgorithm: opts.serviceAccountAlgorithm, supplied, onStep: step, ...(newCA ? { newCA } : {}) }),
+  // written inside the token's use: if writing fails, the CA keys just made in the token are removed again
+  await withTokenUse(opts, async (use) => {
+    const bundle = await withProgress((step) =>
+      generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, serviceAccountAlgorithm: opts.serviceAccountAlgorithm, supplied, onStep: step, ...(use.newCA ? { newCA: use.newCA } : {}) }),
     );
-  const write = async (bundle: SecretsBundle) => {
     const text = await seal(formatSecretsBundleYaml(bundle));
     if (toStdout) process.stdout.write(text);
     else await writeFileAtomic({ path: opts.output, data: text, mode: 0o600 });
-  };
-  if (!settings) return write(await generate());
-  await inToken(settings, async (maker) => write(await generate(maker.newCA)));
-}
-
-/** Runs `work` with CAs made in the token; if it fails, the keys it made are removed, so nothing is left behind. */
-async function inToken(settings: Pkcs11Settings, work: (maker: ReturnType<typeof tokenCaMaker>) => Promise<void>): Promise<void> {
-  const { openToken, tokenCaMaker } = await import('../config/token-cas.js');
-  const token = openToken(settings);
-  const maker = tokenCaMaker(token);
-  try {
-    await work(maker);
-  } catch (err) {
-    maker.undo();
-    throw err;
-  } finally {
-    token.close();
-  }
+  });
 }

@@ -1,5 +1,6 @@
 // Talos API client certificates (the credentials in a talosconfig), issued offline from the OS CA.
 import { caFromPem, issueCertificateAndKey, lifetimeProblem } from '../pki/index.js';
+import type { SigningCA } from '../pki/index.js';
 import { ConfigError } from './config-error.js';
 import type { Role } from './roles.js';
 import type { PemCertAndKey } from './secrets-bundle.js';
@@ -10,6 +11,8 @@ export interface ClientCertificateOptions {
   roles: readonly Role[];
   validityHours?: number;
   now?: Date;
+  /** Loads the OS CA; default: its PEM key in memory. Commands given a PKCS#11 token pass one that signs there. */
+  signingCA?: (osCA: PemCertAndKey) => SigningCA;
 }
 
 export interface ClientCertificate extends PemCertAndKey {
@@ -24,13 +27,13 @@ export async function issueClientCertificate(osCA: PemCertAndKey, options: Clien
   const outOfRange = lifetimeProblem(hours);
   if (outOfRange) throw new ConfigError('crt_ttl', outOfRange);
   if (!osCA.key) throw new ConfigError('os CA', 'the OS CA key is missing (a worker config holds only the certificate); use the secrets bundle or a control plane config');
-  const ca = caFromPem(osCA.crt, osCA.key);
+  const ca = options.signingCA ? options.signingCA(osCA) : caFromPem(osCA.crt, osCA.key);
   const issued = await issueCertificateAndKey(ca, 'talos-client', {
     organizations: [...options.roles],
     validityHours: hours,
     now: options.now ?? new Date(),
-    algorithm: ca.key.algorithm,
-    ...(ca.key.algorithm === 'rsa' && ca.key.rsaBits ? { rsaBits: rsaBitsOf(ca.key.rsaBits) } : {}),
+    algorithm: ca.signer.algorithm,
+    ...(ca.signer.algorithm === 'rsa' && ca.signer.rsaBits ? { rsaBits: rsaBitsOf(ca.signer.rsaBits) } : {}),
   });
   return { crt: issued.certPem, key: issued.keyPem, ...(issued.clampedTo ? { clampedTo: issued.clampedTo } : {}) };
 }

@@ -2,7 +2,7 @@
 import { ConfigError, MultiError } from './config-error.js';
 import type { MachineConfig } from './machine-config.js';
 import { MACHINE_TYPES } from './machine-config.js';
-import { caCertificateProblem, certAndKeyProblem, certificateProblem, privateKeyProblem } from './pem-check.js';
+import { caCertificateProblem, caKeyProblem, certAndKeyProblem, certificateProblem, privateKeyProblem } from './pem-check.js';
 import { tokenProblem } from './random-token.js';
 import { hostnameProblem, subjectAltNameProblem } from './subject-alt-name.js';
 
@@ -69,13 +69,13 @@ function checkCertAndKey(config: MachineConfig, errors: string[], path: string[]
     const problem = crt ? caCertificateProblem(crt, now) : 'is required';
     if (problem) errors.push(`${field}.crt: ${problem}`);
   }
-  const key = guard(errors, () => config.pem([...path, 'key']));
+  const key = guard(errors, () => config.caKey([...path, 'key']));
   if (key === undefined) return;
   if (!key) {
     if (keyRequired) errors.push(`${field}.key: is required on a ${machineType(config) || 'control plane'} machine`);
     return;
   }
-  const problem = privateKeyProblem(key);
+  const problem = caKeyProblem(key);
   if (problem) errors.push(`${field}.key: ${problem}`);
   else if (crt && !certificateProblem(crt) && certAndKeyProblem({ crt, key }))
     errors.push(`${field}.key: does not match the certificate in ${field}.crt; put the CA's own key here`);

@@ -126,10 +126,15 @@ export class MachineConfig {
     return value ? decodePemField(fieldName(path), value) : '';
   }
 
+  /** A CA key field: the PEM key, or the pkcs11: URI of a key held in a token. */
+  caKey(path: Path): string {
+    const value = this.string(path);
+    return value ? decodeKeyField(fieldName(path), value) : '';
+  }
+
   certAndKey(path: Path): PemCertAndKey | undefined {
     if (this.raw(path) === undefined) return undefined;
-    const key = this.string([...path, 'key']);
-    return { crt: this.pem([...path, 'crt']), key: key ? decodeKeyField(fieldName([...path, 'key']), key) : '' };
+    return { crt: this.pem([...path, 'crt']), key: this.caKey([...path, 'key']) };
   }
 
   /** A list of `{crt}` entries (acceptedCAs), as PEM strings. */

@@ -12,6 +12,11 @@ export function privateKeyProblem(pem: string): string | undefined {
   return remembered(`key\u0000${pem}`, () => keyProblem(pem));
 }
 
+/** A CA key field: a usable PEM private key, or a well-formed pkcs11: URI (checked against the token when opened). */
+export function caKeyProblem(key: string): string | undefined {
+  return isPkcs11Uri(key) ? pkcs11UriProblem(key) : privateKeyProblem(key);
+}
+
 function keyProblem(pem: string): string | undefined {
   const block = decodePemBlocks(pem)[0];
   if (!block) return 'failed to parse PEM block';

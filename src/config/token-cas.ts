@@ -1,10 +1,11 @@
 // CAs whose keys live in a PKCS#11 token, as config sees them: made in the token (gen secrets), and loaded from a
 // bundle or machine config entry whose key field holds the key's pkcs11: URI (every command that signs with a CA).
 import { readFileSync } from 'node:fs';
-import { caFromPem, caFromSigner, createCAWithSigner, parseCertificatePem } from '../pki/index.js';
+import { caFromSigner, createCAWithSigner, parseCertificatePem } from '../pki/index.js';
 import type { CaProfile, KeyAlgorithm, SigningCA } from '../pki/index.js';
 import { destroyTokenKey, formatPkcs11Uri, generateTokenKey, isPkcs11Uri, parsePkcs11Uri, Pkcs11Token, tokenSigner } from '../pki/pkcs11/index.js';
 import type { Pkcs11Uri } from '../pki/pkcs11/index.js';
+import { memoryCaOf } from './ca-entry.js';
 import { ConfigError } from './config-error.js';
 import type { PemCertAndKey } from './secrets-bundle.js';
 
@@ -57,9 +58,7 @@ export function tokenCaMaker(token: Pkcs11Token, rsaBits = 4096): { newCA: NewCA
  * must be given. `field` names the entry in errors (`certs.os`, `machine.ca`).
  */
 export function signingCaOf(pair: PemCertAndKey, token: Pkcs11Token | undefined, field: string): SigningCA {
-  if (!isPkcs11Uri(pair.key)) return caFromPem(pair.crt, pair.key);
-  if (!token)
-    throw new ConfigError(`${field}.key`, `the CA key is in a PKCS#11 token (${pair.key}); give --pkcs11-module, --pkcs11-token and --pkcs11-pin-file (or TRUSTPLANE_PKCS11_MODULE, _TOKEN, _PIN_FILE)`);
+  if (!token || !isPkcs11Uri(pair.key)) return memoryCaOf(pair, field);
   const cert = parseCertificatePem(pair.crt, `${field}.crt`);
   return caFromSigner(cert, tokenSigner(token, parsePkcs11Uri(pair.key, `${field}.key`), cert.publicKey));
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseSecretsBundle, validateSecretsBundle } from '../../src/config/index.js';
+import { contextCredentials, parseSecretsBundle, parseTalosconfig, validateSecretsBundle } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
 import { openToken, signingCaOf } from '../../src/config/token-cas.js';
 import { issueCertificateAsync } from '../../src/pki/index.js';
@@ -99,5 +99,26 @@ describe('trustctl gen secrets with the CA keys in a PKCS#11 token (SoftHSM2)', 
     );
     for (const r of [noToken, noModule, partial]) expect(r.code).to.equal(1);
     expect(box.files()).to.deep.equal([]);
+  });
+
+  it('gen config and config new with the bundle sign the talosconfig client certificate in the token; the configs hold only URIs', async () => {
+    expect((await box.run(['gen', 'secrets', ...flags()], env())).code).to.equal(0);
+    const bundle = validateSecretsBundle(parseSecretsBundle(readFileSync(box.path('secrets.yaml'), 'utf8')));
+    const gen = await box.run(['gen', 'config', 'c1', 'https://10.5.0.2:6443', '--with-secrets', 'secrets.yaml', '-o', 'out', ...flags()], env());
+    expect(gen.code, gen.stderr).to.equal(0);
+    const controlplane = readFileSync(box.path('out', 'controlplane.yaml'), 'utf8');
+    expect(controlplane).to.include(`key: ${bundle.certs.os.key}\n`).and.include(`key: ${bundle.certs.k8s.key}\n`);
+    const fresh = await box.run(['config', 'new', 'client', '--with-secrets', 'out/controlplane.yaml', '--roles', 'os:reader', ...flags()], env());
+    expect(fresh.code, fresh.stderr).to.equal(0);
+    for (const file of ['out/talosconfig', 'client']) {
+      const [name, context] = Object.entries(parseTalosconfig(readFileSync(box.path(file), 'utf8')).contexts)[0];
+      const client = contextCredentials(name, context);
+      const verdict = verifyStrict(bundle.certs.os.crt, client.crtPem, 'sslclient');
+      expect(verdict.ok, `${file}: ${verdict.out}`).to.equal(true);
+    }
+    const without = await box.run(['config', 'new', 'nope', '--with-secrets', 'secrets.yaml'], env());
+    expect(without.code).to.equal(1);
+    expect(without.stderr).to.include('certs.os.key: the CA key is in a PKCS#11 token (pkcs11:token=cluster-cas;').and.include('give --pkcs11-module, --pkcs11-token and --pkcs11-pin-file');
+    expect(box.files()).to.not.include('nope');
   });
 });
