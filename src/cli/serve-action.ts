@@ -4,6 +4,8 @@ import { machineConfigOf } from '../resources/machine-config.js';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { Node } from '../server/node.js';
 import { lifetimeHours } from './duration.js';
+import type { CaKeys } from '../config/ca-keys.js';
+import { openCaKeys } from './serve-ca-keys.js';
 import { createLineLogger } from './log-line.js';
 import type { LineLogger } from './log-line.js';
 import { applyMachineConfigOnStart, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
@@ -56,8 +58,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (loose) log('warn', 'state directory tightened', { state: stateDir, finding: loose.message });
   const lock = lockStateDir(stateDir);
   process.once('exit', () => lock.release());
+  const caKeys = await openCaKeys(opts, log);
   const { openNode } = await import('../server/node.js');
   const node = await openNode({
+    ...(caKeys ? { caKeys } : {}),
     stateDir,
     storeFindings: loose ? [loose] : [],
     addresses: { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) },
@@ -65,13 +69,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
     logger: (message, fields) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields),
   });
   log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
-  const stopping = onStopSignal(log, async () => node.stop());
+  const stopping = onStopSignal(log, async () => {
+    await node.stop();
+    caKeys?.close();
+  });
   try {
     // A store restored from a snapshot (or edited) without its key is refused here, before anything reads or serves it.
     await node.state.verifySealing();
     await applyConfigOnStart(node, file, log, `--state ${stateDir}`);
     // --once is for scripts that want the certificates issued and the summary: no listeners, no ports taken.
-    const services = opts.once ? [] : await startServices(node, opts, log);
+    const services = opts.once ? [] : await startServices(node, opts, log, caKeys);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     await node.runtime.start();
     log('info', 'node running', { controllers: node.runtime.controllers.length });
@@ -109,10 +116,10 @@ export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: Machin
  * apid on every node; trustd on control-plane nodes; on workers the trustd client that fetches the apid certificate;
  * metrics when asked. They start once the store is open and stop before the runtime does.
  */
-export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, log: LineLogger): Promise<Service[]> {
+export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, log: LineLogger, caKeys?: CaKeys): Promise<Service[]> {
   const services: Service[] = [];
   try {
-    await startEach(services, node, opts, log);
+    await startEach(services, node, opts, log, caKeys);
   } catch (err) {
     // A port already taken, say: what did start must not keep the process alive with nothing to stop it.
     for (const service of services.reverse()) await service.stop().catch(() => undefined);
@@ -123,7 +130,7 @@ export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts
 }
 
 /** Starts each service in turn, adding it to `services` as soon as it runs (so a later failure can stop it). */
-async function startEach(services: Service[], node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, log: LineLogger): Promise<void> {
+async function startEach(services: Service[], node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, log: LineLogger, caKeys: CaKeys | undefined): Promise<void> {
   const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
   const { state, registry } = node;
   const config = await storedMachineConfig(state);
@@ -138,7 +145,7 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
     services.push({ name: 'trustd-client', stop: () => client.close() });
   } else {
     const { startTrustd } = await import('../server/trustd/index.js');
-    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger });
+    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger, ...(caKeys ? { caKeys } : {}) });
     services.push({ name: 'trustd', stop: () => trustd.close() });
     // Replicas sharing a store run it in the elected leader only, on the fenced store (serve-replica.ts).
     if (!opts.store) services.push(await rotationDriverService(state, logger));

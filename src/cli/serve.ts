@@ -2,6 +2,8 @@
 // after applying --config when it differs from the stored MachineConfig. Logs are one line each on stderr. SIGTERM or
 // SIGINT stops cleanly (exit 0). `--once` runs until every controller is idle, prints a summary and exits: 0 when all
 // is well, 1 when a controller keeps failing.
+import { pkcs11Options } from './pkcs11-flags.js';
+import type { Pkcs11Flags } from './pkcs11-flags.js';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 // subject-alt-name.js, not the config index: validating --node-ip must not load the whole of src/config.
@@ -14,7 +16,7 @@ import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
 import type { LogFormat } from './log-line.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
-export interface ServeOptions extends AgeIdentityFlags {
+export interface ServeOptions extends AgeIdentityFlags, Pkcs11Flags {
   config?: string;
   state?: string;
   nodeIp: string[];
@@ -37,7 +39,7 @@ export interface ServeOptions extends AgeIdentityFlags {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('Run a node in the foreground: the controllers that issue, renew and report every certificate')
     .option('--config <file>', 'machine config to apply on start (when it differs from the stored one); plain or age-encrypted')
@@ -61,6 +63,8 @@ export function registerServeCommand(program: Command): void {
     .option('--max-watches <n>', 'open watch streams apid serves in all (more get 429)', countOption('--max-watches'), 1000)
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics over plain HTTP at this address (e.g. 127.0.0.1:9100)')
     .action(async (opts: ServeOptions) => (await import('./serve-action.js')).serve(opts));
+  // a config whose CA keys are pkcs11: URIs signs in this token: leaf issuance by the controllers and CSRs in trustd
+  for (const option of pkcs11Options()) serve.addOption(option);
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,7 +1,8 @@
 // Issues the apid server certificate (node SANs) and, on control-plane nodes, the impersonator client certificate,
 // from the Talos OS CA. Workers get theirs from trustd: the trustd client (src/server) writes what trustd answered to
 // TrustdResponses, and this controller installs it once it checks out; until then the set shows as pending, and why.
-import { caFromPemCached as caFromPem, parseCertificate } from './certificate-cache.js';
+import { memoryCaKeys, parseCertificate } from './certificate-cache.js';
+import type { CaKeys } from '../config/ca-keys.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller, ReconcileContext, ReconcileResult } from '../runtime/controller.js';
 import { inspectCertificate, parsePrivateKeyPem, samePublicKey, verifyChain } from '../pki/index.js';
@@ -24,7 +25,7 @@ import type { SplitSans } from './sans.js';
 export const API_CERTIFICATES_ID = 'api';
 export const WORKER_PENDING = 'waiting for trustd: workers receive their apid certificate from a control-plane node';
 
-export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys): Controller {
   return {
     name: 'ApiCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID), input(TrustdResponses, 'secrets', TRUSTD_RESPONSE_ID)],
@@ -38,7 +39,7 @@ export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAU
 
       if (root.spec.machineType === 'worker') return installTrustdResponse(rt, acceptedCAs, sans.spec);
 
-      const ca = caFromPem(root.spec.issuingCA.crt, root.spec.issuingCA.key);
+      const ca = caKeys.signingCA(root.spec.issuingCA.crt, root.spec.issuingCA.key, 'machine.ca');
       const wanted = apiCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
       return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs });
     },

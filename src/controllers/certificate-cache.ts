@@ -1,8 +1,11 @@
 // Controllers look at the same PEM certificates on every reconcile (status, re-issue checks); parsing one costs ~50 us,
 // so keep the parsed objects, bounded, keyed by the PEM text itself.
 import { X509Certificate } from 'node:crypto';
+import { memoryCaOf } from '../config/ca-entry.js';
+import type { CaKeys } from '../config/ca-keys.js';
 import { caFromPem } from '../pki/index.js';
 import type { CertificateAuthority } from '../pki/index.js';
+import { isPkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
 
 const LIMIT = 1024;
 
@@ -26,3 +29,8 @@ const authorities = boundedMemo((pair) => {
   const at = pair.indexOf('\u0000');
   return caFromPem(pair.slice(0, at), pair.slice(at + 1));
 }, 64);
+
+/** CA keys in memory (PEM in the root secrets), parsed once; a pkcs11: URI key is refused with the flags to give. */
+export const memoryCaKeys: CaKeys = {
+  signingCA: (crt, key, field) => (isPkcs11Uri(key) ? memoryCaOf({ crt, key }, field) : caFromPemCached(crt, key)),
+};

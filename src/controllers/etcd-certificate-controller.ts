@@ -1,6 +1,7 @@
 // Issues etcd's server, peer, admin and apiserver-etcd-client certificates from the etcd CA on control-plane nodes.
 // etcd certificates carry the node's own addresses, not machine.certSANs, so a certSANs change leaves them alone.
-import { caFromPemCached as caFromPem } from './certificate-cache.js';
+import { memoryCaKeys } from './certificate-cache.js';
+import type { CaKeys } from '../config/ca-keys.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { EtcdSecrets } from '../resources/issued-certificates.js';
@@ -19,7 +20,7 @@ import type { CertificatePlan } from './issuing/certificate-request.js';
 
 export const ETCD_SECRETS_ID = 'etcd';
 
-export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys): Controller {
   return {
     name: 'EtcdCertificateController',
     inputs: [input(EtcdRootSecrets, 'secrets', ETCD_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],
@@ -33,7 +34,7 @@ export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFA
         return idle('no etcd CA on this node');
       }
       if (!node) return idle('waiting for node addresses');
-      const ca = caFromPem(root.spec.ca.crt, root.spec.ca.key);
+      const ca = caKeys.signingCA(root.spec.ca.crt, root.spec.ca.key, 'cluster.etcd.ca');
       const wanted = etcdCertificatePlans(lifetimes, node.spec).map((plan) => ({ ...plan, ca }));
       return writeIssuedSet(rt, EtcdSecrets, ETCD_SECRETS_ID, wanted, { acceptedCAs: root.spec.acceptedCAs });
     },

@@ -1,8 +1,10 @@
 // The controllers a trustplane node runs, in the order their outputs feed each other (the runtime does not need the
 // order; a reader does).
+import type { CaKeys } from '../config/ca-keys.js';
 import type { Finding } from '../resources/security-status.js';
 import type { Controller } from '../runtime/controller.js';
 import { apiCertificateController } from './api-certificate-controller.js';
+import { memoryCaKeys } from './certificate-cache.js';
 import { certSANsController } from './cert-sans-controller.js';
 import { certificateStatusController } from './certificate-status-controller.js';
 import { etcdCertificateController } from './etcd-certificate-controller.js';
@@ -22,20 +24,23 @@ export interface NodeControllerOptions {
   lifetimes?: Partial<CertificateLifetimes>;
   encryptedAtRest: boolean;
   storeFindings?: readonly Finding[];
+  /** Where the CAs sign (default: PEM keys in memory; TokenCaKeys for keys in a PKCS#11 token). */
+  caKeys?: CaKeys;
 }
 
 export function nodeControllers(options: NodeControllerOptions): Controller[] {
   const lifetimes = lifetimesWith(options.lifetimes);
+  const caKeys = options.caKeys ?? memoryCaKeys;
   return [
     nodeAddressesController(options.addresses),
     osRootSecretsController,
     etcdRootSecretsController,
     kubernetesRootSecretsController,
     certSANsController,
-    apiCertificateController(lifetimes),
-    trustdCertificateController(lifetimes),
-    etcdCertificateController(lifetimes),
-    kubernetesCertificateController(lifetimes),
+    apiCertificateController(lifetimes, caKeys),
+    trustdCertificateController(lifetimes, caKeys),
+    etcdCertificateController(lifetimes, caKeys),
+    kubernetesCertificateController(lifetimes, caKeys),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

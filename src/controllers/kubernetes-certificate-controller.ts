@@ -1,6 +1,7 @@
 // Issues the control plane's Kubernetes certificates (kube-apiserver, its kubelet client, the front-proxy client,
 // controller-manager, scheduler and admin) and writes their kubeconfigs.
-import { caFromPemCached as caFromPem } from './certificate-cache.js';
+import { memoryCaKeys } from './certificate-cache.js';
+import type { CaKeys } from '../config/ca-keys.js';
 import { formatKubeconfig } from '../config/kubeconfig.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
@@ -47,7 +48,7 @@ function kubeconfigs(root: KubernetesRootSecretsSpec, certs: IssuedSet): Record<
   return out;
 }
 
-export function kubernetesCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+export function kubernetesCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys): Controller {
   return {
     name: 'KubernetesCertificateController',
     inputs: [input(KubernetesRootSecrets, 'secrets', K8S_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],
@@ -61,8 +62,8 @@ export function kubernetesCertificateController(lifetimes: CertificateLifetimes 
         return idle('no Kubernetes CA on this node');
       }
       if (!node) return idle('waiting for node addresses');
-      const ca = caFromPem(root.spec.ca.crt, root.spec.ca.key);
-      const aggregator = caFromPem(root.spec.aggregatorCA.crt, root.spec.aggregatorCA.key);
+      const ca = caKeys.signingCA(root.spec.ca.crt, root.spec.ca.key, 'cluster.ca');
+      const aggregator = caKeys.signingCA(root.spec.aggregatorCA.crt, root.spec.aggregatorCA.key, 'cluster.aggregatorCA');
       const wanted = kubernetesCertificatePlans(lifetimes, root.spec, node.spec).map((plan) => ({
         ...plan,
         ca: plan.issuer === 'aggregator' ? aggregator : ca,

@@ -1,5 +1,6 @@
 // Issues trustd's server certificate on control-plane nodes from the Talos OS CA, for the same names as apid.
-import { caFromPemCached as caFromPem } from './certificate-cache.js';
+import { memoryCaKeys } from './certificate-cache.js';
+import type { CaKeys } from '../config/ca-keys.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { CertSANs } from '../resources/cert-sans.js';
@@ -16,7 +17,7 @@ import type { SplitSans } from './sans.js';
 
 export const TRUSTD_CERTIFICATES_ID = 'trustd';
 
-export function trustdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+export function trustdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys): Controller {
   return {
     name: 'TrustdCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID)],
@@ -30,7 +31,7 @@ export function trustdCertificateController(lifetimes: CertificateLifetimes = DE
         return idle('trustd runs on control-plane nodes only');
       }
       if (!root || !sans) return idle('waiting for OS root secrets and certSANs');
-      const ca = caFromPem(root.spec.issuingCA.crt, root.spec.issuingCA.key);
+      const ca = caKeys.signingCA(root.spec.issuingCA.crt, root.spec.issuingCA.key, 'machine.ca');
       const wanted = trustdCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
       return writeIssuedSet(rt, TrustdCertificates, TRUSTD_CERTIFICATES_ID, wanted, {
         acceptedCAs: root.spec.acceptedCAs,

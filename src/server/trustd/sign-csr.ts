@@ -5,6 +5,7 @@
 // honoured instead of receiving something else than it asked for.
 import { CsrError, parseCsr, issueCertificateAsync, PkiError } from '../../pki/index.js';
 import type { IssuedCertificate, ParsedCsr, SigningCA } from '../../pki/index.js';
+import { TokenError } from '../../pki/pkcs11/token-error.js';
 import { TrustdError } from './trustd-error.js';
 
 export const DEFAULT_TRUSTD_VALIDITY_HOURS = 24;
@@ -39,6 +40,8 @@ export async function signCsr(ca: SigningCA, csrPem: string, options: SignCsrOpt
     return { issued, csr };
   } catch (err) {
     if (err instanceof PkiError) throw new TrustdError(400, `failed to sign CSR: ${err.message}`);
+    // the request was fine; the CA's token is not reachable now: 503, so the client retries later
+    if (err instanceof TokenError) throw new TrustdError(503, `failed to sign CSR: ${err.message}`);
     throw err;
   }
 }

@@ -1,11 +1,13 @@
 // What trustd serves with, kept current from the store: the OS issuing CA and token (OSRootSecrets) to sign with and
 // check against, and its own TLS certificate (TrustdCertificates), handed to the server whenever it is re-issued.
 import type { Subscription } from 'rxjs';
-import { caFromPemCached } from '../../controllers/certificate-cache.js';
+import { memoryCaKeys } from '../../controllers/certificate-cache.js';
+import type { CaKeys } from '../../config/ca-keys.js';
 import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
 import { TRUSTD_CERTIFICATES_ID } from '../../controllers/trustd-certificate-controller.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../pki/index.js';
 import type { SigningCA } from '../../pki/index.js';
+import { isPkcs11Uri } from '../../pki/pkcs11/pkcs11-uri.js';
 import { TrustdCertificates } from '../../resources/issued-certificates.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
 import { OSRootSecrets } from '../../resources/root-secrets.js';
@@ -16,7 +18,8 @@ import { tokenDigest } from './token-check.js';
 import type { TokenDigest } from './token-check.js';
 
 export interface SigningMaterial {
-  ca: SigningCA;
+  /** The issuing CA, asked for on each request: a CA whose key is in a token may be unreachable now and back later. */
+  ca: () => SigningCA;
   token: TokenDigest;
   /** Every accepted CA (issuing CA included), one PEM after another: what a requester should trust. */
   caBundle: string;
@@ -41,11 +44,12 @@ export class TrustdMaterial {
   private constructor(
     private readonly onTls: (tls: TlsMaterial) => void,
     private readonly report: Report,
+    private readonly caKeys: CaKeys,
   ) {}
 
   /** Loads the current material, then follows changes until close(). */
-  static async watch(state: State, onTls: (tls: TlsMaterial) => void, report: Report): Promise<TrustdMaterial> {
-    const m = new TrustdMaterial(onTls, report);
+  static async watch(state: State, onTls: (tls: TlsMaterial) => void, report: Report, caKeys: CaKeys = memoryCaKeys): Promise<TrustdMaterial> {
+    const m = new TrustdMaterial(onTls, report, caKeys);
     m.setSigning(await state.find<OSRootSecretsSpec>(osPointer));
     m.setTls(await state.find<IssuedCertificatesSpec>(tlsPointer));
     m.subscriptions.push(
@@ -73,9 +77,14 @@ export class TrustdMaterial {
     try {
       const { issuingCA, acceptedCAs, token } = root.spec;
       const caBundle = acceptedCAs.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('');
-      this.signing = { ca: caFromPemCached(issuingCA.crt, issuingCA.key), token: tokenDigest(token), caBundle };
+      const ca = () => this.caKeys.signingCA(issuingCA.crt, issuingCA.key, 'machine.ca');
+      const signing = { ca, token: tokenDigest(token), caBundle };
+      // a key in a token that cannot be reached now is kept: each request tries again and answers 503 meanwhile
+      if (isPkcs11Uri(issuingCA.key)) this.signing = signing;
+      ca();
+      this.signing = signing;
     } catch (err) {
-      this.signing = undefined;
+      if (!isPkcs11Uri(root.spec.issuingCA.key)) this.signing = undefined;
       this.report('trustd cannot use the OS issuing CA', { error: err instanceof Error ? err.message : String(err) });
     }
   }

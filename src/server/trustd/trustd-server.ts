@@ -18,6 +18,9 @@ import { signCsr } from './sign-csr.js';
 import { checkBearerToken } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
 import { TrustdMaterial } from './trustd-material.js';
+import type { SigningMaterial } from './trustd-material.js';
+import type { CaKeys } from '../../config/ca-keys.js';
+import type { SigningCA } from '../../pki/index.js';
 
 export const TRUSTD_PORT = 50001;
 export const CERTIFICATE_PATH = '/v1/certificate';
@@ -37,6 +40,8 @@ export interface TrustdOptions {
   /** Lifetime of the certificates trustd signs (default 24 h, as upstream). */
   validityHours?: number;
   logger?: RuntimeLogger;
+  /** Where the OS CA signs (default: its PEM key in memory). */
+  caKeys?: CaKeys;
 }
 
 export interface Trustd {
@@ -61,6 +66,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       log('trustd serving certificate updated', {});
     },
     log,
+    options.caKeys,
   );
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -99,7 +105,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
       checkBearerToken(req.headers.authorization, signing.token);
       const csrPem = await readCsrRequest(req);
-      const { issued, csr } = await signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
+      const { issued, csr } = await signCsr(issuingCA(signing), csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
       sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
@@ -150,4 +156,13 @@ function send(res: ServerResponse, status: number, body: Record<string, string>)
 function sendJson(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The issuing CA now; one whose key is in a token that cannot be reached answers 503 with why, and the next request tries again. */
+function issuingCA(signing: SigningMaterial): SigningCA {
+  try {
+    return signing.ca();
+  } catch (err) {
+    throw new TrustdError(503, `trustd cannot sign now: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
