@@ -14,7 +14,8 @@ import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 import { certificateState } from './status/certificate-state.js';
 import { caVerdict } from './status/ca-verdict.js';
 import { chainsTo, describeCertificate } from './status/describe-certificate.js';
-import { ISSUED_SOURCES } from './status/status-sources.js';
+import { CA_ISSUERS, ISSUED_SOURCES } from './status/status-sources.js';
+import { isPkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
 import type { CaSource } from './status/status-sources.js';
 
 async function caSources(rt: ReconcileContext): Promise<CaSource[]> {
@@ -22,11 +23,11 @@ async function caSources(rt: ReconcileContext): Promise<CaSource[]> {
   const etcd = await rt.get(EtcdRootSecrets, ETCD_ROOT_ID);
   const k8s = await rt.get(KubernetesRootSecrets, K8S_ROOT_ID);
   const out: CaSource[] = [];
-  if (os) out.push({ name: 'os', crt: os.spec.issuingCA.crt, accepted: os.spec.acceptedCAs });
-  if (etcd) out.push({ name: 'etcd', crt: etcd.spec.ca.crt, accepted: etcd.spec.acceptedCAs });
+  if (os) out.push({ name: 'os', crt: os.spec.issuingCA.crt, accepted: os.spec.acceptedCAs, key: os.spec.issuingCA.key });
+  if (etcd) out.push({ name: 'etcd', crt: etcd.spec.ca.crt, accepted: etcd.spec.acceptedCAs, key: etcd.spec.ca.key });
   if (k8s) {
-    out.push({ name: 'kubernetes', crt: k8s.spec.ca.crt, accepted: k8s.spec.acceptedCAs });
-    out.push({ name: 'aggregator', crt: k8s.spec.aggregatorCA.crt, accepted: k8s.spec.aggregatorAcceptedCAs });
+    out.push({ name: 'kubernetes', crt: k8s.spec.ca.crt, accepted: k8s.spec.acceptedCAs, key: k8s.spec.ca.key });
+    out.push({ name: 'aggregator', crt: k8s.spec.aggregatorCA.crt, accepted: k8s.spec.aggregatorAcceptedCAs, key: k8s.spec.aggregatorCA.key });
   }
   return out;
 }
@@ -46,9 +47,11 @@ function failureFields(status: ControllerStatus | undefined): Pick<CertificateSt
   };
 }
 
-function caEntry(ca: CaSource, now: Date): Entry {
+function caEntry(ca: CaSource, now: Date, unreachable: ControllerStatus | undefined): Entry {
   const d = describeCertificate(ca.crt);
   const verdict = caVerdict(ca, d, now);
+  const keyLocation = !ca.key ? undefined : isPkcs11Uri(ca.key) ? ('hsm' as const) : ('store' as const);
+  const down = keyLocation === 'hsm' ? unreachable : undefined;
   return {
     id: `ca-${ca.name}`,
     nextChange: verdict.nextChange,
@@ -59,11 +62,17 @@ function caEntry(ca: CaSource, now: Date): Entry {
       ...d.fields,
       autoRenewed: false,
       state: verdict.state,
-      message: verdict.message,
+      message: down ? `${verdict.message}; its key in the PKCS#11 token cannot sign now: ${down.lastError ?? 'unknown error'}` : verdict.message,
       chainsToAcceptedCA: ca.accepted.includes(ca.crt),
-      failures: 0,
+      ...(keyLocation ? { keyLocation } : {}),
+      ...failureFields(down),
     },
   };
+}
+
+/** The first controller signing with this CA whose last failure came from the token (TokenError, or a URI key without one). */
+function tokenFailure(ca: CaSource, statuses: ReadonlyMap<string, ControllerStatus | undefined>): ControllerStatus | undefined {
+  return CA_ISSUERS[ca.name].map((name) => statuses.get(name)).find((s) => s && s.failures > 0 && s.lastError?.includes('PKCS#11 token'));
 }
 
 export const certificateStatusController: Controller = {
@@ -80,12 +89,14 @@ export const certificateStatusController: Controller = {
   async reconcile(rt) {
     const now = rt.clock.now().toJSDate();
     const cas = await caSources(rt);
-    const entries: Entry[] = cas.map((ca) => caEntry(ca, now));
+    const statuses = new Map<string, ControllerStatus | undefined>();
+    for (const source of ISSUED_SOURCES) statuses.set(source.controller, (await rt.get(ControllerStatuses, source.controller, 'runtime'))?.spec);
+    const entries: Entry[] = cas.map((ca) => caEntry(ca, now, tokenFailure(ca, statuses)));
 
     for (const source of ISSUED_SOURCES) {
       const set = await rt.get(source.definition, source.id);
       if (!set) continue;
-      const failures = failureFields((await rt.get(ControllerStatuses, source.controller, 'runtime'))?.spec);
+      const failures = failureFields(statuses.get(source.controller));
       for (const [name, issued] of Object.entries(set.spec.certificates)) {
         const ca = cas.find((c) => c.name === issued.issuer);
         const d = describeCertificate(issued.crt);

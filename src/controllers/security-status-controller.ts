@@ -49,7 +49,7 @@ export function securityStatusController(options: SecurityStatusOptions): Contro
         ...(soonest ? { soonestExpiry: soonest } : {}),
         cas: statuses
           .filter((s) => s.spec.kind === 'ca' && s.spec.notAfter)
-          .map((s) => ({ name: s.spec.issuerCA, algorithm: s.spec.keyAlgorithm, notAfter: s.spec.notAfter! })),
+          .map((s) => ({ name: s.spec.issuerCA, algorithm: s.spec.keyAlgorithm, notAfter: s.spec.notAfter!, ...(s.spec.keyLocation ? { keyLocation: s.spec.keyLocation } : {}) })),
         rotationInProgress: (await rt.list(CARotations, 'runtime')).filter((r) => r.spec.phase !== 'Done').map((r) => `${r.metadata.id}: ${r.spec.phase}`),
         encryptedAtRest: options.encryptedAtRest,
         findings,

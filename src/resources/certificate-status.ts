@@ -34,6 +34,8 @@ const schema = z
     lastIssuanceReason: z.enum(ISSUE_REASONS).optional(),
     nextIssuanceReason: z.enum(ISSUE_REASONS).optional(),
     lastRenewal: isoTime.optional(),
+    /** CAs only: where the CA's private key lives: `hsm` (a PKCS#11 token, named by a pkcs11: URI) or `store` (PEM in the machine config and the store). */
+    keyLocation: z.enum(['hsm', 'store']).optional(),
     failures: z.number().int().nonnegative(),
     lastFailure: z.string().optional(),
     nextRetry: isoTime.optional(),

@@ -19,7 +19,7 @@ const schema = z
     worstState: z.enum(CERTIFICATE_STATES),
     certificates: z.number().int().nonnegative(),
     soonestExpiry: z.object({ certificate: z.string(), notAfter: isoTime }).strict().optional(),
-    cas: z.array(z.object({ name: z.enum(CA_NAMES), algorithm: z.string(), notAfter: isoTime }).strict()),
+    cas: z.array(z.object({ name: z.enum(CA_NAMES), algorithm: z.string(), notAfter: isoTime, keyLocation: z.enum(['hsm', 'store']).optional() }).strict()),
     rotationInProgress: z.array(z.string()),
     encryptedAtRest: z.boolean(),
     findings: z.array(findingSchema),

@@ -75,7 +75,7 @@ const unusableCAs: FindingCheck = (all) =>
 
 const failingIssuers: FindingCheck = (all) =>
   all
-    .filter((o) => o.spec.failures > 0)
+    .filter((o) => o.spec.kind === 'leaf' && o.spec.failures > 0)
     .map((o): Finding => ({
       severity: 'warning',
       code: 'IssuanceFailing',
@@ -83,7 +83,32 @@ const failingIssuers: FindingCheck = (all) =>
       message: `issuance failed ${o.spec.failures} time(s): ${o.spec.lastFailure ?? 'unknown error'}${o.spec.nextRetry ? `; next retry ${o.spec.nextRetry}` : ''}`,
     }));
 
-const CHECKS: readonly FindingCheck[] = [caExpiry, caBeforeLeafRenewal, weakRsa, notChaining, clockSkew, badStates, unusableCAs, failingIssuers];
+/** A CA whose key is in a PKCS#11 token that cannot sign now: nothing it should issue or renew gets done. */
+const caKeyUnavailable: FindingCheck = (all) =>
+  all
+    .filter((o) => o.spec.kind === 'ca' && o.spec.keyLocation === 'hsm' && o.spec.failures > 0)
+    .map((o): Finding => ({
+      severity: 'critical',
+      code: 'CAKeyUnavailable',
+      subject: o.id,
+      message: `the ${o.spec.issuerCA} CA cannot sign: ${o.spec.lastFailure ?? 'unknown error'}${o.spec.nextRetry ? `; next retry ${o.spec.nextRetry}` : ''}`,
+    }));
+
+/** CA keys in plaintext config: said once per node, with the feature that keeps them out of it. */
+const caKeysInConfig: FindingCheck = (all) => {
+  const names = all.filter((o) => o.spec.kind === 'ca' && o.spec.keyLocation === 'store').map((o) => o.spec.issuerCA);
+  if (names.length === 0) return [];
+  return [
+    {
+      severity: 'info',
+      code: 'CAKeysInConfig',
+      subject: 'machineconfig',
+      message: `the ${names.join(', ')} CA key(s) are held in plaintext in the machine config (and sealed in the store); keep CA keys in a PKCS#11 token instead: trustctl gen secrets --pkcs11-module LIB --pkcs11-token LABEL --pkcs11-pin-file FILE (README: "CA keys in a PKCS#11 token")`,
+    },
+  ];
+};
+
+const CHECKS: readonly FindingCheck[] = [caExpiry, caBeforeLeafRenewal, weakRsa, notChaining, clockSkew, badStates, unusableCAs, caKeyUnavailable, failingIssuers, caKeysInConfig];
 
 export function securityFindings(all: readonly Observed[], now: Date): Finding[] {
   return CHECKS.flatMap((c) => c(all, now));

@@ -27,4 +27,14 @@ export interface CaSource {
   name: CaName;
   crt: string;
   accepted: string[];
+  /** The CA's key field: a PEM key, a pkcs11: URI, or empty (a worker holds only the certificate). */
+  key?: string;
 }
+
+/** The controllers that sign with each CA: their failures are the CA's when its key is in a token. */
+export const CA_ISSUERS: Readonly<Record<CaName, readonly string[]>> = {
+  os: ['ApiCertificateController', 'TrustdCertificateController'],
+  etcd: ['EtcdCertificateController'],
+  kubernetes: ['KubernetesCertificateController'],
+  aggregator: ['KubernetesCertificateController'],
+};
