@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { DateTime } from 'luxon';
 import { generateMachineConfig, generateSecretsBundle, parseSecretsBundle, validateSecretsBundle } from '../../src/config/index.js';
 import type { MachineType, SecretsBundle } from '../../src/config/index.js';
+import type { CaKeys } from '../../src/config/ca-keys.js';
 import type { CertificateLifetimes } from '../../src/controllers/index.js';
 import { MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
 import { ManualClock } from '../../src/runtime/manual-clock.js';
@@ -30,16 +31,18 @@ export interface HarnessOptions {
   certSANs?: string[];
   lifetimes?: Partial<CertificateLifetimes>;
   dir?: string;
+  caKeys?: CaKeys;
 }
 
 export class NodeHarness {
   readonly clock: ManualClock;
-  readonly logs: string[] = [];
 
   private constructor(
     readonly dir: string,
     readonly node: Node,
     clock: ManualClock,
+    /** Every line the node logged, with its fields as JSON. */
+    readonly logs: string[],
   ) {
     this.clock = clock;
   }
@@ -53,10 +56,10 @@ export class NodeHarness {
       clock,
       addresses: { addresses: o.addresses ?? ['10.5.0.2'], hostname: o.hostname ?? 'cp-1' },
       lifetimes: o.lifetimes,
-      logger: (m) => logs.push(m),
+      ...(o.caKeys ? { caKeys: o.caKeys } : {}),
+      logger: (m, fields) => logs.push(fields ? `${m} ${JSON.stringify(fields)}` : m),
     });
-    const harness = new NodeHarness(dir, node, clock);
-    harness.logs.push(...logs);
+    const harness = new NodeHarness(dir, node, clock, logs);
     const existing = await node.state.find({ namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID });
     if (!existing) {
       const config = generateMachineConfig(o.bundle, {
