@@ -13,6 +13,7 @@ import type { LineLogger } from './log-line.js';
 import { storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 import { applyConfigOnStart, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
+import { openCaKeys } from './serve-ca-keys.js';
 import type { ServeOptions } from './serve.js';
 import { tightenStateDir } from './state-dir-mode.js';
 
@@ -31,18 +32,20 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   const loose = tightenStateDir(ctx.stateDir);
   if (loose) log('warn', 'state directory tightened', { state: ctx.stateDir, finding: loose.message });
   const { state, registry } = await openSharedNodeState(opts.store!, ctx.stateDir);
+  const caKeys = await openCaKeys(opts, log);
   const name = `${opts.hostname ?? hostname()}/${process.pid}`;
   const elector = leaderElectorFor(state, { name })!;
   let loop: ReturnType<typeof runWhileLeader> | undefined;
   const stopping = onStopSignal(log, async () => {
     await loop?.stop();
     await state.close();
+    caKeys?.close();
   });
   try {
     log('info', 'replica opening', { store: opts.store!.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
     await state.verifySealing();
     await applyConfigOnStart({ state }, ctx.file, log, '-e <a running replica>');
-    const services = await startServices({ state, registry }, opts, log);
+    const services = await startServices({ state, registry }, opts, log, caKeys);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     const addresses = { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) };
     const config = await storedMachineConfig(state);
@@ -50,7 +53,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
     loop = runWhileLeader({
       elector,
       async lead(term) {
-        const runtime = nodeRuntime(term.state, registry, { addresses, lifetimes: ctx.lifetimes, logger, storeFindings: loose ? [loose] : [] });
+        const runtime = nodeRuntime(term.state, registry, { addresses, lifetimes: ctx.lifetimes, logger, storeFindings: loose ? [loose] : [], ...(caKeys ? { caKeys } : {}) });
         await runtime.start();
         void runtime.settled().then(() => {
           if (!runtime.stopped) log('info', 'leader settled', {});
