@@ -13,6 +13,7 @@ export const OUTPUT_TYPES = ['controlplane', 'worker', 'talosconfig'] as const;
 export type OutputType = (typeof OUTPUT_TYPES)[number];
 
 export interface GenSecretsOptions extends AgeRecipientFlags, Pkcs11Flags {
+  pkcs11Import?: boolean;
   output: string;
   force?: boolean;
   fromKubernetesPki?: string;
@@ -49,6 +50,7 @@ export function registerGenCommands(program: Command): void {
     .addHelpText('after', '\nWith --pkcs11-module, --pkcs11-token and --pkcs11-pin-file the four CA keys are generated inside the token\n(sensitive, never extractable) and the bundle holds their pkcs11: URIs instead of keys.')
     .action(async (opts: GenSecretsOptions) => (await import('./gen-secrets.js')).genSecrets(opts));
   for (const option of pkcs11Options()) secrets.addOption(option);
+  secrets.option('--pkcs11-import', 'with --from-kubernetes-pki: move the imported CA keys into the token; the bundle holds their pkcs11: URIs, not the keys');
 
   const config = gen
     .command('config')

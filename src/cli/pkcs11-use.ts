@@ -3,7 +3,7 @@
 import { memoryCaOf } from '../config/ca-entry.js';
 import type { SigningCA } from '../pki/index.js';
 import type { PemCertAndKey } from '../config/secrets-bundle.js';
-import type { NewCA } from '../config/token-cas.js';
+import type { NewCA, TokenCaMaker } from '../config/token-cas.js';
 import type { Pkcs11Token } from '../pki/pkcs11/index.js';
 import { pkcs11Settings } from './pkcs11-flags.js';
 import type { Pkcs11Flags } from './pkcs11-flags.js';
@@ -12,18 +12,20 @@ export interface TokenUse {
   token: Pkcs11Token | undefined;
   /** Makes new CAs in the token (undefined without one): a failed run removes the keys it made. */
   newCA: NewCA | undefined;
+  /** Moves a CA's PEM key into the token (undefined without one); undone like newCA when the run fails. */
+  importCA: TokenCaMaker['importCA'] | undefined;
   /** Loads a CA from a bundle or config entry, signing in the token when its key is a pkcs11: URI. */
   signingCA: (pair: PemCertAndKey, field: string) => SigningCA;
 }
 
 export async function withTokenUse<T>(flags: Pkcs11Flags, work: (use: TokenUse) => Promise<T>): Promise<T> {
   const settings = pkcs11Settings(flags);
-  if (!settings) return work({ token: undefined, newCA: undefined, signingCA: memoryCaOf });
+  if (!settings) return work({ token: undefined, newCA: undefined, importCA: undefined, signingCA: memoryCaOf });
   const { openToken, signingCaOf, tokenCaMaker } = await import('../config/token-cas.js');
   const token = openToken(settings);
   const maker = tokenCaMaker(token);
   try {
-    return await work({ token, newCA: maker.newCA, signingCA: (pair, field) => signingCaOf(pair, token, field) });
+    return await work({ token, newCA: maker.newCA, importCA: maker.importCA, signingCA: (pair, field) => signingCaOf(pair, token, field) });
   } catch (err) {
     maker.undo();
     throw err;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { caFromSigner, createCAWithSigner, parseCertificatePem } from '../pki/index.js';
 import type { CaProfile, KeyAlgorithm, SigningCA } from '../pki/index.js';
-import { destroyTokenKey, formatPkcs11Uri, generateTokenKey, isPkcs11Uri, parsePkcs11Uri, Pkcs11Token, tokenSigner } from '../pki/pkcs11/index.js';
+import { destroyTokenKey, formatPkcs11Uri, generateTokenKey, importTokenKey, isPkcs11Uri, parsePkcs11Uri, Pkcs11Token, tokenSigner } from '../pki/pkcs11/index.js';
 import type { Pkcs11Uri } from '../pki/pkcs11/index.js';
 import { memoryCaOf } from './ca-entry.js';
 import { ConfigError } from './config-error.js';
@@ -39,7 +39,14 @@ export type NewCA = (profile: CaProfile, algorithm: KeyAlgorithm, now: Date) => 
  * Makes CAs with their keys in `token`: the bundle entry holds the certificate and the key's URI. `undo` removes every
  * key made so far, so a generation that fails half-way leaves the token as it found it.
  */
-export function tokenCaMaker(token: Pkcs11Token, rsaBits = 4096): { newCA: NewCA; undo: () => void } {
+export interface TokenCaMaker {
+  newCA: NewCA;
+  /** Moves a CA's PEM key into the token (--pkcs11-import): the entry comes back holding the key's URI. */
+  importCA: (pair: PemCertAndKey, profile: CaProfile, field: string) => PemCertAndKey;
+  undo: () => void;
+}
+
+export function tokenCaMaker(token: Pkcs11Token, rsaBits = 4096): TokenCaMaker {
   const made: Pkcs11Uri[] = [];
   const newCA: NewCA = async (profile, algorithm, now) => {
     const key = await generateTokenKey(token, { algorithm, label: `trustplane ${profile} CA`, rsaBits });
@@ -47,10 +54,18 @@ export function tokenCaMaker(token: Pkcs11Token, rsaBits = 4096): { newCA: NewCA
     const ca = await createCAWithSigner(profile, tokenSigner(token, key.uri, key.publicKey), { now });
     return { crt: ca.certPem, key: formatPkcs11Uri(key.uri) };
   };
+  const importCA = (pair: PemCertAndKey, profile: CaProfile, field: string): PemCertAndKey => {
+    if (isPkcs11Uri(pair.key)) return pair;
+    const key = importTokenKey(token, memoryCaOf(pair, field).key, `trustplane ${profile} CA`);
+    made.push(key.uri);
+    const entry = { crt: pair.crt, key: formatPkcs11Uri(key.uri) };
+    signingCaOf(entry, token, field); // the token finds the key and it matches the certificate
+    return entry;
+  };
   const undo = () => {
     for (const uri of made.splice(0)) destroyTokenKey(token, uri);
   };
-  return { newCA, undo };
+  return { newCA, importCA, undo };
 }
 
 /**

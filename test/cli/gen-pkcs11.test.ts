@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { contextCredentials, parseSecretsBundle, parseTalosconfig, validateSecretsBundle } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
@@ -6,6 +7,7 @@ import { openToken, signingCaOf } from '../../src/config/token-cas.js';
 import { issueCertificateAsync } from '../../src/pki/index.js';
 import { parsePkcs11Uri } from '../../src/pki/pkcs11/index.js';
 import { Sandbox } from '../config/support/run-trustctl.js';
+import { fixturePath, readFixture } from '../config/support/talos-fixtures.js';
 import { openssl, tempFile, verifyStrict } from '../pki/openssl.js';
 import { sharedKey } from '../pki/shared-keys.js';
 import { createSoftToken, listTokenObjects, pkcs11ToolMissing, privateKeyAccess, softhsmMissing } from '../support/softhsm.js';
@@ -120,5 +122,47 @@ describe('trustctl gen secrets with the CA keys in a PKCS#11 token (SoftHSM2)', 
     expect(without.code).to.equal(1);
     expect(without.stderr).to.include('certs.os.key: the CA key is in a PKCS#11 token (pkcs11:token=cluster-cas;').and.include('give --pkcs11-module, --pkcs11-token and --pkcs11-pin-file');
     expect(box.files()).to.not.include('nope');
+  });
+
+  it('--pkcs11-import moves the kubeadm CA keys into the token: no byte of them in the bundle, and the token signs for them', async () => {
+    const r = await box.run(['gen', 'secrets', '--from-kubernetes-pki', fixturePath('kubernetes-pki'), '--pkcs11-import', ...flags()], env());
+    expect(r.code, r.stderr).to.equal(0);
+    const text = readFileSync(box.path('secrets.yaml'), 'utf8');
+    const bundle = validateSecretsBundle(parseSecretsBundle(text));
+    const listing = listTokenObjects(soft);
+    const imported = { k8s: ['ca', 'trustplane kubernetes CA'], etcd: ['etcd/ca', 'trustplane etcd CA'], k8sAggregator: ['front-proxy-ca', 'trustplane aggregator CA'] } as const;
+    const decoded = Buffer.from(text.replace(/\s/g, ''), 'base64');
+    for (const [ca, [file, label]] of Object.entries(imported) as [keyof typeof imported, (typeof imported)[keyof typeof imported]][]) {
+      expect(bundle.certs[ca].crt).to.equal(readFixture('kubernetes-pki', `${file}.crt`));
+      expect(parsePkcs11Uri(bundle.certs[ca].key)).to.include({ token: 'cluster-cas', object: label });
+      // imported: sensitive and not extractable from now on, but the token does not claim it was always so
+      expect(privateKeyAccess(listing, label)).to.include('sensitive').and.not.include('extractable');
+      const jwk = createPrivateKey(readFixture('kubernetes-pki', `${file}.key`)).export({ format: 'jwk' });
+      for (const part of [jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi]) {
+        const bytes = Buffer.from(part ?? '', 'base64url');
+        for (const form of [bytes.toString('base64'), bytes.toString('hex'), part ?? '']) expect(text.includes(form) || decoded.toString('latin1').includes(form), `${ca} key material`).to.equal(false);
+        expect(Buffer.from(text, 'latin1').includes(bytes) || decoded.includes(bytes), `${ca} key bytes`).to.equal(false);
+      }
+    }
+    expect(text).to.not.include('RSA PRIVATE KEY');
+    const token = openToken({ module: soft.module, token: soft.label, pinFile: soft.pinFile });
+    try {
+      const k8s = signingCaOf(bundle.certs.k8s, token, 'certs.k8s');
+      const leaf = await issueCertificateAsync(k8s, 'kube-apiserver', { publicKey: sharedKey('ecdsa').publicKey, commonName: 'kube-apiserver', dnsNames: ['kubernetes'] });
+      const verdict = verifyStrict(bundle.certs.k8s.crt, leaf.certPem, 'sslserver');
+      expect(verdict.ok, verdict.out).to.equal(true);
+    } finally {
+      token.close();
+    }
+  });
+
+  it('--pkcs11-import without --from-kubernetes-pki, or without a token, is refused and writes nothing', async () => {
+    const alone = await box.run(['gen', 'secrets', '--pkcs11-import', ...flags()], env());
+    expect(alone.stderr).to.equal('error: --pkcs11-import: moves the CA keys of --from-kubernetes-pki into the token; give --from-kubernetes-pki DIR too\n');
+    const noToken = await box.run(['gen', 'secrets', '--from-kubernetes-pki', fixturePath('kubernetes-pki'), '--pkcs11-import'], env());
+    expect(noToken.stderr).to.include('--pkcs11-import: needs the token: give --pkcs11-module, --pkcs11-token and --pkcs11-pin-file');
+    for (const r of [alone, noToken]) expect(r.code).to.equal(1);
+    expect(box.files()).to.deep.equal([]);
+    expect(listTokenObjects(soft)).to.not.include('Key Object');
   });
 });

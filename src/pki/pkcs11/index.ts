@@ -5,6 +5,6 @@ export { Pkcs11Token } from './pkcs11-token.js';
 export type { TokenOptions } from './pkcs11-token.js';
 export { TokenError } from './token-error.js';
 export type { TokenErrorReason } from './token-error.js';
-export { generateTokenKey, findPrivateKey, destroyTokenKey, missingMechanism, CKM_EDDSA } from './token-keys.js';
+export { generateTokenKey, importTokenKey, findPrivateKey, destroyTokenKey, missingMechanism, CKM_EDDSA } from './token-keys.js';
 export type { GeneratedTokenKey, GenerateTokenKeyOptions } from './token-keys.js';
 export { tokenSigner } from './token-signer.js';

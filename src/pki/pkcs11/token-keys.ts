@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import type { Handle, Template } from 'pkcs11js';
 import { bitString, oid, sequence } from '../der.js';
-import type { KeyAlgorithm } from '../keys.js';
+import type { KeyAlgorithm, KeyPair } from '../keys.js';
 import { OID } from '../oids.js';
 import type { Pkcs11Uri } from './pkcs11-uri.js';
 import { formatPkcs11Uri } from './pkcs11-uri.js';
@@ -100,6 +100,56 @@ export async function generateTokenKey(token: Pkcs11Token, options: GenerateToke
   }
   const publicKey = readPublicKey(token, keys.publicKey, options.algorithm);
   return { uri: { token: token.label, object: options.label, id, type: 'private', query: {} }, publicKey };
+}
+
+/**
+ * Puts an existing key (a kubeadm CA's, say) into the token: sensitive and not extractable from now on. The token can
+ * only record that it was imported (CKA_LOCAL false, CKA_NEVER_EXTRACTABLE false); the copy outside is the caller's
+ * to destroy.
+ */
+export function importTokenKey(token: Pkcs11Token, key: KeyPair, label: string): GeneratedTokenKey {
+  if (key.algorithm === 'ecdsa' && key.publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+    throw token.error('key', `only P-256 ECDSA keys are imported, not ${key.publicKey.asymmetricKeyDetails?.namedCurve ?? 'this curve'}`, 're-key the CA with P-256');
+  const missing = missingMechanism(key.algorithm, token.mechanisms());
+  if (missing) throw token.error('mechanism', `the token does not support ${missing}, which this ${key.algorithm} CA key needs`, 'use a token that supports it');
+  const recipe = recipeFor(key.algorithm, key.rsaBits ?? 2048);
+  const jwk = key.privateKey.export({ format: 'jwk' });
+  const b = (v: string | undefined) => Buffer.from(v ?? '', 'base64url');
+  const id = randomBytes(16);
+  const common: Template = [
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_LABEL, value: label },
+    { type: pkcs11js.CKA_ID, value: id },
+    { type: pkcs11js.CKA_KEY_TYPE, value: recipe.keyType },
+  ];
+  const secret: Template =
+    key.algorithm === 'rsa'
+      ? [
+          { type: pkcs11js.CKA_MODULUS, value: b(jwk.n) },
+          { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: b(jwk.e) },
+          { type: pkcs11js.CKA_PRIVATE_EXPONENT, value: b(jwk.d) },
+          { type: pkcs11js.CKA_PRIME_1, value: b(jwk.p) },
+          { type: pkcs11js.CKA_PRIME_2, value: b(jwk.q) },
+          { type: pkcs11js.CKA_EXPONENT_1, value: b(jwk.dp) },
+          { type: pkcs11js.CKA_EXPONENT_2, value: b(jwk.dq) },
+          { type: pkcs11js.CKA_COEFFICIENT, value: b(jwk.qi) },
+        ]
+      : [...recipe.publicAttributes, { type: pkcs11js.CKA_VALUE, value: b(jwk.d) }];
+  const privateTemplate: Template = [
+    ...common,
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11js.CKA_SIGN, value: true },
+    ...secret,
+  ];
+  try {
+    token.lib.C_CreateObject(token.session, privateTemplate);
+  } catch (err) {
+    throw token.error('key', `importing the ${key.algorithm} key "${label}" failed (${ckrOf(err)})`, 'check that the token has room, is writable and accepts imported keys');
+  }
+  return { uri: { token: token.label, object: label, id, type: 'private', query: {} }, publicKey: key.publicKey };
 }
 
 /** The private key the URI names: exactly one must match, or the error says why none (or several) did. */
