@@ -137,7 +137,7 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
   const worker = config ? machineConfigOf(config).type === 'worker' : false;
   const { startApid } = await import('../server/apid/index.js');
   const watchLimits = { perClient: opts.maxWatchesPerClient, total: opts.maxWatches };
-  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger, forward: { members: opts.member }, watchLimits });
+  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger, forward: { members: opts.member }, watchLimits, ...(caKeys ? { caKeys } : {}) });
   services.push({ name: 'apid', stop: () => apid.close() });
   if (worker) {
     const { startTrustdClient } = await import('../server/trustd-client/index.js');

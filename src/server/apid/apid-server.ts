@@ -26,6 +26,8 @@ import type { VersionInfo } from './api-paths.js';
 import { IMPERSONATOR_ROLE, effectiveRoles } from './authorization.js';
 import type { Permission } from './authorization.js';
 import { clientConfigCall } from './client-config-call.js';
+import type { CaKeys } from '../../config/ca-keys.js';
+import { memoryCaKeys } from '../../controllers/certificate-cache.js';
 import { verifyClientCertificate } from './client-verification.js';
 import type { ClientVerdict } from './client-verification.js';
 import { caListCall } from './ca-list-call.js';
@@ -61,6 +63,8 @@ export interface ApidOptions {
   /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
   refusalLogRate?: RateLimitOptions;
   logger?: RuntimeLogger;
+  /** Where the OS CA signs `config new` client certificates (default: its PEM key in memory). */
+  caKeys?: CaKeys;
 }
 
 export interface Apid {
@@ -82,7 +86,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   // here, before anything listens.
   let forwarder: Forwarder | undefined;
   for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
-  const router = buildRouter(state, registry, clock);
+  const router = buildRouter(state, registry, clock, options.caKeys ?? memoryCaKeys);
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
@@ -222,7 +226,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   };
 }
 
-function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Router {
+function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, caKeys: CaKeys): Router {
   const resources = resourceCalls(state, registry);
   const watch = watchCall(state, registry);
   const machineConfig = machineConfigCalls(state, clock);
@@ -240,7 +244,7 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     .add('GET', '/v1/watch/:type/:id', reading, watch, { watch: true })
     .add('PUT', paths.machineConfig, 'admin', machineConfig.apply)
     .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
-    .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock))
+    .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock, caKeys))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
     .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
     .add('POST', paths.caRotations, 'admin', rotationCall(state, clock))

@@ -2,17 +2,19 @@
 // lifetime from the node's OS CA; the caller writes the talosconfig.
 import { issueClientCertificate, parseRoles } from '../../config/index.js';
 import { lifetimeProblem } from '../../pki/index.js';
+import type { CaKeys } from '../../config/ca-keys.js';
 import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { State } from '../../runtime/state.js';
 import { jsonKind } from '../json-object.js';
+import { TokenError } from '../../pki/pkcs11/token-error.js';
 import { ApiError } from './api-error.js';
 import type { ClientConfigRequest, ClientConfigResponse } from './api-paths.js';
 import { readJsonBody, requirePermission } from './router.js';
 import type { CallContext } from './router.js';
 import { OS_ROOT } from './tls-material.js';
 
-export function clientConfigCall(state: State, clock: Clock) {
+export function clientConfigCall(state: State, clock: Clock, caKeys: CaKeys) {
   return async (ctx: CallContext): Promise<ClientConfigResponse> => {
     requirePermission(ctx, 'admin');
     const body = await readJsonBody<Partial<ClientConfigRequest>>(ctx.req);
@@ -31,6 +33,11 @@ export function clientConfigCall(state: State, clock: Clock) {
       roles,
       ...(ttl !== undefined ? { validityHours: ttl } : {}),
       now: new Date(clock.now().toMillis()),
+      signingCA: (os) => caKeys.signingCA(os.crt, os.key, 'machine.ca'),
+    }).catch((err: unknown) => {
+      // the OS CA's key is in a token that cannot sign now: the request was fine, try again later
+      if (err instanceof TokenError) throw new ApiError(503, `the OS CA cannot sign now: ${err.message}`);
+      throw err;
     });
     return { ca: root.spec.issuingCA.crt, crt: issued.crt, key: issued.key, ...(issued.clampedTo ? { clampedTo: issued.clampedTo.toISOString() } : {}) };
   };
