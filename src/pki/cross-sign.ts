@@ -33,19 +33,19 @@ function crossTemplate(ca: X509Certificate, signer: SigningCA): CertificateTempl
   const notAfter = subject.notAfter < issuer.notAfter ? subject.notAfter : issuer.notAfter;
   if (notAfter <= notBefore) throw new PkiError('InvalidOption', `cross-signing: "${subject.subject.text}" and "${issuer.subject.text}" are never valid at the same time`);
   return {
-      serial: randomSerial(),
-      issuerDer: issuer.subjectDer,
-      subjectDer: subject.subjectDer,
-      notBefore,
-      notAfter,
-      spki: subject.spki,
-      extensions: [
-        keyUsageExtension(['digitalSignature', 'keyCertSign']),
-        extKeyUsageExtension(['serverAuth', 'clientAuth']),
-        basicConstraintsExtension(true),
-        // The new CA's own identifier: its leaves' AuthorityKeyIdentifier must find this certificate too.
-        subjectKeyIdExtension(subject.extensions.subjectKeyId ?? keyIdentifierOf(subject.spki)),
-        authorityKeyIdOf(signer),
-      ],
+    serial: randomSerial(),
+    issuerDer: issuer.subjectDer,
+    subjectDer: subject.subjectDer,
+    notBefore,
+    notAfter,
+    spki: subject.spki,
+    extensions: [
+      keyUsageExtension(['digitalSignature', 'keyCertSign']),
+      extKeyUsageExtension(['serverAuth', 'clientAuth']),
+      basicConstraintsExtension(true),
+      // The new CA's own identifier: its leaves' AuthorityKeyIdentifier must find this certificate too.
+      subjectKeyIdExtension(subject.extensions.subjectKeyId ?? keyIdentifierOf(subject.spki)),
+      authorityKeyIdOf(signer),
+    ],
   };
 }

@@ -10,7 +10,7 @@ import type { Pkcs11Uri } from './pkcs11-uri.js';
 import { formatPkcs11Uri } from './pkcs11-uri.js';
 import type { Pkcs11Token } from './pkcs11-token.js';
 import { findPrivateKey, signMechanismOf } from './token-keys.js';
-import { ckrOf } from './token-error.js';
+import { ckrOf, TokenError } from './token-error.js';
 
 /** Big enough for RSA-4096 (512 bytes) and every ECDSA and EdDSA signature. */
 const SIGNATURE_BUFFER = 1024;
@@ -40,7 +40,7 @@ export function tokenSigner(token: Pkcs11Token, uri: Pkcs11Uri, publicKey: KeyOb
         return token.lib.C_SignAsync(session, input, Buffer.alloc(SIGNATURE_BUFFER));
       });
     } catch (err) {
-      if (err instanceof Error && err.name === 'TokenError') throw err;
+      if (err instanceof TokenError) throw err;
       throw token.error('sign', `signing with ${keyRef} failed (${ckrOf(err)})`, 'check that the token is present and the key is still there; trustctl retries');
     }
     return algorithm === 'ecdsa' && encoding === 'der' ? ecdsaDer(signature) : Buffer.from(signature);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createCAWithSigner, issueCertificate, issueCertificateAsync, PkiError, signJwtWith, verifyJwt } from '../../../src/pki/index.js';
+import { createCA, createCAWithSigner, crossSignCAAsync, issueCertificate, issueCertificateAsync, PkiError, signJwtWith, verifyJwt } from '../../../src/pki/index.js';
 import type { KeyAlgorithm } from '../../../src/pki/index.js';
 import { generateTokenKey, Pkcs11Token, TokenError, tokenSigner } from '../../../src/pki/pkcs11/index.js';
 import { rejection, thrown } from '../../support/caught.js';
@@ -57,6 +57,17 @@ describe('pki/pkcs11 token signer (SoftHSM2)', function () {
     );
     for (const leaf of leaves) expect(leaf.cert.verify(ca.cert.publicKey)).to.equal(true);
     expect(new Set(leaves.map((l) => l.cert.serialNumber)).size).to.equal(24);
+  });
+
+  it('cross-signs a new CA with a token CA (a rotation with the token): openssl verifies the new CA against the old', async () => {
+    const t = open();
+    const key = await generateTokenKey(t, { algorithm: 'ecdsa', label: 'old' });
+    const old = await createCAWithSigner('os', tokenSigner(t, key.uri, key.publicKey), { now: NOW });
+    const next = await createCA('os', { now: NOW });
+    const cross = await crossSignCAAsync(next.cert, old);
+    const verdict = openssl(['verify', '-x509_strict', '-partial_chain', '-attime', String(NOW.getTime() / 1000 + 60), '-CAfile', tempFile(old.certPem), tempFile(cross.certPem)]);
+    expect(verdict.ok, verdict.out).to.equal(true);
+    expect(cross.cert.publicKey.equals(next.cert.publicKey)).to.equal(true);
   });
 
   it('signs a service-account JWT (ES256) in the token that verifyJwt accepts', async () => {
