@@ -148,7 +148,7 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
     const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger, ...(caKeys ? { caKeys } : {}) });
     services.push({ name: 'trustd', stop: () => trustd.close() });
     // Replicas sharing a store run it in the elected leader only, on the fenced store (serve-replica.ts).
-    if (!opts.store) services.push(await rotationDriverService(state, logger));
+    if (!opts.store) services.push(await rotationDriverService(state, logger, caKeys));
   }
   if (opts.metricsAddr) {
     const at = opts.metricsAddr.lastIndexOf(':');
@@ -162,9 +162,9 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
 }
 
 /** The CA rotation driver of a control plane, as a service to stop with the others. */
-export async function rotationDriverService(state: Node['state'], logger: (message: string, fields?: Record<string, unknown>) => void): Promise<Service> {
+export async function rotationDriverService(state: Node['state'], logger: (message: string, fields?: Record<string, unknown>) => void, caKeys?: CaKeys): Promise<Service> {
   const { startRotationDriver } = await import('../server/rotation/index.js');
-  const driver = startRotationDriver({ state, logger });
+  const driver = startRotationDriver({ state, logger, ...(caKeys ? { caKeys } : {}) });
   return { name: 'rotation-driver', stop: () => driver.close() };
 }
 

@@ -59,7 +59,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
           if (!runtime.stopped) log('info', 'leader settled', {});
         });
         // One driver per rotation, like the controllers: two replicas moving the same CARotation would race.
-        const driver = controlPlane ? await rotationDriverService(term.state, logger) : undefined;
+        const driver = controlPlane ? await rotationDriverService(term.state, logger, caKeys) : undefined;
         return async () => {
           await driver?.stop();
           await runtime.stop();

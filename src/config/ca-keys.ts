@@ -6,4 +6,6 @@ import type { SigningCA } from '../pki/index.js';
 export interface CaKeys {
   /** The CA of a `{crt, key}` entry (`field` names it in errors); throws when its key cannot be reached now. */
   signingCA(crt: string, key: string, field: string): SigningCA;
+  /** Removes a CA key no longer in use (the old CA at the end of a rotation): a token key is destroyed; PEM needs nothing. */
+  removeKey(key: string): void;
 }

@@ -4,7 +4,7 @@
 // tried again until the file changes: tokens lock the user PIN after a few wrong tries.
 import type { SigningCA } from '../pki/index.js';
 import { isPkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
-import { Pkcs11Token, TokenError } from '../pki/pkcs11/index.js';
+import { destroyTokenKey, formatPkcs11Uri, parsePkcs11Uri, Pkcs11Token, TokenError } from '../pki/pkcs11/index.js';
 import type { CaKeys } from './ca-keys.js';
 import { readPin, signingCaOf } from './token-cas.js';
 import type { Pkcs11Settings } from './token-cas.js';
@@ -38,6 +38,13 @@ export class TokenCaKeys implements CaKeys {
     };
     this.cas.set(id, watched);
     return watched;
+  }
+
+  removeKey(key: string): void {
+    if (!isPkcs11Uri(key)) return this.inMemory.removeKey(key);
+    const uri = parsePkcs11Uri(key, 'CA key');
+    for (const [id, ca] of this.cas) if (ca.signer.keyRef === formatPkcs11Uri(uri)) this.cas.delete(id);
+    destroyTokenKey(this.open(), uri);
   }
 
   close(): void {

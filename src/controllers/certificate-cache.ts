@@ -33,4 +33,6 @@ const authorities = boundedMemo((pair) => {
 /** CA keys in memory (PEM in the root secrets), parsed once; a pkcs11: URI key is refused with the flags to give. */
 export const memoryCaKeys: CaKeys = {
   signingCA: (crt, key, field) => (isPkcs11Uri(key) ? memoryCaOf({ crt, key }, field) : caFromPemCached(crt, key)),
+  // a PEM key lives only in the config and the store, where the rotation already removed it
+  removeKey: () => undefined,
 };

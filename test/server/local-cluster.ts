@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CaKeys } from '../../src/config/ca-keys.js';
 import { generateMachineConfig } from '../../src/config/index.js';
 import type { MachineType, SecretsBundle } from '../../src/config/index.js';
 import { MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
@@ -30,16 +31,18 @@ export class LocalCluster {
 
   constructor(readonly bundle: SecretsBundle) {}
 
-  async add(type: MachineType, hostname: string): Promise<Member> {
+  /** `caKeys`: where this node's CAs sign (a PKCS#11 token); default their PEM keys in memory. */
+  async add(type: MachineType, hostname: string, caKeys?: CaKeys): Promise<Member> {
+    const keys = caKeys ? { caKeys } : {};
     const dir = mkdtempSync(join(tmpdir(), `trustplane-rotation-${type}-`));
     this.dirs.push(dir);
-    const node = await openNode({ stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname } });
+    const node = await openNode({ stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname }, ...keys });
     const config = generateMachineConfig(this.bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
     await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
     await node.runtime.start();
-    if (type !== 'worker') this.trustds.push(await startTrustd({ state: node.state, host: '127.0.0.1', port: 0 }));
+    if (type !== 'worker') this.trustds.push(await startTrustd({ state: node.state, host: '127.0.0.1', port: 0, ...keys }));
     else this.clients.push(startTrustdClient({ state: node.state, endpoints: [`127.0.0.1:${this.trustds[0].port}`] }));
-    const apid = await startApid({ state: node.state, registry: node.registry, host: '127.0.0.1', port: 0 });
+    const apid = await startApid({ state: node.state, registry: node.registry, host: '127.0.0.1', port: 0, ...keys });
     await apid.ready;
     const member = { node, apid, address: `127.0.0.1:${apid.port}` };
     this.members.push(member);

@@ -247,7 +247,7 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, caK
     .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock, caKeys))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
     .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
-    .add('POST', paths.caRotations, 'admin', rotationCall(state, clock))
+    .add('POST', paths.caRotations, 'admin', rotationCall(state, clock, caKeys))
     .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
 }

@@ -1,8 +1,11 @@
 // POST /v1/carotations (os:admin): starts a CA rotation on this control plane. The new CA (made by the caller) is
 // checked, its key goes to the sensitive CARotationSecrets with the current CA, and the CARotation resource is created
 // in phase Staged for the rotation driver to move on; both in one batch, so a refusal leaves nothing behind.
-import type { X509Certificate } from 'node:crypto';
-import { PkiError, caFromPem, crossSignCA } from '../../pki/index.js';
+import { X509Certificate } from 'node:crypto';
+import type { CaKeys } from '../../config/ca-keys.js';
+import { PkiError, crossSignCAAsync } from '../../pki/index.js';
+import type { SigningCA } from '../../pki/index.js';
+import { TokenError } from '../../pki/pkcs11/token-error.js';
 import { CARotationSecrets, CARotations, ROTATABLE_CAS, ROTATION_DRIVER_OWNER } from '../../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA } from '../../resources/ca-rotation.js';
 import { EtcdRootSecrets, KubernetesRootSecrets } from '../../resources/root-secrets.js';
@@ -20,7 +23,7 @@ import { OS_ROOT } from './tls-material.js';
 const K8S_ROOT: Pointer = { namespace: KubernetesRootSecrets.namespace, type: KubernetesRootSecrets.type, id: 'k8s' };
 const ETCD_ROOT: Pointer = { namespace: EtcdRootSecrets.namespace, type: EtcdRootSecrets.type, id: 'etcd' };
 
-export function rotationCall(state: State, clock: Clock) {
+export function rotationCall(state: State, clock: Clock, caKeys: CaKeys) {
   return async (ctx: CallContext): Promise<Resource<CARotationSpec>> => {
     requirePermission(ctx, 'admin');
     const body = await readJsonBody<Partial<RotationRequest>>(ctx.req);
@@ -32,8 +35,10 @@ export function rotationCall(state: State, clock: Clock) {
     if (typeof body.newCA?.crt !== 'string' || typeof body.newCA.key !== 'string') throw new ApiError(400, 'newCA: expected {crt, key} in PEM');
     let next;
     try {
-      next = caFromPem(body.newCA.crt, body.newCA.key);
+      // a pkcs11: URI key: the new CA was made in this node's token (trustctl rotate-ca with the PKCS#11 flags)
+      next = caKeys.signingCA(body.newCA.crt, body.newCA.key, 'newCA');
     } catch (err) {
+      if (err instanceof TokenError) throw new ApiError(503, `newCA: ${err.message}`);
       throw new ApiError(400, `newCA: ${(err as Error).message}`);
     }
     const old = await currentCA(state, ca);
@@ -43,7 +48,7 @@ export function rotationCall(state: State, clock: Clock) {
     if (existing && existing.spec.phase !== 'Done')
       throw new ApiError(409, `a rotation of the ${ca} CA is in progress (phase ${existing.spec.phase}): wait for it to finish (trustctl get carotation -w)`);
     const now = clock.now().toUTC().toISO()!;
-    const oldCert = caFromPem(old.crt, old.key).cert;
+    const oldCert = new X509Certificate(old.crt);
     const spec: CARotationSpec = {
       ca,
       phase: 'Staged',
@@ -56,7 +61,7 @@ export function rotationCall(state: State, clock: Clock) {
     };
     // The Talos API overlap also needs the new CA vouched for by the old one: apid sends it after a new-CA certificate,
     // so a client that trusts only the old CA (an old talosconfig) keeps working until the old CA is dropped.
-    const crossSigned = ca === 'os' ? crossSignedFor(next.cert, old) : {};
+    const crossSigned = ca === 'os' ? await crossSignedFor(next.cert, () => caKeys.signingCA(old.crt, old.key, 'machine.ca')) : {};
     const secrets: CARotationSecretsSpec = { oldCA: old, newCA: { crt: next.certPem, key: body.newCA.key }, ...crossSigned };
     const secretsAt: Pointer = { namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: ca };
     const heldSecrets = await state.find<CARotationSecretsSpec>(secretsAt);
@@ -74,9 +79,9 @@ export function rotationCall(state: State, clock: Clock) {
  * The new CA cross-signed by the old one, or nothing when the two CAs are never valid at the same time (an old CA at
  * its very end): the rotation still runs, old talosconfigs just stop at the switch of issuer as without it.
  */
-function crossSignedFor(next: X509Certificate, old: { crt: string; key: string }): { crossSigned?: string } {
+async function crossSignedFor(next: X509Certificate, old: () => SigningCA): Promise<{ crossSigned?: string }> {
   try {
-    return { crossSigned: crossSignCA(next, caFromPem(old.crt, old.key)).certPem };
+    return { crossSigned: (await crossSignCAAsync(next, old())).certPem };
   } catch (err) {
     if (err instanceof PkiError) return {};
     throw err;

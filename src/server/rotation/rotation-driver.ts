@@ -3,6 +3,9 @@
 // to repeat (write the config a phase asks for, wait until the node's controllers follow it), and records the node's
 // or the rotation's new phase before going on. A driver killed at any point and started again continues where the
 // record says and finishes.
+import type { CaKeys } from '../../config/ca-keys.js';
+import { memoryCaKeys } from '../../controllers/certificate-cache.js';
+import { isPkcs11Uri } from '../../pki/pkcs11/pkcs11-uri.js';
 import type { DateTime } from 'luxon';
 import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
@@ -44,6 +47,8 @@ export interface RotationDriverOptions {
    * test that never lets it return plays a process killed at that point (nothing after it is written).
    */
   onStep?: (rotation: CARotationSpec, step: string) => void | Promise<void>;
+  /** Where the CAs sign (default: PEM keys in memory); also removes the old CA's token key once the rotation is Done. */
+  caKeys?: CaKeys;
 }
 
 export interface RotationDriver {
@@ -229,7 +234,13 @@ class Driver implements RotationDriver {
   private mint(ca: PemCertAndKey): Promise<PemCertAndKey> {
     let cert = this.certs.get(ca.crt);
     if (!cert) {
-      cert = issueClientCertificate(ca, { roles: ['os:admin'], validityHours: 24, now: this.clock.now().minus({ minutes: 5 }).toJSDate() });
+      const caKeys = this.options.caKeys ?? memoryCaKeys;
+      cert = issueClientCertificate(ca, {
+        roles: ['os:admin'],
+        validityHours: 24,
+        now: this.clock.now().minus({ minutes: 5 }).toJSDate(),
+        signingCA: (pair) => caKeys.signingCA(pair.crt, pair.key, 'machine.ca'),
+      });
       this.certs.set(ca.crt, cert);
     }
     return cert;
@@ -237,7 +248,13 @@ class Driver implements RotationDriver {
 
   /** Once Done, the old CA's key (and the new one's copy) has no business staying in the store. */
   private async forgetKeys(id: string): Promise<void> {
-    if (!(await this.options.state.find(secretsPointer(id)))) return;
+    const secrets = await this.options.state.find<CARotationSecretsSpec>(secretsPointer(id));
+    if (!secrets) return;
+    // an old CA key in a token goes too; before the secrets that name it, so a failure here is retried, not forgotten
+    if (isPkcs11Uri(secrets.spec.oldCA.key)) {
+      (this.options.caKeys ?? memoryCaKeys).removeKey(secrets.spec.oldCA.key);
+      this.log('rotation done: the old CA key was removed from the PKCS#11 token', { ca: id, key: secrets.spec.oldCA.key });
+    }
     await this.options.state.destroy(secretsPointer(id), { owner: ROTATION_DRIVER_OWNER });
     this.log('rotation done: its CA keys were removed from the store', { ca: id });
   }
