@@ -18,7 +18,11 @@ export interface TokenUse {
   signingCA: (pair: PemCertAndKey, field: string) => SigningCA;
 }
 
-export async function withTokenUse<T>(flags: Pkcs11Flags, work: (use: TokenUse) => Promise<T>): Promise<T> {
+/**
+ * `undoOnFailure` false keeps the keys made even when the work fails: a rotation the control plane already took must
+ * keep its new CA key, whatever happens to this command afterwards.
+ */
+export async function withTokenUse<T>(flags: Pkcs11Flags, work: (use: TokenUse) => Promise<T>, undoOnFailure = true): Promise<T> {
   const settings = pkcs11Settings(flags);
   if (!settings) return work({ token: undefined, newCA: undefined, importCA: undefined, signingCA: memoryCaOf });
   const { openToken, signingCaOf, tokenCaMaker } = await import('../config/token-cas.js');
@@ -27,7 +31,7 @@ export async function withTokenUse<T>(flags: Pkcs11Flags, work: (use: TokenUse) 
   try {
     return await work({ token, newCA: maker.newCA, importCA: maker.importCA, signingCA: (pair, field) => signingCaOf(pair, token, field) });
   } catch (err) {
-    maker.undo();
+    if (undoOnFailure) maker.undo();
     throw err;
   } finally {
     token.close();

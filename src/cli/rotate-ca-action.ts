@@ -12,6 +12,8 @@ import { ApiCallError, ApiClient, connectApi } from './api-client.js';
 import { writeFileAtomic } from './files.js';
 import type { RotateOptions } from './rotate-ca.js';
 import type { RemoteTarget } from './api-client.js';
+import { withTokenUse } from './pkcs11-use.js';
+import type { TokenUse } from './pkcs11-use.js';
 
 const LABEL: Record<RotatableCA, string> = { os: 'Talos API', kubernetes: 'Kubernetes API', etcd: 'etcd', aggregator: 'aggregator (front-proxy)' };
 const PROFILE: Record<RotatableCA, CaProfile> = { os: 'os', kubernetes: 'kubernetes', etcd: 'etcd', aggregator: 'aggregator' };
@@ -57,31 +59,33 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
   const creds = contextCredentials(name, context);
   let current = await connectApi(target);
   try {
-    for (const kind of kinds) {
-      out(`> Starting ${LABEL[kind]} CA rotation, dry-run mode false:`);
-      const next = await startRotation(current.client, kind, creds.caPem, controlPlanes, workers, out);
-      const cert = parseCertificatePem(next.crt, 'new CA');
-      out(`> New ${LABEL[kind]} CA: subject ${cert.subject.replace(/\n/g, ',')}, SHA-256 fingerprint ${cert.fingerprint256}, expires ${new Date(cert.validTo).toISOString()}`);
-      // From NewCAAccepted on, the new client certificate is accepted everywhere; it trusts both CAs for the servers.
-      let later: ApiClient | undefined;
-      let newTalos: { caPem: string; crtPem: string; keyPem: string } | undefined;
-      if (kind === 'os') {
-        const admin = await issueClientCertificate(next, { roles: ['os:admin'] });
-        newTalos = { caPem: next.crt, crtPem: admin.crt, keyPem: admin.key };
-        later = new ApiClient(current.client.endpoint, { ca: `${creds.caPem.trim()}\n${next.crt}`, cert: admin.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(admin.key)) });
+    await withTokenUse(opts, async (use) => {
+      for (const kind of kinds) {
+        out(`> Starting ${LABEL[kind]} CA rotation, dry-run mode false:`);
+        const next = await startRotation(current.client, kind, creds.caPem, controlPlanes, workers, out, use);
+        const cert = parseCertificatePem(next.crt, 'new CA');
+        out(`> New ${LABEL[kind]} CA: subject ${cert.subject.replace(/\n/g, ',')}, SHA-256 fingerprint ${cert.fingerprint256}, expires ${new Date(cert.validTo).toISOString()}`);
+        // From NewCAAccepted on, the new client certificate is accepted everywhere; it trusts both CAs for the servers.
+        let later: ApiClient | undefined;
+        let newTalos: { caPem: string; crtPem: string; keyPem: string } | undefined;
+        if (kind === 'os') {
+          const admin = await issueClientCertificate(next, { roles: ['os:admin'], signingCA: (ca) => use.signingCA(ca, 'new CA') });
+          newTalos = { caPem: next.crt, crtPem: admin.crt, keyPem: admin.key };
+          later = new ApiClient(current.client.endpoint, { ca: `${creds.caPem.trim()}\n${next.crt}`, cert: admin.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(admin.key)) });
+        }
+        try {
+          await follow(kind, (phase) => (later && phase && phase !== 'Staged' ? later : current.client), out);
+        } finally {
+          later?.close();
+        }
+        if (newTalos) {
+          await writeFileAtomic({ path: opts.output, data: formatTalosconfig({ context: name, contexts: { [name]: newContext(endpoints, newTalos, context.nodes) } }), mode: 0o600 });
+          out(`> Writing new talosconfig to ${JSON.stringify(opts.output)}`);
+          current.client.close();
+          current = { ...current, client: new ApiClient(current.client.endpoint, { ca: newTalos.caPem, cert: newTalos.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(newTalos.keyPem)) }) };
+        }
       }
-      try {
-        await follow(kind, (phase) => (later && phase && phase !== 'Staged' ? later : current.client), out);
-      } finally {
-        later?.close();
-      }
-      if (newTalos) {
-        await writeFileAtomic({ path: opts.output, data: formatTalosconfig({ context: name, contexts: { [name]: newContext(endpoints, newTalos, context.nodes) } }), mode: 0o600 });
-        out(`> Writing new talosconfig to ${JSON.stringify(opts.output)}`);
-        current.client.close();
-        current = { ...current, client: new ApiClient(current.client.endpoint, { ca: newTalos.caPem, cert: newTalos.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(newTalos.keyPem)) }) };
-      }
-    }
+    }, false);
   } finally {
     current.client.close();
   }
@@ -91,8 +95,8 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
  * Starts a rotation with a new CA; when one of this CA is already in progress (an earlier run was interrupted), follows
  * that one instead, with the new CA the control plane holds for it.
  */
-async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: string, controlPlanes: string[], workers: string[], out: (line: string) => void): Promise<PemCertAndKey> {
-  const next = await newCA(kind, osCaPem);
+async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: string, controlPlanes: string[], workers: string[], out: (line: string) => void, use: TokenUse): Promise<PemCertAndKey> {
+  const next = await newCA(kind, osCaPem, use);
   // RotationRequest (api-paths.ts, not this command's file) still names only os and kubernetes; the call takes all four.
   const request: RotationRequest = { ca: kind, newCA: next, controlPlanes, workers };
   try {
@@ -108,9 +112,11 @@ async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: stri
   return held.spec.newCA;
 }
 
-async function newCA(kind: RotatableCA, osCaPem: string): Promise<PemCertAndKey> {
+async function newCA(kind: RotatableCA, osCaPem: string, use: TokenUse): Promise<PemCertAndKey> {
   // The OS CA keeps its key type (Talos: Ed25519); the others get the default (ECDSA P-256), as gen secrets does.
   const algorithm = kind === 'os' ? algorithmOf(parseCertificatePem(osCaPem, 'talosconfig ca').publicKey) : 'ecdsa';
+  // with the PKCS#11 flags the new key is made in the token and the control plane gets its URI
+  if (use.newCA) return use.newCA(PROFILE[kind], algorithm, new Date());
   const ca = await createCA(PROFILE[kind], { algorithm });
   return { crt: ca.certPem, key: encodePrivateKeyPem(ca.key) };
 }

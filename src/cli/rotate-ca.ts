@@ -5,9 +5,11 @@
 // `> ` line per stage, and at the end writes a talosconfig whose client certificate comes from the new OS CA.
 // Dry-run (the default) talks to no node: it says what would happen.
 import type { Command } from 'commander';
+import { pkcs11Options } from './pkcs11-flags.js';
+import type { Pkcs11Flags } from './pkcs11-flags.js';
 import { remoteTargetOf } from './remote-target.js';
 
-export interface RotateOptions {
+export interface RotateOptions extends Pkcs11Flags {
   talos?: boolean;
   kubernetes?: boolean;
   etcd?: boolean;
@@ -27,7 +29,7 @@ function bool(value: string): boolean {
 }
 
 export function registerRotateCaCommand(program: Command): void {
-  program
+  const rotate = program
     .command('rotate-ca')
     .description('Rotate the Talos API, Kubernetes, etcd and/or aggregator CA across the cluster with no downtime (dry-run unless --dry-run=false)')
     .option('--talos', 'rotate the Talos API (os) CA (default, with --kubernetes, when no CA is named)')
@@ -39,4 +41,6 @@ export function registerRotateCaCommand(program: Command): void {
     .option('--control-plane-nodes <nodes>', 'control-plane apid addresses host[:port] (default: the endpoint)', list, [])
     .option('--worker-nodes <nodes>', 'worker apid addresses host[:port]', list, [])
     .action(async (opts: RotateOptions, cmd: Command) => (await import('./rotate-ca-action.js')).rotateCa(opts, remoteTargetOf(cmd)));
+  // the new CA key is made in this token, which must be the one the control planes sign with (serve's same flags)
+  for (const option of pkcs11Options()) rotate.addOption(option);
 }
