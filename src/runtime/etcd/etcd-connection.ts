@@ -100,11 +100,32 @@ export class EtcdConnection {
 
   close(): void {
     this.closed = true;
-    // The watch manager re-dials for as long as it has watchers, even after close(), and a watch cancelled while
-    // etcd is unreachable never detaches: forget them so a closed client leaves nothing running (etcd3 keeps the
-    // list in a private field; if that ever changes, this does nothing and the backoff above bounds the cost).
-    const manager = (this.client as unknown as { watchManager?: { watchers?: unknown[] } }).watchManager;
-    if (manager && Array.isArray(manager.watchers)) manager.watchers = [];
+    // etcd3's watch manager re-dials for as long as it has watchers, even after close(); a watch cancelled while etcd
+    // is unreachable never detaches; and one whose cancel is still in flight keeps the watch stream, and with it a
+    // socket, open after close() (seen: a stopped replica that never exits). Forget the watchers and end the stream
+    // so a closed client leaves nothing running. etcd3 keeps both in private fields; if that ever changes, this does
+    // nothing and the backoff above bounds the cost.
+    const manager = watchManagerOf(this.client);
+    if (manager) {
+      manager.watchers.length = 0;
+      manager.stream?.cancel();
+    }
     this.client.close();
   }
+}
+
+interface PrivateWatchManager {
+  watchers: unknown[];
+  stream?: { cancel(): void };
+}
+
+/** etcd3's watch manager, read defensively: each private field is checked before it is used. */
+function watchManagerOf(client: Etcd3): PrivateWatchManager | undefined {
+  const manager: unknown = Reflect.get(client, 'watchManager');
+  if (typeof manager !== 'object' || manager === null) return undefined;
+  const watchers: unknown = Reflect.get(manager, 'watchers');
+  if (!Array.isArray(watchers)) return undefined;
+  const stream: unknown = Reflect.get(manager, 'stream');
+  const cancel: unknown = typeof stream === 'object' && stream !== null ? Reflect.get(stream, 'cancel') : undefined;
+  return { watchers, ...(typeof cancel === 'function' ? { stream: { cancel: () => void Reflect.apply(cancel, stream, []) } } : {}) };
 }
