@@ -106,6 +106,21 @@ describe('trustctl check', function () {
     expect(await snapshot(dir)).to.deep.equal(before);
   });
 
+  it('reports a CA whose RSA 2048 key may no longer sign from 2031 (NIST SP 800-57), when the window reaches it', async () => {
+    const bundle = await freshBundle(now.toJSDate());
+    const k8s = opensslCA({ newkey: 'rsa:2048', days: 3650 });
+    bundle.certs.k8s = { crt: k8s.crt, key: k8s.key };
+    const dir = await node(bundle, now, box.path('state'));
+    const start = DateTime.fromISO('2026-12-01T00:00:00Z', { zone: 'utc' });
+    const report = await checkStateDir(dir, { from: start, years: 5 });
+    const key = report.findings.filter((f) => f.code === 'KeyNotAllowed');
+    expect(key).to.have.length(1);
+    expect(key[0]).to.include({ severity: 'critical', at: '2031-01-01T00:00:00.000Z', subject: 'ca-kubernetes', fix: 'trustctl rotate-ca --kubernetes to an ECDSA P-256 (or RSA 3072+) CA before then' });
+    expect(key[0].message).to.match(/^the kubernetes CA has an RSA 2048-bit key, which is disallowed from 2031-01-01T00:00:00.000Z for signing .* the 5 certificate\(s\) it signs here/);
+    // A window that ends before 2031 foresees nothing of the kind; the ECDSA CAs never get such a finding.
+    expect((await checkStateDir(dir, { from: start, years: 3 })).findings.map((f) => f.code)).not.to.include('KeyNotAllowed');
+  });
+
   it('reports a Kubernetes CA made by openssl that ends in 18 months, with its date and rotate-ca --kubernetes (exit 2)', async () => {
     const bundle = await freshBundle(now.toJSDate());
     const k8s = opensslCA({ days: 548 });
