@@ -51,6 +51,11 @@ export class LogRing {
     return () => this.followers.delete(onLine);
   }
 
+  /** Readers following now. */
+  get following(): number {
+    return this.followers.size;
+  }
+
   get size(): { lines: number; bytes: number } {
     return { lines: this.lines.length, bytes: this.bytes };
   }

@@ -10,6 +10,7 @@ import type { Subscription } from 'rxjs';
 import { CROSS_SIGNED_CAS_ID, CrossSignedCAs } from '../../resources/cross-signed-cas.js';
 import type { CrossSignedCAsSpec } from '../../resources/cross-signed-cas.js';
 import { EXTRA_ACCEPTED_CA_IDS, ExtraAcceptedCAs } from '../../resources/extra-accepted-cas.js';
+import { structureOf } from '../../pki/certificate-structure.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
 import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
@@ -262,7 +263,8 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, ser
 /** Who a refused caller said it was: its certificate's subject (one line), whether or not we trusted it. */
 function clientOf(socket: TLSSocket): string {
   try {
-    return socket.getPeerX509Certificate()?.subject.replace(/\n/g, ',') ?? 'no certificate';
+    const peer = socket.getPeerX509Certificate();
+    return peer ? structureOf(peer).subject.text : 'no certificate';
   } catch {
     return 'unreadable certificate';
   }
