@@ -1,6 +1,8 @@
 // trustd: HTTPS, server-authenticated only. `POST /v1/certificate` with `Authorization: Bearer <token>` and
 // `{"csr": "<PEM>"}` answers `{"crt": "<PEM>", "ca": "<PEM bundle>"}`; a refusal is `{"error": "<message>"}` with its
-// status (400 bad request, 401 token, 429 rate limit), so curl and scripts can use it as they would upstream's.
+// status (400 bad request, 401 token, 403 a CSR outside a join token's binding, 429 rate limit), so curl and scripts
+// can use it as they would upstream's. The token is the static machine.token (unless TokenPolicies turns it off) or a
+// join token of the store (join-token-check.ts).
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
