@@ -37,9 +37,13 @@ describe('trustd join tokens (single use, expiry, binding, revocation, races)', 
   const make = async (request: JoinTokenRequest, state: State = h.node.state) => createJoinToken(state, checkJoinTokenRequest({ ...request }), 'test', h.clock.now().toJSDate());
   const stored = (id: string, state: State = h.node.state) => state.find<JoinTokenSpec>({ namespace: JoinTokens.namespace, type: JoinTokens.type, id });
 
+  /** A control plane's trustd on `state` (its own, or another handle of the same store), logging into `logs`. */
+  const serveTrustd = (state: State) => startTrustd({ state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false, logger: (message, fields) => logs.push({ message, fields }) });
+  const controlPlane = (start: DateTime, dir?: string) => NodeHarness.start({ bundle, start, addresses: ['10.5.0.2'], hostname: 'cp-1', ...(dir ? { dir } : {}) });
+
   before(async () => {
-    h = await NodeHarness.start({ bundle, start: DateTime.utc().startOf('second'), addresses: ['10.5.0.2'], hostname: 'cp-1' });
-    trustd = await startTrustd({ state: h.node.state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false, logger: (message, fields) => logs.push({ message, fields }) });
+    h = await controlPlane(DateTime.utc().startOf('second'));
+    trustd = await serveTrustd(h.node.state);
   });
   after(async () => {
     await trustd.close();
@@ -115,7 +119,7 @@ describe('trustd join tokens (single use, expiry, binding, revocation, races)', 
   it('lets exactly as many requests through as a token has uses when two trustd on one store race for it', async () => {
     // A second control plane: its own connection to the same SQLite file, its own trustd.
     const second = await openNodeState(h.dir, h.clock);
-    const other = await startTrustd({ state: second.state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false });
+    const other = await serveTrustd(second.state);
     try {
       for (const uses of [1, 3]) {
         const { token, resource } = await make({ uses });
@@ -137,8 +141,8 @@ describe('trustd join tokens (single use, expiry, binding, revocation, races)', 
     await ask(token);
     await trustd.close();
     await h.stop();
-    h = await NodeHarness.start({ bundle, start: DateTime.fromMillis(h.clock.now().toMillis()), addresses: ['10.5.0.2'], hostname: 'cp-1', dir: h.dir });
-    trustd = await startTrustd({ state: h.node.state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false });
+    h = await controlPlane(DateTime.fromMillis(h.clock.now().toMillis()), h.dir);
+    trustd = await serveTrustd(h.node.state);
     await ask(token);
     expect(await refusal(token)).to.equal('trustd answered 401: token already used (2 of 2 uses): ask an admin for a new one (trustctl token create)');
     expect((await stored(resource.metadata.id))!.spec.used).to.equal(2);
