@@ -1,7 +1,7 @@
 // The actions of `trustctl token` (token.ts declares the commands), loaded only when they run: the same operations
 // over the API (one node: the endpoint, or the one -n names) or on a local store with --state.
 import type { Command } from 'commander';
-import { JoinTokens, joinTokenBinding, joinTokenState } from '../resources/join-token.js';
+import { JoinTokens, joinTokenBinding, joinTokenIdOf, joinTokenState } from '../resources/join-token.js';
 import type { JoinTokenSpec } from '../resources/join-token.js';
 import type { StaticTokenMode, TokenPolicySpec } from '../resources/token-policy.js';
 import type { Resource } from '../runtime/resource.js';
@@ -91,7 +91,8 @@ function remoteBackend(client: ApiClient, node: string | undefined): TokenBacken
   return {
     create: (request) => client.call<JoinTokenCreated>('POST', paths.joinTokens, { ...on, body: request }),
     list: () => client.call<Resource<JoinTokenSpec>[]>('GET', paths.joinTokens, on),
-    revoke: async (id) => (await client.call<{ revoked: string }>('DELETE', paths.joinToken(id), on)).revoked,
+    // A whole token pasted in is cut to its id here: the secret part never travels, not even to be refused.
+    revoke: async (id) => (await client.call<{ revoked: string }>('DELETE', paths.joinToken(joinTokenIdOf(id) ?? id), on)).revoked,
     setStatic: (mode) => client.call<Resource<TokenPolicySpec>>('PUT', paths.tokenPolicy, { ...on, body: { staticToken: mode } }),
   };
 }

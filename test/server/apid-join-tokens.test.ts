@@ -85,6 +85,7 @@ describe('apid join token calls (os:admin)', function () {
       ['fractional uses', { uses: 1.5 }, /^uses: /],
       ['uses as text', { uses: '3' }, /^uses: .* got "3"$/],
       ['a bad IP', { nodeIPs: ['10.0.0.300'] }, /^nodeIPs: expected an IP address such as 10\.0\.0\.7, got "10\.0\.0\.300"$/],
+      ['an IPv6 address with a zone', { nodeIPs: ['fe80::1%eth0'] }, /^nodeIPs: expected an IP address such as 10\.0\.0\.7, got "fe80::1%eth0"$/],
       ['IPs not a list', { nodeIPs: '10.0.0.7' }, /^nodeIPs: expected a list of IP addresses/],
       ['too many IPs', { nodeIPs: Array.from({ length: 65 }, (_, i) => `10.0.1.${i}`) }, /^nodeIPs: at most 64 addresses, got 65$/],
       ['a bad hostname', { hostname: 'bad_host!' }, /^hostname: expected a host name/],

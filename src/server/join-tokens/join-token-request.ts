@@ -53,7 +53,10 @@ export function checkJoinTokenRequest(request: Record<string, unknown>, names: J
   }
   if (!Array.isArray(nodeIPs)) return fail('nodeIPs', `expected a list of IP addresses, got ${show(nodeIPs)}`);
   if (nodeIPs.length > MAX_JOIN_TOKEN_NODE_IPS) fail('nodeIPs', `at most ${MAX_JOIN_TOKEN_NODE_IPS} addresses, got ${nodeIPs.length}`);
-  for (const ip of nodeIPs as unknown[]) if (typeof ip !== 'string' || isIP(ip) === 0) fail('nodeIPs', `expected an IP address such as 10.0.0.7, got ${show(ip)}`);
+  for (const ip of nodeIPs as unknown[]) {
+    // A zone (fe80::1%eth0) names an interface of the asking host, never part of a certificate's address.
+    if (typeof ip !== 'string' || isIP(ip) === 0 || ip.includes('%')) fail('nodeIPs', `expected an IP address such as 10.0.0.7, got ${show(ip)}`);
+  }
   if (hostname !== undefined) {
     const problem = typeof hostname === 'string' ? hostnameProblem(hostname) : `expected a host name, got ${show(hostname)}`;
     if (problem) fail('hostname', problem);
@@ -68,7 +71,12 @@ export function checkJoinTokenRequest(request: Record<string, unknown>, names: J
 
 /** One spelling per address (`::ffff:a00:7` and `0:0::ffff:10.0.0.7` compare equal), so bindings compare as text. */
 export function canonicalIp(ip: string): string {
-  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
+  if (isIP(ip) !== 6) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip.toLowerCase();
+  }
 }
 
 function show(value: unknown): string {
