@@ -48,8 +48,18 @@ describe('trustctl token and trustctl logs', function () {
     expect(row.split(/\s{2,}/)).to.deep.include.members([id, 'Valid', '0/2', '10.0.0.7,worker-1', 'CN=talosctl-client,O=os:admin']);
     expect(listed.stdout + listed.stderr).not.to.contain(token.slice(7));
 
-    const bad = await rejection(buildProgram().exitOverride().configureOutput({ writeErr: () => undefined }).parseAsync(['node', 'trustctl', 'token', 'create', '--state', endpoint.node.dir, '--node-ip', '10.0.0.300']));
-    expect(bad.message).to.contain('--node-ip: expected an IP address such as 10.0.0.7, got "10.0.0.300"');
+    for (const [flags, error] of [
+      [['--node-ip', '10.0.0.300'], '--node-ip: expected an IP address such as 10.0.0.7, got "10.0.0.300"'],
+      [['--node-ip', 'fe80::1%eth0'], '--node-ip: expected an IP address such as 10.0.0.7, got "fe80::1%eth0"'],
+      [['--ttl', '5s'], '--ttl: expected a lifetime from 1m to 8760h, got 5s'],
+      [['--ttl', 'soon'], '--ttl: invalid duration "soon"'],
+      [['--uses', '0'], '--uses: expected a whole number from 1 to 10000, got "0"'],
+      [['--uses', '1e9'], '--uses: expected a whole number from 1 to 10000, got "1e9"'],
+      [['--hostname', 'bad_host!'], '--hostname: expected a host name'],
+    ] as [string[], string][]) {
+      const bad = await rejection(buildProgram().exitOverride().configureOutput({ writeErr: () => undefined }).parseAsync(['node', 'trustctl', 'token', 'create', '--state', endpoint.node.dir, ...flags]));
+      expect(bad.message, flags.join(' ')).to.contain(error);
+    }
     expect((await stored()).map((r) => r.metadata.id)).to.deep.equal([id]);
 
     const revoked = await box.run(['token', 'revoke', id]);
