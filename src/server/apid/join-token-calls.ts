@@ -5,6 +5,7 @@ import type { State } from '../../runtime/state.js';
 import { STATIC_TOKEN_MODES } from '../../resources/token-policy.js';
 import type { StaticTokenMode } from '../../resources/token-policy.js';
 import { JoinTokenNotFound, JoinTokenRequestError, checkJoinTokenRequest, createJoinToken, listJoinTokens, revokeJoinToken, setStaticTokenMode } from '../join-tokens/index.js';
+import type { CheckedJoinTokenRequest } from '../join-tokens/index.js';
 import { ApiError } from './api-error.js';
 import type { CallContext } from './router.js';
 import { readJsonBody } from './router.js';
@@ -12,14 +13,7 @@ import { readJsonBody } from './router.js';
 export function joinTokenCalls(state: State, clock: Clock) {
   return {
     async create(ctx: CallContext): Promise<unknown> {
-      const body = await readJsonBody<Record<string, unknown>>(ctx.req);
-      let request;
-      try {
-        request = checkJoinTokenRequest(body);
-      } catch (err) {
-        if (err instanceof JoinTokenRequestError) throw new ApiError(400, err.message);
-        throw err;
-      }
+      const request = checked(await readJsonBody<Record<string, unknown>>(ctx.req));
       return createJoinToken(state, request, ctx.identity.subject, clock.now().toJSDate());
     },
     list: async (): Promise<unknown> => listJoinTokens(state),
@@ -39,4 +33,14 @@ export function joinTokenCalls(state: State, clock: Clock) {
       return setStaticTokenMode(state, staticToken as StaticTokenMode, ctx.identity.subject);
     },
   };
+}
+
+/** The request with its defaults, or a 400 naming the field. */
+function checked(body: Record<string, unknown>): CheckedJoinTokenRequest {
+  try {
+    return checkJoinTokenRequest(body);
+  } catch (err) {
+    if (err instanceof JoinTokenRequestError) throw new ApiError(400, err.message);
+    throw err;
+  }
 }
