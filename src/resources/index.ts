@@ -7,10 +7,12 @@ import { CertificateStatuses } from './certificate-status.js';
 import { CrossSignedCAs } from './cross-signed-cas.js';
 import { ExtraAcceptedCAs } from './extra-accepted-cas.js';
 import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
+import { JoinTokens } from './join-token.js';
 import { MachineConfigs } from './machine-config.js';
 import { NodeAddresses } from './node-addresses.js';
 import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-secrets.js';
 import { SecurityStatuses } from './security-status.js';
+import { TokenPolicies } from './token-policy.js';
 import { TrustdResponses } from './trustd-response.js';
 
 export * from './ca-list.js';
@@ -21,10 +23,12 @@ export * from './common.js';
 export * from './cross-signed-cas.js';
 export * from './extra-accepted-cas.js';
 export * from './issued-certificates.js';
+export * from './join-token.js';
 export * from './machine-config.js';
 export * from './node-addresses.js';
 export * from './root-secrets.js';
 export * from './security-status.js';
+export * from './token-policy.js';
 export * from './trustd-response.js';
 
 export const NODE_RESOURCES: readonly ResourceDefinition[] = [
@@ -45,6 +49,8 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   TrustdResponses,
   CARotations,
   CARotationSecrets,
+  JoinTokens,
+  TokenPolicies,
 ];
 
 export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {

@@ -12,6 +12,11 @@
 //   PUT   /v1/crosssignedcas/:ca          {crts, reason} -> CAListChange (ca: os)                            admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //   POST  /v1/check                        {years?} -> CheckReport (the node's controllers run ahead on a copy) admin
+//   GET   /v1/logs/:service[?tail=N&follow=true] NDJSON LogLine per line (apid, trustd, controller-runtime) logs
+//   POST  /v1/jointokens                   JoinTokenRequest -> JoinTokenCreated (the token, shown this once)   admin
+//   GET   /v1/jointokens                   JoinTokens resources (hashes only, never a token)                   admin
+//   DELETE /v1/jointokens/:id              revokes a join token -> {revoked: id}                              admin
+//   PUT   /v1/tokenpolicy                  {staticToken: accepted|refused} -> TokenPolicies resource          admin
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
 // impersonator certificate) when the caller's roles allow the call and the node is one it knows (known-nodes.ts; else
@@ -38,6 +43,10 @@ export const paths = {
   extraAcceptedCAs: (ca: string) => `/v1/extraacceptedcas/${encodeURIComponent(ca)}`,
   crossSignedCAs: (ca: string) => `/v1/crosssignedcas/${encodeURIComponent(ca)}`,
   metrics: '/metrics',
+  logs: (service: string) => `/v1/logs/${encodeURIComponent(service)}`,
+  joinTokens: '/v1/jointokens',
+  joinToken: (id: string) => `/v1/jointokens/${encodeURIComponent(id)}`,
+  tokenPolicy: '/v1/tokenpolicy',
 } as const;
 
 export interface VersionInfo {
@@ -47,6 +56,9 @@ export interface VersionInfo {
 
 /** One line of a watch stream: a store event, or an error that ends the stream (`code` InvalidBookmark: re-list). */
 export type WatchLine = { type: WatchEventType; bookmark: number; resource?: Resource } | { type: 'error'; error: string; code?: string };
+
+/** One line of a log stream: a service's log line, or an error that ends the stream. */
+export type LogLine = { line: string } | { error: string };
 
 export interface MachineConfigChange {
   changed: boolean;

@@ -10,6 +10,7 @@ import type { Subscription } from 'rxjs';
 import { CROSS_SIGNED_CAS_ID, CrossSignedCAs } from '../../resources/cross-signed-cas.js';
 import type { CrossSignedCAsSpec } from '../../resources/cross-signed-cas.js';
 import { EXTRA_ACCEPTED_CA_IDS, ExtraAcceptedCAs } from '../../resources/extra-accepted-cas.js';
+import { structureOf } from '../../pki/certificate-structure.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
 import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
@@ -20,6 +21,7 @@ import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } fro
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import type { RateLimitOptions } from '../rate-limit.js';
 import { RefusalLog } from '../refusal-log.js';
+import type { ServiceLogs } from '../service-logs.js';
 import { ApiError, toApiError } from './api-error.js';
 import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
 import type { VersionInfo } from './api-paths.js';
@@ -31,6 +33,8 @@ import type { ClientVerdict } from './client-verification.js';
 import { caListCall } from './ca-list-call.js';
 import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
+import { joinTokenCalls } from './join-token-calls.js';
+import { logsCall } from './logs-call.js';
 import { machineConfigCalls } from './machine-config-calls.js';
 import { parseNodeAddress } from './node-address.js';
 import { resourceCalls } from './resource-calls.js';
@@ -61,6 +65,8 @@ export interface ApidOptions {
   /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
   refusalLogRate?: RateLimitOptions;
   logger?: RuntimeLogger;
+  /** The node's service logs, served to `trustctl logs` (serve keeps them; without them the call answers 404). */
+  serviceLogs?: ServiceLogs;
 }
 
 export interface Apid {
@@ -82,7 +88,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   // here, before anything listens.
   let forwarder: Forwarder | undefined;
   for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
-  const router = buildRouter(state, registry, clock);
+  const router = buildRouter(state, registry, clock, options.serviceLogs);
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
@@ -136,7 +142,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     handle(req, res).catch((err: unknown) => {
       const api = toApiError(err);
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
-      else refusals.refused('apid refused a call', { method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress });
+      else refusals.refused('apid refused a call', () => ({ client: clientOf(req.socket as TLSSocket), method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress }));
       if (!res.headersSent) sendJson(res, api.status, { error: api.message });
       else res.destroy();
     });
@@ -222,8 +228,9 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   };
 }
 
-function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Router {
+function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, serviceLogs: ServiceLogs | undefined): Router {
   const resources = resourceCalls(state, registry);
+  const tokens = joinTokenCalls(state, clock);
   const watch = watchCall(state, registry);
   const machineConfig = machineConfigCalls(state, clock);
   // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.
@@ -243,9 +250,24 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
     .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
+    .add('GET', '/v1/logs/:service', 'logs', logsCall(serviceLogs), { watch: true })
+    .add('POST', paths.joinTokens, 'admin', tokens.create)
+    .add('GET', paths.joinTokens, 'admin', tokens.list)
+    .add('DELETE', '/v1/jointokens/:id', 'admin', tokens.revoke)
+    .add('PUT', paths.tokenPolicy, 'admin', tokens.policy)
     .add('POST', paths.caRotations, 'admin', rotationCall(state, clock))
     .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
+}
+
+/** Who a refused caller said it was: its certificate's subject (one line), whether or not we trusted it. */
+function clientOf(socket: TLSSocket): string {
+  try {
+    const peer = socket.getPeerX509Certificate();
+    return peer ? structureOf(peer).subject.text : 'no certificate';
+  } catch {
+    return 'unreadable certificate';
+  }
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -1,6 +1,8 @@
 // trustd: HTTPS, server-authenticated only. `POST /v1/certificate` with `Authorization: Bearer <token>` and
 // `{"csr": "<PEM>"}` answers `{"crt": "<PEM>", "ca": "<PEM bundle>"}`; a refusal is `{"error": "<message>"}` with its
-// status (400 bad request, 401 token, 429 rate limit), so curl and scripts can use it as they would upstream's.
+// status (400 bad request, 401 token, 403 a CSR outside a join token's binding, 429 rate limit), so curl and scripts
+// can use it as they would upstream's. The token is the static machine.token (unless TokenPolicies turns it off) or a
+// join token of the store (join-token-check.ts).
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +17,9 @@ import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
 import { readCsrRequest } from './read-request.js';
 import { signCsr } from './sign-csr.js';
-import { checkBearerToken } from './token-check.js';
+import { staticTokenMode } from '../join-tokens/join-token-admin.js';
+import { checkBinding, consumeJoinToken, findJoinToken } from './join-token-check.js';
+import { bearerToken, sameToken } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
 import { TrustdMaterial } from './trustd-material.js';
 
@@ -83,6 +87,13 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     return bundleJson;
   }
 
+  async function refuseStaticWhenOff(): Promise<undefined> {
+    if ((await staticTokenMode(options.state)) === 'refused') {
+      throw new TrustdError(401, 'the static machine.token is turned off for this cluster (trustctl token static): join with a token from `trustctl token create`');
+    }
+    return undefined;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? 'unknown';
     const now = clock.now();
@@ -97,9 +108,16 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       }
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
-      checkBearerToken(req.headers.authorization, signing.token);
+      const token = bearerToken(req.headers.authorization);
+      // The static machine.token first (Talos's way, on unless turned off), else a join token of the store.
+      const joinToken = sameToken(token, signing.token) ? await refuseStaticWhenOff() : await findJoinToken(options.state, token, now.toJSDate());
       const csrPem = await readCsrRequest(req);
       const { issued, csr } = signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
+      if (joinToken) {
+        checkBinding(joinToken.spec, csr);
+        // Signing is pure: only once the use is spent does the certificate leave, so a lost race hands out nothing.
+        await consumeJoinToken(options.state, token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+      }
       sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
@@ -107,6 +125,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
           subject: csr.commonName,
           ...(csr.organizations.length ? { strippedOrganizations: csr.organizations.join(',') } : {}),
           sans: [...csr.dnsNames, ...csr.ipAddresses].join(','),
+          token: joinToken ? `join token ${joinToken.metadata.id}` : 'static machine.token',
         });
       }
     } catch (err) {
