@@ -10,6 +10,8 @@ import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } f
 import { MachineConfigs } from './machine-config.js';
 import { NodeAddresses } from './node-addresses.js';
 import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-secrets.js';
+import { RevocationLists } from './revocation-lists.js';
+import { Revocations } from './revocations.js';
 import { SecurityStatuses } from './security-status.js';
 import { TrustdResponses } from './trustd-response.js';
 
@@ -24,6 +26,8 @@ export * from './issued-certificates.js';
 export * from './machine-config.js';
 export * from './node-addresses.js';
 export * from './root-secrets.js';
+export * from './revocation-lists.js';
+export * from './revocations.js';
 export * from './security-status.js';
 export * from './trustd-response.js';
 
@@ -45,6 +49,8 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   TrustdResponses,
   CARotations,
   CARotationSecrets,
+  Revocations,
+  RevocationLists,
 ];
 
 export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {
