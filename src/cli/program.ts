@@ -10,6 +10,7 @@ import { registerPatchCommand } from './patch.js';
 import { registerEtcdCommands } from './remote-etcd-snapshot.js';
 import { addRemoteOptions } from './remote-target.js';
 import { registerVersionCommand } from './remote-version.js';
+import { registerRevokeCommands } from './revoke.js';
 import { registerRotateCaCommand } from './rotate-ca.js';
 import { registerServeCommand } from './serve.js';
 
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerPatchCommand(program);
   registerRotateCaCommand(program);
   registerCheckCommand(program);
+  registerRevokeCommands(program);
   return program;
 }
