@@ -4,10 +4,13 @@ import type { Controller } from '../runtime/controller.js';
 import { CARotations } from '../resources/ca-rotation.js';
 import { CertificateStatuses } from '../resources/certificate-status.js';
 import { ExtraAcceptedCAs } from '../resources/extra-accepted-cas.js';
+import { Revocations } from '../resources/revocations.js';
+import type { RevocationSpec } from '../resources/revocations.js';
 import type { CertificateState } from '../resources/certificate-status.js';
 import { SECURITY_STATUS_ID, SecurityStatuses } from '../resources/security-status.js';
 import type { Finding, SecurityStatusSpec } from '../resources/security-status.js';
 import { worseState } from './status/certificate-state.js';
+import { revocationFindings } from './status/revocation-findings.js';
 import { securityFindings } from './status/security-findings.js';
 
 export interface SecurityStatusOptions {
@@ -20,13 +23,15 @@ export interface SecurityStatusOptions {
 export function securityStatusController(options: SecurityStatusOptions): Controller {
   return {
     name: 'SecurityStatusController',
-    inputs: [input(CertificateStatuses, 'runtime'), input(CARotations, 'runtime'), input(ExtraAcceptedCAs, 'config')],
+    inputs: [input(CertificateStatuses, 'runtime'), input(CARotations, 'runtime'), input(ExtraAcceptedCAs, 'config'), input(Revocations, 'secrets')],
     outputs: [exclusive(SecurityStatuses)],
 
     async reconcile(rt) {
       const statuses = (await rt.list(CertificateStatuses, 'runtime')).map((r) => ({ id: r.metadata.id, spec: r.spec }));
       const now = rt.clock.now().toJSDate();
       const findings = securityFindings(statuses, now);
+      const revocations = new Map((await rt.list(Revocations, 'secrets')).map((r): [string, RevocationSpec] => [r.metadata.id, r.spec]));
+      findings.push(...revocationFindings(statuses, revocations, now));
       // Expected while a rotation of the etcd or aggregator CA runs; said, so a trust nobody removed does not go unseen.
       for (const extra of await rt.list(ExtraAcceptedCAs, 'config')) {
         const { crts, reason } = extra.spec;
@@ -52,6 +57,7 @@ export function securityStatusController(options: SecurityStatusOptions): Contro
           .map((s) => ({ name: s.spec.issuerCA, algorithm: s.spec.keyAlgorithm, notAfter: s.spec.notAfter! })),
         rotationInProgress: (await rt.list(CARotations, 'runtime')).filter((r) => r.spec.phase !== 'Done').map((r) => `${r.metadata.id}: ${r.spec.phase}`),
         encryptedAtRest: options.encryptedAtRest,
+        revocations: [...revocations.values()].filter((r) => Date.parse(r.notAfter) > now.getTime()).length,
         findings,
       };
       await rt.modify(SecurityStatuses, SECURITY_STATUS_ID, () => spec);

@@ -22,6 +22,8 @@ const schema = z
     cas: z.array(z.object({ name: z.enum(CA_NAMES), algorithm: z.string(), notAfter: isoTime }).strict()),
     rotationInProgress: z.array(z.string()),
     encryptedAtRest: z.boolean(),
+    /** Revocations in force on this node (an expired certificate's entry stays as a record, but needs no refusing). */
+    revocations: z.number().int().nonnegative(),
     findings: z.array(findingSchema),
   })
   .strict();
@@ -40,6 +42,7 @@ export const SecurityStatuses = defineResource<SecurityStatusSpec>({
     { name: 'SOONEST EXPIRY', value: (r) => (r.spec.soonestExpiry ? `${r.spec.soonestExpiry.certificate} ${r.spec.soonestExpiry.notAfter.slice(0, 10)}` : '-') },
     { name: 'FINDINGS', value: (r) => String(r.spec.findings.length) },
     { name: 'ENCRYPTED', value: (r) => String(r.spec.encryptedAtRest) },
+    { name: 'REVOKED', value: (r) => String(r.spec.revocations) },
   ],
   validate: specValidator('SecurityStatuses', schema),
 });
