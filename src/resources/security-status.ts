@@ -42,7 +42,6 @@ export const SecurityStatuses = defineResource<SecurityStatusSpec>({
     { name: 'SOONEST EXPIRY', value: (r) => (r.spec.soonestExpiry ? `${r.spec.soonestExpiry.certificate} ${r.spec.soonestExpiry.notAfter.slice(0, 10)}` : '-') },
     { name: 'FINDINGS', value: (r) => String(r.spec.findings.length) },
     { name: 'ENCRYPTED', value: (r) => String(r.spec.encryptedAtRest) },
-    { name: 'REVOKED', value: (r) => String(r.spec.revocations) },
   ],
   validate: specValidator('SecurityStatuses', schema),
 });
