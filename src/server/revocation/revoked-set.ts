@@ -1,6 +1,7 @@
 // The revoked certificates as a server checks them on every request: Maps keyed by CA and serial (and, for trustd, by
 // name and public key), kept current from a watch of Revocations, so a look-up costs one hash probe however many
 // certificates are revoked, and a revocation written anywhere reaches the next request.
+import { createHash } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import type { CaName } from '../../resources/common.js';
 import { Revocations, normalSerial, revocationId } from '../../resources/revocations.js';
@@ -12,6 +13,9 @@ export class RevokedSet {
   private byName = new Map<string, RevocationSpec>();
   private byKey = new Map<string, RevocationSpec>();
   private subscription: Subscription | undefined;
+  private waiters: (() => void)[] = [];
+  /** Names the set's content (the same on every control plane holding the same revocations): what workers sync by. */
+  etag = '';
 
   private constructor() {}
 
@@ -45,6 +49,23 @@ export class RevokedSet {
 
   close(): void {
     this.subscription?.unsubscribe();
+    this.wake();
+  }
+
+  /** Every revocation, in id order. */
+  entries(): RevocationSpec[] {
+    return [...this.byId.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => r);
+  }
+
+  /** Resolves at the next change of the set (or when it is closed). */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   get size(): number {
@@ -81,6 +102,8 @@ export class RevokedSet {
     }
     this.byName = byName;
     this.byKey = byKey;
+    this.etag = createHash('sha256').update(JSON.stringify(this.entries())).digest('base64url').slice(0, 22);
+    this.wake();
   }
 }
 

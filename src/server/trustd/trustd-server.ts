@@ -1,7 +1,8 @@
 // trustd: HTTPS, server-authenticated only. `POST /v1/certificate` with `Authorization: Bearer <token>` and
 // `{"csr": "<PEM>"}` answers `{"crt": "<PEM>", "ca": "<PEM bundle>"}`; a refusal is `{"error": "<message>"}` with its
 // status (400 bad request, 401 token, 403 revoked node, 429 rate limit), so curl and scripts can use it as they would
-// upstream's. `GET /crl/<ca>.crl` serves each CA's CRL (DER), unauthenticated.
+// upstream's. `GET /crl/<ca>.crl` serves each CA's CRL (DER), unauthenticated; `GET /v1/revocations` (token) hands
+// workers the revocations (revocations-endpoint.ts).
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,7 @@ import { RevokedSet } from '../revocation/index.js';
 import { CRL_CONTENT_TYPE, CRL_PREFIX, crlFor } from './crl-endpoint.js';
 import { readCsrRequest } from './read-request.js';
 import { refuseRevokedNode } from './revoked-node-check.js';
+import { REVOCATIONS_PATH, serveRevocations } from './revocations-endpoint.js';
 import { signCsr } from './sign-csr.js';
 import { checkBearerToken } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
@@ -94,6 +96,11 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     try {
       const path = (req.url ?? '').split('?')[0];
       if (path.startsWith(CRL_PREFIX)) return await serveCrl(req, res, path, source, now.toMillis());
+      if (path === REVOCATIONS_PATH) {
+        takeToken(res, source, now.toMillis());
+        checkBearerToken(req.headers.authorization, material.signing?.token);
+        return await serveRevocations(req, res, revoked);
+      }
       if (path !== CERTIFICATE_PATH) throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH}`);
       if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${CERTIFICATE_PATH}`);
       takeToken(res, source, now.toMillis());
