@@ -18,8 +18,12 @@ import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 
-/** How long a CRL is good for; a new one is published halfway through. */
-export const CRL_VALIDITY_HOURS = 24;
+/**
+ * How long a CRL is good for (7 days, as public CAs publish theirs); a new one is published halfway through. A change
+ * publishes at once, so the validity only bounds how stale a relying party's copy can get while trustd is unreachable;
+ * shorter would make every node sign four CRLs more often for nothing (and `check` simulates years of them).
+ */
+export const CRL_VALIDITY_HOURS = 7 * 24;
 const REPUBLISH_AFTER_MS = (CRL_VALIDITY_HOURS / 2) * 3_600_000;
 
 export const revocationListController: Controller = {
