@@ -88,7 +88,9 @@ export class Forwarder {
   }
 
   private agentFor(cert: string, key: string, ca: string[]): https.Agent {
-    const cacheKey = `${cert}\n${ca.join('\n')}`;
+    // A change of the revocations starts a new agent: its connections are checked afresh (serverProblem), so a kept-alive
+    // connection to a node revoked since is not reused.
+    const cacheKey = `${cert}\n${ca.join('\n')}\n${this.revoked.etag}`;
     if (this.agent?.key !== cacheKey) {
       this.agent?.agent.destroy();
       this.agent = { key: cacheKey, agent: new https.Agent({ keepAlive: true, cert, key, ca, checkServerIdentity: (host, peer) => this.serverProblem(host, peer) }) };
