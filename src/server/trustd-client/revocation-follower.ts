@@ -3,6 +3,7 @@
 // local store's Revocations, which the worker's apid enforces. A revocation reaches the worker within a round trip;
 // while trustd cannot be reached the worker keeps enforcing what it last received.
 import type { TLSSocket } from 'node:tls';
+import { filter, firstValueFrom } from 'rxjs';
 import { parseCertificate } from '../../controllers/certificate-cache.js';
 import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
 import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../../resources/machine-config.js';
@@ -51,6 +52,8 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
   let socket: TLSSocket | undefined;
   let timer: NodeJS.Timeout | undefined;
   let wakeUp: () => void = () => undefined;
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
   const pause = (ms: number) => new Promise<void>((resolve) => ((wakeUp = resolve), (timer = setTimeout(resolve, ms))));
 
   const run = async (): Promise<void> => {
@@ -59,8 +62,13 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
     while (!closed) {
       try {
         const root = (await o.state.find<OSRootSecretsSpec>(OS))?.spec;
+        if (!root) {
+          // A worker starting up: its controllers write the root secrets in a moment; nothing to say until then.
+          await Promise.race([firstValueFrom(o.state.watch(OS).pipe(filter((e) => e.type === 'created'))), stopped]);
+          continue;
+        }
         const endpoints = given.length ? given : await configured(o.state);
-        if (!root || endpoints.length === 0) throw new Error(root ? 'no trustd endpoint: set cluster.controlPlane.endpoint or pass --trustd-endpoint' : 'no OS root secrets yet');
+        if (endpoints.length === 0) throw new Error('no trustd endpoint: set cluster.controlPlane.endpoint in the machine config or pass --trustd-endpoint HOST:PORT');
         const endpoint = endpoints[failures % endpoints.length];
         const answer = await fetchRevocations({
           endpoint,
@@ -89,6 +97,7 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
   return {
     async close() {
       closed = true;
+      stop();
       socket?.destroy();
       clearTimeout(timer);
       wakeUp();
