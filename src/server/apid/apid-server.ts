@@ -83,12 +83,12 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const log = options.logger ?? (() => undefined);
   const refusals = new RefusalLog(log, clock, 'apid', options.refusalLogRate);
   const cas = new AcceptedCAs(state).follow();
-  // Loaded before anything listens: no request is served before the revocations stored now are known.
-  const revoked = await RevokedSet.follow(state, log);
   // Made once listening: the cluster's apid port defaults to the one this apid listens on. A bad member address fails
   // here, before anything listens.
   let forwarder: Forwarder | undefined;
   for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
+  // Loaded before anything listens: no request is served before the revocations stored now are known.
+  const revoked = await RevokedSet.follow(state, log);
   const router = buildRouter(state, registry, clock, options.onRevocation);
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
