@@ -10,7 +10,7 @@ import type { CertificateState } from '../resources/certificate-status.js';
 import { SECURITY_STATUS_ID, SecurityStatuses } from '../resources/security-status.js';
 import type { Finding, SecurityStatusSpec } from '../resources/security-status.js';
 import { worseState } from './status/certificate-state.js';
-import { revocationFindings } from './status/revocation-findings.js';
+import { presentedFindings, revocationFindings } from './status/revocation-findings.js';
 import { securityFindings } from './status/security-findings.js';
 
 export interface SecurityStatusOptions {
@@ -30,8 +30,9 @@ export function securityStatusController(options: SecurityStatusOptions): Contro
       const statuses = (await rt.list(CertificateStatuses, 'runtime')).map((r) => ({ id: r.metadata.id, spec: r.spec }));
       const now = rt.clock.now().toJSDate();
       const findings = securityFindings(statuses, now);
-      const revocations = new Map((await rt.list(Revocations, 'secrets')).map((r): [string, RevocationSpec] => [r.metadata.id, r.spec]));
-      findings.push(...revocationFindings(statuses, revocations, now));
+      const revoked = await rt.list(Revocations, 'secrets');
+      const revocations = new Map(revoked.map((r): [string, RevocationSpec] => [r.metadata.id, r.spec]));
+      findings.push(...revocationFindings(statuses, revocations, now), ...presentedFindings(revoked, now));
       // Expected while a rotation of the etcd or aggregator CA runs; said, so a trust nobody removed does not go unseen.
       for (const extra of await rt.list(ExtraAcceptedCAs, 'config')) {
         const { crts, reason } = extra.spec;

@@ -37,6 +37,10 @@ const schema = z
   .strict();
 export type RevocationSpec = z.infer<typeof schema>;
 
+/** Annotations apid sets when the revoked certificate is presented to it: when, and from which address. */
+export const PRESENTED_AT = 'trustplane.dev/last-presented';
+export const PRESENTED_FROM = 'trustplane.dev/last-presented-from';
+
 /** `os-4f1a...`: one id per CA and serial, so revoking twice is one entry. */
 export const revocationId = (ca: CaName, serial: string): string => `${ca}-${serial}`;
 

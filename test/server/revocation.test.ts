@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { issueClientCertificate } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem, parseCertificatePem } from '../../src/pki/index.js';
-import { normalSerial } from '../../src/resources/index.js';
+import { filter, firstValueFrom } from 'rxjs';
+import { PRESENTED_AT, PRESENTED_FROM, normalSerial } from '../../src/resources/index.js';
+import type { RevocationSpec, SecurityStatusSpec } from '../../src/resources/index.js';
 import type { RevocationEvent } from '../../src/server/revocation/index.js';
 import { ApidHarness, RawBody } from './apid-harness.js';
 import type { Credential } from './apid-harness.js';
@@ -144,6 +146,25 @@ describe('revocation over apid: trustctl revoke refuses one certificate from its
     const node = (await storedRevocations(h.node.node.state)).find((r) => r.reason === 'node compromised')!;
     expect(node.names).to.include('127.0.0.1');
     expect(node.publicKey).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it('says in SecurityStatus that a revoked certificate is still presented, and from where, writing at most once a minute', async () => {
+    const leaked = await h.role('os:admin');
+    const answer = await h.request(admin, 'POST', '/v1/revocations', { cert: leaked.crt, reason: 'laptop stolen' });
+    const id = (answer.json.revocation as { metadata: { id: string } }).metadata.id;
+    const pointer = { namespace: 'secrets', type: 'Revocations', id };
+    const annotated = firstValueFrom(h.node.node.state.watch<RevocationSpec>(pointer).pipe(filter((e) => e.type === 'updated')));
+    expect((await h.request(leaked, 'GET', VERSION)).status).to.equal(401);
+    const event = await annotated;
+    expect(event.resource?.metadata.annotations).to.deep.equal({ [PRESENTED_AT]: h.now().toISOString(), [PRESENTED_FROM]: '127.0.0.1' });
+    const version = event.resource!.metadata.version;
+    for (let i = 0; i < 5; i++) expect((await h.request(leaked, 'GET', VERSION)).status).to.equal(401);
+    await h.node.settle();
+    expect((await h.node.node.state.get(pointer)).metadata.version, 'no write per refusal').to.equal(version);
+    const status = (await h.node.node.state.get<SecurityStatusSpec>({ namespace: 'runtime', type: 'SecurityStatuses', id: 'securitystatus' })).spec;
+    const finding = status.findings.find((f) => f.code === 'RevokedCertificatePresented');
+    expect(finding?.severity).to.equal('warning');
+    expect(finding?.message).to.match(/^the revoked os certificate serial [0-9a-f]+ \(".*os:admin.*"\) was presented to apid at .* from 127\.0\.0\.1 and refused: whoever uses it needs a new one \(trustctl config new\)$/);
   });
 
   it('keeps a revocation in force when apid restarts (loaded before it listens)', async () => {

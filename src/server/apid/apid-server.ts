@@ -35,6 +35,7 @@ import { machineConfigCalls } from './machine-config-calls.js';
 import { parseNodeAddress } from './node-address.js';
 import { resourceCalls } from './resource-calls.js';
 import { revocationCalls } from './revocation-calls.js';
+import { RevokedPresentations } from './revoked-presentations.js';
 import { rotationCall } from './rotation-call.js';
 import { RevokedSet, revokedClientMessage } from '../revocation/index.js';
 import type { RevocationListener } from '../revocation/index.js';
@@ -89,6 +90,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
   // Loaded before anything listens: no request is served before the revocations stored now are known.
   const revoked = await RevokedSet.follow(state, log);
+  const presented = new RevokedPresentations(state, clock, log);
   const router = buildRouter(state, registry, clock, options.onRevocation);
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
@@ -121,7 +123,10 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     if (!verdict.ok) throw new ApiError(401, verdict.message);
     // Every request, not once per connection: a kept-alive connection must not outlive its certificate's revocation.
     const revocation = revoked.find('os', verdict.identity.serial);
-    if (revocation) throw new ApiError(401, revokedClientMessage(revocation));
+    if (revocation) {
+      presented.note(revocation, req.socket.remoteAddress);
+      throw new ApiError(401, revokedClientMessage(revocation));
+    }
     const roles = effectiveRoles(verdict.identity.roles, headerOf(req, ROLES_HEADER));
     const url = req.url ?? '/';
     const q = url.indexOf('?');

@@ -102,7 +102,10 @@ export class RevokedSet {
     }
     this.byName = byName;
     this.byKey = byKey;
-    this.etag = createHash('sha256').update(JSON.stringify(this.entries())).digest('base64url').slice(0, 22);
+    const etag = createHash('sha256').update(JSON.stringify(this.entries())).digest('base64url').slice(0, 22);
+    // Only a change of the entries themselves (an annotation written by apid is not one) wakes the long polls.
+    if (etag === this.etag) return;
+    this.etag = etag;
     this.wake();
   }
 }
