@@ -58,7 +58,7 @@ describe('RevocationListController: a CRL per CA, re-published on change and bef
   });
 
   it('lists a revoked certificate with its reason code: openssl verify -crl_check refuses it and accepts another', async () => {
-    const leaked = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'], now: now(), validityHours: 48 });
+    const leaked = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'], now: now(), validityHours: 10 * 24 });
     const other = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'], now: now() });
     const before = (await crl('os')).number;
     const revoked = await revoke(leaked.crt, 'laptop stolen');
@@ -97,7 +97,7 @@ describe('RevocationListController: a CRL per CA, re-published on change and bef
   it('drops an entry once its certificate has expired', async () => {
     const listed = await crl('os');
     expect(listed.serials).to.have.length(1);
-    await harness.clock.advance({ hours: 48 });
+    await harness.clock.advance({ hours: 10 * 24 });
     await harness.settle();
     const after = await crl('os');
     expect(after.serials).to.deep.equal([]);
