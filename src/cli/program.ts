@@ -11,6 +11,7 @@ import { registerPatchCommand } from './patch.js';
 import { registerEtcdCommands } from './remote-etcd-snapshot.js';
 import { addRemoteOptions } from './remote-target.js';
 import { registerVersionCommand } from './remote-version.js';
+import { registerRevokeCommands } from './revoke.js';
 import { registerRotateCaCommand } from './rotate-ca.js';
 import { registerServeCommand } from './serve.js';
 import { registerTokenCommands } from './token.js';
@@ -35,5 +36,6 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerLogsCommand(program);
   registerTokenCommands(program);
+  registerRevokeCommands(program);
   return program;
 }

@@ -139,6 +139,9 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
     const { startTrustdClient } = await import('../server/trustd-client/index.js');
     const client = startTrustdClient({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
     services.push({ name: 'trustd-client', stop: () => client.close() });
+    const { startRevocationFollower } = await import('../server/trustd-client/index.js');
+    const follower = startRevocationFollower({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
+    services.push({ name: 'revocation-follower', stop: () => follower.close() });
   } else {
     const { startTrustd } = await import('../server/trustd/index.js');
     const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger: loggers.service('trustd') });

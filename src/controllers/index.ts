@@ -14,6 +14,7 @@ import type { CertificateLifetimes } from './lifetimes.js';
 import { nodeAddressesController } from './node-addresses-controller.js';
 import type { NodeAddressOverrides } from './node-addresses-controller.js';
 import { osRootSecretsController } from './os-root-secrets-controller.js';
+import { revocationListController } from './revocation-list-controller.js';
 import { securityStatusController } from './security-status-controller.js';
 import { trustdCertificateController } from './trustd-certificate-controller.js';
 
@@ -36,6 +37,7 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
     trustdCertificateController(lifetimes),
     etcdCertificateController(lifetimes),
     kubernetesCertificateController(lifetimes),
+    revocationListController,
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

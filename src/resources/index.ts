@@ -11,6 +11,8 @@ import { JoinTokens } from './join-token.js';
 import { MachineConfigs } from './machine-config.js';
 import { NodeAddresses } from './node-addresses.js';
 import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-secrets.js';
+import { RevocationLists } from './revocation-lists.js';
+import { Revocations } from './revocations.js';
 import { SecurityStatuses } from './security-status.js';
 import { TokenPolicies } from './token-policy.js';
 import { TrustdResponses } from './trustd-response.js';
@@ -27,6 +29,8 @@ export * from './join-token.js';
 export * from './machine-config.js';
 export * from './node-addresses.js';
 export * from './root-secrets.js';
+export * from './revocation-lists.js';
+export * from './revocations.js';
 export * from './security-status.js';
 export * from './token-policy.js';
 export * from './trustd-response.js';
@@ -51,6 +55,8 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   CARotationSecrets,
   JoinTokens,
   TokenPolicies,
+  Revocations,
+  RevocationLists,
 ];
 
 export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {

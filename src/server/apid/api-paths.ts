@@ -8,6 +8,8 @@
 //   PATCH /v1/machineconfig                {patches: (text | {source, text})[], dryRun?} -> MachineConfigChange admin
 //   POST  /v1/talosconfig                  {roles, ttlHours?} -> {ca, crt, key}              admin
 //   POST  /v1/carotations                 RotationRequest -> the CARotation created (phase Staged) admin
+//   POST  /v1/revocations                 RevokeRequest -> RevokeResult (the Revocations entry recorded)   admin
+//   POST  /v1/revocations/lift            RevocationSelector -> {lifted: RevocationSpec[]} (revoke --undo)  admin
 //   PUT   /v1/extraacceptedcas/:ca        {crts, reason} -> CAListChange (ca: etcd | aggregator)             admin
 //   PUT   /v1/crosssignedcas/:ca          {crts, reason} -> CAListChange (ca: os)                            admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
@@ -40,6 +42,8 @@ export const paths = {
   etcdSnapshot: '/v1/etcd/snapshot',
   check: '/v1/check',
   caRotations: '/v1/carotations',
+  revocations: '/v1/revocations',
+  liftRevocation: '/v1/revocations/lift',
   extraAcceptedCAs: (ca: string) => `/v1/extraacceptedcas/${encodeURIComponent(ca)}`,
   crossSignedCAs: (ca: string) => `/v1/crosssignedcas/${encodeURIComponent(ca)}`,
   metrics: '/metrics',

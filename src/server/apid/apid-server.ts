@@ -38,7 +38,11 @@ import { logsCall } from './logs-call.js';
 import { machineConfigCalls } from './machine-config-calls.js';
 import { parseNodeAddress } from './node-address.js';
 import { resourceCalls } from './resource-calls.js';
+import { revocationCalls } from './revocation-calls.js';
+import { RevokedPresentations } from './revoked-presentations.js';
 import { rotationCall } from './rotation-call.js';
+import { RevokedSet, revokedClientMessage } from '../revocation/index.js';
+import type { RevocationListener } from '../revocation/index.js';
 import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
 import { checkCall } from './check-call.js';
@@ -64,6 +68,8 @@ export interface ApidOptions {
   timeouts?: Partial<ConnectionTimeouts>;
   /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
   refusalLogRate?: RateLimitOptions;
+  /** Told of each revocation recorded or lifted through this apid (the audit trail's hook). */
+  onRevocation?: RevocationListener;
   logger?: RuntimeLogger;
   /** The node's service logs, served to `trustctl logs` (serve keeps them; without them the call answers 404). */
   serviceLogs?: ServiceLogs;
@@ -88,7 +94,10 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   // here, before anything listens.
   let forwarder: Forwarder | undefined;
   for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
-  const router = buildRouter(state, registry, clock, options.serviceLogs);
+  // Loaded before anything listens: no request is served before the revocations stored now are known.
+  const revoked = await RevokedSet.follow(state, log);
+  const presented = new RevokedPresentations(state, clock, log);
+  const router = buildRouter(state, registry, clock, options.serviceLogs, options.onRevocation);
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
@@ -118,6 +127,12 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const verdict = await verdictOf(req.socket as TLSSocket);
     if (!verdict.ok) throw new ApiError(401, verdict.message);
+    // Every request, not once per connection: a kept-alive connection must not outlive its certificate's revocation.
+    const revocation = revoked.find('os', verdict.identity.serial);
+    if (revocation) {
+      presented.note(revocation, req.socket.remoteAddress);
+      throw new ApiError(401, revokedClientMessage(revocation));
+    }
     const roles = effectiveRoles(verdict.identity.roles, headerOf(req, ROLES_HEADER));
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -206,10 +221,11 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   } catch (err) {
     unsubscribe();
     cas.close();
+    revoked.close();
     throw new Error(`apid cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 50000}: ${(err as Error).message}`);
   }
   const port = (server.address() as AddressInfo).port;
-  if (options.forward !== false) forwarder = new Forwarder(state, cas, options.forward?.defaultPort ?? port, options.forward?.members);
+  if (options.forward !== false) forwarder = new Forwarder(state, cas, revoked, options.forward?.defaultPort ?? port, options.forward?.members);
   log('apid listening', { address: `${options.host ?? '127.0.0.1'}:${port}` });
 
   return {
@@ -219,6 +235,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     async close() {
       unsubscribe();
       cas.close();
+      revoked.close();
       forwarder?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -228,7 +245,8 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   };
 }
 
-function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, serviceLogs: ServiceLogs | undefined): Router {
+function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, serviceLogs: ServiceLogs | undefined, onRevocation: RevocationListener | undefined): Router {
+  const revocations = revocationCalls(state, clock, onRevocation);
   const resources = resourceCalls(state, registry);
   const tokens = joinTokenCalls(state, clock);
   const watch = watchCall(state, registry);
@@ -256,6 +274,8 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, ser
     .add('DELETE', '/v1/jointokens/:id', 'admin', tokens.revoke)
     .add('PUT', paths.tokenPolicy, 'admin', tokens.policy)
     .add('POST', paths.caRotations, 'admin', rotationCall(state, clock))
+    .add('POST', paths.revocations, 'admin', revocations.revoke)
+    .add('POST', paths.liftRevocation, 'admin', revocations.lift)
     .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
 }

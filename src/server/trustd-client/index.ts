@@ -3,3 +3,5 @@ export { startTrustdClient, TRUSTD_CLIENT_BACKOFF } from './trustd-client.js';
 export type { TrustdClient, TrustdClientOptions } from './trustd-client.js';
 export { parseEndpoint, formatEndpoint, endpointFromControlPlane, TRUSTD_DEFAULT_PORT } from './trustd-endpoints.js';
 export type { HostPort } from './trustd-endpoints.js';
+export { startRevocationFollower, REVOCATION_FOLLOWER_OWNER } from './revocation-follower.js';
+export type { RevocationFollower, RevocationFollowerOptions } from './revocation-follower.js';

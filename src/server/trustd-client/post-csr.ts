@@ -53,7 +53,11 @@ export async function postCsr(o: PostCsrOptions): Promise<TrustdAnswer> {
   return { crt: answer.crt, ca: answer.ca };
 }
 
-function verifiedConnection(o: PostCsrOptions): Promise<TLSSocket> {
+/** What a verified connection to trustd needs: where, the CAs its certificate must chain to, when, how long to wait. */
+export type TrustdConnectionOptions = Pick<PostCsrOptions, 'endpoint' | 'trusted' | 'at' | 'timeoutMs'>;
+
+/** A TLS connection to trustd whose certificate we checked (chain, serverAuth, the host dialled) before anything is sent. */
+export function verifiedConnection(o: TrustdConnectionOptions): Promise<TLSSocket> {
   const { host, port } = o.endpoint;
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false, minVersion: 'TLSv1.2' });
@@ -72,7 +76,7 @@ function verifiedConnection(o: PostCsrOptions): Promise<TLSSocket> {
   });
 }
 
-function trustProblem(socket: TLSSocket, host: string, o: PostCsrOptions): string | undefined {
+function trustProblem(socket: TLSSocket, host: string, o: TrustdConnectionOptions): string | undefined {
   const peer = socket.getPeerX509Certificate();
   if (!peer) return 'trustd presented no certificate';
   const chain = verifyChain(peer, o.trusted, { at: o.at, purpose: 'serverAuth' });
@@ -81,7 +85,7 @@ function trustProblem(socket: TLSSocket, host: string, o: PostCsrOptions): strin
   return named ? undefined : `trustd's certificate does not name ${host} (it names ${peer.subjectAltName ?? 'nothing'})`;
 }
 
-async function readAll(res: IncomingMessage): Promise<string> {
+export async function readAll(res: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');

@@ -1,8 +1,9 @@
 // trustd: HTTPS, server-authenticated only. `POST /v1/certificate` with `Authorization: Bearer <token>` and
 // `{"csr": "<PEM>"}` answers `{"crt": "<PEM>", "ca": "<PEM bundle>"}`; a refusal is `{"error": "<message>"}` with its
-// status (400 bad request, 401 token, 403 a CSR outside a join token's binding, 429 rate limit), so curl and scripts
-// can use it as they would upstream's. The token is the static machine.token (unless TokenPolicies turns it off) or a
-// join token of the store (join-token-check.ts).
+// status (400 bad request, 401 token, 403 a revoked node or a CSR outside a join token's binding, 429 rate limit), so
+// curl and scripts can use it as they would upstream's. The token is the static machine.token (unless TokenPolicies
+// turns it off) or a join token of the store (join-token-check.ts). `GET /crl/<ca>.crl` serves each CA's CRL (DER),
+// unauthenticated; `GET /v1/revocations` (token) hands workers the revocations (revocations-endpoint.ts).
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,11 +16,15 @@ import type { RateLimitOptions } from '../rate-limit.js';
 import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
+import { RevokedSet } from '../revocation/index.js';
+import { CRL_CONTENT_TYPE, CRL_PREFIX, crlFor } from './crl-endpoint.js';
 import { readCsrRequest } from './read-request.js';
+import { refuseRevokedNode } from './revoked-node-check.js';
+import { REVOCATIONS_PATH, serveRevocations } from './revocations-endpoint.js';
 import { signCsr } from './sign-csr.js';
 import { staticTokenMode } from '../join-tokens/join-token-admin.js';
 import { checkBinding, consumeJoinToken, findJoinToken } from './join-token-check.js';
-import { bearerToken, sameToken } from './token-check.js';
+import { bearerToken, checkBearerToken, sameToken } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
 import { TrustdMaterial } from './trustd-material.js';
 
@@ -53,6 +58,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const log: RuntimeLogger = options.logger ?? (() => undefined);
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
   const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
+  const revoked = await RevokedSet.follow(options.state, log);
 
   const timeouts = connectionTimeouts(options.timeouts);
   const server = createServer({ minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) });
@@ -99,20 +105,26 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     const now = clock.now();
     try {
       const path = (req.url ?? '').split('?')[0];
+      if (path.startsWith(CRL_PREFIX)) return await serveCrl(req, res, path, source, now.toMillis());
+      if (path === REVOCATIONS_PATH) {
+        takeToken(res, source, now.toMillis());
+        checkBearerToken(req.headers.authorization, material.signing?.token);
+        return await serveRevocations(req, res, revoked);
+      }
       if (path !== CERTIFICATE_PATH) throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH}`);
       if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${CERTIFICATE_PATH}`);
-      if (limiter && !limiter.take(source, now.toMillis())) {
-        const wait = limiter.retryAfterSeconds(source);
-        res.setHeader('Retry-After', String(wait));
-        throw new TrustdError(429, `rate limit exceeded for ${source}: retry in ${wait}s`);
-      }
+      takeToken(res, source, now.toMillis());
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
       const token = bearerToken(req.headers.authorization);
       // The static machine.token first (Talos's way, on unless turned off), else a join token of the store.
       const joinToken = sameToken(token, signing.token) ? await refuseStaticWhenOff() : await findJoinToken(options.state, token, now.toJSDate());
       const csrPem = await readCsrRequest(req);
-      const { issued, csr } = signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
+      const { issued, csr } = signCsr(signing.ca, csrPem, {
+        now: now.toJSDate(),
+        ...(options.validityHours ? { validityHours: options.validityHours } : {}),
+        admit: (request) => refuseRevokedNode(request, revoked),
+      });
       if (joinToken) {
         checkBinding(joinToken.spec, csr);
         // Signing is pure: only once the use is spent does the certificate leave, so a lost race hands out nothing.
@@ -135,6 +147,22 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     }
   }
 
+  function takeToken(res: ServerResponse, source: string, at: number): void {
+    if (!limiter || limiter.take(source, at)) return;
+    const wait = limiter.retryAfterSeconds(source);
+    res.setHeader('Retry-After', String(wait));
+    throw new TrustdError(429, `rate limit exceeded for ${source}: retry in ${wait}s`);
+  }
+
+  /** Unauthenticated, like any CRL distribution point; rate-limited like the rest. */
+  async function serveCrl(req: IncomingMessage, res: ServerResponse, path: string, source: string, at: number): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use GET ${path}`);
+    takeToken(res, source, at);
+    const der = await crlFor(options.state, path);
+    res.writeHead(200, { 'Content-Type': CRL_CONTENT_TYPE, 'Content-Length': der.length });
+    res.end(req.method === 'HEAD' ? undefined : der);
+  }
+
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -145,6 +173,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     });
   } catch (err) {
     material.close();
+    revoked.close();
     throw new Error(`trustd cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
   }
   const port = (server.address() as AddressInfo).port;
@@ -154,6 +183,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     port,
     async close() {
       material.close();
+      revoked.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
