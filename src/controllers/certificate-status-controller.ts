@@ -106,6 +106,7 @@ export const certificateStatusController: Controller = {
             message: verdict.message,
             chainsToAcceptedCA: chain.ok,
             lastIssuanceReason: issued.reason,
+            ...(issued.reasonMessage ? { lastIssuanceMessage: issued.reasonMessage } : {}),
             nextIssuanceReason: verdict.state === 'Expired' ? 'Expired' : 'Renewing',
             lastRenewal: issued.issuedAt,
             ...failures,

@@ -48,7 +48,10 @@ export interface LeafProfileSpec {
   keyEnciphermentForRsa: boolean;
   extKeyUsage: readonly ExtKeyUsageName[];
   validityHours: number;
-  /** DNS names always included (kube-apiserver's in-cluster service names). */
+  /**
+   * DNS names always included (kube-apiserver's in-cluster service names that do not depend on the cluster; the
+   * caller adds kubernetes.default.svc.<cluster.network.dnsDomain>, which pki cannot know).
+   */
   defaultDnsNames?: readonly string[];
 }
 
@@ -94,7 +97,7 @@ export const LEAF_PROFILES: Readonly<Record<LeafProfile, LeafProfileSpec>> = {
   'apiserver-etcd-client': client('etcd', 'kube-apiserver-etcd-client', [], YEAR),
   'kube-apiserver': {
     ...server('kubernetes', 'kube-apiserver', YEAR),
-    defaultDnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    defaultDnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
   },
   'apiserver-kubelet-client': client('kubernetes', 'kube-apiserver-kubelet-client', ['system:masters']),
   kubelet: { ...client('kubernetes', 'system:node:', ['system:nodes']), commonNameRequired: true },
