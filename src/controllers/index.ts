@@ -7,6 +7,7 @@ import { certSANsController } from './cert-sans-controller.js';
 import { certificateStatusController } from './certificate-status-controller.js';
 import { etcdCertificateController } from './etcd-certificate-controller.js';
 import { etcdRootSecretsController } from './etcd-root-secrets-controller.js';
+import { kubeletCertificateController } from './kubelet-certificate-controller.js';
 import { kubernetesCertificateController } from './kubernetes-certificate-controller.js';
 import { kubernetesRootSecretsController } from './kubernetes-root-secrets-controller.js';
 import { lifetimesWith } from './lifetimes.js';
@@ -36,6 +37,7 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
     trustdCertificateController(lifetimes),
     etcdCertificateController(lifetimes),
     kubernetesCertificateController(lifetimes),
+    kubeletCertificateController(lifetimes),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

@@ -53,5 +53,6 @@ export function kubernetesRootSecretsSpec(config: MachineConfig, aggregatorExtra
     dnsDomain: config.dnsDomain,
     apiServiceIPs: config.serviceSubnets.map(firstServiceAddress),
     localAPIServerPort: config.localAPIServerPort,
+    bootstrapToken: config.bootstrapToken,
   };
 }

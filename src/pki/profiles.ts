@@ -101,7 +101,9 @@ export const LEAF_PROFILES: Readonly<Record<LeafProfile, LeafProfileSpec>> = {
   },
   'apiserver-kubelet-client': client('kubernetes', 'kube-apiserver-kubelet-client', ['system:masters']),
   kubelet: { ...client('kubernetes', 'system:node:', ['system:nodes']), commonNameRequired: true },
-  'kubelet-server': { ...server('kubernetes', 'kubelet', YEAR), commonNameRequired: true },
+  // O=system:nodes on the serving certificate too, as Kubernetes' kubelet-serving signer issues it (no role: servers
+  // are not authenticated by their Organization).
+  'kubelet-server': { ...server('kubernetes', 'kubelet', YEAR), commonNameRequired: true, organizationsAllowed: true },
   'controller-manager': client('kubernetes', 'system:kube-controller-manager', []),
   scheduler: client('kubernetes', 'system:kube-scheduler', []),
   'kube-admin': client('kubernetes', 'admin', ['system:masters']),

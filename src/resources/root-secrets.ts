@@ -60,6 +60,8 @@ const k8sSchema = z
     apiServiceIPs: z.array(z.string().min(1)).min(1),
     /** cluster.controlPlane.localAPIServerPort: what controller-manager and scheduler dial on 127.0.0.1. */
     localAPIServerPort: z.number().int().min(1).max(65535),
+    /** cluster.token (`abcdef.0123456789abcdef`): what a worker's first kubelet CSR to trustd is authenticated with. */
+    bootstrapToken: z.string(),
   })
   .strict();
 export type KubernetesRootSecretsSpec = z.infer<typeof k8sSchema>;

@@ -2,13 +2,14 @@
 // requests, the CA each is signed by and the CAs the set trusts. Built from the controllers' own plan functions.
 import type { MachineConfig } from '../../config/machine-config.js';
 import type { CaName } from '../../resources/common.js';
-import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from '../../resources/issued-certificates.js';
+import { ApiCertificates, EtcdSecrets, KubeletCertificates, KubernetesSecrets, TrustdCertificates } from '../../resources/issued-certificates.js';
 import type { NodeAddressesSpec } from '../../resources/node-addresses.js';
 import { apiCertificatePlans } from '../api-certificate-controller.js';
 import { certSANsSpec } from '../cert-sans-controller.js';
 import { etcdCertificatePlans } from '../etcd-certificate-controller.js';
 import { etcdRootSecretsSpec } from '../etcd-root-secrets-controller.js';
 import type { CertificatePlan } from '../issuing/certificate-request.js';
+import { kubeletCertificatePlans } from '../kubelet-certificate-controller.js';
 import { kubeconfigServers, kubernetesCertificatePlans } from '../kubernetes-certificate-controller.js';
 import { kubernetesRootSecretsSpec } from '../kubernetes-root-secrets-controller.js';
 import type { CertificateLifetimes } from '../lifetimes.js';
@@ -66,6 +67,7 @@ export function issuancePlan(config: MachineConfig, node: NodeAddressesSpec, lif
       acceptedCAs: k8s.acceptedCAs,
       kubeconfigServers: kubeconfigServers(k8s),
     });
+    plan.sets.push({ type: KubeletCertificates.type, certificates: kubeletCertificatePlans(lifetimes, node), acceptedCAs: k8s.acceptedCAs });
   }
   return plan;
 }
