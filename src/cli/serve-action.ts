@@ -133,9 +133,12 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
   const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger, forward: { members: opts.member }, watchLimits });
   services.push({ name: 'apid', stop: () => apid.close() });
   if (worker) {
-    const { startTrustdClient } = await import('../server/trustd-client/index.js');
-    const client = startTrustdClient({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
+    const { startKubeletCsrClient, startTrustdClient } = await import('../server/trustd-client/index.js');
+    const endpoints = opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {};
+    const client = startTrustdClient({ state, logger, ...endpoints });
     services.push({ name: 'trustd-client', stop: () => client.close() });
+    const kubelet = startKubeletCsrClient({ state, logger, ...endpoints });
+    services.push({ name: 'kubelet-csr-client', stop: () => kubelet.close() });
   } else {
     const { startTrustd } = await import('../server/trustd/index.js');
     const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger });

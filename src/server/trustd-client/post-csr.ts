@@ -14,7 +14,14 @@ import type { HostPort } from './trustd-endpoints.js';
 export interface PostCsrOptions {
   endpoint: HostPort;
   csr: string;
-  token: string;
+  /** The bearer token; left out when the request authenticates with `clientCertificate` instead. */
+  token?: string;
+  /** trustd path: the apid certificate (default) or /v1/kubelet-csr. */
+  path?: string;
+  /** Other body fields sent beside `csr` (the kubelet CSR's kind and node name). */
+  fields?: Record<string, string>;
+  /** A client certificate (PEM pair, PKCS#8 key) presented in the handshake: a kubelet renewing with its own. */
+  clientCertificate?: { crt: string; key: string };
   /** Accepted OS CAs: trustd's certificate must be issued by one of them. */
   trusted: readonly X509Certificate[];
   at: Date;
@@ -28,13 +35,14 @@ export interface TrustdAnswer {
 
 export async function postCsr(o: PostCsrOptions): Promise<TrustdAnswer> {
   const socket = await verifiedConnection(o);
-  const body = JSON.stringify({ csr: o.csr });
+  const body = JSON.stringify({ ...o.fields, csr: o.csr });
+  const auth: Record<string, string> = o.token ? { Authorization: `Bearer ${o.token}` } : {};
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request({
       createConnection: () => socket,
       method: 'POST',
-      path: CERTIFICATE_PATH,
-      headers: { Host: o.endpoint.host, Authorization: `Bearer ${o.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' },
+      path: o.path ?? CERTIFICATE_PATH,
+      headers: { Host: o.endpoint.host, ...auth, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' },
     });
     req.on('response', resolve);
     req.on('error', reject);
@@ -56,7 +64,8 @@ export async function postCsr(o: PostCsrOptions): Promise<TrustdAnswer> {
 function verifiedConnection(o: PostCsrOptions): Promise<TLSSocket> {
   const { host, port } = o.endpoint;
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    const identity = o.clientCertificate ? { cert: o.clientCertificate.crt, key: o.clientCertificate.key } : {};
+    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...identity, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
     socket.setTimeout(o.timeoutMs, () => socket.destroy(new Error(`no answer within ${Math.round(o.timeoutMs / 1000)}s`)));
     socket.once('error', reject);
     socket.once('secureConnect', () => {

@@ -13,6 +13,7 @@ import type { RateLimitOptions } from '../rate-limit.js';
 import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
+import { KUBELET_CSR_PATH, signKubeletCsr } from './kubelet-csr-call.js';
 import { readCsrRequest } from './read-request.js';
 import { signCsr } from './sign-csr.js';
 import { checkBearerToken } from './token-check.js';
@@ -36,6 +37,8 @@ export interface TrustdOptions {
   refusalLogRate?: RateLimitOptions;
   /** Lifetime of the certificates trustd signs (default 24 h, as upstream). */
   validityHours?: number;
+  /** Lifetime of the kubelet certificates trustd signs (default one year, as Kubernetes' CSR signer). */
+  kubeletValidityHours?: number;
   logger?: RuntimeLogger;
 }
 
@@ -51,7 +54,9 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
 
   const timeouts = connectionTimeouts(options.timeouts);
-  const server = createServer({ minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) });
+  // A kubelet renewing presents its client certificate; it is asked for, never required (the apid CSR path and a first
+  // kubelet CSR authenticate with a token), and judged by the kubelet CSR call, not by the TLS stack.
+  const server = createServer({ minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false, ...timeoutServerOptions(timeouts) });
   applyConnectionTimeouts(server, timeouts);
   const material = await TrustdMaterial.watch(
     options.state,
@@ -88,12 +93,17 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     const now = clock.now();
     try {
       const path = (req.url ?? '').split('?')[0];
-      if (path !== CERTIFICATE_PATH) throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH}`);
-      if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${CERTIFICATE_PATH}`);
+      if (path !== CERTIFICATE_PATH && path !== KUBELET_CSR_PATH)
+        throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH} and POST ${KUBELET_CSR_PATH}`);
+      if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${path}`);
       if (limiter && !limiter.take(source, now.toMillis())) {
         const wait = limiter.retryAfterSeconds(source);
         res.setHeader('Retry-After', String(wait));
         throw new TrustdError(429, `rate limit exceeded for ${source}: retry in ${wait}s`);
+      }
+      if (path === KUBELET_CSR_PATH) {
+        await kubeletCsr(req, res, source, now.toJSDate());
+        return;
       }
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
@@ -114,6 +124,12 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       send(res, err.status, { error: err.message });
       refusals.refused('trustd refused a request', { source, status: err.status, error: err.message });
     }
+  }
+
+  async function kubeletCsr(req: IncomingMessage, res: ServerResponse, source: string, now: Date): Promise<void> {
+    const signed = await signKubeletCsr(req, material.kubelet, now, options.kubeletValidityHours);
+    sendJson(res, 200, JSON.stringify({ crt: signed.issued.certPem, ca: signed.caBundle }));
+    log('trustd signed a kubelet certificate', { source, kind: signed.kind, node: signed.requester.node, auth: signed.requester.auth, subject: signed.csr.commonName });
   }
 
   try {
