@@ -140,7 +140,7 @@ describe('trustctl check', function () {
     const from = now.plus({ years: 11 });
     const report = await checkStateDir(dir, { from, years: 1 });
     const leaves = report.certificates.filter((c) => c.kind === 'leaf');
-    expect(leaves).to.have.length(13);
+    expect(leaves).to.have.length(15);
     // Nothing can be renewed, so nothing is simulated past the start.
     expect(report.simulatedUntil).to.equal(from.toISO());
     expect(report.wakeUps).to.equal(0);
