@@ -85,7 +85,11 @@ function trustProblem(socket: TLSSocket, host: string, o: PostCsrOptions): strin
   const peer = socket.getPeerX509Certificate();
   if (!peer) return 'trustd presented no certificate';
   const chain = verifyChain(peer, o.trusted, { at: o.at, purpose: 'serverAuth' });
-  if (!chain.ok) return `trustd's certificate is not trusted: ${chain.message}`;
+  if (!chain.ok) {
+    // The usual cause: the cluster's OS CA was rotated and this node's config came from a bundle that predates it.
+    const stale = chain.reason === 'UnknownAuthority' ? ": machine.ca and machine.acceptedCAs of this node's config do not include the cluster's OS CA (was the config made from a secrets bundle older than the last rotate-ca? regenerate it from the current bundle)" : '';
+    return `trustd's certificate is not trusted: ${chain.message}${stale}`;
+  }
   const named = isIP(host) ? peer.checkIP(host) : peer.checkHost(host, { subject: 'never' });
   return named ? undefined : `trustd's certificate does not name ${host} (it names ${peer.subjectAltName ?? 'nothing'})`;
 }
