@@ -98,7 +98,7 @@ describe('trustctl check', function () {
     expect(report.findings).to.deep.equal([
       ca('ca-aggregator', 'aggregator', bundle.certs.k8sAggregator.crt, 'trustctl rotate-ca --aggregator', 1),
       ca('ca-etcd', 'etcd', bundle.certs.etcd.crt, 'trustctl rotate-ca --etcd', 4),
-      ca('ca-kubernetes', 'kubernetes', bundle.certs.k8s.crt, 'trustctl rotate-ca --kubernetes', 5),
+      ca('ca-kubernetes', 'kubernetes', bundle.certs.k8s.crt, 'trustctl rotate-ca --kubernetes', 7),
       ca('ca-os', 'os', bundle.certs.os.crt, 'trustctl rotate-ca --talos', 3),
     ]);
     // Simulated up to a day before the CAs end, and no certificate was ever in use past its notAfter.
@@ -122,7 +122,7 @@ describe('trustctl check', function () {
         code: 'CAExpires',
         at: end,
         subject: 'ca-kubernetes',
-        message: `the kubernetes CA ends at ${end}; it is not renewed, and the 5 certificate(s) it signs here cannot be renewed past it`,
+        message: `the kubernetes CA ends at ${end}; it is not renewed, and the 7 certificate(s) it signs here cannot be renewed past it`,
         fix: 'trustctl rotate-ca --kubernetes',
       },
     ]);
