@@ -28,9 +28,10 @@ export function kubeletRequester(req: IncomingMessage, accepted: readonly X509Ce
   }
   if (!match) throw new TrustdError(401, 'missing token: send the cluster bootstrap token (cluster.token) or present the kubelet client certificate to renew');
   checkBearerToken(req.headers.authorization, bootstrapToken);
-  const problem = claimed === undefined ? 'is required with the bootstrap token: the node name the kubelet registers as' : hostnameProblem(claimed);
+  if (claimed === undefined) throw new TrustdError(400, 'request body: "node" is required with the bootstrap token: the node name the kubelet registers as');
+  const problem = hostnameProblem(claimed);
   if (problem) throw new TrustdError(400, `request body: "node" ${problem}`);
-  return { node: claimed!, auth: 'token' };
+  return { node: claimed, auth: 'token' };
 }
 
 function certificateNode(peer: X509Certificate, accepted: readonly X509Certificate[], now: Date): string {
