@@ -136,12 +136,14 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
   const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger: loggers.service('apid'), serviceLogs: loggers.logs, forward: { members: opts.member }, watchLimits });
   services.push({ name: 'apid', stop: () => apid.close() });
   if (worker) {
-    const { startTrustdClient } = await import('../server/trustd-client/index.js');
-    const client = startTrustdClient({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
+    const { startKubeletCsrClient, startRevocationFollower, startTrustdClient } = await import('../server/trustd-client/index.js');
+    const endpoints = opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {};
+    const client = startTrustdClient({ state, logger, ...endpoints });
     services.push({ name: 'trustd-client', stop: () => client.close() });
-    const { startRevocationFollower } = await import('../server/trustd-client/index.js');
-    const follower = startRevocationFollower({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
+    const follower = startRevocationFollower({ state, logger, ...endpoints });
     services.push({ name: 'revocation-follower', stop: () => follower.close() });
+    const kubelet = startKubeletCsrClient({ state, logger, ...endpoints });
+    services.push({ name: 'kubelet-csr-client', stop: () => kubelet.close() });
   } else {
     const { startTrustd } = await import('../server/trustd/index.js');
     const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger: loggers.service('trustd') });

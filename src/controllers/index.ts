@@ -7,6 +7,7 @@ import { certSANsController } from './cert-sans-controller.js';
 import { certificateStatusController } from './certificate-status-controller.js';
 import { etcdCertificateController } from './etcd-certificate-controller.js';
 import { etcdRootSecretsController } from './etcd-root-secrets-controller.js';
+import { kubeletCertificateController } from './kubelet-certificate-controller.js';
 import { kubernetesCertificateController } from './kubernetes-certificate-controller.js';
 import { kubernetesRootSecretsController } from './kubernetes-root-secrets-controller.js';
 import { lifetimesWith } from './lifetimes.js';
@@ -38,6 +39,7 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
     etcdCertificateController(lifetimes),
     kubernetesCertificateController(lifetimes),
     revocationListController,
+    kubeletCertificateController(lifetimes),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

@@ -1,6 +1,7 @@
 // Takes the Kubernetes, aggregator and service-account secrets from the machine config on control-plane nodes. The
 // machine config has no accepted list for the aggregator CA: the CAs of ExtraAcceptedCAs/aggregator (a rotation's
 // overlap, written there on every control plane by the rotation driver) are accepted too.
+import { firstServiceAddress } from '../config/cluster-network.js';
 import type { MachineConfig } from '../config/machine-config.js';
 import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
@@ -36,5 +37,9 @@ export function kubernetesRootSecretsSpec(config: MachineConfig, aggregatorExtra
     clusterName: config.clusterName,
     endpoint: config.controlPlaneEndpoint,
     apiServerCertSANs: config.apiServerCertSANs,
+    dnsDomain: config.dnsDomain,
+    apiServiceIPs: config.serviceSubnets.map(firstServiceAddress),
+    localAPIServerPort: config.localAPIServerPort,
+    bootstrapToken: config.bootstrapToken,
   };
 }

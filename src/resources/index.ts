@@ -6,8 +6,9 @@ import { CertSANs } from './cert-sans.js';
 import { CertificateStatuses } from './certificate-status.js';
 import { CrossSignedCAs } from './cross-signed-cas.js';
 import { ExtraAcceptedCAs } from './extra-accepted-cas.js';
-import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
+import { ApiCertificates, EtcdSecrets, KubeletCertificates, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
 import { JoinTokens } from './join-token.js';
+import { KubeletResponses } from './kubelet-response.js';
 import { MachineConfigs } from './machine-config.js';
 import { NodeAddresses } from './node-addresses.js';
 import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-secrets.js';
@@ -26,6 +27,7 @@ export * from './cross-signed-cas.js';
 export * from './extra-accepted-cas.js';
 export * from './issued-certificates.js';
 export * from './join-token.js';
+export * from './kubelet-response.js';
 export * from './machine-config.js';
 export * from './node-addresses.js';
 export * from './root-secrets.js';
@@ -48,6 +50,8 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   TrustdCertificates,
   EtcdSecrets,
   KubernetesSecrets,
+  KubeletCertificates,
+  KubeletResponses,
   CertificateStatuses,
   SecurityStatuses,
   TrustdResponses,

@@ -98,7 +98,7 @@ describe('trustctl check', function () {
     expect(report.findings).to.deep.equal([
       ca('ca-aggregator', 'aggregator', bundle.certs.k8sAggregator.crt, 'trustctl rotate-ca --aggregator', 1),
       ca('ca-etcd', 'etcd', bundle.certs.etcd.crt, 'trustctl rotate-ca --etcd', 4),
-      ca('ca-kubernetes', 'kubernetes', bundle.certs.k8s.crt, 'trustctl rotate-ca --kubernetes', 5),
+      ca('ca-kubernetes', 'kubernetes', bundle.certs.k8s.crt, 'trustctl rotate-ca --kubernetes', 7),
       ca('ca-os', 'os', bundle.certs.os.crt, 'trustctl rotate-ca --talos', 3),
     ]);
     // Simulated up to a day before the CAs end, and no certificate was ever in use past its notAfter.
@@ -137,7 +137,7 @@ describe('trustctl check', function () {
         code: 'CAExpires',
         at: end,
         subject: 'ca-kubernetes',
-        message: `the kubernetes CA ends at ${end}; it is not renewed, and the 5 certificate(s) it signs here cannot be renewed past it`,
+        message: `the kubernetes CA ends at ${end}; it is not renewed, and the 7 certificate(s) it signs here cannot be renewed past it`,
         fix: 'trustctl rotate-ca --kubernetes',
       },
     ]);
@@ -155,7 +155,7 @@ describe('trustctl check', function () {
     const from = now.plus({ years: 11 });
     const report = await checkStateDir(dir, { from, years: 1 });
     const leaves = report.certificates.filter((c) => c.kind === 'leaf');
-    expect(leaves).to.have.length(13);
+    expect(leaves).to.have.length(15);
     // Nothing can be renewed, so nothing is simulated past the start.
     expect(report.simulatedUntil).to.equal(from.toISO());
     expect(report.wakeUps).to.equal(0);

@@ -71,6 +71,12 @@ export interface MachineConfigChange {
   /** On a dry run: the stored YAML and the YAML that would be stored, for the caller's (masked) diff. */
   before?: string;
   after?: string;
+  /**
+   * On a dry run: the certificate impact lines (`KubernetesSecrets: SAN +10.100.0.1`), computed by the node from its own
+   * addresses, as the local `patch --dry-run` prints them; `impactNote` when the node's addresses are not known yet.
+   */
+  impact?: string[];
+  impactNote?: string;
 }
 
 /** What a PUT of a CA list did; `version` is absent once the list is empty (the resource is removed). */

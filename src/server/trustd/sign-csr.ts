@@ -46,7 +46,7 @@ export function signCsr(ca: CertificateAuthority, csrPem: string, options: SignC
   }
 }
 
-function parseCsrOr400(pem: string): ParsedCsr {
+export function parseCsrOr400(pem: string): ParsedCsr {
   try {
     return parseCsr(pem);
   } catch (err) {

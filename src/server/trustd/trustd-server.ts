@@ -18,6 +18,7 @@ import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
 import { RevokedSet } from '../revocation/index.js';
 import { CRL_CONTENT_TYPE, CRL_PREFIX, crlFor } from './crl-endpoint.js';
+import { KUBELET_CSR_PATH, signKubeletCsr } from './kubelet-csr-call.js';
 import { readCsrRequest } from './read-request.js';
 import { refuseRevokedNode } from './revoked-node-check.js';
 import { REVOCATIONS_PATH, serveRevocations } from './revocations-endpoint.js';
@@ -45,6 +46,8 @@ export interface TrustdOptions {
   refusalLogRate?: RateLimitOptions;
   /** Lifetime of the certificates trustd signs (default 24 h, as upstream). */
   validityHours?: number;
+  /** Lifetime of the kubelet certificates trustd signs (default one year, as Kubernetes' CSR signer). */
+  kubeletValidityHours?: number;
   logger?: RuntimeLogger;
 }
 
@@ -61,7 +64,9 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const revoked = await RevokedSet.follow(options.state, log);
 
   const timeouts = connectionTimeouts(options.timeouts);
-  const server = createServer({ minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) });
+  // A kubelet renewing presents its client certificate; it is asked for, never required (the apid CSR path and a first
+  // kubelet CSR authenticate with a token), and judged by the kubelet CSR call, not by the TLS stack.
+  const server = createServer({ minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false, ...timeoutServerOptions(timeouts) });
   applyConnectionTimeouts(server, timeouts);
   const material = await TrustdMaterial.watch(
     options.state,
@@ -111,9 +116,14 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
         checkBearerToken(req.headers.authorization, material.signing?.token);
         return await serveRevocations(req, res, revoked);
       }
-      if (path !== CERTIFICATE_PATH) throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH}`);
-      if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${CERTIFICATE_PATH}`);
+      if (path !== CERTIFICATE_PATH && path !== KUBELET_CSR_PATH)
+        throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH} and POST ${KUBELET_CSR_PATH}`);
+      if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${path}`);
       takeToken(res, source, now.toMillis());
+      if (path === KUBELET_CSR_PATH) {
+        await kubeletCsr(req, res, source, now.toJSDate());
+        return;
+      }
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
       const token = bearerToken(req.headers.authorization);
@@ -161,6 +171,12 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     const der = await crlFor(options.state, path);
     res.writeHead(200, { 'Content-Type': CRL_CONTENT_TYPE, 'Content-Length': der.length });
     res.end(req.method === 'HEAD' ? undefined : der);
+  }
+
+  async function kubeletCsr(req: IncomingMessage, res: ServerResponse, source: string, now: Date): Promise<void> {
+    const signed = await signKubeletCsr(req, material.kubelet, now, options.kubeletValidityHours);
+    sendJson(res, 200, JSON.stringify({ crt: signed.issued.certPem, ca: signed.caBundle }));
+    log('trustd signed a kubelet certificate', { source, kind: signed.kind, node: signed.requester.node, auth: signed.requester.auth, subject: signed.csr.commonName });
   }
 
   try {
