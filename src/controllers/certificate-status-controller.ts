@@ -14,9 +14,9 @@ import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 import { certificateState } from './status/certificate-state.js';
 import { caVerdict } from './status/ca-verdict.js';
 import { chainsTo, describeCertificate } from './status/describe-certificate.js';
-import { CA_ISSUERS, ISSUED_SOURCES } from './status/status-sources.js';
+import { CA_ISSUERS, ISSUED_SOURCES, STATUS_CONTROLLERS } from './status/status-sources.js';
 import { isPkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
-import type { CaSource } from './status/status-sources.js';
+import type { CaSource, IssuedSource } from './status/status-sources.js';
 
 async function caSources(rt: ReconcileContext): Promise<CaSource[]> {
   const os = await rt.get(OSRootSecrets, OS_ROOT_ID);
@@ -82,7 +82,7 @@ export const certificateStatusController: Controller = {
     input(EtcdRootSecrets, 'secrets', ETCD_ROOT_ID),
     input(KubernetesRootSecrets, 'secrets', K8S_ROOT_ID),
     ...ISSUED_SOURCES.map((s) => input(s.definition, 'secrets', s.id)),
-    ...ISSUED_SOURCES.map((s) => input(ControllerStatuses, 'runtime', s.controller)),
+    ...STATUS_CONTROLLERS.map((name) => input(ControllerStatuses, 'runtime', name)),
   ],
   outputs: [exclusive(CertificateStatuses)],
 
@@ -90,7 +90,7 @@ export const certificateStatusController: Controller = {
     const now = rt.clock.now().toJSDate();
     const cas = await caSources(rt);
     const statuses = new Map<string, ControllerStatus | undefined>();
-    for (const source of ISSUED_SOURCES) statuses.set(source.controller, (await rt.get(ControllerStatuses, source.controller, 'runtime'))?.spec);
+    for (const name of STATUS_CONTROLLERS) statuses.set(name, (await rt.get(ControllerStatuses, name, 'runtime'))?.spec);
     const entries: Entry[] = cas.map((ca) => caEntry(ca, now, tokenFailure(ca, statuses)));
 
     for (const source of ISSUED_SOURCES) {
@@ -100,7 +100,8 @@ export const certificateStatusController: Controller = {
       for (const [name, issued] of Object.entries(set.spec.certificates)) {
         const ca = cas.find((c) => c.name === issued.issuer);
         const d = describeCertificate(issued.crt);
-        const chain = chainsTo(d.cert, ca?.accepted ?? []);
+        // A worker has no Kubernetes root secrets: its kubelet set carries the CAs it trusts (from the machine config).
+        const chain = chainsTo(d.cert, ca?.accepted ?? set.spec.acceptedCAs);
         const renewalTime = new Date(issued.renewAt);
         const verdict = certificateState({ notBefore: d.notBefore, notAfter: d.notAfter, renewalTime, chainsToAcceptedCA: chain.ok, chainMessage: chain.message, now });
         entries.push({
@@ -117,13 +118,17 @@ export const certificateStatusController: Controller = {
             message: verdict.message,
             chainsToAcceptedCA: chain.ok,
             lastIssuanceReason: issued.reason,
+            ...(issued.reasonMessage ? { lastIssuanceMessage: issued.reasonMessage } : {}),
             nextIssuanceReason: verdict.state === 'Expired' ? 'Expired' : 'Renewing',
             lastRenewal: issued.issuedAt,
             ...failures,
           },
         });
       }
-      if (set.spec.pending && Object.keys(set.spec.certificates).length === 0) entries.push(pendingEntry(source.definition.type, source.id, set.spec.pending, failures));
+      const { pending } = set.spec;
+      for (const name of pending ? (source.awaited?.names ?? []) : []) {
+        if (!set.spec.certificates[name]) entries.push(pendingEntry(source, name, pending!, failures));
+      }
     }
 
     // One list instead of a read per status: most reconciles change one or two of them.
@@ -138,13 +143,13 @@ export const certificateStatusController: Controller = {
   },
 };
 
-function pendingEntry(type: string, id: string, why: string, failures: Pick<CertificateStatusSpec, 'failures' | 'lastFailure' | 'nextRetry'>): Entry {
+function pendingEntry(source: IssuedSource, name: string, why: string, failures: Pick<CertificateStatusSpec, 'failures' | 'lastFailure' | 'nextRetry'>): Entry {
   return {
-    id: `${id}-server`,
+    id: `${source.id}-${name}`,
     spec: {
-      source: { type, id, name: 'server' },
+      source: { type: source.definition.type, id: source.id, name },
       kind: 'leaf',
-      issuerCA: 'os',
+      issuerCA: source.awaited?.issuer ?? 'os',
       subject: '',
       issuer: '',
       serial: '',

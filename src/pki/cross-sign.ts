@@ -40,7 +40,7 @@ function crossTemplate(ca: X509Certificate, signer: SigningCA): CertificateTempl
     notAfter,
     spki: subject.spki,
     extensions: [
-      keyUsageExtension(['digitalSignature', 'keyCertSign']),
+      keyUsageExtension(['digitalSignature', 'keyCertSign', 'cRLSign']),
       extKeyUsageExtension(['serverAuth', 'clientAuth']),
       basicConstraintsExtension(true),
       // The new CA's own identifier: its leaves' AuthorityKeyIdentifier must find this certificate too.

@@ -35,3 +35,6 @@ export { verifyChain, isIssuedBy } from './verify-chain.js';
 export type { ChainFailure, ChainResult, VerifyChainOptions } from './verify-chain.js';
 export { signJwt, signJwtWith, verifyJwt, jwtAlgorithmFor } from './jwt.js';
 export type { JwtAlgorithm, JwtClaims, JwtHeader, VerifyJwtOptions } from './jwt.js';
+export { buildCrl, buildCrlAsync, crlPem, REVOCATION_REASON_CODES, REVOCATION_REASON_NAMES } from './crl.js';
+export type { CrlEntry, CrlOptions, RevocationReasonCode } from './crl.js';
+export { spkiOf } from './signature.js';

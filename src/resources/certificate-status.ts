@@ -32,6 +32,8 @@ const schema = z
     message: z.string(),
     chainsToAcceptedCA: z.boolean(),
     lastIssuanceReason: z.enum(ISSUE_REASONS).optional(),
+    /** The detail of lastIssuanceReason: for RequestChanged, the names or subject that changed. */
+    lastIssuanceMessage: z.string().optional(),
     nextIssuanceReason: z.enum(ISSUE_REASONS).optional(),
     lastRenewal: isoTime.optional(),
     /** CAs only: where the CA's private key lives: `hsm` (a PKCS#11 token, named by a pkcs11: URI) or `store` (PEM in the machine config and the store). */

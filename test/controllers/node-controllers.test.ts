@@ -137,7 +137,8 @@ describe('node controllers (control plane, fixture bundle)', function () {
     const statuses = await state.list<CertificateStatusSpec>({ namespace: 'runtime', type: CertificateStatuses.type });
     const ids = statuses.map((s) => s.metadata.id).sort();
     expect(ids).to.include.members(['ca-os', 'ca-etcd', 'ca-kubernetes', 'ca-aggregator', 'api-server', 'k8s-kube-apiserver']);
-    expect(ids).to.have.length(17);
+    expect(ids).to.include.members(['kubelet-client', 'kubelet-server']);
+    expect(ids).to.have.length(19);
     for (const s of statuses) {
       expect(s.spec.state, `${s.metadata.id}: ${s.spec.message}`).to.equal('Valid');
       expect(s.spec.chainsToAcceptedCA, s.metadata.id).to.equal(true);
@@ -148,9 +149,11 @@ describe('node controllers (control plane, fixture bundle)', function () {
     const renewIn = Date.parse(api.renewalTime!) - Date.parse(api.lastRenewal!);
     expect(renewIn / lifetime).to.be.within(2 / 3 - 0.001, 0.9);
     const security = await get<SecurityStatusSpec>(state, SecurityStatuses, 'securitystatus');
-    // the one finding: CA keys in plaintext config, an info finding that names the PKCS#11 feature (healthy all the same)
-    expect(security.spec.findings.map((f) => `${f.severity} ${f.code} ${f.subject}`), JSON.stringify(security.spec.findings)).to.deep.equal(['info CAKeysInConfig machineconfig']);
-    expect(security.spec.findings[0].message).to.include('the aggregator, etcd, kubernetes, os CA key(s) are held in plaintext').and.include('--pkcs11-module');
+    // A default control plane's findings, both info (healthy all the same): trustd still accepts the static machine.token
+    // (as Talos does), and the CA keys are in plaintext config, named with the PKCS#11 feature.
+    expect(security.spec.findings.map((f) => `${f.severity} ${f.code} ${f.subject}`), JSON.stringify(security.spec.findings)).to.deep.equal(['info CAKeysInConfig machineconfig', 'info StaticTokenAccepted TokenPolicies/trustd']);
+    const plaintext = security.spec.findings.find((f) => f.code === 'CAKeysInConfig');
+    expect(plaintext?.message).to.include('the aggregator, etcd, kubernetes, os CA key(s) are held in plaintext').and.include('--pkcs11-module');
     expect(security.spec.cas.map((c) => c.keyLocation)).to.deep.equal(['store', 'store', 'store', 'store']);
     expect(security.spec.healthy).to.equal(true);
     expect(security.spec.encryptedAtRest).to.equal(true);
@@ -222,7 +225,8 @@ describe('node controllers (restart and worker)', function () {
       expect(status.spec.state).to.equal('Pending');
       expect(status.spec.message).to.match(/trustd/);
       const statuses: Resource<CertificateStatusSpec>[] = await state.list({ namespace: 'runtime', type: CertificateStatuses.type });
-      expect(statuses.map((s) => s.metadata.id).sort()).to.deep.equal(['api-server', 'ca-os']);
+      expect(statuses.map((s) => s.metadata.id).sort()).to.deep.equal(['api-server', 'ca-os', 'kubelet-client', 'kubelet-server']);
+      for (const id of ['kubelet-client', 'kubelet-server']) expect(statuses.find((s) => s.metadata.id === id)!.spec.state, id).to.equal('Pending');
     } finally {
       await h.destroy();
     }

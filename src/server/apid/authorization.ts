@@ -6,14 +6,15 @@ export const IMPERSONATOR_ROLE = 'os:impersonator';
  * - read: get/list/watch of non-sensitive resources, version.
  * - readSensitive: get/list/watch of sensitive resources (MachineConfig, every secret).
  * - etcdBackup: the store snapshot (it holds the sealed secrets; the key stays on the node).
- * - admin: apply-config, patch, config new.
+ * - logs: the services' log lines (`talosctl logs` is operator and admin upstream).
+ * - admin: apply-config, patch, config new, join tokens.
  */
-export type Permission = 'read' | 'readSensitive' | 'etcdBackup' | 'admin';
+export type Permission = 'read' | 'readSensitive' | 'etcdBackup' | 'logs' | 'admin';
 
 const GRANTS: Record<string, readonly Permission[]> = {
-  'os:admin': ['read', 'readSensitive', 'etcdBackup', 'admin'],
-  // What operator adds over reader here: the store snapshot. (Upstream it also restarts services; trustplane runs none.)
-  'os:operator': ['read', 'etcdBackup'],
+  'os:admin': ['read', 'readSensitive', 'etcdBackup', 'logs', 'admin'],
+  // What operator adds over reader here: the store snapshot and the service logs. (Upstream it also restarts services; trustplane runs none.)
+  'os:operator': ['read', 'etcdBackup', 'logs'],
   'os:reader': ['read'],
   'os:etcd:backup': ['etcdBackup'],
 };

@@ -3,9 +3,9 @@
 // with an extension marked critical that we do not understand, or with an RSA key under 2048 bits are refused
 // outright (as Go's crypto/x509 would refuse such a certificate), so the requester learns that its request cannot be
 // honoured instead of receiving something else than it asked for.
-import { CsrError, parseCsr, issueCertificateAsync, PkiError } from '../../pki/index.js';
+import { CsrError, parseCsr, issueCertificateAsync } from '../../pki/index.js';
 import type { IssuedCertificate, ParsedCsr, SigningCA } from '../../pki/index.js';
-import { TokenError } from '../../pki/pkcs11/token-error.js';
+import { signingFailure } from './signing-failure.js';
 import { TrustdError } from './trustd-error.js';
 
 export const DEFAULT_TRUSTD_VALIDITY_HOURS = 24;
@@ -13,6 +13,8 @@ export const DEFAULT_TRUSTD_VALIDITY_HOURS = 24;
 export interface SignCsrOptions {
   now: Date;
   validityHours?: number;
+  /** Refuses (throws TrustdError) a well-formed request the signer must not honour: a revoked node's. */
+  admit?: (csr: ParsedCsr) => void;
 }
 
 export interface SignedCsr {
@@ -28,6 +30,7 @@ const EKU_NAMES: Record<string, string> = { '2.5.29.37.0': 'anyExtendedKeyUsage'
 export async function signCsr(ca: SigningCA, csrPem: string, options: SignCsrOptions): Promise<SignedCsr> {
   const csr = parseCsrOr400(csrPem);
   refuseNonServerRequests(csr);
+  options.admit?.(csr);
   try {
     const issued = await issueCertificateAsync(ca, 'node-server', {
       publicKey: csr.publicKey,
@@ -39,14 +42,11 @@ export async function signCsr(ca: SigningCA, csrPem: string, options: SignCsrOpt
     });
     return { issued, csr };
   } catch (err) {
-    if (err instanceof PkiError) throw new TrustdError(400, `failed to sign CSR: ${err.message}`);
-    // the request was fine; the CA's token is not reachable now: 503, so the client retries later
-    if (err instanceof TokenError) throw new TrustdError(503, `failed to sign CSR: ${err.message}`);
-    throw err;
+    signingFailure(err);
   }
 }
 
-function parseCsrOr400(pem: string): ParsedCsr {
+export function parseCsrOr400(pem: string): ParsedCsr {
   try {
     return parseCsr(pem);
   } catch (err) {
