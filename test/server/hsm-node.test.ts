@@ -5,20 +5,20 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { formatSecretsBundleYaml, generateMachineConfig } from '../../src/config/index.js';
+import { formatSecretsBundleYaml, generateMachineConfig, issueClientCertificate } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
 import { generateSecretsBundle } from '../../src/config/secrets-bundle-generate.js';
 import { TokenCaKeys } from '../../src/config/token-ca-keys.js';
 import { openToken, tokenCaMaker } from '../../src/config/token-cas.js';
 import type { Pkcs11Settings } from '../../src/config/token-cas.js';
 import { memoryCaKeys } from '../../src/controllers/certificate-cache.js';
-import { createCsr, generateKeyPairSync } from '../../src/pki/index.js';
-import { CertificateStatuses, SecurityStatuses } from '../../src/resources/index.js';
-import type { CertificateStatusSpec, IssuedCertificatesSpec, SecurityStatusSpec } from '../../src/resources/index.js';
+import { createCsr, generateKeyPairSync, parseCertificatePem } from '../../src/pki/index.js';
+import { CertificateStatuses, RevocationLists, Revocations, SecurityStatuses, normalSerial, revocationId } from '../../src/resources/index.js';
+import type { CaName, CertificateStatusSpec, IssuedCertificatesSpec, RevocationListSpec, RevocationSpec, SecurityStatusSpec } from '../../src/resources/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
 import type { Trustd } from '../../src/server/trustd/index.js';
 import { NodeHarness } from '../controllers/node-harness.js';
-import { cleanupTempFiles, verifyStrict } from '../pki/openssl.js';
+import { cleanupTempFiles, openssl, tempFile, verifyStrict } from '../pki/openssl.js';
 import { createSoftToken, pkcs11ToolMissing, softhsmMissing } from '../support/softhsm.js';
 import type { SoftToken } from '../support/softhsm.js';
 
@@ -29,19 +29,21 @@ const ISSUED = [
   ['TrustdCertificates', 'trustd'],
   ['EtcdSecrets', 'etcd'],
   ['KubernetesSecrets', 'k8s'],
+  ['KubeletCertificates', 'kubelet'],
 ] as const;
 const CA_OF = { os: 'os', etcd: 'etcd', kubernetes: 'k8s', aggregator: 'k8sAggregator' } as const;
 
-function post(port: number, caPem: string, token: string, csr: string): Promise<{ status: number; body: { crt?: string; error?: string } }> {
+/** POSTs to trustd: `{csr}` to /v1/certificate by default, or a kubelet CSR body to /v1/kubelet-csr. */
+function post(port: number, caPem: string, token: string, body: Record<string, string>, path = '/v1/certificate'): Promise<{ status: number; body: { crt?: string; error?: string } }> {
   return new Promise((resolve, reject) => {
     const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` };
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/certificate', ca: caPem, headers, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path, ca: caPem, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { crt?: string; error?: string } }));
     });
     req.on('error', reject);
-    req.end(JSON.stringify({ csr }));
+    req.end(JSON.stringify(body));
   });
 }
 
@@ -113,7 +115,8 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
           count++;
         }
       }
-      expect(count).to.equal(13);
+      // the kubelet client and serving certificates included: the KubeletCertificateController signs in the token too
+      expect(count).to.equal(15);
     });
 
     it('says every CA key lives in the token, and is healthy without the plaintext-key finding', async () => {
@@ -121,14 +124,15 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
       const cas = statuses.filter((s) => s.spec.kind === 'ca');
       expect(cas.map((c) => `${c.metadata.id}=${c.spec.keyLocation}`).sort()).to.deep.equal(['ca-aggregator=hsm', 'ca-etcd=hsm', 'ca-kubernetes=hsm', 'ca-os=hsm']);
       const security = await h.node.state.get<SecurityStatusSpec>({ namespace: 'runtime', type: SecurityStatuses.type, id: 'securitystatus' });
-      expect(security.spec.findings).to.deep.equal([]);
+      // the static machine.token note is the only finding (info): no CAKeysInConfig
+      expect(security.spec.findings.map((f) => f.code)).to.deep.equal(['StaticTokenAccepted']);
       expect(security.spec.healthy).to.equal(true);
       expect(security.spec.cas.map((c) => c.keyLocation)).to.deep.equal(['hsm', 'hsm', 'hsm', 'hsm']);
     });
 
     it('trustd signs 16 concurrent CSRs in the token; each certificate verifies against the OS CA', async () => {
       const csrs = Array.from({ length: 16 }, (_, i) => createCsr(generateKeyPairSync('ecdsa'), { commonName: `w${i}` }, { ipAddresses: [`10.9.0.${i + 1}`] }));
-      const answers = await Promise.all(csrs.map((csr) => post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, csr)));
+      const answers = await Promise.all(csrs.map((csr) => post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, { csr })));
       for (const [i, a] of answers.entries()) {
         expect(a.status, a.body.error).to.equal(200);
         const verdict = verifyStrict(bundle.certs.os.crt, a.body.crt!, 'sslserver', START.plus({ minutes: 1 }).toJSDate());
@@ -137,12 +141,55 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
       expect(new Set(answers.map((a) => new X509Certificate(a.body.crt!).serialNumber)).size).to.equal(16);
     });
 
+    it('signs each CA\'s CRL in the token: openssl crl -CAfile verifies all four, and verify -crl_check refuses a revoked certificate', async () => {
+      const now = START.plus({ minutes: 1 }).toJSDate();
+      const revoked = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'], now: START.toJSDate(), signingCA: (os) => keys.signingCA(os.crt, os.key, 'machine.ca') });
+      const cert = parseCertificatePem(revoked.crt);
+      const spec: RevocationSpec = {
+        ca: 'os',
+        serial: normalSerial(cert.serialNumber),
+        subject: cert.subject,
+        fingerprint: cert.fingerprint256,
+        names: [],
+        publicKey: '',
+        notAfter: new Date(cert.validTo).toISOString(),
+        reason: 'laptop stolen',
+        reasonCode: 'keyCompromise',
+        revokedAt: START.toJSDate().toISOString(),
+        revokedBy: 'test',
+      };
+      await h.node.state.create({ metadata: { namespace: Revocations.namespace, type: Revocations.type, id: revocationId('os', spec.serial) }, spec });
+      await h.settle();
+      for (const [name, field] of Object.entries(CA_OF) as [CaName, (typeof CA_OF)[CaName]][]) {
+        const list = (await h.node.state.get<RevocationListSpec>({ namespace: RevocationLists.namespace, type: RevocationLists.type, id: name })).spec;
+        expect(list.serials, name).to.deep.equal(name === 'os' ? [spec.serial] : []);
+        expect(openssl(['crl', '-in', tempFile(list.pem), '-CAfile', tempFile(bundle.certs[field].crt), '-noout']).out, name).to.match(/verify OK/);
+      }
+      const os = (await h.node.state.get<RevocationListSpec>({ namespace: RevocationLists.namespace, type: RevocationLists.type, id: 'os' })).spec;
+      const refused = openssl(['verify', '-attime', String(Math.floor(now.getTime() / 1000)), '-crl_check', '-CRLfile', tempFile(os.pem), '-CAfile', tempFile(bundle.certs.os.crt), tempFile(revoked.crt)]);
+      expect(refused.ok).to.equal(false);
+      expect(refused.out).to.match(/certificate revoked/);
+    });
+
+    it('trustd signs kubelet client and serving CSRs with the Kubernetes CA in the token; openssl verifies both against it', async () => {
+      const k8s = bundle.certs.k8s.crt;
+      const subject = { commonName: 'system:node:w1', organizations: ['system:nodes'] };
+      const client = await post(trustd.port, bundle.certs.os.crt, bundle.secrets.bootstrapToken, { kind: 'client', node: 'w1', csr: createCsr(generateKeyPairSync('ecdsa'), subject) }, '/v1/kubelet-csr');
+      const server = await post(trustd.port, bundle.certs.os.crt, bundle.secrets.bootstrapToken, { kind: 'server', node: 'w1', csr: createCsr(generateKeyPairSync('ecdsa'), subject, { dnsNames: ['w1'], ipAddresses: ['127.0.0.1'] }) }, '/v1/kubelet-csr');
+      expect(client.status, client.body.error).to.equal(200);
+      expect(server.status, server.body.error).to.equal(200);
+      const at = START.plus({ minutes: 1 }).toJSDate();
+      const verdicts = [verifyStrict(k8s, client.body.crt!, 'sslclient', at), verifyStrict(k8s, server.body.crt!, 'sslserver', at)];
+      for (const v of verdicts) expect(v.ok, v.out).to.equal(true);
+      expect(new X509Certificate(client.body.crt!).subject).to.include('CN=system:node:w1');
+    });
+
     it('trustd answers 503 naming the token while it cannot be opened, and signs again once it can', async () => {
       const csr = createCsr(generateKeyPairSync('ecdsa'), { commonName: 'w' }, { ipAddresses: ['10.9.0.99'] });
       writeFileSync(soft.pinFile, '0000\n');
       keys.close(); // as after a signing failure: the next request opens the token again
       try {
-        const refused = await post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, csr);
+        const refused = await post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, { csr });
         expect(refused.status).to.equal(503);
         expect(refused.body.error).to.equal(
           `trustd cannot sign now: PKCS#11 token "node-cas" (module ${soft.module}): login refused (CKR_PIN_INCORRECT); put the token's user PIN in the file named by --pkcs11-pin-file (TRUSTPLANE_PKCS11_PIN_FILE)`,
@@ -150,7 +197,7 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
       } finally {
         writeFileSync(soft.pinFile, '1234\n');
       }
-      expect((await post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, csr)).status).to.equal(200);
+      expect((await post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, { csr })).status).to.equal(200);
     });
 
     it('writes no CA private key anywhere: bundle, machine config, store files, resources as read back, logs', async () => {
@@ -178,7 +225,7 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
         }
       }
       // the leaf keys and the service-account key are there: the search does find private keys where they are
-      expect(keysSeen).to.be.greaterThan(13);
+      expect(keysSeen).to.be.greaterThan(15);
     });
   });
 
@@ -210,7 +257,7 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
       expect(os.spec.failures).to.be.greaterThan(0);
       expect(os.spec.nextRetry).to.be.a('string');
 
-      const refused = await post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, createCsr(generateKeyPairSync('ecdsa'), { commonName: 'w' }, { ipAddresses: ['10.9.0.1'] })).catch((err: Error) => ({ status: 0, body: { error: err.message } }));
+      const refused = await post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, { csr: createCsr(generateKeyPairSync('ecdsa'), { commonName: 'w' }, { ipAddresses: ['10.9.0.1'] }) }).catch((err: Error) => ({ status: 0, body: { error: err.message } }));
       // trustd has no serving certificate yet (it is signed by the OS CA, in the token): the connection itself fails
       expect(refused.status).to.equal(0);
 
@@ -218,8 +265,8 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
       await h.clock.advance(10 * 60_000);
       await h.settle();
       const after = await h.node.state.get<SecurityStatusSpec>({ namespace: 'runtime', type: SecurityStatuses.type, id: 'securitystatus' });
-      expect(after.spec.findings, JSON.stringify(after.spec.findings)).to.deep.equal([]);
-      expect(after.spec.certificates).to.equal(17);
+      expect(after.spec.findings.map((f) => f.code), JSON.stringify(after.spec.findings)).to.deep.equal(['StaticTokenAccepted']);
+      expect(after.spec.certificates).to.equal(19);
     });
   });
 });
