@@ -3,10 +3,10 @@ import { DateTime } from 'luxon';
 import { issueClientCertificate } from '../../src/config/index.js';
 import type { SecretsBundle } from '../../src/config/index.js';
 import { CRL_VALIDITY_HOURS } from '../../src/controllers/revocation-list-controller.js';
-import { RevocationLists, Revocations, revocationId, normalSerial } from '../../src/resources/index.js';
+import { RevocationLists } from '../../src/resources/index.js';
 import type { CaName, RevocationListSpec, RevocationSpec } from '../../src/resources/index.js';
-import { parseCertificatePem } from '../../src/pki/index.js';
 import { NodeHarness, freshBundle } from './node-harness.js';
+import { storeRevocation } from '../support/stored-revocation.js';
 import { cleanupTempFiles, openssl, tempFile } from '../pki/openssl.js';
 
 describe('RevocationListController: a CRL per CA, re-published on change and before nextUpdate', () => {
@@ -28,21 +28,7 @@ describe('RevocationListController: a CRL per CA, re-published on change and bef
   const at = () => String(Math.floor(harness.clock.now().toMillis() / 1000));
 
   async function revoke(crt: string, reason: string): Promise<RevocationSpec> {
-    const cert = parseCertificatePem(crt);
-    const spec: RevocationSpec = {
-      ca: 'os',
-      serial: normalSerial(cert.serialNumber),
-      subject: cert.subject,
-      fingerprint: cert.fingerprint256,
-      names: [],
-      publicKey: '',
-      notAfter: new Date(cert.validTo).toISOString(),
-      reason,
-      reasonCode: 'keyCompromise',
-      revokedAt: now().toISOString(),
-      revokedBy: 'test',
-    };
-    await harness.node.state.create({ metadata: { namespace: Revocations.namespace, type: Revocations.type, id: revocationId('os', spec.serial) }, spec });
+    const spec = await storeRevocation(harness.node.state, crt, reason, now());
     await harness.settle();
     return spec;
   }

@@ -12,14 +12,15 @@ import { TokenCaKeys } from '../../src/config/token-ca-keys.js';
 import { openToken, tokenCaMaker } from '../../src/config/token-cas.js';
 import type { Pkcs11Settings } from '../../src/config/token-cas.js';
 import { memoryCaKeys } from '../../src/controllers/certificate-cache.js';
-import { createCsr, generateKeyPairSync, parseCertificatePem } from '../../src/pki/index.js';
-import { CertificateStatuses, RevocationLists, Revocations, SecurityStatuses, normalSerial, revocationId } from '../../src/resources/index.js';
-import type { CaName, CertificateStatusSpec, IssuedCertificatesSpec, RevocationListSpec, RevocationSpec, SecurityStatusSpec } from '../../src/resources/index.js';
+import { createCsr, generateKeyPairSync } from '../../src/pki/index.js';
+import { CertificateStatuses, RevocationLists, SecurityStatuses } from '../../src/resources/index.js';
+import type { CaName, CertificateStatusSpec, IssuedCertificatesSpec, RevocationListSpec, SecurityStatusSpec } from '../../src/resources/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
 import type { Trustd } from '../../src/server/trustd/index.js';
 import { NodeHarness } from '../controllers/node-harness.js';
 import { cleanupTempFiles, openssl, tempFile, verifyStrict } from '../pki/openssl.js';
 import { createSoftToken, pkcs11ToolMissing, softhsmMissing } from '../support/softhsm.js';
+import { storeRevocation } from '../support/stored-revocation.js';
 import type { SoftToken } from '../support/softhsm.js';
 
 // now: trustd's own 24-hour certificate must be valid for real TLS handshakes
@@ -144,21 +145,7 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
     it('signs each CA\'s CRL in the token: openssl crl -CAfile verifies all four, and verify -crl_check refuses a revoked certificate', async () => {
       const now = START.plus({ minutes: 1 }).toJSDate();
       const revoked = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'], now: START.toJSDate(), signingCA: (os) => keys.signingCA(os.crt, os.key, 'machine.ca') });
-      const cert = parseCertificatePem(revoked.crt);
-      const spec: RevocationSpec = {
-        ca: 'os',
-        serial: normalSerial(cert.serialNumber),
-        subject: cert.subject,
-        fingerprint: cert.fingerprint256,
-        names: [],
-        publicKey: '',
-        notAfter: new Date(cert.validTo).toISOString(),
-        reason: 'laptop stolen',
-        reasonCode: 'keyCompromise',
-        revokedAt: START.toJSDate().toISOString(),
-        revokedBy: 'test',
-      };
-      await h.node.state.create({ metadata: { namespace: Revocations.namespace, type: Revocations.type, id: revocationId('os', spec.serial) }, spec });
+      const spec = await storeRevocation(h.node.state, revoked.crt, 'laptop stolen', START.toJSDate());
       await h.settle();
       for (const [name, field] of Object.entries(CA_OF) as [CaName, (typeof CA_OF)[CaName]][]) {
         const list = (await h.node.state.get<RevocationListSpec>({ namespace: RevocationLists.namespace, type: RevocationLists.type, id: name })).spec;

@@ -19,6 +19,15 @@ const CKK_EC_EDWARDS = 0x40;
 const P256_PARAMS = oid('1.2.840.10045.3.1.7');
 const ED25519_PARAMS = oid(OID.ed25519);
 
+/** Every CA private key in the token, generated or imported: private, sensitive, never extractable, for signing. */
+const PRIVATE_KEY_POLICY: Template = [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11js.CKA_SIGN, value: true },
+];
+
 interface Recipe {
   generate: number;
   sign: number;
@@ -86,11 +95,7 @@ export async function generateTokenKey(token: Pkcs11Token, options: GenerateToke
   const publicTemplate: Template = [...common, { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_VERIFY, value: true }, ...recipe.publicAttributes];
   const privateTemplate: Template = [
     ...common,
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-    { type: pkcs11js.CKA_PRIVATE, value: true },
-    { type: pkcs11js.CKA_SENSITIVE, value: true },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-    { type: pkcs11js.CKA_SIGN, value: true },
+    ...PRIVATE_KEY_POLICY,
   ];
   let keys: { publicKey: Handle; privateKey: Handle };
   try {
@@ -137,11 +142,7 @@ export function importTokenKey(token: Pkcs11Token, key: KeyPair, label: string):
       : [...recipe.publicAttributes, { type: pkcs11js.CKA_VALUE, value: b(jwk.d) }];
   const privateTemplate: Template = [
     ...common,
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-    { type: pkcs11js.CKA_PRIVATE, value: true },
-    { type: pkcs11js.CKA_SENSITIVE, value: true },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-    { type: pkcs11js.CKA_SIGN, value: true },
+    ...PRIVATE_KEY_POLICY,
     ...secret,
   ];
   try {
