@@ -15,6 +15,7 @@ import { memoryCaKeys } from '../../src/controllers/certificate-cache.js';
 import { createCsr, generateKeyPairSync } from '../../src/pki/index.js';
 import { CertificateStatuses, RevocationLists, SecurityStatuses } from '../../src/resources/index.js';
 import type { CaName, CertificateStatusSpec, IssuedCertificatesSpec, RevocationListSpec, SecurityStatusSpec } from '../../src/resources/index.js';
+import { copyIntoMemory, simulate } from '../../src/server/check/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
 import type { Trustd } from '../../src/server/trustd/index.js';
 import { NodeHarness } from '../controllers/node-harness.js';
@@ -169,6 +170,15 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
       const verdicts = [verifyStrict(k8s, client.body.crt!, 'sslclient', at), verifyStrict(k8s, server.body.crt!, 'sslserver', at)];
       for (const v of verdicts) expect(v.ok, v.out).to.equal(true);
       expect(new X509Certificate(client.body.crt!).subject).to.include('CN=system:node:w1');
+    });
+
+    it('check looks ahead through the token: a year of renewals signed there, none failing (with the keys in memory only, they would)', async () => {
+      const from = DateTime.fromMillis(h.clock.now().toMillis(), { zone: 'utc' });
+      const report = await simulate((c) => copyIntoMemory(h.node.state, h.node.registry, c), { from, years: 1, caKeys: keys });
+      expect(report.findings.filter((f) => f.code === 'RenewalFails'), JSON.stringify(report.findings)).to.deep.equal([]);
+      expect(report.certificates.find((c) => c.id === 'trustd-server')?.renewals).to.be.greaterThan(100);
+      const blind = await simulate((c) => copyIntoMemory(h.node.state, h.node.registry, c), { from, years: 1, maxWakeUps: 50 });
+      expect(blind.findings.map((f) => f.code)).to.include('RenewalFails');
     });
 
     it('trustd answers 503 naming the token while it cannot be opened, and signs again once it can', async () => {

@@ -271,7 +271,7 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, caK
     .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
     .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock, caKeys))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
-    .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
+    .add('POST', paths.check, 'admin', checkCall(state, registry, clock, caKeys))
     .add('GET', '/v1/logs/:service', 'logs', logsCall(serviceLogs), { watch: true })
     .add('POST', paths.joinTokens, 'admin', tokens.create)
     .add('GET', paths.joinTokens, 'admin', tokens.list)

@@ -2,6 +2,7 @@
 // `years` ahead over an in-memory copy of the store; the live store is only read. One check runs at a time: each
 // takes seconds of this process's CPU.
 import { DateTime } from 'luxon';
+import type { CaKeys } from '../../config/ca-keys.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { ResourceRegistry } from '../../runtime/resource.js';
 import type { State } from '../../runtime/state.js';
@@ -15,7 +16,8 @@ import type { CallContext } from './router.js';
 
 export const MAX_CHECK_YEARS = 100;
 
-export function checkCall(state: State, registry: ResourceRegistry, clock: Clock) {
+/** `caKeys`: where the node's CAs sign, so the look ahead of a node whose CA keys are in a token can renew through it. */
+export function checkCall(state: State, registry: ResourceRegistry, clock: Clock, caKeys?: CaKeys) {
   let running = false;
   return async (ctx: CallContext): Promise<CheckReport> => {
     requirePermission(ctx, 'admin');
@@ -28,7 +30,7 @@ export function checkCall(state: State, registry: ResourceRegistry, clock: Clock
     running = true;
     try {
       const from = DateTime.fromMillis(clock.now().toMillis(), { zone: 'utc' });
-      return await simulate((simulated) => copyIntoMemory(state, registry, simulated), { from, years });
+      return await simulate((simulated) => copyIntoMemory(state, registry, simulated), { from, years, ...(caKeys ? { caKeys } : {}) });
     } finally {
       running = false;
     }

@@ -2,6 +2,7 @@
 // time to the next (the runtime's timer heap says when), so ten years cost a few hundred reconciles, not 3,650 days.
 // Each certificate's serial is watched between jumps: a new serial is a renewal at that time.
 import { DateTime } from 'luxon';
+import type { CaKeys } from '../../config/ca-keys.js';
 import { nodeControllers } from '../../controllers/index.js';
 import type { CertificateLifetimes } from '../../controllers/index.js';
 import { NODE_ADDRESSES_ID } from '../../controllers/node-addresses-controller.js';
@@ -24,6 +25,8 @@ export interface SimulationOptions {
   lifetimes?: Partial<CertificateLifetimes>;
   /** A guard against a controller that wakes itself in a loop; the default is far above a healthy ten years. */
   maxWakeUps?: number;
+  /** Where the node's CAs sign (serve's): CA keys in a PKCS#11 token sign there in the simulation too. */
+  caKeys?: CaKeys;
 }
 
 export const DEFAULT_MAX_WAKE_UPS = 100_000;
@@ -45,6 +48,7 @@ export async function simulate(open: (clock: ManualClock) => Promise<StoreCopy>,
       encryptedAtRest: copy.encryptedAtRest,
       ...(addresses ? { addresses: { addresses: addresses.spec.addresses, hostname: addresses.spec.hostname } } : {}),
       lifetimes: simulatedLifetimes(options.lifetimes ?? (await storedLifetimes(copy.state))),
+      ...(options.caKeys ? { caKeys: options.caKeys } : {}),
     });
     for (const c of controllers) runtime.register(c);
     await runtime.start();
