@@ -1,6 +1,7 @@
 // The resource types of a trustplane node, and a registry holding them all (plus the runtime's own).
 import { ResourceRegistry } from '../runtime/resource.js';
 import type { ResourceDefinition } from '../runtime/resource.js';
+import { AuditHeads, AuditKeys, AuditRecords } from './audit-records.js';
 import { CARotationSecrets, CARotations } from './ca-rotation.js';
 import { CertSANs } from './cert-sans.js';
 import { CertificateStatuses } from './certificate-status.js';
@@ -13,6 +14,7 @@ import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-se
 import { SecurityStatuses } from './security-status.js';
 import { TrustdResponses } from './trustd-response.js';
 
+export * from './audit-records.js';
 export * from './ca-list.js';
 export * from './ca-rotation.js';
 export * from './cert-sans.js';
@@ -45,6 +47,9 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   TrustdResponses,
   CARotations,
   CARotationSecrets,
+  AuditRecords,
+  AuditHeads,
+  AuditKeys,
 ];
 
 export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {
