@@ -20,6 +20,9 @@ import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } fro
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import type { RateLimitOptions } from '../rate-limit.js';
 import { RefusalLog } from '../refusal-log.js';
+import { RefusalAudit, subjectLine } from '../refusal-audit.js';
+import type { AuditSink } from '../../controllers/audit/index.js';
+import { noAudit } from '../../controllers/audit/index.js';
 import { ApiError, toApiError } from './api-error.js';
 import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
 import type { VersionInfo } from './api-paths.js';
@@ -61,6 +64,8 @@ export interface ApidOptions {
   /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
   refusalLogRate?: RateLimitOptions;
   logger?: RuntimeLogger;
+  /** Where config new, machine config changes, rotation starts and refused calls (401, 403) are recorded. */
+  audit?: AuditSink;
 }
 
 export interface Apid {
@@ -77,12 +82,14 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? (() => undefined);
   const refusals = new RefusalLog(log, clock, 'apid', options.refusalLogRate);
+  const audit = options.audit ?? noAudit;
+  const refusalAudit = new RefusalAudit(audit, clock, 'apid', options.refusalLogRate);
   const cas = new AcceptedCAs(state).follow();
   // Made once listening: the cluster's apid port defaults to the one this apid listens on. A bad member address fails
   // here, before anything listens.
   let forwarder: Forwarder | undefined;
   for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
-  const router = buildRouter(state, registry, clock);
+  const router = buildRouter(state, registry, clock, audit);
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
@@ -137,6 +144,9 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
       const api = toApiError(err);
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
       else refusals.refused('apid refused a call', { method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress });
+      if (api.status === 401 || api.status === 403) {
+        refusalAudit.refused(callerOf(req), req.socket.remoteAddress, { status: api.status, call: `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]}`, reason: api.message });
+      }
       if (!res.headersSent) sendJson(res, api.status, { error: api.message });
       else res.destroy();
     });
@@ -222,10 +232,10 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   };
 }
 
-function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Router {
+function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, audit: AuditSink): Router {
   const resources = resourceCalls(state, registry);
   const watch = watchCall(state, registry);
-  const machineConfig = machineConfigCalls(state, clock);
+  const machineConfig = machineConfigCalls(state, clock, audit);
   // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.
   const reading = (params: Record<string, string>): Permission[] =>
     registry.has(params.type) && registry.resolve(params.type).sensitive ? ['read', 'readSensitive'] : ['read'];
@@ -240,12 +250,18 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock): Ro
     .add('GET', '/v1/watch/:type/:id', reading, watch, { watch: true })
     .add('PUT', paths.machineConfig, 'admin', machineConfig.apply)
     .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
-    .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock))
+    .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock, audit))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
     .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
-    .add('POST', paths.caRotations, 'admin', rotationCall(state, clock))
+    .add('POST', paths.caRotations, 'admin', rotationCall(state, clock, audit))
     .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
+}
+
+/** Who a refused caller is: the subject of the certificate it showed (checked or not), else `anonymous`. */
+function callerOf(req: IncomingMessage): string {
+  const peer = (req.socket as TLSSocket).getPeerX509Certificate?.();
+  return peer ? subjectLine(peer.subject) : 'anonymous';
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -13,6 +13,9 @@ import type { RateLimitOptions } from '../rate-limit.js';
 import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
+import { RefusalAudit } from '../refusal-audit.js';
+import { certificateDetails, noAudit, tokenFingerprint } from '../../controllers/audit/index.js';
+import type { AuditSink } from '../../controllers/audit/index.js';
 import { readCsrRequest } from './read-request.js';
 import { signCsr } from './sign-csr.js';
 import { checkBearerToken } from './token-check.js';
@@ -21,6 +24,8 @@ import { TrustdMaterial } from './trustd-material.js';
 
 export const TRUSTD_PORT = 50001;
 export const CERTIFICATE_PATH = '/v1/certificate';
+/** Refusals of who asks (a CSR refused, a bad or missing token, a token's binding): not routing or rate-limit noise. */
+const AUDITED_REFUSALS: ReadonlySet<number> = new Set([400, 401, 403]);
 
 export interface TrustdOptions {
   state: State;
@@ -37,6 +42,8 @@ export interface TrustdOptions {
   /** Lifetime of the certificates trustd signs (default 24 h, as upstream). */
   validityHours?: number;
   logger?: RuntimeLogger;
+  /** Where each certificate signed and each refused request (400, 401, 403) is recorded. */
+  audit?: AuditSink;
 }
 
 export interface Trustd {
@@ -49,6 +56,8 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const log: RuntimeLogger = options.logger ?? (() => undefined);
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
   const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
+  const audit = options.audit ?? noAudit;
+  const refusalAudit = new RefusalAudit(audit, clock, 'trustd', options.refusalLogRate);
 
   const timeouts = connectionTimeouts(options.timeouts);
   const server = createServer({ minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) });
@@ -86,6 +95,8 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? 'unknown';
     const now = clock.now();
+    // Who asked, as far as trustd knows: the token's fingerprint once one was presented.
+    let actor = 'anonymous';
     try {
       const path = (req.url ?? '').split('?')[0];
       if (path !== CERTIFICATE_PATH) throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH}`);
@@ -97,9 +108,12 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       }
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
-      checkBearerToken(req.headers.authorization, signing.token);
+      const token = tokenFingerprint(checkBearerToken(req.headers.authorization, signing.token));
+      actor = `token ${token}`;
       const csrPem = await readCsrRequest(req);
       const { issued, csr } = signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
+      // Recorded before the answer goes out: a certificate a node holds is one the trail names.
+      await audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('os', issued.cert), issuedBy: 'trustd', node: csr.commonName, token } });
       sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
@@ -113,6 +127,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       if (!(err instanceof TrustdError)) throw err;
       send(res, err.status, { error: err.message });
       refusals.refused('trustd refused a request', { source, status: err.status, error: err.message });
+      if (AUDITED_REFUSALS.has(err.status)) refusalAudit.refused(actor, source, { status: err.status, reason: err.message });
     }
   }
 
