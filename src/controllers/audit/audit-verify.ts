@@ -17,6 +17,8 @@ export interface AuditVerdict {
   last?: number;
   /** The newest record a valid head signature covers (0: none). */
   signedThrough: number;
+  /** Records after the newest head signature: not covered by one yet. */
+  unsigned: number;
   /** The first problem: which record, and what happened to it. */
   problem?: { seq: number; kind: AuditProblemKind; message: string };
 }
@@ -33,7 +35,8 @@ export function verifyAuditChain(records: readonly AuditRecordSpec[], head: Audi
   let expected = start.seq;
   let prevHash = start.hash;
   let signedThrough = 0;
-  const fail = (seq: number, kind: AuditProblemKind, message: string): AuditVerdict => ({ ok: false, records: records.length, signedThrough, problem: { seq, kind, message } });
+  let signatureSeq = start.seq - 1;
+  const fail = (seq: number, kind: AuditProblemKind, message: string): AuditVerdict => ({ ok: false, records: records.length, signedThrough, unsigned: 0, problem: { seq, kind, message } });
   for (const r of records) {
     if (r.seq !== expected) {
       if (present.has(expected)) return fail(expected, 'reordered', `record ${expected} is out of place: record ${r.seq} stands where it belongs (records were reordered)`);
@@ -49,6 +52,7 @@ export function verifyAuditChain(records: readonly AuditRecordSpec[], head: Audi
       const valid = key !== undefined && d.keyId === key.keyId && d.through === r.seq - 1 && d.hash === prevHash && typeof d.signature === 'string' && headSignatureValid(key.publicKey, r.seq - 1, prevHash, d.signature);
       if (!valid) return fail(r.seq, 'signature', `record ${r.seq}: the head signature over record ${r.seq - 1} does not verify with the store's audit key${key ? ` ${key.keyId}` : ' (the store holds none)'}`);
       signedThrough = r.seq - 1;
+      signatureSeq = r.seq;
     }
     prevHash = recordHash(r);
     expected++;
@@ -56,7 +60,7 @@ export function verifyAuditChain(records: readonly AuditRecordSpec[], head: Audi
   const last = expected - 1;
   if (head && head.seq > last) return fail(last + 1, 'removed', `record ${last + 1} was removed (the trail's head says it ends at record ${head.seq})`);
   if (head && head.seq === last && last >= start.seq && head.hash !== prevHash) return fail(last, 'edited', `record ${last} was edited: its hash no longer matches the trail's head`);
-  return { ok: true, records: records.length, ...(records.length ? { first: start.seq, last } : {}), signedThrough };
+  return { ok: true, records: records.length, ...(records.length ? { first: start.seq, last } : {}), signedThrough, unsigned: last - signatureSeq };
 }
 
 /** Where the kept trail starts: after the range the newest `pruned` record dropped, else at record 1. */

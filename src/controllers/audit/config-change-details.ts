@@ -4,12 +4,17 @@ import { parseMachineConfig } from '../../config/index.js';
 import type { AuditDetails } from '../../resources/audit-records.js';
 import { changedFieldPaths } from './changed-fields.js';
 
+/** A first config (no `before`) is marked `created`, without listing every field it sets. */
 export function configChangeDetails(via: string, beforeYaml: string | undefined, afterYaml: string): AuditDetails {
-  const before = beforeYaml === undefined ? [] : documentsOf(beforeYaml);
+  if (beforeYaml === undefined) return { via, created: true, fields: [] };
+  const before = documentsOf(beforeYaml);
   const after = documentsOf(afterYaml);
-  const single = before.length <= 1 && after.length === 1;
-  const fields = single ? changedFieldPaths(before[0] ?? {}, after[0]) : changedFieldPaths(before, after);
-  return { via, fields, ...(beforeYaml === undefined ? { created: true } : {}) };
+  const fields: string[] = [];
+  // The v1alpha1 document's paths read as Talos writes them (machine.certSANs); later documents are prefixed.
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    fields.push(...changedFieldPaths(before[i] ?? {}, after[i] ?? {}, i === 0 ? '' : `documents[${i}]`));
+  }
+  return { via, fields };
 }
 
 function documentsOf(yaml: string): unknown[] {

@@ -12,6 +12,8 @@
 //   PUT   /v1/crosssignedcas/:ca          {crts, reason} -> CAListChange (ca: os)                            admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //   POST  /v1/check                        {years?} -> CheckReport (the node's controllers run ahead on a copy) admin
+//   GET   /v1/audit/verify                 AuditVerdict: the node's audit chain and head signatures checked   audit
+//   (the records themselves: GET /v1/resources/AuditRecords and /v1/watch/AuditRecords, which also need audit)
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
 // impersonator certificate) when the caller's roles allow the call and the node is one it knows (known-nodes.ts; else
@@ -34,6 +36,7 @@ export const paths = {
   talosconfig: '/v1/talosconfig',
   etcdSnapshot: '/v1/etcd/snapshot',
   check: '/v1/check',
+  auditVerify: '/v1/audit/verify',
   caRotations: '/v1/carotations',
   extraAcceptedCAs: (ca: string) => `/v1/extraacceptedcas/${encodeURIComponent(ca)}`,
   crossSignedCAs: (ca: string) => `/v1/crosssignedcas/${encodeURIComponent(ca)}`,

@@ -36,11 +36,12 @@ import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
 import { machineConfigCalls } from './machine-config-calls.js';
 import { parseNodeAddress } from './node-address.js';
-import { resourceCalls } from './resource-calls.js';
+import { readPermissions, resourceCalls } from './resource-calls.js';
 import { rotationCall } from './rotation-call.js';
 import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
 import { checkCall } from './check-call.js';
+import { auditVerifyCall } from './audit-verify-call.js';
 import { API_CERTIFICATES, AcceptedCAs, CROSS_SIGNED, apiCertificate, servingChain } from './tls-material.js';
 import { watchCall } from './watch-stream.js';
 import { DEFAULT_WATCH_LIMITS, WatchSlots } from './watch-slots.js';
@@ -237,8 +238,7 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, aud
   const watch = watchCall(state, registry);
   const machineConfig = machineConfigCalls(state, clock, audit);
   // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.
-  const reading = (params: Record<string, string>): Permission[] =>
-    registry.has(params.type) && registry.resolve(params.type).sensitive ? ['read', 'readSensitive'] : ['read'];
+  const reading = (params: Record<string, string>): Permission[] => (registry.has(params.type) ? readPermissions(registry.resolve(params.type)) : ['read']);
   return new Router()
     .add('GET', paths.version, 'read', async (ctx): Promise<VersionInfo> => {
       requirePermission(ctx, 'read');
@@ -251,6 +251,7 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, aud
     .add('PUT', paths.machineConfig, 'admin', machineConfig.apply)
     .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
     .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock, audit))
+    .add('GET', paths.auditVerify, 'audit', auditVerifyCall(state))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
     .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
     .add('POST', paths.caRotations, 'admin', rotationCall(state, clock, audit))

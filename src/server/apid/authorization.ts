@@ -7,13 +7,15 @@ export const IMPERSONATOR_ROLE = 'os:impersonator';
  * - readSensitive: get/list/watch of sensitive resources (MachineConfig, every secret).
  * - etcdBackup: the store snapshot (it holds the sealed secrets; the key stays on the node).
  * - admin: apply-config, patch, config new.
+ * - audit: the audit trail (AuditRecords, AuditHeads, `audit verify`): who did what is for those who run the cluster,
+ *   not for every reader.
  */
-export type Permission = 'read' | 'readSensitive' | 'etcdBackup' | 'admin';
+export type Permission = 'read' | 'readSensitive' | 'etcdBackup' | 'admin' | 'audit';
 
 const GRANTS: Record<string, readonly Permission[]> = {
-  'os:admin': ['read', 'readSensitive', 'etcdBackup', 'admin'],
-  // What operator adds over reader here: the store snapshot. (Upstream it also restarts services; trustplane runs none.)
-  'os:operator': ['read', 'etcdBackup'],
+  'os:admin': ['read', 'readSensitive', 'etcdBackup', 'admin', 'audit'],
+  // What operator adds over reader here: the store snapshot and the audit trail. (Upstream it also restarts services; trustplane runs none.)
+  'os:operator': ['read', 'etcdBackup', 'audit'],
   'os:reader': ['read'],
   'os:etcd:backup': ['etcdBackup'],
 };
