@@ -85,9 +85,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await Promise.race([outcome, stopping.done]);
     } else {
       // Said once, so a supervisor (or a test) knows when the first round of work is done.
-      void node.runtime.settled().then(() => {
-        if (!node.runtime.stopped) log('info', 'node settled', {});
-      });
+      // The records of the first round are signed now rather than at the first tick of the audit timer.
+      void node.runtime
+        .settled()
+        .then(() => node.audit.tick())
+        .then(() => {
+          if (!node.runtime.stopped) log('info', 'node settled', {});
+        });
       await stopping.done;
     }
   } finally {
