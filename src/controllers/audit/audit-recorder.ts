@@ -1,8 +1,12 @@
-// Appends records to the node's audit trail. Each append is one store transaction that creates the record and moves
-// the head (compare-and-swap on the head's version), so two processes appending to one store (serve and a --state
-// command, or control planes sharing etcd) never fork the chain: the loser re-reads the head and links after the
-// winner. In a process, appends queue up so the head read stays valid. The head is signed every `signEvery` records
-// and on a timer of the injected clock; retention prunes the oldest records and records that it did.
+// Appends records to the node's audit trail, cheaply enough to sit beside every issuance. Records handed in are
+// committed in groups: the first after a quiet spell at once, later ones together within flushDelayMs, so a burst
+// (a node issuing its certificates, trustd under load) costs one store transaction per group, not per record. Each
+// record is created at id = its sequence number, so two processes appending to one store (serve and a --state command,
+// or control planes sharing etcd) cannot fork the chain: the loser's create fails, it finds the new end and links
+// after it. Every `signEvery` records, on the injected clock's timer and at close, a `chain-signed` record signs the
+// head and the AuditHeads resource moves to it (compare-and-swap on its version). Retention prunes the oldest records
+// in one transaction with the `pruned` record that says so.
+import { performance } from 'node:perf_hooks';
 import type { DateTime } from 'luxon';
 import { AUDIT_HEAD_ID, AuditHeads, AuditRecords, GENESIS, auditRecordId } from '../../resources/audit-records.js';
 import type { AuditDetails, AuditHeadSpec, AuditRecordSpec } from '../../resources/audit-records.js';
@@ -34,6 +38,12 @@ export interface AuditRecorderOptions {
   signEvery?: number;
   /** And at least this often while records are unsigned (default 60 s), on the clock's timer once start() runs. */
   signIntervalMs?: number;
+  /**
+   * Records arriving within this many milliseconds of the last commit are committed together (default 50). It is
+   * I/O coalescing, not time the trail records, so it runs on a real timer. A process killed inside the window loses
+   * those records, as a power cut loses the store's last commits (synchronous=NORMAL).
+   */
+  flushDelayMs?: number;
   retention?: AuditRetention;
   /** Where a failed append is reported (a record must never fail the operation it records). */
   onError?: (message: string, fields: Record<string, unknown>) => void;
@@ -41,18 +51,27 @@ export interface AuditRecorderOptions {
 
 const DEFAULT_SIGN_EVERY = 64;
 const DEFAULT_SIGN_INTERVAL_MS = 60_000;
+const DEFAULT_FLUSH_DELAY_MS = 50;
 const DEFAULT_MAX_AGE_HOURS = 365 * 24;
 const DEFAULT_MAX_COUNT = 100_000;
 /** Pruning deletes at most this many records per transaction; the rest go on the next round. */
 const PRUNE_BATCH = 1_000;
+/** A group is committed at once when it reaches this size. */
+const MAX_GROUP = 256;
 const MAX_ATTEMPTS = 8;
 
-interface Head {
+/** The end of the chain as this process last saw it. */
+interface Tail {
   seq: number;
   hash: string;
   first: number;
-  /** The head resource as read, for the compare-and-swap; undefined before the first record. */
-  resource?: Resource<AuditHeadSpec>;
+  /** The AuditHeads resource as read, for its compare-and-swap; undefined before the first signature. */
+  headResource?: Resource<AuditHeadSpec>;
+}
+
+interface Pending {
+  event: AuditEvent;
+  done: () => void;
 }
 
 export class AuditRecorder implements AuditSink {
@@ -60,11 +79,15 @@ export class AuditRecorder implements AuditSink {
   private readonly clock: Clock;
   private readonly signEvery: number;
   private readonly signIntervalMs: number;
+  private readonly flushDelayMs: number;
   private readonly maxAgeMs: number;
   private readonly maxCount: number;
   private readonly onError: NonNullable<AuditRecorderOptions['onError']>;
   private queue: Promise<void> = Promise.resolve();
-  private head: Head | undefined;
+  private pending: Pending[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private lastFlush = -Infinity;
+  private tail: Tail | undefined;
   private key: AuditSigningKey | undefined;
   private unsigned = 0;
   private cancelTimer: (() => void) | undefined;
@@ -75,21 +98,28 @@ export class AuditRecorder implements AuditSink {
     this.clock = options.clock ?? systemClock;
     this.signEvery = options.signEvery ?? DEFAULT_SIGN_EVERY;
     this.signIntervalMs = options.signIntervalMs ?? DEFAULT_SIGN_INTERVAL_MS;
+    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.maxAgeMs = (options.retention?.maxAgeHours ?? DEFAULT_MAX_AGE_HOURS) * 3_600_000;
     this.maxCount = options.retention?.maxCount ?? DEFAULT_MAX_COUNT;
-    if (!(this.signEvery >= 1) || !(this.signIntervalMs > 0) || !(this.maxAgeMs > 0) || !(this.maxCount >= 2)) {
-      throw new RangeError(`audit: signEvery must be >= 1, signIntervalMs and maxAgeHours > 0, maxCount >= 2; got ${this.signEvery}, ${this.signIntervalMs}, ${this.maxAgeMs / 3_600_000}, ${this.maxCount}`);
+    if (!(this.signEvery >= 1) || !(this.signIntervalMs > 0) || !(this.flushDelayMs >= 0) || !(this.maxAgeMs > 0) || !(this.maxCount >= 2)) {
+      throw new RangeError(
+        `audit: signEvery must be >= 1, signIntervalMs and maxAgeHours > 0, flushDelayMs >= 0, maxCount >= 2; got ${this.signEvery}, ${this.signIntervalMs}, ${this.maxAgeMs / 3_600_000}, ${this.flushDelayMs}, ${this.maxCount}`,
+      );
     }
     this.onError = options.onError ?? (() => undefined);
   }
 
+  /** Resolves once the record is committed (or its failure reported); callers on a hot path need not wait. */
   record(event: AuditEvent): Promise<void> {
-    return this.enqueue(`audit record (${event.action}) not written`, async () => {
+    try {
       refuseSecrets(event.details);
-      await this.append(event);
-      this.unsigned++;
-      if (this.unsigned >= this.signEvery) await this.sign();
-      if (this.head && this.head.seq - this.head.first + 1 > this.maxCount) await this.prune();
+    } catch (err) {
+      this.onError(`audit record (${event.action}) not written`, { error: (err as Error).message });
+      return Promise.resolve();
+    }
+    return new Promise<void>((done) => {
+      this.pending.push({ event, done });
+      this.scheduleFlush();
     });
   }
 
@@ -105,109 +135,159 @@ export class AuditRecorder implements AuditSink {
     return this;
   }
 
-  /** Signs whatever is unsigned and prunes what retention drops; the timer's work, callable by tests. */
+  /** Commits what is pending, signs whatever is unsigned and prunes what retention drops: the timer's work. */
   tick(): Promise<void> {
+    void this.flushNow();
     return this.enqueue('audit head not signed', async () => {
-      if (this.unsigned > 0) await this.sign();
+      if (this.unsigned > 0) await this.commit([], true);
       await this.prune();
     });
   }
 
-  /** Resolves once every record handed in so far is written (or reported as failed). */
+  /** Commits every record handed in so far; resolves once they are written (or reported as failed). */
   flushed(): Promise<void> {
-    return this.queue;
+    return this.flushNow();
   }
 
-  /** Signs the unsigned tail, then stops the timer. */
+  /** Commits what is pending and signs the unsigned tail, then stops the timer. */
   async close(): Promise<void> {
     if (this.closed) return;
+    void this.flushNow();
     await this.enqueue('audit head not signed', async () => {
-      if (this.unsigned > 0) await this.sign();
+      if (this.unsigned > 0) await this.commit([], true);
     });
     this.closed = true;
     this.cancelTimer?.();
   }
 
+  private scheduleFlush(): void {
+    if (this.pending.length >= MAX_GROUP) {
+      void this.flushNow();
+      return;
+    }
+    if (this.flushTimer) return;
+    const wait = Math.max(0, this.lastFlush + this.flushDelayMs - performance.now());
+    this.flushTimer = setTimeout(() => void this.flushNow(), wait);
+    this.flushTimer.unref?.();
+  }
+
+  private flushNow(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const group = this.pending;
+    this.pending = [];
+    if (group.length === 0) return this.queue;
+    const done = () => group.forEach((p) => p.done());
+    return this.enqueue(`audit records (${group.length}) not written`, async () => {
+      try {
+        await this.commit(group.map((p) => p.event), false);
+        if (this.tail && this.tail.seq - this.tail.first + 1 > this.maxCount) await this.prune();
+      } finally {
+        this.lastFlush = performance.now();
+        done();
+      }
+    });
+  }
+
   private enqueue(failure: string, work: () => Promise<void>): Promise<void> {
     const next = this.queue.then(work).catch((err: unknown) => {
-      // The head we hold may be what failed (a store reopened, a write by another process): read it afresh next time.
-      this.head = undefined;
+      // The tail we hold may be what failed (a store reopened, a write by another process): find it afresh next time.
+      this.tail = undefined;
       this.onError(failure, { error: err instanceof Error ? err.message : String(err) });
     });
     this.queue = next;
     return next;
   }
 
-  /** Links the record after the head, retrying from a fresh head when another writer got there first. */
-  private async append(event: AuditEvent, extra: BatchOp[] = [], first?: number): Promise<AuditRecordSpec> {
+  /**
+   * Links `events` after the tail in one transaction, with a head signature after them when `sign` or when signEvery
+   * is reached; `extra` ops (pruning's destroys) and `first` (the new start) go in the same transaction. Retries from
+   * a fresh tail when another writer got there first.
+   */
+  private async commit(events: readonly AuditEvent[], sign: boolean, extra: BatchOp[] = [], first?: number): Promise<void> {
+    const willSign = sign || this.unsigned + events.length >= this.signEvery;
+    if (willSign) this.key ??= await auditSigningKey(this.state);
     for (let attempt = 1; ; attempt++) {
-      const head = (this.head ??= await this.readHead());
-      const spec: AuditRecordSpec = {
-        seq: head.seq + 1,
-        prev: head.hash,
-        time: this.now().toISO() ?? '',
-        actor: event.actor,
-        ...(event.source ? { source: event.source } : {}),
-        action: event.action,
-        details: event.details,
+      const tail = (this.tail ??= await this.readTail());
+      const ops: BatchOp[] = [...extra];
+      let { seq, hash } = tail;
+      const link = (event: AuditEvent) => {
+        const spec = this.linked(seq + 1, hash, event);
+        ops.push({ op: 'create', resource: { metadata: recordPointer(spec.seq), spec }, owner: AUDIT_OWNER });
+        seq = spec.seq;
+        hash = recordHash(spec);
       };
-      const hash = recordHash(spec);
-      const next: AuditHeadSpec = { seq: spec.seq, hash, first: first ?? head.first };
-      const record: BatchOp = { op: 'create', resource: { metadata: recordPointer(spec.seq), spec }, owner: AUDIT_OWNER };
-      const moveHead: BatchOp = head.resource
-        ? { op: 'update', resource: { ...head.resource, spec: next }, owner: AUDIT_OWNER }
-        : { op: 'create', resource: { metadata: AUDIT_HEAD_POINTER, spec: next }, owner: AUDIT_OWNER };
+      events.forEach(link);
+      const signed = willSign && seq > 0;
+      if (signed) link({ actor: AUDIT_OWNER, action: 'chain-signed', details: { through: seq, hash, keyId: this.key!.keyId, signature: signHead(this.key!, seq, hash) } });
+      const moveHead = signed || first !== undefined;
+      const head: AuditHeadSpec = { seq, hash, first: first ?? tail.first };
+      if (moveHead) {
+        ops.push(
+          tail.headResource
+            ? { op: 'update', resource: { ...tail.headResource, spec: head }, owner: AUDIT_OWNER }
+            : { op: 'create', resource: { metadata: AUDIT_HEAD_POINTER, spec: head }, owner: AUDIT_OWNER },
+        );
+      }
+      if (ops.length === 0) return;
       try {
-        const written = await this.state.batch([...extra, record, moveHead]);
-        this.head = { ...next, resource: written[written.length - 1] as Resource<AuditHeadSpec> };
-        return spec;
+        const written = await this.state.batch(ops);
+        this.tail = { ...head, headResource: moveHead ? (written[written.length - 1] as Resource<AuditHeadSpec>) : tail.headResource };
+        this.unsigned = signed ? 0 : this.unsigned + events.length;
+        return;
       } catch (err) {
         const raced = isStateError(err, 'Conflict') || isStateError(err, 'AlreadyExists');
-        this.head = undefined;
+        this.tail = undefined;
         if (!raced || attempt >= MAX_ATTEMPTS) throw err;
       }
     }
   }
 
-  private async readHead(): Promise<Head> {
-    const found = await this.state.find<AuditHeadSpec>(AUDIT_HEAD_POINTER);
-    return found ? { ...found.spec, resource: found } : { seq: 0, hash: GENESIS, first: 1 };
+  private linked(seq: number, prev: string, event: AuditEvent): AuditRecordSpec {
+    return {
+      seq,
+      prev,
+      time: this.now().toISO() ?? '',
+      actor: event.actor,
+      ...(event.source ? { source: event.source } : {}),
+      action: event.action,
+      details: event.details,
+    };
   }
 
-  private async sign(): Promise<void> {
-    this.key ??= await auditSigningKey(this.state);
-    const key = this.key;
-    this.head ??= await this.readHead();
-    const { seq, hash } = this.head;
-    if (seq === 0) return;
-    const details: AuditDetails = { through: seq, hash, keyId: key.keyId, signature: signHead(key, seq, hash) };
-    await this.append({ actor: AUDIT_OWNER, action: 'chain-signed', details });
-    this.unsigned = 0;
+  /** The head as last signed, then forward record by record to the real end (at most signEvery records past it). */
+  private async readTail(): Promise<Tail> {
+    const head = await this.state.find<AuditHeadSpec>(AUDIT_HEAD_POINTER);
+    let tail: Tail = head ? { ...head.spec, headResource: head } : { seq: 0, hash: GENESIS, first: 1 };
+    for (;;) {
+      const next = await this.state.find<AuditRecordSpec>(recordPointer(tail.seq + 1));
+      if (!next) return tail;
+      tail = { ...tail, seq: next.spec.seq, hash: recordHash(next.spec) };
+    }
   }
 
   /** Drops what retention no longer keeps, in one transaction with the record that says so. */
   private async prune(): Promise<void> {
-    const head = (this.head ??= await this.readHead());
-    const byCount = head.seq - this.maxCount + 1;
+    const tail = (this.tail ??= await this.readTail());
+    const byCount = tail.seq - this.maxCount + 1;
     const cutoff = this.now().toMillis() - this.maxAgeMs;
-    const oldest = await this.state.find<AuditRecordSpec>(recordPointer(head.first));
-    let through = Math.min(head.first + PRUNE_BATCH, head.seq) - 1;
-    if (byCount <= head.first && !(oldest && Date.parse(oldest.spec.time) < cutoff)) return;
-    const doomed = await this.state.list<AuditRecordSpec>(
+    const oldest = await this.state.find<AuditRecordSpec>(recordPointer(tail.first));
+    if (byCount <= tail.first && !(oldest && Date.parse(oldest.spec.time) < cutoff)) return;
+    const candidates = await this.state.list<AuditRecordSpec>(
       { namespace: AuditRecords.namespace, type: AuditRecords.type },
-      { ids: range(head.first, through).map(auditRecordId) },
+      { ids: range(tail.first, Math.min(tail.first + PRUNE_BATCH, tail.seq) - 1).map(auditRecordId) },
     );
-    // By count: everything below byCount; by age: the leading run older than the cutoff.
+    // By count: everything below byCount; by age: the leading run older than the cutoff. The newest record stays.
     let last: Resource<AuditRecordSpec> | undefined;
-    for (const r of doomed) {
+    for (const r of candidates) {
       if (r.spec.seq >= byCount && Date.parse(r.spec.time) >= cutoff) break;
       last = r;
     }
     if (!last) return;
-    through = last.spec.seq;
-    const destroys: BatchOp[] = range(head.first, through).map((seq) => ({ op: 'destroy', pointer: recordPointer(seq), owner: AUDIT_OWNER }));
-    const details: AuditDetails = { from: head.first, through, lastHash: recordHash(last.spec), count: through - head.first + 1 };
-    await this.append({ actor: AUDIT_OWNER, action: 'pruned', details }, destroys, through + 1);
+    const through = last.spec.seq;
+    const destroys: BatchOp[] = range(tail.first, through).map((seq) => ({ op: 'destroy', pointer: recordPointer(seq), owner: AUDIT_OWNER }));
+    const details: AuditDetails = { from: tail.first, through, lastHash: recordHash(last.spec), count: through - tail.first + 1 };
+    await this.commit([{ actor: AUDIT_OWNER, action: 'pruned', details }], false, destroys, through + 1);
   }
 
   private now(): DateTime {

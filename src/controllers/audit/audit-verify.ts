@@ -36,6 +36,7 @@ export function verifyAuditChain(records: readonly AuditRecordSpec[], head: Audi
   let prevHash = start.hash;
   let signedThrough = 0;
   let signatureSeq = start.seq - 1;
+  const hashes = new Map<number, string>();
   const fail = (seq: number, kind: AuditProblemKind, message: string): AuditVerdict => ({ ok: false, records: records.length, signedThrough, unsigned: 0, problem: { seq, kind, message } });
   for (const r of records) {
     if (r.seq !== expected) {
@@ -55,11 +56,14 @@ export function verifyAuditChain(records: readonly AuditRecordSpec[], head: Audi
       signatureSeq = r.seq;
     }
     prevHash = recordHash(r);
+    hashes.set(r.seq, prevHash);
     expected++;
   }
   const last = expected - 1;
-  if (head && head.seq > last) return fail(last + 1, 'removed', `record ${last + 1} was removed (the trail's head says it ends at record ${head.seq})`);
-  if (head && head.seq === last && last >= start.seq && head.hash !== prevHash) return fail(last, 'edited', `record ${last} was edited: its hash no longer matches the trail's head`);
+  // The head names the newest signed record: records cut off the end up to it are missing, and it must be unchanged.
+  if (head && head.seq > last) return fail(last + 1, 'removed', `record ${last + 1} was removed (the trail's signed head is record ${head.seq})`);
+  const atHead = head ? hashes.get(head.seq) : undefined;
+  if (head && atHead !== undefined && atHead !== head.hash) return fail(head.seq, 'edited', `record ${head.seq} was edited: its hash no longer matches the trail's signed head`);
   return { ok: true, records: records.length, ...(records.length ? { first: start.seq, last } : {}), signedThrough, unsigned: last - signatureSeq };
 }
 

@@ -35,7 +35,8 @@ export async function writeIssuedSet(
   await rt.modify(definition, id, () => next);
   for (const i of plan.issued) {
     rt.log(`issued ${definition.type}/${id} ${i.name}`, { reason: i.reason, why: i.message });
-    await extras.audit.record({ actor: controllerActor(rt.controller), action: 'certificate-issued', details: { ...i.details, certificate: `${definition.type}/${id}/${i.name}`, reason: i.reason } });
+    // Not awaited: the recorder commits records in groups, off the issuing path.
+    void extras.audit.record({ actor: controllerActor(rt.controller), action: 'certificate-issued', details: { ...i.details, certificate: `${definition.type}/${id}/${i.name}`, reason: i.reason } });
   }
   const at = plan.nextRenewal ? DateTime.fromJSDate(plan.nextRenewal, { zone: 'utc' }) : undefined;
   return requeueAt(at, plan.issued.length ? `issued ${plan.issued.map((i) => `${i.name} (${i.reason})`).join(', ')}` : 'up to date');

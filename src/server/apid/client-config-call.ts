@@ -36,7 +36,7 @@ export function clientConfigCall(state: State, clock: Clock, audit: AuditSink) {
       ...(ttl !== undefined ? { validityHours: ttl } : {}),
       now: new Date(clock.now().toMillis()),
     });
-    await audit.record({
+    void audit.record({
       actor: callActor(ctx),
       source: callSource(ctx),
       action: 'certificate-issued',

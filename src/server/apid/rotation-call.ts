@@ -68,7 +68,7 @@ export function rotationCall(state: State, clock: Clock, audit: AuditSink) {
       existing ? { op: 'update', resource: { ...existing, spec }, owner } : { op: 'create', resource: { metadata: rotationAt, spec }, owner },
     ];
     const written = await state.batch(ops);
-    await audit.record({ actor: callActor(ctx), source: callSource(ctx), action: 'ca-rotation-phase', details: { ca, phase: spec.phase, newCASerial: next.cert.serialNumber.toUpperCase() } });
+    void audit.record({ actor: callActor(ctx), source: callSource(ctx), action: 'ca-rotation-phase', details: { ca, phase: spec.phase, newCASerial: next.cert.serialNumber.toUpperCase() } });
     return written[1] as Resource<CARotationSpec>;
   };
 }

@@ -161,7 +161,7 @@ class Driver implements RotationDriver {
       return { ...rest, phase: target };
     });
     this.log('rotation reached phase', { ca: spec.ca, phase: target });
-    await this.options.audit?.record({ actor: ROTATION_DRIVER_ACTOR, action: 'ca-rotation-phase', details: { ca: spec.ca, phase: target, nodes: spec.nodes.map((n) => n.address) } });
+    void this.options.audit?.record({ actor: ROTATION_DRIVER_ACTOR, action: 'ca-rotation-phase', details: { ca: spec.ca, phase: target, nodes: spec.nodes.map((n) => n.address) } });
   }
 
   /**

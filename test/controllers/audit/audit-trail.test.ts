@@ -52,7 +52,7 @@ describe('audit trail (hash chain in the SQLite store)', function () {
 
   it('links each record to the one before, signs the head every signEvery records, and verifies', async () => {
     const state = await open();
-    const recorder = new AuditRecorder({ state, clock, signEvery: 3 });
+    const recorder = new AuditRecorder({ state, clock, flushDelayMs: 0, signEvery: 3 });
     await recordAll(recorder, 1, 5);
     const records = await specs(state);
     expect(records.map((r) => `${r.seq}:${r.action}`)).to.deep.equal(['1:certificate-issued', '2:certificate-issued', '3:certificate-issued', '4:chain-signed', '5:certificate-issued', '6:certificate-issued']);
@@ -66,9 +66,29 @@ describe('audit trail (hash chain in the SQLite store)', function () {
     await state.close();
   });
 
+  it('commits a burst of records in one transaction (group commit), the first one after a quiet spell at once', async () => {
+    const state = await open();
+    const batches: number[] = [];
+    const batch = state.batch.bind(state);
+    state.batch = async (ops) => {
+      batches.push(ops.length);
+      return batch(ops);
+    };
+    const recorder = new AuditRecorder({ state, clock, signEvery: 100, flushDelayMs: 10_000 });
+    await recorder.record(event(1));
+    for (let n = 2; n <= 9; n++) void recorder.record(event(n));
+    expect(batches).to.deep.equal([1]);
+    await recorder.flushed();
+    expect(batches).to.deep.equal([1, 8]);
+    expect((await specs(state)).map((r) => r.details.serial)).to.deep.equal(['01', '02', '03', '04', '05', '06', '07', '08', '09']);
+    expect(await verifyStoredTrail(state)).to.include({ ok: true, records: 9 });
+    await recorder.close();
+    await state.close();
+  });
+
   it("signs the unsigned tail on the injected clock's timer", async () => {
     const state = await open();
-    const recorder = new AuditRecorder({ state, clock, signEvery: 100, signIntervalMs: 60_000 }).start();
+    const recorder = new AuditRecorder({ state, clock, flushDelayMs: 0, signEvery: 100, signIntervalMs: 60_000 }).start();
     await recorder.record(event(1));
     await clock.advance({ seconds: 59 });
     await recorder.flushed();
@@ -84,7 +104,7 @@ describe('audit trail (hash chain in the SQLite store)', function () {
   describe('tampering with the file (sqlite3 CLI) is found and named', () => {
     beforeEach(async () => {
       const state = await open();
-      const recorder = new AuditRecorder({ state, clock, signEvery: 4 });
+      const recorder = new AuditRecorder({ state, clock, flushDelayMs: 0, signEvery: 4 });
       await recordAll(recorder, 1, 8);
       await recorder.close();
       await state.close();
@@ -108,7 +128,7 @@ describe('audit trail (hash chain in the SQLite store)', function () {
 
     it('the newest record edited, or the newest records cut off: found against the head', async () => {
       const edited = await tamperAndVerify(`UPDATE resources SET spec = replace(spec, '"actor":"AuditTrail"', '"actor":"AuditTrajl"') WHERE ${where(10)}`);
-      expect(edited.problem).to.deep.equal({ seq: 10, kind: 'edited', message: "record 10 was edited: its hash no longer matches the trail's head" });
+      expect(edited.problem).to.deep.equal({ seq: 10, kind: 'edited', message: "record 10 was edited: its hash no longer matches the trail's signed head" });
       const cut = await tamperAndVerify(`DELETE FROM resources WHERE type = 'AuditRecords' AND id > '000000000008'`);
       expect(cut.problem).to.deep.include({ seq: 9, kind: 'removed' });
     });
@@ -135,7 +155,7 @@ describe('audit trail (hash chain in the SQLite store)', function () {
 
   it('prunes by count, records the pruning with the hash of the last pruned record, and still verifies (and still finds a removal)', async () => {
     const state = await open();
-    const recorder = new AuditRecorder({ state, clock, signEvery: 100, retention: { maxCount: 5 } });
+    const recorder = new AuditRecorder({ state, clock, flushDelayMs: 0, signEvery: 100, retention: { maxCount: 5 } });
     await recordAll(recorder, 1, 8);
     const records = await specs(state);
     const pruned = records.filter((r) => r.action === 'pruned');
@@ -155,7 +175,7 @@ describe('audit trail (hash chain in the SQLite store)', function () {
 
   it('prunes records older than maxAgeHours on the timer, and the trail verifies from its new start', async () => {
     const state = await open();
-    const recorder = new AuditRecorder({ state, clock, signEvery: 100, retention: { maxAgeHours: 24 } });
+    const recorder = new AuditRecorder({ state, clock, flushDelayMs: 0, signEvery: 100, retention: { maxAgeHours: 24 } });
     await recordAll(recorder, 1, 3);
     await clock.advance({ hours: 25 });
     await recorder.record(event(4));
@@ -171,8 +191,8 @@ describe('audit trail (hash chain in the SQLite store)', function () {
   it('two recorders on one store (serve and a --state command) keep one chain', async () => {
     const a = await open();
     const b = await open();
-    const ra = new AuditRecorder({ state: a, clock, signEvery: 100 });
-    const rb = new AuditRecorder({ state: b, clock, signEvery: 100 });
+    const ra = new AuditRecorder({ state: a, clock, flushDelayMs: 0, signEvery: 100 });
+    const rb = new AuditRecorder({ state: b, clock, flushDelayMs: 0, signEvery: 100 });
     for (let n = 1; n <= 6; n++) await (n % 2 ? ra : rb).record(event(n));
     const records = await specs(a);
     expect(records.map((r) => r.details.serial)).to.deep.equal(['01', '02', '03', '04', '05', '06']);
@@ -184,7 +204,7 @@ describe('audit trail (hash chain in the SQLite store)', function () {
   it('refuses a record that would hold a private key, writes nothing, and reports it', async () => {
     const state = await open();
     const errors: string[] = [];
-    const recorder = new AuditRecorder({ state, clock, onError: (m, f) => errors.push(`${m}: ${String(f.error)}`) });
+    const recorder = new AuditRecorder({ state, clock, flushDelayMs: 0, onError: (m, f) => errors.push(`${m}: ${String(f.error)}`) });
     await recorder.record({ actor: 'local', action: 'certificate-issued', details: { key: '-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----' } });
     expect(errors).to.deep.equal(['audit record (certificate-issued) not written: audit details.key: holds a PEM block; record its serial or fingerprint instead']);
     expect(await specs(state)).to.deep.equal([]);
