@@ -146,7 +146,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
       else refusals.refused('apid refused a call', { method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress });
       if (api.status === 401 || api.status === 403) {
-        refusalAudit.refused(callerOf(req), req.socket.remoteAddress, { status: api.status, call: `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]}`, reason: api.message });
+        refusalAudit.refused(callerOf(req, api.status), req.socket.remoteAddress, { status: api.status, call: `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]}`, reason: api.message });
       }
       if (!res.headersSent) sendJson(res, api.status, { error: api.message });
       else res.destroy();
@@ -259,10 +259,14 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, aud
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
 }
 
-/** Who a refused caller is: the subject of the certificate it showed (checked or not), else `anonymous`. */
-function callerOf(req: IncomingMessage): string {
+/**
+ * Who a refused caller is: the subject of the certificate it showed, else `anonymous`. On a 401 the certificate did not
+ * pass, so its subject is only what the caller claims, and the record says so.
+ */
+function callerOf(req: IncomingMessage, status: number): string {
   const peer = (req.socket as TLSSocket).getPeerX509Certificate?.();
-  return peer ? subjectLine(peer.subject) : 'anonymous';
+  if (!peer) return 'anonymous';
+  return status === 401 ? `${subjectLine(peer.subject)} (not verified)` : subjectLine(peer.subject);
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
