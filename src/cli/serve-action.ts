@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { machineConfigOf } from '../resources/machine-config.js';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { Node } from '../server/node.js';
-import type { AuditSink } from '../controllers/audit/index.js';
+import type { AuditRetention, AuditSink } from '../controllers/audit/index.js';
 import { lifetimeHours } from './duration.js';
 import { recordConfigChange } from './local-audit.js';
 import { createLineLogger } from './log-line.js';
@@ -65,6 +65,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     addresses: { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) },
     lifetimes,
     logger: (message, fields) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields),
+    audit: { retention: auditRetention(opts) },
   });
   log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
   const stopping = onStopSignal(log, async () => node.stop());
@@ -97,6 +98,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   } finally {
     await stopping.stop('exit');
   }
+}
+
+/** --audit-retention and --audit-max-records, as the recorder takes them. */
+export function auditRetention(opts: Pick<ServeOptions, 'auditRetention' | 'auditMaxRecords'>): AuditRetention {
+  return {
+    ...(opts.auditRetention !== undefined ? { maxAgeHours: opts.auditRetention / 3_600_000 } : {}),
+    ...(opts.auditMaxRecords !== undefined ? { maxCount: opts.auditMaxRecords } : {}),
+  };
 }
 
 /** What the services need of a node: its store, its types and its audit trail. */

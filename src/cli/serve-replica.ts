@@ -12,7 +12,7 @@ import { nodeAuditRecorder, nodeRuntime, openSharedNodeState } from '../server/n
 import type { LineLogger } from './log-line.js';
 import { storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
-import { applyConfigOnStart, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
+import { applyConfigOnStart, auditRetention, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
 import type { ServeOptions } from './serve.js';
 import { tightenStateDir } from './state-dir-mode.js';
 
@@ -32,7 +32,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   if (loose) log('warn', 'state directory tightened', { state: ctx.stateDir, finding: loose.message });
   const { state, registry } = await openSharedNodeState(opts.store!, ctx.stateDir);
   // One trail for the shared store: every replica appends to it (the head's compare-and-swap orders them).
-  const audit = nodeAuditRecorder(state, { logger }).start();
+  const audit = nodeAuditRecorder(state, { logger, audit: { retention: auditRetention(opts) } }).start();
   const name = `${opts.hostname ?? hostname()}/${process.pid}`;
   const elector = leaderElectorFor(state, { name })!;
   let loop: ReturnType<typeof runWhileLeader> | undefined;

@@ -106,7 +106,7 @@ export class AuditRecorder implements AuditSink {
     this.maxCount = options.retention?.maxCount ?? DEFAULT_MAX_COUNT;
     if (!(this.signEvery >= 1) || !(this.signIntervalMs > 0) || !(this.flushDelayMs >= 0) || !(this.maxAgeMs > 0) || !(this.maxCount >= 2)) {
       throw new RangeError(
-        `audit: signEvery must be >= 1, signIntervalMs and maxAgeHours > 0, flushDelayMs >= 0, maxCount >= 2; got ${this.signEvery}, ${this.signIntervalMs}, ${this.maxAgeMs / 3_600_000}, ${this.flushDelayMs}, ${this.maxCount}`,
+        `audit: signEvery must be >= 1, signIntervalMs and maxAgeHours > 0, flushDelayMs >= 0, maxCount >= 2; got (in that order) ${this.signEvery}, ${this.signIntervalMs}, ${this.maxAgeMs / 3_600_000}, ${this.flushDelayMs}, ${this.maxCount}`,
       );
     }
     this.onError = options.onError ?? (() => undefined);
