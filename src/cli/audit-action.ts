@@ -6,7 +6,7 @@ import type { Resource } from '../runtime/resource.js';
 import type { State } from '../runtime/state.js';
 import { formatNodeAddress, paths } from '../server/apid/index.js';
 import { connectApi } from './api-client.js';
-import type { ApiClient } from './api-client.js';
+import type { ApiClient, RemoteTarget } from './api-client.js';
 import type { AuditOptions } from './audit.js';
 import { formatFollowed, formatRecords, formatVerdict } from './audit-output.js';
 import { followWatch } from './remote-watch.js';
@@ -28,7 +28,8 @@ async function withLocalStore<T>(stateFlag: string | undefined, use: (state: Sta
   }
 }
 
-export async function auditLocal(opts: AuditOptions): Promise<void> {
+/** `stop` ends a -f run (tests); SIGINT and SIGTERM do too. */
+export async function auditLocal(opts: AuditOptions, stopWhen?: AbortSignal): Promise<void> {
   const { AUDIT_KIND, readAuditTrail } = await import('../controllers/audit/index.js');
   const since = sinceDate(opts);
   await withLocalStore(opts.state, async (state) => {
@@ -36,7 +37,7 @@ export async function auditLocal(opts: AuditOptions): Promise<void> {
       process.stdout.write(formatRecords((await readAuditTrail(state, since)).map((r) => r.spec), opts.output));
       return;
     }
-    const stop = untilSignal();
+    const stop = untilSignal(stopWhen);
     await new Promise<void>((resolve, reject) => {
       let header = opts.output === 'table';
       const subscription = state.watchKind<AuditRecordSpec>(AUDIT_KIND, { bootstrap: true }).subscribe({
@@ -61,14 +62,15 @@ export async function verifyLocal(stateFlag: string | undefined): Promise<void> 
   await withLocalStore(stateFlag, async (state, dir) => report(await verifyStoredTrail(state), `--state ${dir}`));
 }
 
-export async function auditRemote(opts: AuditOptions, cmd: Command): Promise<void> {
-  const { client, nodes } = await connectApi(remoteTargetOf(cmd));
+/** `stop` ends a -f run (tests); SIGINT and SIGTERM do too. */
+export async function auditRemote(opts: AuditOptions, target: RemoteTarget, stopWhen?: AbortSignal): Promise<void> {
+  const { client, nodes } = await connectApi(target);
   const asked = nodes.length > 0 ? nodes : [undefined];
   const label = (node: string | undefined) => node ?? formatNodeAddress(client.endpoint).replace(/:\d+$/, '');
   const labels = asked.length > 1 ? label : undefined;
   const since = sinceDate(opts);
   try {
-    if (opts.follow) return await followRemote(client, asked, labels, opts, since);
+    if (opts.follow) return await followRemote(client, asked, labels, opts, since, stopWhen);
     const rows: { node: string; spec: AuditRecordSpec }[] = [];
     for (const node of asked) {
       const found = await client.call<Resource<AuditRecordSpec>[]>('GET', paths.resources('AuditRecords'), node ? { node } : {});
@@ -80,8 +82,15 @@ export async function auditRemote(opts: AuditOptions, cmd: Command): Promise<voi
   }
 }
 
-async function followRemote(client: ApiClient, asked: (string | undefined)[], labels: ((n: string | undefined) => string) | undefined, opts: AuditOptions, since: Date | undefined): Promise<void> {
-  const stop = untilSignal();
+async function followRemote(
+  client: ApiClient,
+  asked: (string | undefined)[],
+  labels: ((n: string | undefined) => string) | undefined,
+  opts: AuditOptions,
+  since: Date | undefined,
+  stopWhen: AbortSignal | undefined,
+): Promise<void> {
+  const stop = untilSignal(stopWhen);
   if (opts.output === 'table') process.stdout.write(formatRecords([], 'table', labels ? [] : undefined));
   try {
     await Promise.all(
@@ -128,10 +137,12 @@ function report(verdict: AuditVerdict, where: string): void {
   }
 }
 
-/** Aborts on SIGINT/SIGTERM; keeps the process alive meanwhile (store polling and sockets may not). */
-function untilSignal(): { signal: AbortSignal; dispose(): void } {
+/** Aborts on SIGINT/SIGTERM or `also`; keeps the process alive meanwhile (store polling and sockets may not). */
+function untilSignal(also?: AbortSignal): { signal: AbortSignal; dispose(): void } {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
+  if (also?.aborted) stop.abort();
+  also?.addEventListener('abort', onSignal, { once: true });
   const keepAlive = setInterval(() => undefined, 1 << 30);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -141,6 +152,7 @@ function untilSignal(): { signal: AbortSignal; dispose(): void } {
       clearInterval(keepAlive);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      also?.removeEventListener('abort', onSignal);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { durationOption } from './duration.js';
-import { runsRemotely } from './remote-target.js';
+import { remoteTargetOf, runsRemotely } from './remote-target.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
 export const AUDIT_FORMATS = ['table', 'json'] as const;
@@ -29,7 +29,7 @@ export function registerAuditCommand(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'table, or json: one JSON object per line').choices(AUDIT_FORMATS).default('table'))
     .action(async (opts: AuditOptions, cmd: Command) => {
       const action = await import('./audit-action.js');
-      return runsRemotely(cmd) ? action.auditRemote(opts, cmd) : action.auditLocal(opts);
+      return runsRemotely(cmd) ? action.auditRemote(opts, remoteTargetOf(cmd)) : action.auditLocal(opts);
     });
   audit
     .command('verify')

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { formatTalosconfig, newContext } from '../../src/config/index.js';
+import { auditRemote } from '../../src/cli/audit-action.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { ApidHarness } from '../server/apid-harness.js';
 import { captured } from '../support/captured-output.js';
@@ -46,6 +47,33 @@ describe('trustctl audit over the API (in process)', function () {
     const recent = await trustctl('--talosconfig', operator, 'audit', '--since', '1h', '-o', 'json');
     const kept = recent.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; details: { call?: string } });
     expect(kept.map((l) => `${l.action} ${l.details.call ?? ''}`)).to.deep.equal(['refused GET /v1/resources/AuditRecords']);
+  });
+
+  it('follows the trail with -f: a record committed after it started is printed as a JSON line', async () => {
+    const target = { talosconfig: await talosconfigFor('os:operator') };
+    const stop = new AbortController();
+    let out = '';
+    const waits: { text: string; seen: () => void }[] = [];
+    const printed = (text: string) => new Promise<void>((seen) => (out.includes(text) ? seen() : waits.push({ text, seen })));
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      out += chunk;
+      for (const w of waits) if (out.includes(w.text)) w.seen();
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const following = auditRemote({ output: 'json', follow: true }, target, stop.signal);
+      await printed('"seq":1,');
+      expect(out).not.to.include('GET /v1/audit/verify');
+      expect((await h.request(await h.role('os:reader'), 'GET', '/v1/audit/verify')).status).to.equal(403);
+      await printed('"call":"GET /v1/audit/verify"');
+      stop.abort();
+      await following;
+    } finally {
+      process.stdout.write = write;
+    }
+    const last = JSON.parse(out.trim().split('\n').at(-1)!) as { action: string; source: string };
+    expect(last).to.include({ action: 'refused', source: '127.0.0.1' });
   });
 
   it('answers audit verify for os:operator and refuses os:reader', async () => {
