@@ -54,10 +54,14 @@ const DEFAULT_SIGN_INTERVAL_MS = 60_000;
 const DEFAULT_FLUSH_DELAY_MS = 50;
 const DEFAULT_MAX_AGE_HOURS = 365 * 24;
 const DEFAULT_MAX_COUNT = 100_000;
-/** Pruning deletes at most this many records per transaction; the rest go on the next round. */
-const PRUNE_BATCH = 1_000;
-/** A group is committed at once when it reaches this size. */
-const MAX_GROUP = 256;
+/**
+ * Sizes that keep every transaction under etcd's default --max-txn-ops (128: each change is two etcd operations, plus
+ * one): a group of records with its signature and the head, or a pruning step with its record, the head and a signature.
+ */
+const MAX_GROUP = 60;
+const PRUNE_BATCH = 50;
+/** Pruning steps one timer tick takes at most (a retention cut by a lot catches up over a few ticks). */
+const PRUNE_STEPS_PER_TICK = 100;
 const MAX_ATTEMPTS = 8;
 
 /** The end of the chain as this process last saw it. */
@@ -144,7 +148,7 @@ export class AuditRecorder implements AuditSink {
     void this.flushNow();
     return this.enqueue('audit head not signed', async () => {
       if (this.unsigned > 0) await this.commit([], true);
-      await this.prune();
+      for (let step = 0; step < PRUNE_STEPS_PER_TICK && (await this.prune()); step++);
     });
   }
 
@@ -270,13 +274,13 @@ export class AuditRecorder implements AuditSink {
     }
   }
 
-  /** Drops what retention no longer keeps, in one transaction with the record that says so. */
-  private async prune(): Promise<void> {
+  /** Drops what retention no longer keeps (up to PRUNE_BATCH), in one transaction with the record that says so. */
+  private async prune(): Promise<boolean> {
     const tail = (this.tail ??= await this.readTail());
     const byCount = tail.seq - this.maxCount + 1;
     const cutoff = this.now().toMillis() - this.maxAgeMs;
     const oldest = await this.state.find<AuditRecordSpec>(recordPointer(tail.first));
-    if (byCount <= tail.first && !(oldest && Date.parse(oldest.spec.time) < cutoff)) return;
+    if (byCount <= tail.first && !(oldest && Date.parse(oldest.spec.time) < cutoff)) return false;
     const candidates = await this.state.list<AuditRecordSpec>(
       { namespace: AuditRecords.namespace, type: AuditRecords.type },
       { ids: range(tail.first, Math.min(tail.first + PRUNE_BATCH, tail.seq) - 1).map(auditRecordId) },
@@ -287,11 +291,12 @@ export class AuditRecorder implements AuditSink {
       if (r.spec.seq >= byCount && Date.parse(r.spec.time) >= cutoff) break;
       last = r;
     }
-    if (!last) return;
+    if (!last) return false;
     const through = last.spec.seq;
     const destroys: BatchOp[] = range(tail.first, through).map((seq) => ({ op: 'destroy', pointer: recordPointer(seq), owner: AUDIT_OWNER }));
     const details: AuditDetails = { from: tail.first, through, lastHash: recordHash(last.spec), count: through - tail.first + 1 };
     await this.commit([{ actor: AUDIT_OWNER, action: 'pruned', time: this.isoNow(), details }], false, destroys, through + 1);
+    return true;
   }
 
   private now(): DateTime {
