@@ -4,7 +4,9 @@
 // high enough not to refuse the load, signing from the node's SQLite store) on both cores through node:cluster: two
 // workers share the listening socket. The machine is shared, so the two are measured in alternating slices (5 s each,
 // 3 rounds, order swapped each round) and each figure is the median slice: load from elsewhere hits both alike.
-// Target: trustd >= 2x cfssl req/s at no worse p99.
+// cfssl is measured twice: as shared/peers starts it (plain HTTP) and over TLS (`-tls-cert/-tls-key`, a P-256 server
+// certificate), which is the like-for-like baseline since trustd serves HTTPS; the ratio is taken against the latter.
+// Target: trustd >= 2x cfssl-over-TLS req/s at no worse p99.
 // Needs wrk and cfssl (apt-get install -y wrk golang-cfssl); without them it says so and measures nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import cluster from 'node:cluster';
@@ -91,6 +93,26 @@ async function worker(): Promise<void> {
   process.send!('ready');
 }
 
+/**
+ * A second `cfssl serve` on the same CA, over TLS with a P-256 certificate for 127.0.0.1 made by openssl; resolves
+ * with its pid once it answers.
+ */
+async function startCfsslTls(caDir: string, dir: string, port: number): Promise<number> {
+  spawnSync('mkdir', ['-p', dir]);
+  const req = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'tls-key.pem'), '-out', join(dir, 'tls.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (req.status !== 0) throw new Error(`openssl req failed: ${req.stderr}`);
+  const args = ['serve', '-loglevel', '2', '-address', '127.0.0.1', '-port', String(port), '-ca', join(caDir, 'ca.pem'), '-ca-key', join(caDir, 'ca-key.pem'), '-config', join(PEERS, 'cfssl', 'config.json'), '-tls-cert', join(dir, 'tls.pem'), '-tls-key', join(dir, 'tls-key.pem')];
+  const child = spawn('cfssl', args, { stdio: 'ignore', detached: true });
+  child.unref();
+  for (let i = 0; i < 500; i++) {
+    const r = spawnSync('curl', ['-skf', '-o', '/dev/null', '-X', 'POST', '-d', '{}', `https://127.0.0.1:${port}/api/v1/cfssl/info`]);
+    if (r.status === 0) return child.pid!;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill();
+  throw new Error('cfssl over TLS did not come up');
+}
+
 function startCfssl(dir: string, port: number): number {
   const r = spawnSync('sh', [join(PEERS, 'start-cfssl.sh'), dir, String(port)], { encoding: 'utf8' });
   const pid = /pid=(\d+)/.exec(r.stdout)?.[1];
@@ -117,39 +139,54 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tp-bench-trustd-'));
   let stopTrustd = () => undefined as void;
   let cfsslPid: number | undefined;
+  let cfsslTlsPid: number | undefined;
   try {
     const token = await controlPlaneState(join(dir, 'cp'));
     const trustdPort = await freePort();
     stopTrustd = await startTrustdWorkers(join(dir, 'cp'), trustdPort);
     const cfsslPort = await freePort();
     cfsslPid = startCfssl(join(dir, 'cfssl'), cfsslPort);
+    const cfsslTlsPort = await freePort();
+    cfsslTlsPid = await startCfsslTls(join(dir, 'cfssl'), join(dir, 'cfssl-tls'), cfsslTlsPort);
 
     const trustdEnv = { BODY_TEMPLATE: '{"csr":%s}', AUTH_HEADER: `Bearer ${token}`, OK_PATTERN: '"crt"' };
     const trustdUrl = `https://127.0.0.1:${trustdPort}/v1/certificate`;
     const cfsslUrl = `http://127.0.0.1:${cfsslPort}/api/v1/cfssl/sign`;
-    // Warm both (JIT, Go's GC pacing), then alternate.
+    const cfsslTlsUrl = `https://127.0.0.1:${cfsslTlsPort}/api/v1/cfssl/sign`;
+    // Warm all three (JIT, Go's GC pacing), then alternate.
     await wrk(trustdUrl, trustdEnv, '3s');
     await wrk(cfsslUrl, {}, '3s');
-    const runs = { cfssl: [] as WrkResult[], trustd: [] as WrkResult[] };
+    await wrk(cfsslTlsUrl, {}, '3s');
+    const runs = { cfssl: [] as WrkResult[], cfsslTls: [] as WrkResult[], trustd: [] as WrkResult[] };
     for (let r = 0; r < ROUNDS; r++) {
-      if (r % 2 === 0) runs.cfssl.push(await wrk(cfsslUrl, {}));
+      if (r % 2 === 0) {
+        runs.cfsslTls.push(await wrk(cfsslTlsUrl, {}));
+        runs.cfssl.push(await wrk(cfsslUrl, {}));
+      }
       runs.trustd.push(await wrk(trustdUrl, trustdEnv));
-      if (r % 2 === 1) runs.cfssl.push(await wrk(cfsslUrl, {}));
+      if (r % 2 === 1) {
+        runs.cfssl.push(await wrk(cfsslUrl, {}));
+        runs.cfsslTls.push(await wrk(cfsslTlsUrl, {}));
+      }
     }
     const cfssl = medianRun(runs.cfssl);
+    const cfsslTls = medianRun(runs.cfsslTls);
     const ours = medianRun(runs.trustd);
 
     console.log(`P-256 CSR signing, wrk -t2 -c20 --latency (wrk-sign.lua), ${ROUNDS} alternating ${SLICE} slices each, median slice; ${DateTime.utc().toISO()}`);
     row(`cfssl serve (HTTP)`, cfssl);
+    row(`cfssl serve (HTTPS)`, cfsslTls);
     row(`trustd (HTTPS, ${WORKERS} cluster workers)`, ours);
-    const ratio = ours.ok_per_s / cfssl.ok_per_s;
-    console.log(`ratio trustd/cfssl req/s ${ratio.toFixed(2)} (target >= 2); p99 trustd ${fmt(ours.lat_ms_p99)} ms vs cfssl ${fmt(cfssl.lat_ms_p99)} ms (target: no worse)`);
-    console.log(`slices req/s: cfssl ${runs.cfssl.map((x) => fmt(x.ok_per_s)).join(', ')}; trustd ${runs.trustd.map((x) => fmt(x.ok_per_s)).join(', ')}`);
+    const ratio = ours.ok_per_s / cfsslTls.ok_per_s;
+    console.log(`ratio trustd/cfssl-over-TLS req/s ${ratio.toFixed(2)} (target >= 2); p99 trustd ${fmt(ours.lat_ms_p99)} ms vs cfssl-over-TLS ${fmt(cfsslTls.lat_ms_p99)} ms (target: no worse)`);
+    console.log(`ratio trustd/cfssl-HTTP req/s ${(ours.ok_per_s / cfssl.ok_per_s).toFixed(2)}; cfssl loses ${((1 - cfsslTls.ok_per_s / cfssl.ok_per_s) * 100).toFixed(0)}% to TLS`);
+    console.log(`slices req/s: cfssl ${runs.cfssl.map((x) => fmt(x.ok_per_s)).join(', ')}; cfssl TLS ${runs.cfsslTls.map((x) => fmt(x.ok_per_s)).join(', ')}; trustd ${runs.trustd.map((x) => fmt(x.ok_per_s)).join(', ')}`);
     const refused = runs.trustd.reduce((n, x) => n + x.bad + x.socket_errors, 0);
     if (refused) throw new Error(`trustd refused or dropped ${refused} requests`);
   } finally {
     stopTrustd();
     if (cfsslPid) process.kill(cfsslPid);
+    if (cfsslTlsPid) process.kill(cfsslTlsPid);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,7 @@
 // Runs the compiled mocha suite and closes with the line CI reads: `N passed, N failed, N skipped`.
 // Usage: node scripts/run-tests.mjs [substring filter on test file paths] [--grep PATTERN]
+// Files run in TEST_JOBS worker processes (default 2, one per core here; TEST_JOBS=1 runs them in this process, in
+// order). Each file runs whole in one worker, so a file's hooks and state never meet another file's.
 import Mocha from 'mocha';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +10,15 @@ const args = process.argv.slice(2);
 const grepAt = args.indexOf('--grep');
 const grep = grepAt >= 0 ? args.splice(grepAt, 2)[1] : undefined;
 const fileFilter = args[0];
+const jobs = Number(process.env.TEST_JOBS ?? 2);
+if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`TEST_JOBS: expected a whole number >= 1, got ${process.env.TEST_JOBS}`);
+
+// The longest files start first, so the last worker is not left running one of them alone at the end.
+const SLOW_FIRST = ['node-crash', 'rotation', 'fuzz', 'check', 'serve', 'etcd'];
+const weight = (file) => {
+  const at = SLOW_FIRST.findIndex((s) => file.includes(s));
+  return at < 0 ? SLOW_FIRST.length : at;
+};
 
 function findTests(dir) {
   const out = [];
@@ -19,9 +30,11 @@ function findTests(dir) {
   return out;
 }
 
-const mocha = new Mocha({ reporter: 'spec', timeout: 60_000, grep });
-for (const file of findTests('dist/test')) if (!fileFilter || file.includes(fileFilter)) mocha.addFile(file);
-await mocha.loadFilesAsync();
+const files = findTests('dist/test').filter((file) => !fileFilter || file.includes(fileFilter));
+const parallel = jobs > 1 && files.length > 1;
+const mocha = new Mocha({ reporter: 'spec', timeout: 60_000, grep, ...(parallel ? { parallel: true, jobs } : {}) });
+for (const file of parallel ? [...files].sort((a, b) => weight(a) - weight(b)) : files) mocha.addFile(file);
+if (!parallel) await mocha.loadFilesAsync();
 const runner = mocha.run(() => {
   const { passes = 0, failures = 0, pending = 0 } = runner.stats ?? {};
   console.log(`\n${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);

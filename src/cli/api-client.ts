@@ -116,6 +116,11 @@ export class ApiClient {
 
   /** One watch connection: calls `onLine` per event line. */
   watch(path: string, onLine: (line: WatchLine) => void, options: CallOptions = {}): WatchHandle {
+    return this.stream<WatchLine>(path, onLine, options, 'watch');
+  }
+
+  /** One streamed answer of newline-delimited JSON (a watch, a log stream): calls `onLine` per line. */
+  stream<Line>(path: string, onLine: (line: Line) => void, options: CallOptions = {}, what = 'stream'): WatchHandle {
     let request: ReturnType<typeof https.request> | undefined;
     let closed = false;
     const done = new Promise<void>((resolve, reject) => {
@@ -132,12 +137,12 @@ export class ApiClient {
           while ((nl = buffer.indexOf('\n')) >= 0) {
             const line = buffer.slice(0, nl);
             buffer = buffer.slice(nl + 1);
-            if (line) onLine(JSON.parse(line) as WatchLine);
+            if (line) onLine(JSON.parse(line) as Line);
           }
         });
         res.on('end', () => resolve());
         res.on('error', (err) => (closed ? resolve() : reject(connectionError(this.endpoint, err))));
-        res.on('close', () => (closed || res.complete ? resolve() : reject(new ApiCallError(0, `${formatNodeAddress(this.endpoint)}: the watch connection was dropped`))));
+        res.on('close', () => (closed || res.complete ? resolve() : reject(new ApiCallError(0, `${formatNodeAddress(this.endpoint)}: the ${what} connection was dropped`))));
       });
       request.on('error', (err) => (closed ? resolve() : reject(connectionError(this.endpoint, err))));
       request.end();

@@ -15,9 +15,15 @@ const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----
 const LONG_BASE64 = /[A-Za-z0-9+/]{40,}={0,2}/g;
 const looksRandom = (run: string) => /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
 
-/** Replaces anything that looks like key material with a marker. */
+// A trustd token or join token (`abcdef.0123456789abcdef`): never a log line's business, whatever carried it there.
+const TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
+
+/** Replaces anything that looks like key material or a token with a marker. */
 export function scrubSecrets(text: string): string {
-  return text.replace(PEM_BLOCK, '<redacted PEM>').replace(LONG_BASE64, (run) => (looksRandom(run) ? '<redacted>' : run));
+  return text
+    .replace(PEM_BLOCK, '<redacted PEM>')
+    .replace(LONG_BASE64, (run) => (looksRandom(run) ? '<redacted>' : run))
+    .replace(TOKEN, '<redacted token>');
 }
 
 export function formatLogLine(format: LogFormat, time: Date, level: LogLevel, message: string, fields: LogFields = {}): string {

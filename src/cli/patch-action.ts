@@ -11,6 +11,7 @@ import type { Resource } from '../runtime/resource.js';
 import type { State } from '../runtime/state.js';
 import { SKIPPED } from './apply-config.js';
 import { machineConfigDiff } from './config-diff.js';
+import { impactSection } from './impact-section.js';
 import { MACHINE_CONFIG_POINTER, storedMachineConfig } from './machine-config-file.js';
 import type { PatchOptions } from './patch.js';
 import { requireStore, resolveStateDir } from './state-path.js';
@@ -63,8 +64,7 @@ async function dryRunReport(state: State, stored: Resource<MachineConfigSpec>, b
   });
   const node = await state.find<NodeAddressesSpec>({ namespace: NodeAddresses.namespace, type: NodeAddresses.type, id: NODE_ADDRESSES_ID });
   const impact = formatCertificateImpact(certificateImpact(before, after, node?.spec ?? { addresses: [], hostname: 'localhost' }));
-  const lines = impact.length ? impact.map((l) => `  ${l}`) : ['  none: no certificate would be re-issued'];
-  const note = node ? [] : ["  (the node's addresses are not known yet: run `trustctl serve` once; SANs from them are not compared)"];
+  const note = node ? undefined : "the node's addresses are not known yet: run `trustctl serve` once; SANs from them are not compared";
   return [
     'Dry run summary:',
     'The configuration would be patched (skipped in dry-run).',
@@ -73,9 +73,7 @@ async function dryRunReport(state: State, stored: Resource<MachineConfigSpec>, b
     '',
     diff.trimEnd(),
     '',
-    'Certificate impact:',
-    ...lines,
-    ...note,
+    ...impactSection(impact, note),
     '',
   ].join('\n');
 }

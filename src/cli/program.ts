@@ -7,12 +7,15 @@ import { registerConfigCommands } from './config.js';
 import { registerGenCommands } from './gen.js';
 import { registerGetCommand } from './get.js';
 import { registerInspectCommands } from './inspect.js';
+import { registerLogsCommand } from './logs.js';
 import { registerPatchCommand } from './patch.js';
 import { registerEtcdCommands } from './remote-etcd-snapshot.js';
 import { addRemoteOptions } from './remote-target.js';
 import { registerVersionCommand } from './remote-version.js';
+import { registerRevokeCommands } from './revoke.js';
 import { registerRotateCaCommand } from './rotate-ca.js';
 import { registerServeCommand } from './serve.js';
+import { registerTokenCommands } from './token.js';
 
 export function buildProgram(): Command {
   const program = new Command('trustctl')
@@ -33,5 +36,8 @@ export function buildProgram(): Command {
   registerRotateCaCommand(program);
   registerCheckCommand(program);
   registerAuditCommand(program);
+  registerLogsCommand(program);
+  registerTokenCommands(program);
+  registerRevokeCommands(program);
   return program;
 }

@@ -7,6 +7,7 @@ import type { MachineConfigChange, PatchText } from '../server/apid/index.js';
 import { connectApi } from './api-client.js';
 import type { RemoteTarget } from './api-client.js';
 import { machineConfigDiff } from './config-diff.js';
+import { impactSection } from './impact-section.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 
 export const SKIPPED_LINE = 'Apply was skipped: no changes detected.';
@@ -53,5 +54,6 @@ function report(change: MachineConfigChange, dryRun: boolean, verb: string, pref
   const before = change.before ? parseMachineConfig(change.before, 'the stored machine config') : undefined;
   const after = parseMachineConfig(change.after ?? '', 'the new machine config');
   const diff = machineConfigDiff(before, after, { before: before ? `stored MachineConfigs config/v1alpha1 version ${change.version}` : 'stored (none)', after: afterLabel });
-  return `${prefix}Dry run summary:\nThe configuration would be ${verb === 'Applied' ? 'applied' : 'patched'} (skipped in dry-run).\n\nConfig diff:\n\n${diff}`;
+  const impact = change.impact ? `\n${impactSection(change.impact, change.impactNote).join('\n')}\n` : '';
+  return `${prefix}Dry run summary:\nThe configuration would be ${verb === 'Applied' ? 'applied' : 'patched'} (skipped in dry-run).\n\nConfig diff:\n\n${diff}${impact}`;
 }

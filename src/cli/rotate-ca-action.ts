@@ -1,6 +1,6 @@
 // The action of `trustctl rotate-ca` (rotate-ca.ts declares the command), loaded only when it runs.
 import { formatTalosconfig, issueClientCertificate, newContext, readTalosconfigFile, resolveTalosconfigPath, selectContext, contextCredentials } from '../config/index.js';
-import type { PemCertAndKey } from '../config/index.js';
+import type { PemCertAndKey, SecretsBundle } from '../config/index.js';
 import { algorithmOf, createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
 import type { CaProfile } from '../pki/index.js';
 import { ROTATION_PHASES, hasAcceptedList, phaseIndex } from '../resources/ca-rotation.js';
@@ -10,6 +10,7 @@ import { formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index
 import type { RotationRequest } from '../server/apid/index.js';
 import { ApiCallError, ApiClient, connectApi } from './api-client.js';
 import { writeFileAtomic } from './files.js';
+import { BUNDLE_FIELD, readBundleForRotation, withRotatedCAs, writeRotatedBundle } from './rotated-bundle.js';
 import type { RotateOptions } from './rotate-ca.js';
 import type { RemoteTarget } from './api-client.js';
 
@@ -51,10 +52,14 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
   if (opts.dryRun) {
     out('> Dry-run mode enabled, no changes will be made to the cluster, re-run with `--dry-run=false` to apply the changes.');
     for (const kind of kinds) printPlan(out, kind, controlPlanes, workers, endpoints[0], opts.output);
+    out(opts.withSecrets ? `>   then write the new CAs into ${JSON.stringify(opts.withSecrets)} (the previous bundle kept as ${JSON.stringify(`${opts.withSecrets}.bak`)})` : `>   ${staleBundleNote(kinds)}`);
     return;
   }
 
   const creds = contextCredentials(name, context);
+  // The bundle is checked before anything changes: a wrong or unreadable one stops the command here.
+  const bundle = opts.withSecrets ? await readBundleForRotation(opts.withSecrets, creds.caPem) : undefined;
+  const rotated: Partial<Record<RotatableCA, PemCertAndKey>> = {};
   let current = await connectApi(target);
   try {
     for (const kind of kinds) {
@@ -81,10 +86,33 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
         current.client.close();
         current = { ...current, client: new ApiClient(current.client.endpoint, { ca: newTalos.caPem, cert: newTalos.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(newTalos.keyPem)) }) };
       }
+      rotated[kind] = next;
     }
   } finally {
     current.client.close();
+    await refreshBundle(opts.withSecrets, bundle, rotated, out);
   }
+}
+
+/** Writes the CAs whose rotation finished into the bundle, in one step, or says the bundle is stale and how to refresh it. */
+async function refreshBundle(path: string | undefined, bundle: SecretsBundle | undefined, rotated: Partial<Record<RotatableCA, PemCertAndKey>>, out: (line: string) => void): Promise<void> {
+  const kinds = Object.keys(rotated) as RotatableCA[];
+  if (!kinds.length) return;
+  if (!path || !bundle) {
+    out(`> ${staleBundleNote(kinds)}`);
+    return;
+  }
+  const backup = await writeRotatedBundle(path, withRotatedCAs(bundle, rotated));
+  out(`> Wrote the new ${kinds.map((k) => LABEL[k]).join(', ')} CA${kinds.length > 1 ? 's' : ''} into secrets bundle ${JSON.stringify(path)}; the previous bundle is kept as ${JSON.stringify(backup)}`);
+}
+
+function staleBundleNote(kinds: readonly RotatableCA[]): string {
+  const fields = kinds.map((k) => `${FIELDS[k][0]} -> certs.${BUNDLE_FIELD[k]}`).join(', ');
+  return (
+    `the secrets bundle (secrets.yaml) still holds the old ${kinds.map((k) => LABEL[k]).join(', ')} CA: it is now stale, and nodes made from it with ` +
+    `gen config --with-secrets cannot join. Pass --with-secrets secrets.yaml to rotate-ca to keep it current; to refresh it by hand, copy ${fields} ` +
+    'from a control plane\'s machine config (trustctl get mc v1alpha1 -o yaml)'
+  );
 }
 
 /**

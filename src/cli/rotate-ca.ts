@@ -14,6 +14,8 @@ export interface RotateOptions {
   aggregator?: boolean;
   dryRun: boolean;
   output: string;
+  /** The secrets bundle to rewrite with the rotated CAs at the end (FILE.bak keeps the previous one). */
+  withSecrets?: string;
   controlPlaneNodes: string[];
   workerNodes: string[];
 }
@@ -36,6 +38,7 @@ export function registerRotateCaCommand(program: Command): void {
     .option('--aggregator', 'rotate the aggregator CA (cluster.aggregatorCA; control planes trust both through ExtraAcceptedCAs/aggregator meanwhile)')
     .option('--dry-run [bool]', 'print what would be done and change nothing', bool, true)
     .option('-o, --output <path>', 'where to write the new talosconfig (client certificate from the new OS CA)', 'talosconfig')
+    .option('--with-secrets <file>', 'the secrets bundle the cluster was generated from: rewritten at the end with the rotated CAs (the previous one kept as FILE.bak), so gen config keeps making nodes that can join')
     .option('--control-plane-nodes <nodes>', 'control-plane apid addresses host[:port] (default: the endpoint)', list, [])
     .option('--worker-nodes <nodes>', 'worker apid addresses host[:port]', list, [])
     .action(async (opts: RotateOptions, cmd: Command) => (await import('./rotate-ca-action.js')).rotateCa(opts, remoteTargetOf(cmd)));

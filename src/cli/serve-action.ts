@@ -6,10 +6,11 @@ import type { Node } from '../server/node.js';
 import type { AuditRetention, AuditSink } from '../controllers/audit/index.js';
 import { lifetimeHours } from './duration.js';
 import { recordConfigChange } from './local-audit.js';
-import { createLineLogger } from './log-line.js';
 import type { LineLogger } from './log-line.js';
 import { applyMachineConfigOnStart, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
+import { serveLoggers } from './serve-logs.js';
+import type { ServeLoggers } from './serve-logs.js';
 import { runUntilSettled, summarize } from './serve-once.js';
 import { tightenStateDir } from './state-dir-mode.js';
 import { lockStateDir } from './state-lock.js';
@@ -41,7 +42,8 @@ export interface Service {
 }
 
 export async function serve(opts: ServeOptions): Promise<void> {
-  const log = createLineLogger(opts.logFormat);
+  const loggers = serveLoggers(opts.logFormat);
+  const { log } = loggers;
   const lifetimes = lifetimesFrom(opts);
   const stateDir = resolveStateDir(opts.state);
   // Validated before the store is opened: a bad file leaves no state directory, store or key behind. Into a fresh
@@ -50,7 +52,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const file = opts.config ? await readMachineConfigFile(opts.config, opts, fresh ? new Date() : undefined) : undefined;
   if (opts.store?.startsWith('etcd://')) {
     const { serveReplica } = await import('./serve-replica.js');
-    return serveReplica(opts, { file, lifetimes, stateDir, log });
+    return serveReplica(opts, { file, lifetimes, stateDir, loggers });
   }
   if (opts.store) throw new Error(`--store: "${opts.store}" is not an etcd URL; give etcd://HOST:PORT[,HOST:PORT]/PREFIX, or leave it out for the SQLite store in --state`);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -64,7 +66,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     storeFindings: loose ? [loose] : [],
     addresses: { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) },
     lifetimes,
-    logger: (message, fields) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields),
+    logger: loggers.service('controller-runtime'),
     audit: { retention: auditRetention(opts) },
   });
   log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
@@ -74,7 +76,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await node.state.verifySealing();
     await applyConfigOnStart(node, file, log, `--state ${stateDir}`);
     // --once is for scripts that want the certificates issued and the summary: no listeners, no ports taken.
-    const services = opts.once ? [] : await startServices(node, opts, log);
+    const services = opts.once ? [] : await startServices(node, opts, loggers);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     await node.runtime.start();
     if (!opts.once) node.audit.start();
@@ -129,10 +131,10 @@ export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: Machin
  * apid on every node; trustd on control-plane nodes; on workers the trustd client that fetches the apid certificate;
  * metrics when asked. They start once the store is open and stop before the runtime does.
  */
-export async function startServices(node: ServiceNode, opts: ServeOptions, log: LineLogger): Promise<Service[]> {
+export async function startServices(node: ServiceNode, opts: ServeOptions, loggers: ServeLoggers): Promise<Service[]> {
   const services: Service[] = [];
   try {
-    await startEach(services, node, opts, log);
+    await startEach(services, node, opts, loggers);
   } catch (err) {
     // A port already taken, say: what did start must not keep the process alive with nothing to stop it.
     for (const service of services.reverse()) await service.stop().catch(() => undefined);
@@ -143,22 +145,28 @@ export async function startServices(node: ServiceNode, opts: ServeOptions, log: 
 }
 
 /** Starts each service in turn, adding it to `services` as soon as it runs (so a later failure can stop it). */
-async function startEach(services: Service[], node: ServiceNode, opts: ServeOptions, log: LineLogger): Promise<void> {
-  const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
+async function startEach(services: Service[], node: ServiceNode, opts: ServeOptions, loggers: ServeLoggers): Promise<void> {
+  const { log } = loggers;
+  const logger = loggers.service('controller-runtime');
   const { state, registry, audit } = node;
   const config = await storedMachineConfig(state);
   const worker = config ? machineConfigOf(config).type === 'worker' : false;
   const { startApid } = await import('../server/apid/index.js');
   const watchLimits = { perClient: opts.maxWatchesPerClient, total: opts.maxWatches };
-  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger, forward: { members: opts.member }, watchLimits, audit });
+  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger: loggers.service('apid'), serviceLogs: loggers.logs, forward: { members: opts.member }, watchLimits, audit });
   services.push({ name: 'apid', stop: () => apid.close() });
   if (worker) {
-    const { startTrustdClient } = await import('../server/trustd-client/index.js');
-    const client = startTrustdClient({ state, logger, ...(opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {}) });
+    const { startKubeletCsrClient, startRevocationFollower, startTrustdClient } = await import('../server/trustd-client/index.js');
+    const endpoints = opts.trustdEndpoint.length > 0 ? { endpoints: opts.trustdEndpoint } : {};
+    const client = startTrustdClient({ state, logger, ...endpoints });
     services.push({ name: 'trustd-client', stop: () => client.close() });
+    const follower = startRevocationFollower({ state, logger, ...endpoints });
+    services.push({ name: 'revocation-follower', stop: () => follower.close() });
+    const kubelet = startKubeletCsrClient({ state, logger, ...endpoints });
+    services.push({ name: 'kubelet-csr-client', stop: () => kubelet.close() });
   } else {
     const { startTrustd } = await import('../server/trustd/index.js');
-    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger, audit });
+    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger: loggers.service('trustd'), audit });
     services.push({ name: 'trustd', stop: () => trustd.close() });
     // Replicas sharing a store run it in the elected leader only, on the fenced store (serve-replica.ts).
     if (!opts.store) services.push(await rotationDriverService(state, logger, audit));

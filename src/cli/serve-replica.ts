@@ -9,10 +9,10 @@ import { machineConfigOf } from '../resources/machine-config.js';
 import { leaderElectorFor } from '../runtime/store-url.js';
 import { runWhileLeader } from '../runtime/leader-election.js';
 import { nodeAuditRecorder, nodeRuntime, openSharedNodeState } from '../server/node.js';
-import type { LineLogger } from './log-line.js';
 import { storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 import { applyConfigOnStart, auditRetention, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
+import type { ServeLoggers } from './serve-logs.js';
 import type { ServeOptions } from './serve.js';
 import { tightenStateDir } from './state-dir-mode.js';
 
@@ -20,13 +20,13 @@ export interface ReplicaContext {
   file: MachineConfigFile | undefined;
   lifetimes: Partial<CertificateLifetimes>;
   stateDir: string;
-  log: LineLogger;
+  loggers: ServeLoggers;
 }
 
 export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Promise<void> {
-  const { log } = ctx;
+  const { log } = ctx.loggers;
   if (opts.once) throw new Error('--once runs a node to completion on its own store; it cannot be combined with --store (replicas run until stopped)');
-  const logger = (message: string, fields?: Record<string, unknown>) => log(fields && 'error' in fields ? 'warn' : 'info', message, fields);
+  const logger = ctx.loggers.service('controller-runtime');
   mkdirSync(ctx.stateDir, { recursive: true, mode: 0o700 });
   const loose = tightenStateDir(ctx.stateDir);
   if (loose) log('warn', 'state directory tightened', { state: ctx.stateDir, finding: loose.message });
@@ -45,7 +45,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
     log('info', 'replica opening', { store: opts.store!.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
     await state.verifySealing();
     await applyConfigOnStart({ state }, ctx.file, log, '-e <a running replica>');
-    const services = await startServices({ state, registry, audit }, opts, log);
+    const services = await startServices({ state, registry, audit }, opts, ctx.loggers);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     const addresses = { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) };
     const config = await storedMachineConfig(state);

@@ -15,6 +15,7 @@ export { caPairProblem } from './pem-check.js';
 export { generateMachineConfig, DEFAULT_KUBERNETES_VERSION } from './machine-config-generate.js';
 export type { GenerateMachineConfigOptions } from './machine-config-generate.js';
 export { isIPAddress, isDNSName, subjectAltNameProblem } from './subject-alt-name.js';
+export { firstServiceAddress, DEFAULT_DNS_DOMAIN, DEFAULT_LOCAL_API_SERVER_PORT } from './cluster-network.js';
 export {
   parseTalosconfig,
   formatTalosconfig,

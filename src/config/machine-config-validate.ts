@@ -1,4 +1,5 @@
 // Validates the PKI fields of a machine config, collecting every problem as `<field>: <problem>`.
+import { dnsDomainProblem, serviceSubnetsProblems } from './cluster-network.js';
 import { ConfigError, MultiError } from './config-error.js';
 import type { MachineConfig } from './machine-config.js';
 import { MACHINE_TYPES } from './machine-config.js';
@@ -142,7 +143,17 @@ export function endpointProblem(endpoint: string): string | undefined {
   return subjectAltNameProblem(host) ? `the host ${JSON.stringify(host)} is not an IP address or DNS name` : undefined;
 }
 
-const CHECKS: readonly Check[] = [checkVersionAndType, checkTokens, checkCAs, checkNames];
+/** The fields the kube-apiserver certificate and the local kubeconfigs are built from. */
+const checkClusterNetwork: Check = (config, errors) => {
+  const domain = guard(errors, () => config.dnsDomain);
+  const domainProblem = domain === undefined ? undefined : dnsDomainProblem(domain);
+  if (domainProblem) errors.push(`cluster.network.dnsDomain: ${domainProblem}`);
+  const subnets = guard(errors, () => config.serviceSubnets);
+  for (const p of subnets ? serviceSubnetsProblems(subnets) : []) errors.push(`cluster.network.serviceSubnets${p}`);
+  guard(errors, () => config.localAPIServerPort);
+};
+
+const CHECKS: readonly Check[] = [checkVersionAndType, checkTokens, checkCAs, checkNames, checkClusterNetwork];
 
 export function machineConfigProblems(config: MachineConfig, options: ValidateOptions = {}): string[] {
   const errors: string[] = [];

@@ -1,6 +1,7 @@
 // A Talos machine config (v1alpha1 plus any other documents), read and written through the parsed YAML documents so
 // every field we do not model (and every comment) survives a load/save unchanged. Typed accessors cover the PKI fields.
 import { Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { DEFAULT_DNS_DOMAIN, DEFAULT_LOCAL_API_SERVER_PORT, DEFAULT_SERVICE_SUBNETS, portProblem } from './cluster-network.js';
 import { ConfigError } from './config-error.js';
 import { decodePemField, encodePemField } from './pem-field.js';
 import type { PemCertAndKey } from './secrets-bundle.js';
@@ -218,6 +219,24 @@ export class MachineConfig {
   }
   get etcdCA(): PemCertAndKey | undefined {
     return this.certAndKey(['cluster', 'etcd', 'ca']);
+  }
+  /** The cluster DNS domain of the in-cluster service names; Talos' default when absent. */
+  get dnsDomain(): string {
+    return this.string(['cluster', 'network', 'dnsDomain']) || DEFAULT_DNS_DOMAIN;
+  }
+  /** The service subnets (one per family); Talos' default when absent or empty. */
+  get serviceSubnets(): string[] {
+    const subnets = this.stringList(['cluster', 'network', 'serviceSubnets']);
+    return subnets.length ? subnets : [...DEFAULT_SERVICE_SUBNETS];
+  }
+  /** The port kube-apiserver listens on locally, which controller-manager and scheduler dial. */
+  get localAPIServerPort(): number {
+    const path = ['cluster', 'controlPlane', 'localAPIServerPort'];
+    const value = this.raw(path);
+    if (value === undefined) return DEFAULT_LOCAL_API_SERVER_PORT;
+    const problem = portProblem(value);
+    if (problem || typeof value !== 'number') throw new ConfigError(fieldName(path), problem ?? 'expected a number');
+    return value;
   }
 
   /** All PKI fields at once; throws a ConfigError naming the first malformed field. */

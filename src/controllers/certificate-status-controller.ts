@@ -15,7 +15,7 @@ import { certificateState } from './status/certificate-state.js';
 import { caVerdict } from './status/ca-verdict.js';
 import { chainsTo, describeCertificate } from './status/describe-certificate.js';
 import { ISSUED_SOURCES } from './status/status-sources.js';
-import type { CaSource } from './status/status-sources.js';
+import type { CaSource, IssuedSource } from './status/status-sources.js';
 
 async function caSources(rt: ReconcileContext): Promise<CaSource[]> {
   const os = await rt.get(OSRootSecrets, OS_ROOT_ID);
@@ -89,7 +89,8 @@ export const certificateStatusController: Controller = {
       for (const [name, issued] of Object.entries(set.spec.certificates)) {
         const ca = cas.find((c) => c.name === issued.issuer);
         const d = describeCertificate(issued.crt);
-        const chain = chainsTo(d.cert, ca?.accepted ?? []);
+        // A worker has no Kubernetes root secrets: its kubelet set carries the CAs it trusts (from the machine config).
+        const chain = chainsTo(d.cert, ca?.accepted ?? set.spec.acceptedCAs);
         const renewalTime = new Date(issued.renewAt);
         const verdict = certificateState({ notBefore: d.notBefore, notAfter: d.notAfter, renewalTime, chainsToAcceptedCA: chain.ok, chainMessage: chain.message, now });
         entries.push({
@@ -106,13 +107,17 @@ export const certificateStatusController: Controller = {
             message: verdict.message,
             chainsToAcceptedCA: chain.ok,
             lastIssuanceReason: issued.reason,
+            ...(issued.reasonMessage ? { lastIssuanceMessage: issued.reasonMessage } : {}),
             nextIssuanceReason: verdict.state === 'Expired' ? 'Expired' : 'Renewing',
             lastRenewal: issued.issuedAt,
             ...failures,
           },
         });
       }
-      if (set.spec.pending && Object.keys(set.spec.certificates).length === 0) entries.push(pendingEntry(source.definition.type, source.id, set.spec.pending, failures));
+      const { pending } = set.spec;
+      for (const name of pending ? (source.awaited?.names ?? []) : []) {
+        if (!set.spec.certificates[name]) entries.push(pendingEntry(source, name, pending!, failures));
+      }
     }
 
     // One list instead of a read per status: most reconciles change one or two of them.
@@ -127,13 +132,13 @@ export const certificateStatusController: Controller = {
   },
 };
 
-function pendingEntry(type: string, id: string, why: string, failures: Pick<CertificateStatusSpec, 'failures' | 'lastFailure' | 'nextRetry'>): Entry {
+function pendingEntry(source: IssuedSource, name: string, why: string, failures: Pick<CertificateStatusSpec, 'failures' | 'lastFailure' | 'nextRetry'>): Entry {
   return {
-    id: `${id}-server`,
+    id: `${source.id}-${name}`,
     spec: {
-      source: { type, id, name: 'server' },
+      source: { type: source.definition.type, id: source.id, name },
       kind: 'leaf',
-      issuerCA: 'os',
+      issuerCA: source.awaited?.issuer ?? 'os',
       subject: '',
       issuer: '',
       serial: '',

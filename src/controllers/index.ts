@@ -8,6 +8,7 @@ import { certSANsController } from './cert-sans-controller.js';
 import { certificateStatusController } from './certificate-status-controller.js';
 import { etcdCertificateController } from './etcd-certificate-controller.js';
 import { etcdRootSecretsController } from './etcd-root-secrets-controller.js';
+import { kubeletCertificateController } from './kubelet-certificate-controller.js';
 import { kubernetesCertificateController } from './kubernetes-certificate-controller.js';
 import { kubernetesRootSecretsController } from './kubernetes-root-secrets-controller.js';
 import { lifetimesWith } from './lifetimes.js';
@@ -15,6 +16,7 @@ import type { CertificateLifetimes } from './lifetimes.js';
 import { nodeAddressesController } from './node-addresses-controller.js';
 import type { NodeAddressOverrides } from './node-addresses-controller.js';
 import { osRootSecretsController } from './os-root-secrets-controller.js';
+import { revocationListController } from './revocation-list-controller.js';
 import { securityStatusController } from './security-status-controller.js';
 import { trustdCertificateController } from './trustd-certificate-controller.js';
 
@@ -39,6 +41,8 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
     trustdCertificateController(lifetimes, options.audit),
     etcdCertificateController(lifetimes, options.audit),
     kubernetesCertificateController(lifetimes, options.audit),
+    revocationListController,
+    kubeletCertificateController(lifetimes, options.audit),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

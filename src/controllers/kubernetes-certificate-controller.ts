@@ -23,9 +23,6 @@ import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 
 export const KUBERNETES_SECRETS_ID = 'k8s';
-/** The first address of the default service subnet 10.96.0.0/12: the in-cluster `kubernetes` service. */
-const SERVICE_IP = '10.96.0.1';
-const LOCAL_API = 'https://127.0.0.1:6443';
 
 const KUBECONFIGS: Record<string, { cert: string; user: string; local: boolean }> = {
   admin: { cert: 'admin', user: 'admin', local: false },
@@ -33,13 +30,20 @@ const KUBECONFIGS: Record<string, { cert: string; user: string; local: boolean }
   scheduler: { cert: 'scheduler', user: 'system:kube-scheduler', local: true },
 };
 
+/** The server each kubeconfig dials: the cluster endpoint, or kube-apiserver's local port for the on-node components. */
+export function kubeconfigServers(root: KubernetesRootSecretsSpec): Record<string, string> {
+  const local = `https://127.0.0.1:${root.localAPIServerPort}`;
+  return Object.fromEntries(Object.entries(KUBECONFIGS).map(([name, k]) => [name, k.local ? local : root.endpoint]));
+}
+
 function kubeconfigs(root: KubernetesRootSecretsSpec, certs: IssuedSet): Record<string, string> {
   const out: Record<string, string> = {};
+  const servers = kubeconfigServers(root);
   for (const [name, k] of Object.entries(KUBECONFIGS)) {
     const cert = certs[k.cert];
     out[name] = formatKubeconfig({
       clusterName: root.clusterName,
-      server: k.local ? LOCAL_API : root.endpoint,
+      server: servers[name],
       caPem: root.ca.crt,
       userName: k.user,
       certPem: cert.crt,
@@ -78,6 +82,15 @@ export function kubernetesCertificateController(lifetimes: CertificateLifetimes 
   };
 }
 
+/**
+ * The kube-apiserver serving names, after Talos' KubernetesCertSANsController: the endpoint host, cluster.apiServer
+ * .certSANs, the four in-cluster `kubernetes` service names ending in cluster.network.dnsDomain, localhost, the node's
+ * hostname and addresses, and the first address of every service subnet (both families on a dual-stack cluster).
+ * kubeadm differs in two ways and we follow Talos in both: kubeadm puts only the primary (first) service subnet's
+ * address in, so IPv6 pods of a dual-stack cluster could not verify the service IP they dial; and kubeadm omits
+ * localhost. We add 127.0.0.1 besides, which neither does, because our controller-manager and scheduler kubeconfigs
+ * dial https://127.0.0.1:<localAPIServerPort> (Talos' dial localhost) and must verify the certificate there.
+ */
 export function kubernetesCertificatePlans(lifetimes: CertificateLifetimes, root: KubernetesRootSecretsSpec, node: NodeAddressesSpec): CertificatePlan[] {
   const endpointHost = new URL(root.endpoint).hostname.replace(/^\[|\]$/g, '');
   const apiSans = splitSans([
@@ -86,12 +99,12 @@ export function kubernetesCertificatePlans(lifetimes: CertificateLifetimes, root
     'kubernetes',
     'kubernetes.default',
     'kubernetes.default.svc',
-    'kubernetes.default.svc.cluster.local',
+    `kubernetes.default.svc.${root.dnsDomain}`,
     'localhost',
     node.hostname,
     ...node.addresses,
     '127.0.0.1',
-    SERVICE_IP,
+    ...root.apiServiceIPs,
   ]);
   const req = (profile: string, commonName: string, organizations: string[], sans?: SplitSans) =>
     certificateRequest(profile, commonName, organizations, lifetimes.kubernetesHours, sans);

@@ -74,7 +74,8 @@ export async function createCA(profile: CaProfile, options: CreateCaOptions = {}
       notAfter: new Date(now.getTime() + validityHours * 3_600_000),
       spki,
       extensions: [
-        keyUsageExtension(['digitalSignature', 'keyCertSign']),
+        // cRLSign besides Talos's two: the CA signs its CRL (crl.ts), and OpenSSL refuses a CRL whose issuer lacks it.
+        keyUsageExtension(['digitalSignature', 'keyCertSign', 'cRLSign']),
         extKeyUsageExtension(['serverAuth', 'clientAuth']),
         basicConstraintsExtension(true),
         subjectKeyIdExtension(keyId),

@@ -29,7 +29,7 @@ export function crossSignCA(ca: X509Certificate, signer: CertificateAuthority): 
       notAfter,
       spki: subject.spki,
       extensions: [
-        keyUsageExtension(['digitalSignature', 'keyCertSign']),
+        keyUsageExtension(['digitalSignature', 'keyCertSign', 'cRLSign']),
         extKeyUsageExtension(['serverAuth', 'clientAuth']),
         basicConstraintsExtension(true),
         // The new CA's own identifier: its leaves' AuthorityKeyIdentifier must find this certificate too.

@@ -33,3 +33,6 @@ export { verifyChain, isIssuedBy } from './verify-chain.js';
 export type { ChainFailure, ChainResult, VerifyChainOptions } from './verify-chain.js';
 export { signJwt, verifyJwt, jwtAlgorithmFor } from './jwt.js';
 export type { JwtAlgorithm, JwtClaims, JwtHeader, VerifyJwtOptions } from './jwt.js';
+export { buildCrl, crlPem, REVOCATION_REASON_CODES, REVOCATION_REASON_NAMES } from './crl.js';
+export type { CrlEntry, CrlOptions, RevocationReasonCode } from './crl.js';
+export { spkiOf } from './signature.js';

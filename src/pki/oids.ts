@@ -10,6 +10,8 @@ export const OID = {
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
+  crlNumber: '2.5.29.20',
+  crlReason: '2.5.29.21',
   extensionRequest: '1.2.840.113549.1.9.14',
   ecPublicKey: '1.2.840.10045.2.1',
   rsaEncryption: '1.2.840.113549.1.1.1',

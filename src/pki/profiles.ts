@@ -48,7 +48,10 @@ export interface LeafProfileSpec {
   keyEnciphermentForRsa: boolean;
   extKeyUsage: readonly ExtKeyUsageName[];
   validityHours: number;
-  /** DNS names always included (kube-apiserver's in-cluster service names). */
+  /**
+   * DNS names always included (kube-apiserver's in-cluster service names that do not depend on the cluster; the
+   * caller adds kubernetes.default.svc.<cluster.network.dnsDomain>, which pki cannot know).
+   */
   defaultDnsNames?: readonly string[];
 }
 
@@ -94,11 +97,13 @@ export const LEAF_PROFILES: Readonly<Record<LeafProfile, LeafProfileSpec>> = {
   'apiserver-etcd-client': client('etcd', 'kube-apiserver-etcd-client', [], YEAR),
   'kube-apiserver': {
     ...server('kubernetes', 'kube-apiserver', YEAR),
-    defaultDnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    defaultDnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
   },
   'apiserver-kubelet-client': client('kubernetes', 'kube-apiserver-kubelet-client', ['system:masters']),
   kubelet: { ...client('kubernetes', 'system:node:', ['system:nodes']), commonNameRequired: true },
-  'kubelet-server': { ...server('kubernetes', 'kubelet', YEAR), commonNameRequired: true },
+  // O=system:nodes on the serving certificate too, as Kubernetes' kubelet-serving signer issues it (no role: servers
+  // are not authenticated by their Organization).
+  'kubelet-server': { ...server('kubernetes', 'kubelet', YEAR), commonNameRequired: true, organizationsAllowed: true },
   'controller-manager': client('kubernetes', 'system:kube-controller-manager', []),
   scheduler: client('kubernetes', 'system:kube-scheduler', []),
   'kube-admin': client('kubernetes', 'admin', ['system:masters']),

@@ -32,6 +32,8 @@ const schema = z
     message: z.string(),
     chainsToAcceptedCA: z.boolean(),
     lastIssuanceReason: z.enum(ISSUE_REASONS).optional(),
+    /** The detail of lastIssuanceReason: for RequestChanged, the names or subject that changed. */
+    lastIssuanceMessage: z.string().optional(),
     nextIssuanceReason: z.enum(ISSUE_REASONS).optional(),
     lastRenewal: isoTime.optional(),
     failures: z.number().int().nonnegative(),

@@ -42,6 +42,8 @@ export const issuedCertificateSchema = z
     issuedAt: isoTime,
     renewAt: isoTime,
     reason: z.enum(ISSUE_REASONS),
+    /** What made the policy fire (`SAN +10.100.0.1, SAN -10.96.0.1`), so status says why, not only which reason. */
+    reasonMessage: z.string().optional(),
   })
   .strict();
 export type IssuedCertificate = z.infer<typeof issuedCertificateSchema>;

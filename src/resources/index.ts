@@ -7,11 +7,16 @@ import { CertSANs } from './cert-sans.js';
 import { CertificateStatuses } from './certificate-status.js';
 import { CrossSignedCAs } from './cross-signed-cas.js';
 import { ExtraAcceptedCAs } from './extra-accepted-cas.js';
-import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
+import { ApiCertificates, EtcdSecrets, KubeletCertificates, KubernetesSecrets, TrustdCertificates } from './issued-certificates.js';
+import { JoinTokens } from './join-token.js';
+import { KubeletResponses } from './kubelet-response.js';
 import { MachineConfigs } from './machine-config.js';
 import { NodeAddresses } from './node-addresses.js';
 import { EtcdRootSecrets, KubernetesRootSecrets, OSRootSecrets } from './root-secrets.js';
+import { RevocationLists } from './revocation-lists.js';
+import { Revocations } from './revocations.js';
 import { SecurityStatuses } from './security-status.js';
+import { TokenPolicies } from './token-policy.js';
 import { TrustdResponses } from './trustd-response.js';
 
 export * from './audit-records.js';
@@ -23,10 +28,15 @@ export * from './common.js';
 export * from './cross-signed-cas.js';
 export * from './extra-accepted-cas.js';
 export * from './issued-certificates.js';
+export * from './join-token.js';
+export * from './kubelet-response.js';
 export * from './machine-config.js';
 export * from './node-addresses.js';
 export * from './root-secrets.js';
+export * from './revocation-lists.js';
+export * from './revocations.js';
 export * from './security-status.js';
+export * from './token-policy.js';
 export * from './trustd-response.js';
 
 export const NODE_RESOURCES: readonly ResourceDefinition[] = [
@@ -42,6 +52,8 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   TrustdCertificates,
   EtcdSecrets,
   KubernetesSecrets,
+  KubeletCertificates,
+  KubeletResponses,
   CertificateStatuses,
   SecurityStatuses,
   TrustdResponses,
@@ -50,6 +62,10 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   AuditRecords,
   AuditHeads,
   AuditKeys,
+  JoinTokens,
+  TokenPolicies,
+  Revocations,
+  RevocationLists,
 ];
 
 export function nodeRegistry(extra: Iterable<ResourceDefinition> = []): ResourceRegistry {

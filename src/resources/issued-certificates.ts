@@ -35,4 +35,7 @@ export const TrustdCertificates = issuedCertificates('TrustdCertificates', ['tru
 export const EtcdSecrets = issuedCertificates('EtcdSecrets', ['etcdsecret', 'etcdsecrets']);
 export const KubernetesSecrets = issuedCertificates('KubernetesSecrets', ['kubernetessecret', 'kubernetessecrets', 'k8ssecrets']);
 
-export const ISSUED_CERTIFICATE_TYPES = [ApiCertificates, TrustdCertificates, EtcdSecrets, KubernetesSecrets] as const;
+/** The kubelet's client and serving certificates: issued directly on a control plane, through trustd on a worker. */
+export const KubeletCertificates = issuedCertificates('KubeletCertificates', ['kubeletcertificate', 'kubeletcertificates', 'kubeletcerts']);
+
+export const ISSUED_CERTIFICATE_TYPES = [ApiCertificates, TrustdCertificates, EtcdSecrets, KubernetesSecrets, KubeletCertificates] as const;

@@ -54,6 +54,14 @@ const k8sSchema = z
     clusterName: z.string().min(1),
     endpoint: z.string().min(1),
     apiServerCertSANs: z.array(z.string()),
+    /** cluster.network.dnsDomain: the suffix of kubernetes.default.svc.<domain>. */
+    dnsDomain: z.string().min(1),
+    /** The first address of each service subnet: the `kubernetes` service IP of each family. */
+    apiServiceIPs: z.array(z.string().min(1)).min(1),
+    /** cluster.controlPlane.localAPIServerPort: what controller-manager and scheduler dial on 127.0.0.1. */
+    localAPIServerPort: z.number().int().min(1).max(65535),
+    /** cluster.token (`abcdef.0123456789abcdef`): what a worker's first kubelet CSR to trustd is authenticated with. */
+    bootstrapToken: z.string(),
   })
   .strict();
 export type KubernetesRootSecretsSpec = z.infer<typeof k8sSchema>;

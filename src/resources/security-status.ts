@@ -22,6 +22,8 @@ const schema = z
     cas: z.array(z.object({ name: z.enum(CA_NAMES), algorithm: z.string(), notAfter: isoTime }).strict()),
     rotationInProgress: z.array(z.string()),
     encryptedAtRest: z.boolean(),
+    /** Revocations in force on this node (an expired certificate's entry stays as a record, but needs no refusing). */
+    revocations: z.number().int().nonnegative(),
     findings: z.array(findingSchema),
   })
   .strict();

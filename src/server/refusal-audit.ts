@@ -33,8 +33,3 @@ export class RefusalAudit {
     void this.audit.record({ actor, ...(source ? { source } : {}), action: 'refused', details: { service: this.service, ...details, ...(suppressed ? { suppressed } : {}) } });
   }
 }
-
-/** A certificate subject as one line (`CN=x,O=os:admin`), as Node prints it with newlines. */
-export function subjectLine(subject: string): string {
-  return subject.replace(/\n/g, ',');
-}

@@ -23,7 +23,8 @@ export class RefusalLog {
     this.bucket = new RateLimiter({ ...rate, maxSources: 1 }, clock);
   }
 
-  refused(message: string, fields: Record<string, unknown>): void {
+  /** `fields` may be a function: it is called only for a refusal that is logged, so a flood costs no formatting. */
+  refused(message: string, fields: Record<string, unknown> | (() => Record<string, unknown>)): void {
     if (!this.bucket.take(this.service)) {
       this.suppressed++;
       return;
@@ -32,6 +33,6 @@ export class RefusalLog {
       this.log(`${this.service} refusals not logged`, { suppressed: this.suppressed });
       this.suppressed = 0;
     }
-    this.log(message, fields);
+    this.log(message, typeof fields === 'function' ? fields() : fields);
   }
 }

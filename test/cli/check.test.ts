@@ -98,12 +98,27 @@ describe('trustctl check', function () {
     expect(report.findings).to.deep.equal([
       ca('ca-aggregator', 'aggregator', bundle.certs.k8sAggregator.crt, 'trustctl rotate-ca --aggregator', 1),
       ca('ca-etcd', 'etcd', bundle.certs.etcd.crt, 'trustctl rotate-ca --etcd', 4),
-      ca('ca-kubernetes', 'kubernetes', bundle.certs.k8s.crt, 'trustctl rotate-ca --kubernetes', 5),
+      ca('ca-kubernetes', 'kubernetes', bundle.certs.k8s.crt, 'trustctl rotate-ca --kubernetes', 7),
       ca('ca-os', 'os', bundle.certs.os.crt, 'trustctl rotate-ca --talos', 3),
     ]);
     // Simulated up to a day before the CAs end, and no certificate was ever in use past its notAfter.
     expect(Date.parse(report.simulatedUntil)).to.equal(Date.parse(notAfter(bundle.certs.os.crt)) - DAY);
     expect(await snapshot(dir)).to.deep.equal(before);
+  });
+
+  it('reports a CA whose RSA 2048 key may no longer sign from 2031 (NIST SP 800-57), when the window reaches it', async () => {
+    const bundle = await freshBundle(now.toJSDate());
+    const k8s = opensslCA({ newkey: 'rsa:2048', days: 3650 });
+    bundle.certs.k8s = { crt: k8s.crt, key: k8s.key };
+    const dir = await node(bundle, now, box.path('state'));
+    const start = DateTime.fromISO('2026-12-01T00:00:00Z', { zone: 'utc' });
+    const report = await checkStateDir(dir, { from: start, years: 5 });
+    const key = report.findings.filter((f) => f.code === 'KeyNotAllowed');
+    expect(key).to.have.length(1);
+    expect(key[0]).to.include({ severity: 'critical', at: '2031-01-01T00:00:00.000Z', subject: 'ca-kubernetes', fix: 'trustctl rotate-ca --kubernetes to an ECDSA P-256 (or RSA 3072+) CA before then' });
+    expect(key[0].message).to.match(/^the kubernetes CA has an RSA 2048-bit key, which is disallowed from 2031-01-01T00:00:00.000Z for signing .* the 5 certificate\(s\) it signs here/);
+    // A window that ends before 2031 foresees nothing of the kind; the ECDSA CAs never get such a finding.
+    expect((await checkStateDir(dir, { from: start, years: 3 })).findings.map((f) => f.code)).not.to.include('KeyNotAllowed');
   });
 
   it('reports a Kubernetes CA made by openssl that ends in 18 months, with its date and rotate-ca --kubernetes (exit 2)', async () => {
@@ -122,7 +137,7 @@ describe('trustctl check', function () {
         code: 'CAExpires',
         at: end,
         subject: 'ca-kubernetes',
-        message: `the kubernetes CA ends at ${end}; it is not renewed, and the 5 certificate(s) it signs here cannot be renewed past it`,
+        message: `the kubernetes CA ends at ${end}; it is not renewed, and the 7 certificate(s) it signs here cannot be renewed past it`,
         fix: 'trustctl rotate-ca --kubernetes',
       },
     ]);
@@ -140,7 +155,7 @@ describe('trustctl check', function () {
     const from = now.plus({ years: 11 });
     const report = await checkStateDir(dir, { from, years: 1 });
     const leaves = report.certificates.filter((c) => c.kind === 'leaf');
-    expect(leaves).to.have.length(13);
+    expect(leaves).to.have.length(15);
     // Nothing can be renewed, so nothing is simulated past the start.
     expect(report.simulatedUntil).to.equal(from.toISO());
     expect(report.wakeUps).to.equal(0);

@@ -27,7 +27,7 @@ describe('trustctl get (on a node made by serve --once)', function () {
     expect(r.code, r.stderr).to.equal(0);
     const [header, ...rows] = r.stdout.trimEnd().split('\n');
     expect(columnsOf(header)).to.deep.equal(CERTIFICATE_COLUMNS);
-    expect(rows).to.have.length(17);
+    expect(rows).to.have.length(19);
     const apiServer = rows.map(columnsOf).find((c) => c[2] === 'api-server');
     expect(apiServer?.slice(0, 6)).to.deep.equal(['runtime', 'CertificateStatuses', 'api-server', '1', 'CN=talos-node', 'os']);
     expect(apiServer?.[7]).to.match(/^23h\d+m$/); // RESIDUAL of a fresh 24 h certificate
@@ -47,7 +47,7 @@ describe('trustctl get (on a node made by serve --once)', function () {
     const r = await box.run(['get', 'certificatestatus', '--state', box.state, '-o', 'yaml']);
     expect(r.code, r.stderr).to.equal(0);
     const docs = parseAllDocuments(r.stdout);
-    expect(Array.isArray(docs) && docs.length).to.equal(17);
+    expect(Array.isArray(docs) && docs.length).to.equal(19);
     for (const doc of docs as ReturnType<typeof parseAllDocuments> & unknown[]) {
       const value = doc.toJS() as JsonResource<{ state: string; serial: string }>;
       expect(Object.keys(value)).to.deep.equal(['metadata', 'spec']);
@@ -168,7 +168,7 @@ describe('trustctl get -w', function () {
     expect((await box.serveOnce('--config', box.config)).code).to.equal(0);
     const watch = box.start(['get', 'cs', '-w', '--state', box.state]);
     const rows = () => watch.stdout.split('\n').slice(1).filter(Boolean);
-    await watch.until('the bootstrap listing', () => rows().length === 17);
+    await watch.until('the bootstrap listing', () => rows().length === 19);
     const [header] = watch.stdout.split('\n');
     expect(columnsOf(header)).to.deep.equal(['*', ...CERTIFICATE_COLUMNS]);
     for (const row of rows()) expect(row).to.match(/^\+ {3}runtime /);
@@ -182,7 +182,7 @@ describe('trustctl get -w', function () {
     watch.signal('SIGINT');
     expect((await watch.exited).code).to.equal(0);
     const marks = rows().map((r) => r[0]);
-    expect(marks.filter((m) => m === '+')).to.have.length(17);
+    expect(marks.filter((m) => m === '+')).to.have.length(19);
     expect(marks.filter((m) => m === '-')).to.have.length(0);
     // the certificates without a SAN (CAs, Kubernetes clients) were not re-issued
     expect(rows().filter((r) => /k8s-scheduler/.test(r))).to.have.length(1);

@@ -86,21 +86,25 @@ export class Running {
     void this.exited.then(() => this.notify());
   }
 
-  /** Resolves when `ready` holds; rejects if the child exits first (the mocha timeout bounds the wait). */
-  until(what: string, ready: (r: Running) => boolean): Promise<void> {
+  /**
+   * Resolves when `ready` holds; rejects if the child exits first, or after `giveUpMs` with what the child printed
+   * (a bound on a hang, shorter than the mocha timeout so the failure shows the child's output; never a timing check).
+   */
+  until(what: string, ready: (r: Running) => boolean, giveUpMs = 60_000): Promise<void> {
     return new Promise((resolve, reject) => {
       let done = false;
+      const finish = (err?: Error) => {
+        done = true;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => finish(new Error(`gave up waiting for ${what} after ${giveUpMs} ms:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)), giveUpMs);
       const check = () => {
         if (done) return;
-        if (ready(this)) {
-          done = true;
-          this.waiters.delete(check);
-          resolve();
-        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          done = true;
-          this.waiters.delete(check);
-          reject(new Error(`child exited before ${what}:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
-        }
+        if (ready(this)) finish();
+        else if (this.child.exitCode !== null || this.child.signalCode !== null) finish(new Error(`child exited before ${what}:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
       };
       this.waiters.add(check);
       check();
@@ -109,6 +113,26 @@ export class Running {
 
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
+  }
+
+  /**
+   * Sends `signal` and resolves with the exit; a child still running after `giveUpMs` is killed and the promise
+   * rejects with what it printed (a bound on a hang in shutdown, so the failure says where it stuck).
+   */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', giveUpMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        reject(new Error(`still running ${giveUpMs} ms after ${signal}:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
+      }, giveUpMs);
+    });
+    try {
+      return await Promise.race([this.exited, hung]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private append(stream: 'stdout' | 'stderr', data: Buffer): void {

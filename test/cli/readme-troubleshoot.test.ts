@@ -54,6 +54,10 @@ const EXPECTED: { shows: string; patterns: RegExp[] }[] = [
     shows: 'the client certificate is still valid; a new talosconfig is written; the node certificates with their state',
     patterns: [/^Certificate will not expire$/m, /^\S+ +runtime +CertificateStatuses +api-server .* Valid *$/m],
   },
+  {
+    shows: "trustd's log lines over apid, and the certificate's state and failure count",
+    patterns: [/msg="trustd listening"/, /^ *state: Valid$/m, /^ *failures: 0$/m],
+  },
   { shows: "the machine config's CA is the talosconfig's", patterns: [/^same CA$/m] },
   {
     shows: 'the client certificate has the client auth extended key usage, which openssl -purpose sslclient accepts',

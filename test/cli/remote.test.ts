@@ -93,6 +93,7 @@ describe('trustctl over apid', function () {
     const dry = await box.run(['-n', box.b.address, 'patch', 'mc', '--patch', `@${box.path('p.yaml')}`, '--dry-run']);
     expect(dry.code, dry.stderr).to.equal(0);
     expect(dry.stdout).to.contain('+        - patched.example.com').and.not.to.match(/BEGIN (EC |ED25519 )?PRIVATE KEY/);
+    expect(dry.stdout).to.contain('Certificate impact:\n  ApiCertificates: SAN +patched.example.com\n  TrustdCertificates: SAN +patched.example.com\n');
     expect((await box.b.node.node.state.get(pointer)).metadata.version).to.equal(before.metadata.version);
     const real = await box.run(['-n', box.b.address, 'patch', 'mc', '--patch', `@${box.path('p.yaml')}`]);
     expect(real.stdout).to.equal(`${box.b.address}: Patched configuration: MachineConfigs config/v1alpha1 is now at version ${before.metadata.version + 1}.\n`);

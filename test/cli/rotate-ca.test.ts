@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { contextCredentials, parseTalosconfig, selectContext } from '../../src/config/index.js';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
+import { contextCredentials, parseSecretsBundle, parseTalosconfig, selectContext, validateSecretsBundle } from '../../src/config/index.js';
+import { FIXTURE_SECRETS } from '../controllers/node-harness.js';
 import { createCA, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, isIssuedBy, parsePrivateKeyPem } from '../../src/pki/index.js';
 import { NODE_RESOURCES } from '../../src/resources/index.js';
 import type { CARotationSpec, EtcdRootSecretsSpec, IssuedCertificatesSpec, KubernetesRootSecretsSpec } from '../../src/resources/index.js';
@@ -49,6 +50,7 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     expect(r.stdout).to.match(/^> Dry-run mode enabled, no changes will be made to the cluster, re-run with `--dry-run=false` to apply the changes\.$/m);
     expect(r.stdout).to.include('> Talos API CA rotation on control plane(s)');
     expect(r.stdout).to.include('> Kubernetes API CA rotation');
+    expect(r.stdout).to.include('>   the secrets bundle (secrets.yaml) still holds the old Talos API, Kubernetes API CA: it is now stale');
     expect(await versions(cluster, admin)).to.deep.equal(before);
   });
 
@@ -68,8 +70,10 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
 
   it('rotates the Talos, Kubernetes and etcd CAs, prints a > line per stage, and writes a talosconfig from the new OS CA', async () => {
     const output = cluster.box.path('new-talosconfig');
+    const bundlePath = cluster.box.path('secrets.yaml');
+    copyFileSync(FIXTURE_SECRETS, bundlePath);
     const watcher = cluster.box.start(['-e', cluster.addresses[0], 'get', 'carotation', '-w']);
-    const r = await cluster.box.run([...nodeArgs, '--talos', '--kubernetes', '--etcd', '--dry-run=false', '-o', output]);
+    const r = await cluster.box.run([...nodeArgs, '--talos', '--kubernetes', '--etcd', '--dry-run=false', '-o', output, '--with-secrets', bundlePath]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('> '));
     // every stage is said once, even those that passed between two looks of the command
@@ -119,6 +123,16 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     const etcd = ((await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/EtcdSecrets/etcd')).body as { spec: IssuedCertificatesSpec }).spec;
     expect(Object.keys(etcd.certificates).length).to.be.greaterThan(0);
     for (const [name, c] of Object.entries(etcd.certificates)) expect(verifyStrict(etcdRoot.ca.crt, c.crt).ok, name).to.equal(true);
+
+    // --with-secrets: the bundle now holds the three new CAs (gen config from it makes nodes that join), the old one is kept
+    expect(lines).to.include(`> Wrote the new Talos API, Kubernetes API, etcd CAs into secrets bundle ${JSON.stringify(bundlePath)}; the previous bundle is kept as ${JSON.stringify(`${bundlePath}.bak`)}`);
+    expect(readFileSync(`${bundlePath}.bak`, 'utf8')).to.equal(readFileSync(FIXTURE_SECRETS, 'utf8'));
+    for (const p of [bundlePath, `${bundlePath}.bak`]) expect(statSync(p).mode & 0o777, p).to.equal(0o600);
+    const refreshed = validateSecretsBundle(parseSecretsBundle(readFileSync(bundlePath, 'utf8')));
+    const osRotation = ((await cluster.call(cluster.controlPlane, newAdmin, 'GET', '/v1/resources/CARotations/os')).body as { spec: CARotationSpec }).spec;
+    expect(new X509Certificate(refreshed.certs.os.crt).fingerprint256).to.equal(osRotation.newCA.fingerprint);
+    expect(new X509Certificate(refreshed.certs.k8s.crt).fingerprint256).to.equal(rotation.spec.newCA.fingerprint);
+    expect(new X509Certificate(refreshed.certs.etcd.crt).fingerprint256).to.equal(etcdRotation.newCA.fingerprint);
   });
   it('reports a stalled rotation (a node that cannot be reached) in CARotation.lastError and SecurityStatus, refuses a second one, and a new rotate-ca run follows it', async () => {
     const output = cluster.box.path('new-talosconfig');

@@ -30,6 +30,15 @@ describe('serve log lines', () => {
     }
   });
 
+  it('never lets a trustd token or join token through, in either format', () => {
+    for (const format of ['logfmt', 'json'] as const) {
+      const line = formatLogLine(format, AT, 'warn', 'request with abcdef.0123456789abcdef failed', { header: 'Bearer k3x9q2.4f7w0z1m8n2b5c6v' });
+      expect(line).not.to.contain('0123456789abcdef');
+      expect(line).not.to.contain('4f7w0z1m8n2b5c6v');
+      expect(line.match(/<redacted token>/g)).to.have.length(2);
+    }
+  });
+
   it('leaves paths, names and hex fingerprints readable', () => {
     const text = 'store /tmp/trustctl-test-AbC123/state/state.db CertificateStatusController 45:50:C5:96:C0:5D:CB:A3 0123456789abcdef0123456789abcdef01234567';
     expect(scrubSecrets(text)).to.equal(text);

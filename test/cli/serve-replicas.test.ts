@@ -28,14 +28,12 @@ describe('trustctl serve --store etcd:// (replicas)', function () {
     await second.until('the second replica serves apid', (r) => r.stderr.includes('apid server certificate installed'));
     expect(second.stderr).not.to.include('msg="leading');
 
-    first.signal('SIGKILL');
-    await first.exited;
+    await first.stop('SIGKILL');
     await second.until('the second replica leads', (r) => r.stderr.includes('msg="leading: controllers running here"'));
     await second.until('its controllers settle on what the first issued', (r) => r.stderr.includes('msg="leader settled"'));
     expect(second.stderr).not.to.include('msg="issued');
 
-    second.signal('SIGTERM');
-    expect((await second.exited).code, second.stderr).to.equal(0);
+    expect((await second.stop('SIGTERM')).code, second.stderr).to.equal(0);
   });
 
   it('runs a CA rotation in the leading replica only, and it finishes there', async () => {
@@ -57,10 +55,7 @@ describe('trustctl serve --store etcd:// (replicas)', function () {
       const rotation = await callNode(`127.0.0.1:${secondPort}`, admin, 'GET', '/v1/resources/CARotations/etcd');
       expect((rotation.body as { spec: CARotationSpec }).spec.phase).to.equal('Done');
     } finally {
-      for (const r of [second, first]) {
-        r.signal('SIGTERM');
-        await r.exited;
-      }
+      for (const r of [second, first]) await r.stop('SIGTERM');
     }
   });
 

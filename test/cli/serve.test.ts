@@ -33,11 +33,11 @@ describe('trustctl serve', function () {
   it('--once on a fresh state directory issues every certificate, reports them Valid and logs no key material', async () => {
     const r = await box.serveOnce('--config', box.config);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^node settled: 11\/11 controllers idle; 17 certificates \(17 Valid\); security: healthy\n$/);
+    expect(r.stdout).to.match(/^node settled: 12\/12 controllers idle; 19 certificates \(19 Valid\); security: healthy\n$/);
     expect(box.mode('state', 'state.db.key')).to.equal(0o600);
 
     const statuses = await box.certificateStatuses();
-    expect(statuses.size).to.equal(17);
+    expect(statuses.size).to.equal(19);
     for (const [id, s] of statuses) expect(s.spec.state, id).to.equal('Valid');
     expect(statuses.get('api-server')?.spec.ipAddresses).to.include('10.5.0.2');
     expect(statuses.get('api-server')?.spec.dnsNames).to.include('cp-1');

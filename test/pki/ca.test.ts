@@ -25,7 +25,7 @@ describe('pki/ca', () => {
         expect(text).to.include(`Issuer: ${SUBJECTS[profile]}\n`);
         expect(text).to.match(SIGNATURES[algorithm]);
         expect(extensionText(text, 'X509v3 Basic Constraints')).to.deep.equal({ critical: true, value: 'CA:TRUE' });
-        expect(extensionText(text, 'X509v3 Key Usage')).to.deep.equal({ critical: true, value: 'Digital Signature, Certificate Sign' });
+        expect(extensionText(text, 'X509v3 Key Usage')).to.deep.equal({ critical: true, value: 'Digital Signature, Certificate Sign, CRL Sign' });
         expect(extensionText(text, 'X509v3 Extended Key Usage')).to.deep.equal({
           critical: false,
           value: 'TLS Web Server Authentication, TLS Web Client Authentication',

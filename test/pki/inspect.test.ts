@@ -37,7 +37,7 @@ describe('pki/inspect', () => {
 
   it('reports key algorithm and size for Ed25519 and RSA, and CA flags', async () => {
     const ed = inspectCertificate((await createCA('etcd', { key: sharedKey('ed25519') })).cert);
-    expect(ed).to.deep.include({ keyAlgorithm: 'ed25519', keySize: 256, isCA: true, selfSigned: true, keyUsage: ['digitalSignature', 'keyCertSign'], extKeyUsage: ['serverAuth', 'clientAuth'] });
+    expect(ed).to.deep.include({ keyAlgorithm: 'ed25519', keySize: 256, isCA: true, selfSigned: true, keyUsage: ['digitalSignature', 'keyCertSign', 'cRLSign'], extKeyUsage: ['serverAuth', 'clientAuth'] });
     expect(ed.curve).to.equal(undefined);
     const rsa = inspectCertificate(parseCertificatePem(kubernetesPki('ca.crt')));
     expect(rsa).to.deep.include({ keyAlgorithm: 'rsa', keySize: 2048, isCA: true, selfSigned: true });

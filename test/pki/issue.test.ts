@@ -55,7 +55,7 @@ const EXPECTED: Record<LeafProfile, Expected> = {
   'kube-apiserver': {
     ca: 'kubernetes', subject: 'CN=kube-apiserver', eku: SERVER, rsaKeyEncipherment: true, hours: 8760, purposes: ['sslserver'],
     options: { ipAddresses: ['10.96.0.1'], dnsNames: ['api.example'] },
-    sans: 'DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, DNS:api.example, IP Address:10.96.0.1',
+    sans: 'DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:api.example, IP Address:10.96.0.1',
   },
   'apiserver-kubelet-client': { ca: 'kubernetes', subject: 'O=system:masters, CN=kube-apiserver-kubelet-client', eku: CLIENT, rsaKeyEncipherment: true, hours: 8760, purposes: ['sslclient'] },
   kubelet: { ca: 'kubernetes', subject: 'O=system:nodes, CN=system:node:node1', eku: CLIENT, rsaKeyEncipherment: true, hours: 8760, purposes: ['sslclient'], options: { commonName: 'system:node:node1' } },

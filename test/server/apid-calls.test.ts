@@ -169,6 +169,9 @@ describe('apid calls', function () {
     expect(dry.json.changed).to.equal(true);
     expect(dry.json.after).to.contain('dry.example.com');
     expect(dry.json.before).to.equal((before.json.spec as { yaml: string }).yaml);
+    // the node judges the impact on its own addresses, as the local `patch --dry-run` does
+    expect(dry.json.impact).to.deep.equal(['ApiCertificates: SAN +dry.example.com', 'TrustdCertificates: SAN +dry.example.com']);
+    expect(dry.json.impactNote).to.equal(undefined);
     const after = await h.request(admin, 'GET', '/v1/resources/mc/v1alpha1');
     expect(after.json.metadata).to.deep.equal(before.json.metadata);
   });

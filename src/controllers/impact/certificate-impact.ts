@@ -25,6 +25,8 @@ export interface IssuedSetImpact {
   /** CAs trusted by the set that would be added or dropped (a bundle update, no re-issue). */
   trustAdded: number;
   trustRemoved: number;
+  /** Kubeconfigs whose server would change: `controller-manager: https://127.0.0.1:6443 -> https://127.0.0.1:7443`. */
+  kubeconfigs: string[];
 }
 
 export interface CaChange {
@@ -56,7 +58,7 @@ export function certificateImpact(
   const types = [...new Set([...old.sets, ...now.sets].map((s) => s.type))];
   const sets = types
     .map((type) => compareSets(old.sets.find((s) => s.type === type), now.sets.find((s) => s.type === type), old, now, type))
-    .filter((s) => s.changes.length > 0 || s.trustAdded > 0 || s.trustRemoved > 0);
+    .filter((s) => s.changes.length > 0 || s.trustAdded > 0 || s.trustRemoved > 0 || s.kubeconfigs.length > 0);
   return { caChanges, sets };
 }
 
@@ -82,7 +84,15 @@ function compareSets(a: IssuedSetPlan | undefined, b: IssuedSetPlan | undefined,
     changes,
     trustAdded: trustB.filter((c) => !trustA.includes(c)).length,
     trustRemoved: trustA.filter((c) => !trustB.includes(c)).length,
+    kubeconfigs: kubeconfigChanges(a?.kubeconfigServers, b?.kubeconfigServers),
   };
+}
+
+function kubeconfigChanges(a: Record<string, string> | undefined, b: Record<string, string> | undefined): string[] {
+  if (!a || !b) return [];
+  return Object.keys(b)
+    .filter((name) => a[name] !== undefined && a[name] !== b[name])
+    .map((name) => `${name}: ${a[name]} -> ${b[name]}`);
 }
 
 /** Why a held certificate would no longer do for its issuer, or undefined when it still would. */
@@ -121,6 +131,7 @@ export function formatCertificateImpact(impact: CertificateImpact): string[] {
       const delta = [set.trustAdded ? `+${set.trustAdded}` : '', set.trustRemoved ? `-${set.trustRemoved}` : ''].filter(Boolean).join(' ');
       lines.push(`${set.type}: accepted CAs ${delta} (trust bundle only, no re-issue)`);
     }
+    if (set.kubeconfigs.length) lines.push(`${set.type}: kubeconfig server ${set.kubeconfigs.join(', ')} (kubeconfig only, no re-issue)`);
   }
   return lines;
 }

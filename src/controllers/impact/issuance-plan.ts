@@ -2,14 +2,15 @@
 // requests, the CA each is signed by and the CAs the set trusts. Built from the controllers' own plan functions.
 import type { MachineConfig } from '../../config/machine-config.js';
 import type { CaName } from '../../resources/common.js';
-import { ApiCertificates, EtcdSecrets, KubernetesSecrets, TrustdCertificates } from '../../resources/issued-certificates.js';
+import { ApiCertificates, EtcdSecrets, KubeletCertificates, KubernetesSecrets, TrustdCertificates } from '../../resources/issued-certificates.js';
 import type { NodeAddressesSpec } from '../../resources/node-addresses.js';
 import { apiCertificatePlans } from '../api-certificate-controller.js';
 import { certSANsSpec } from '../cert-sans-controller.js';
 import { etcdCertificatePlans } from '../etcd-certificate-controller.js';
 import { etcdRootSecretsSpec } from '../etcd-root-secrets-controller.js';
 import type { CertificatePlan } from '../issuing/certificate-request.js';
-import { kubernetesCertificatePlans } from '../kubernetes-certificate-controller.js';
+import { kubeletCertificatePlans } from '../kubelet-certificate-controller.js';
+import { kubeconfigServers, kubernetesCertificatePlans } from '../kubernetes-certificate-controller.js';
 import { kubernetesRootSecretsSpec } from '../kubernetes-root-secrets-controller.js';
 import type { CertificateLifetimes } from '../lifetimes.js';
 import { osRootSecretsSpec } from '../os-root-secrets-controller.js';
@@ -25,6 +26,8 @@ export interface IssuedSetPlan {
    * names change or when the CA that signed it is no longer accepted (src/server/trustd-client/request-policy.ts).
    */
   fromTrustd?: boolean;
+  /** KubernetesSecrets: the server each kubeconfig dials (a change rewrites the kubeconfig, no certificate). */
+  kubeconfigServers?: Record<string, string>;
 }
 
 export interface IssuancePlan {
@@ -58,7 +61,13 @@ export function issuancePlan(config: MachineConfig, node: NodeAddressesSpec, lif
   if (k8s) {
     plan.cas.kubernetes = k8s.ca.crt;
     plan.cas.aggregator = k8s.aggregatorCA.crt;
-    plan.sets.push({ type: KubernetesSecrets.type, certificates: kubernetesCertificatePlans(lifetimes, k8s, node), acceptedCAs: k8s.acceptedCAs });
+    plan.sets.push({
+      type: KubernetesSecrets.type,
+      certificates: kubernetesCertificatePlans(lifetimes, k8s, node),
+      acceptedCAs: k8s.acceptedCAs,
+      kubeconfigServers: kubeconfigServers(k8s),
+    });
+    plan.sets.push({ type: KubeletCertificates.type, certificates: kubeletCertificatePlans(lifetimes, node), acceptedCAs: k8s.acceptedCAs });
   }
   return plan;
 }

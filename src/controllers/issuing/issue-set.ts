@@ -36,9 +36,9 @@ export async function issueSet(setId: string, current: IssuedSet, wanted: readon
       continue;
     }
     const { certificate, clampedTo, details } = await issueOne(setId, w, now, verdict.reason);
-    certificates[w.name] = certificate;
-    const clamp = clampNote(w, now, clampedTo);
-    issued.push({ name: w.name, reason: verdict.reason, message: verdict.message + clamp, details });
+    const message = verdict.message + clampNote(w, now, clampedTo);
+    certificates[w.name] = { ...certificate, reasonMessage: message };
+    issued.push({ name: w.name, reason: verdict.reason, message, details });
   }
   const renewals = Object.values(certificates).map((c) => Date.parse(c.renewAt));
   const nextRenewal = renewals.length ? new Date(Math.min(...renewals)) : undefined;

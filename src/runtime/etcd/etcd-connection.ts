@@ -1,5 +1,7 @@
 // One etcd client per store: every unary call gets a deadline, so a partitioned or paused etcd surfaces as an
 // UnavailableError the caller can retry instead of a call that hangs forever.
+import { ConstantBackoff, handleWhen, noop, retry } from 'cockatiel';
+import type { IPolicy } from 'cockatiel';
 import { Etcd3, isRecoverableError } from 'etcd3';
 import type { ICompare, IKeyValue, IOptions, IRequestOp, ITxnResponse, WatchBuilder } from 'etcd3';
 import { UnavailableError, isStateError } from '../errors.js';
@@ -13,32 +15,19 @@ export interface ConnectionOptions {
   callTimeoutMs?: number;
 }
 
-type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-type PolicyContext = Parameters<Parameters<Policy['execute']>[0]>[0];
-
 /**
  * The client's default policies retry three times and then stop calling a host for 5 s after failures (a circuit
  * breaker), which hides an outage behind delays and keeps refusing for seconds after etcd is back. Here a failed call
  * fails at once as UnavailableError and the caller's own backoff (the runtime's) decides when to retry; a call is
- * only tried on the next endpoint when one does not answer. etcd3 calls nothing of a policy but execute().
+ * only tried on the next endpoint when one does not answer.
  */
-function policy(attempts: number): Policy {
-  const execute = async <T>(fn: (context: PolicyContext) => PromiseLike<T> | T): Promise<T> => {
-    const context = { signal: new AbortController().signal } as PolicyContext;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn(context);
-      } catch (err) {
-        if (attempt >= attempts || !(err instanceof Error) || !isRecoverableError(err)) throw err;
-      }
-    }
-  };
-  return { execute } as unknown as Policy;
+function policy(attempts: number): IPolicy {
+  return attempts <= 1 ? noop : retry(handleWhen(isRecoverableError), { maxAttempts: attempts - 1, backoff: new ConstantBackoff(0) });
 }
 
 const passThrough = policy(1);
 
-function tryEachHost(hosts: number): Policy {
+function tryEachHost(hosts: number): IPolicy {
   return policy(Math.max(1, hosts));
 }
 
@@ -100,11 +89,32 @@ export class EtcdConnection {
 
   close(): void {
     this.closed = true;
-    // The watch manager re-dials for as long as it has watchers, even after close(), and a watch cancelled while
-    // etcd is unreachable never detaches: forget them so a closed client leaves nothing running (etcd3 keeps the
-    // list in a private field; if that ever changes, this does nothing and the backoff above bounds the cost).
-    const manager = (this.client as unknown as { watchManager?: { watchers?: unknown[] } }).watchManager;
-    if (manager && Array.isArray(manager.watchers)) manager.watchers = [];
+    // etcd3's watch manager re-dials for as long as it has watchers, even after close(); a watch cancelled while etcd
+    // is unreachable never detaches; and one whose cancel is still in flight keeps the watch stream, and with it a
+    // socket, open after close() (seen: a stopped replica that never exits). Forget the watchers and end the stream
+    // so a closed client leaves nothing running. etcd3 keeps both in private fields; if that ever changes, this does
+    // nothing and the backoff above bounds the cost.
+    const manager = watchManagerOf(this.client);
+    if (manager) {
+      manager.watchers.length = 0;
+      manager.stream?.cancel();
+    }
     this.client.close();
   }
+}
+
+interface PrivateWatchManager {
+  watchers: unknown[];
+  stream?: { cancel(): void };
+}
+
+/** etcd3's watch manager, read defensively: each private field is checked before it is used. */
+function watchManagerOf(client: Etcd3): PrivateWatchManager | undefined {
+  const manager: unknown = Reflect.get(client, 'watchManager');
+  if (typeof manager !== 'object' || manager === null) return undefined;
+  const watchers: unknown = Reflect.get(manager, 'watchers');
+  if (!Array.isArray(watchers)) return undefined;
+  const stream: unknown = Reflect.get(manager, 'stream');
+  const cancel: unknown = typeof stream === 'object' && stream !== null ? Reflect.get(stream, 'cancel') : undefined;
+  return { watchers, ...(typeof cancel === 'function' ? { stream: { cancel: () => void Reflect.apply(cancel, stream, []) } } : {}) };
 }

@@ -4,37 +4,26 @@
 // batch gets consecutive bookmarks and other users of the cluster (the leader key, other stores) leave no gaps.
 // Watches follow the change log with one etcd watch; a bookmark older than the retained log is InvalidBookmarkError.
 import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
-import { modifyLoop } from '../modify-loop.js';
 import { Observable } from 'rxjs/internal/Observable';
 import type { Clock } from '../clock.js';
-import { EncryptionError, InvalidBookmarkError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
-import { labelsMatch } from '../label-query.js';
-import type { Kind, NewResource, Pointer, Resource, ResourceRegistry } from '../resource.js';
+import { EncryptionError, UnavailableError, ValidationError } from '../errors.js';
+import type { Pointer, Resource, ResourceRegistry } from '../resource.js';
 import { SecretBox } from '../encryption/secret-box.js';
 import { STATE_KEY_ENV, loadStateKey } from '../encryption/state-key.js';
 import type { StateKeySource } from '../encryption/state-key.js';
-import { ResourceWriter } from '../sqlite/resource-writer.js';
-import type { WriteContext } from '../sqlite/resource-writer.js';
-import type { ResourceRow } from '../sqlite/rows.js';
-import { replayable } from '../sqlite/event-history.js';
-import { SpecCodec, sensitiveTypes } from '../sqlite/spec-codec.js';
-import type { SensitiveTypes } from '../sqlite/spec-codec.js';
-import type { WatchTarget } from '../sqlite/watch-hub.js';
-import { project } from '../sqlite/watch-hub.js';
-import type {
-  BatchOp,
-  Bookmark,
-  DestroyOptions,
-  ListOptions,
-  ModifyResult,
-  State,
-  UpdateOptions,
-  WatchEvent,
-  WatchKindOptions,
-  WatchOptions,
-  WriteOptions,
-} from '../state.js';
+import type { Bookmark, ListOptions, WatchEvent } from '../state.js';
 import { FencedWriteError } from '../leader-election.js';
+import { KEY_CHECK, keyCheckOpens, sealKeyCheck } from '../store/key-check.js';
+import { listedResources } from '../store/listed-rows.js';
+import type { ResourceRow } from '../store/rows.js';
+import { SpecCodec, sensitiveTypes } from '../store/spec-codec.js';
+import type { SensitiveTypes } from '../store/spec-codec.js';
+import { StateCore } from '../store/state-core.js';
+import type { WatchPlan } from '../store/state-core.js';
+import { bootstrapEvents, checkBookmark, replayEvents } from '../store/watch-start.js';
+import type { WatchTarget } from '../store/watch-projection.js';
+import { WriteRules } from '../store/write-rules.js';
+import type { WriteContext } from '../store/write-rules.js';
 import { EtcdConnection } from './etcd-connection.js';
 import { EtcdKeys, prefixEnd } from './etcd-keys.js';
 import { parseEtcdUrl } from './etcd-url.js';
@@ -74,8 +63,6 @@ export interface EtcdFence {
 
 export const DEFAULT_ETCD_HISTORY_LIMIT = 10_000;
 const WRITE_ATTEMPTS = 64;
-const KEY_CHECK = 'key-check';
-const KEY_CHECK_TEXT = 'trustplane state key check';
 
 interface Core {
   conn: EtcdConnection;
@@ -84,7 +71,7 @@ interface Core {
   codec: SpecCodec;
   sensitive: SensitiveTypes;
   rows: RowOverlay;
-  writer: ResourceWriter;
+  rules: WriteRules;
   hub: EtcdWatchHub;
   now: () => string;
   historyLimit: number;
@@ -118,11 +105,16 @@ export async function openEtcdState(options: EtcdStateOptions): Promise<EtcdStat
   return EtcdState.open(options);
 }
 
-export class EtcdState implements State {
+export class EtcdState extends StateCore {
+  protected readonly rules: WriteRules;
+
   private constructor(
     private readonly core: Core,
     private readonly fence: EtcdFence | undefined,
-  ) {}
+  ) {
+    super();
+    this.rules = core.rules;
+  }
 
   static async open(options: EtcdStateOptions): Promise<EtcdState> {
     const historyLimit = options.historyLimit ?? DEFAULT_ETCD_HISTORY_LIMIT;
@@ -144,7 +136,7 @@ export class EtcdState implements State {
         url: options.url,
         codec,
         rows,
-        writer: new ResourceWriter(rows.statements(), options.registry, codec),
+        rules: new WriteRules(rows, options.registry, codec),
         hub: new EtcdWatchHub(conn, keys, (row) => codec.event(row)),
         sensitive,
         now: clock ? () => new Date(clock.now().toMillis()).toISOString() : () => new Date().toISOString(),
@@ -185,15 +177,7 @@ export class EtcdState implements State {
     return new EtcdState(this.core, fence);
   }
 
-  async get<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec>> {
-    const found = await this.find<Spec>(pointer);
-    if (!found) throw new NotFoundError(this.core.writer.locate(pointer, 'pointer').what);
-    return found;
-  }
-
-  async find<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec> | undefined> {
-    this.assertOpen();
-    const { pointer: p } = this.core.writer.locate(pointer, 'pointer');
+  protected async read<Spec>(p: Pointer): Promise<Resource<Spec> | undefined> {
     const { kvs } = await this.core.conn.read([{ key: this.core.keys.resource(p) }]);
     const kv = kvs[0][0];
     if (!kv) return undefined;
@@ -201,83 +185,13 @@ export class EtcdState implements State {
     return this.core.codec.resource<Spec>(row.meta, row.spec, p);
   }
 
-  async list<Spec = unknown>(kind: Kind, options: ListOptions = {}): Promise<Resource<Spec>[]> {
-    this.assertOpen();
-    const { pointer: p } = this.core.writer.locate({ ...kind, id: '*' }, 'kind');
-    const { kvs } = await this.core.conn.read(this.listRanges(p, options));
-    return this.listed<Spec>(p, options, kvs.flat());
+  protected async readKind<Spec>(kind: Pointer, options: ListOptions): Promise<Resource<Spec>[]> {
+    const { kvs } = await this.core.conn.read(this.listRanges(kind, options));
+    return this.listed<Spec>(kind, options, kvs.flat());
   }
 
-  async create<Spec = unknown>(resource: NewResource<Spec>, options: WriteOptions = {}): Promise<Resource<Spec>> {
-    return (await this.write([resource.metadata], (ctx, w) => w.create(ctx, resource, options.owner ?? ''))) as Resource<Spec>;
-  }
-
-  async update<Spec = unknown>(resource: Resource<Spec>, options: UpdateOptions = {}): Promise<Resource<Spec>> {
-    return (await this.write([resource.metadata], (ctx, w) => w.update(ctx, resource, options))) as Resource<Spec>;
-  }
-
-  async destroy(pointer: Pointer, options: DestroyOptions = {}): Promise<void> {
-    await this.write([pointer], (ctx, w) => w.destroy(ctx, pointer, options.owner ?? '', options.expectedVersion));
-  }
-
-  async teardown(pointer: Pointer, options: WriteOptions = {}): Promise<boolean> {
-    return this.write([pointer], (ctx, w) => w.teardown(ctx, pointer, options.owner ?? ''));
-  }
-
-  async addFinalizer(pointer: Pointer, ...finalizers: string[]): Promise<Resource> {
-    return this.write([pointer], (ctx, w) => w.addFinalizers(ctx, pointer, finalizers));
-  }
-
-  async removeFinalizer(pointer: Pointer, ...finalizers: string[]): Promise<Resource> {
-    return this.write([pointer], (ctx, w) => w.removeFinalizers(ctx, pointer, finalizers));
-  }
-
-  async modify<Spec = unknown>(
-    pointer: Pointer,
-    mutate: (current: Resource<Spec> | undefined) => ModifyResult<Spec> | undefined,
-    options: UpdateOptions = {},
-  ): Promise<Resource<Spec> | undefined> {
-    const { def, pointer: p } = this.core.writer.locate(pointer, 'pointer');
-    return modifyLoop<Spec>(this, def, p, mutate, options);
-  }
-
-  async batch(ops: BatchOp[]): Promise<Resource[]> {
-    const pointers = ops.map((op) => (op.op === 'destroy' ? op.pointer : op.resource.metadata));
-    return this.write(pointers, (ctx, w) =>
-      ops.map((op, i) => {
-        try {
-          switch (op.op) {
-            case 'create':
-              return w.create(ctx, op.resource, op.owner ?? '');
-            case 'update':
-              return w.update(ctx, op.resource, { owner: op.owner });
-            case 'destroy':
-              return w.destroy(ctx, op.pointer, op.owner ?? '', op.expectedVersion);
-          }
-        } catch (err) {
-          if (err instanceof Error) err.message = `batch op ${i} (${op.op}): ${err.message}`;
-          throw err;
-        }
-      }),
-    );
-  }
-
-  watch<Spec = unknown>(pointer: Pointer, options: WatchOptions = {}): Observable<WatchEvent<Spec>> {
-    return this.observe<Spec>(() => {
-      const { pointer: p } = this.core.writer.locate(pointer, 'pointer');
-      return { target: { namespace: p.namespace, type: p.type, id: p.id }, since: options.since, initial: 'current' };
-    });
-  }
-
-  watchKind<Spec = unknown>(kind: Kind, options: WatchKindOptions = {}): Observable<WatchEvent<Spec>> {
-    return this.observe<Spec>(() => {
-      if (options.bootstrap && options.since !== undefined) {
-        throw new ValidationError('since', 'cannot be combined with bootstrap: resume from a bookmark, or bootstrap from the current state');
-      }
-      const { pointer: p } = this.core.writer.locate({ ...kind, id: '*' }, 'kind');
-      const target: WatchTarget = { namespace: p.namespace, type: p.type, labels: options.labels, idPrefix: options.idPrefix };
-      return { target, since: options.since, initial: options.bootstrap ? 'bootstrap' : 'none' };
-    });
+  protected transact<T>(pointers: Pointer[], fn: (ctx: WriteContext, rules: WriteRules) => T): Promise<T> {
+    return this.enqueue(() => this.writeNow(pointers, fn));
   }
 
   async revision(): Promise<Bookmark> {
@@ -306,10 +220,6 @@ export class EtcdState implements State {
     this.core.conn.close();
   }
 
-  private write<T>(pointers: Pointer[], fn: (ctx: WriteContext, writer: ResourceWriter) => T): Promise<T> {
-    return this.enqueue(() => this.writeNow(pointers, fn));
-  }
-
   /** Runs after every write this client started before, and before every one it starts after. */
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.core.queue.then(task, task);
@@ -317,13 +227,13 @@ export class EtcdState implements State {
     return run;
   }
 
-  private async writeNow<T>(pointers: Pointer[], fn: (ctx: WriteContext, writer: ResourceWriter) => T): Promise<T> {
+  private async writeNow<T>(pointers: Pointer[], fn: (ctx: WriteContext, rules: WriteRules) => T): Promise<T> {
     this.assertOpen();
-    const { conn, keys, writer, rows } = this.core;
+    const { conn, keys, rules, rows } = this.core;
     // A pointer that does not resolve is left for the writer, which refuses it with the message SQLite gives.
     const located = pointers.flatMap((p) => {
       try {
-        return [writer.locate(p).pointer];
+        return [rules.locate(p).pointer];
       } catch {
         return [];
       }
@@ -336,7 +246,7 @@ export class EtcdState implements State {
       const ctx: WriteContext = { revision: snap.revision, now: this.core.now(), events: [] };
       let result: T;
       try {
-        result = fn(ctx, writer);
+        result = fn(ctx, rules);
       } catch (err) {
         // A refusal must rest on what etcd holds, not on what this client remembered.
         if (!guessed) throw err;
@@ -441,21 +351,22 @@ export class EtcdState implements State {
     return ops;
   }
 
-  private observe<Spec>(plan: () => { target: WatchTarget; since?: Bookmark; initial: 'current' | 'bootstrap' | 'none' }): Observable<WatchEvent<Spec>> {
-    return new Observable<WatchEvent<Spec>>((subscriber) => {
+  protected observe<Spec>(plan: () => WatchPlan): Observable<WatchEvent<Spec>> {
+    // The store does not know Spec (no backend checks a spec's type on read): the caller's parameter names it.
+    const events = new Observable<WatchEvent>((subscriber) => {
       let watcher: HubWatcher | undefined;
       let ended = false;
       const start = async () => {
         const { target, since, initial } = plan();
         this.assertOpen();
-        watcher = { target, cursor: Number.MAX_SAFE_INTEGER, subscriber: subscriber as unknown as HubWatcher['subscriber'] };
+        watcher = { target, cursor: Number.MAX_SAFE_INTEGER, subscriber };
         await this.core.hub.add(watcher);
         const { cursor, events } = await this.startingPoint(target, since, initial);
         if (ended) return;
         watcher.cursor = cursor;
         for (const event of events) {
           if (subscriber.closed) break;
-          subscriber.next(event as WatchEvent<Spec>);
+          subscriber.next(event);
         }
         this.core.hub.release(watcher);
       };
@@ -470,37 +381,24 @@ export class EtcdState implements State {
         if (watcher && !this.core.closed) this.core.hub.remove(watcher);
       };
     });
+    return events as Observable<WatchEvent<Spec>>;
   }
 
   /** What a new watcher sees before live events, read at one etcd revision; `cursor` is the logical revision it covers. */
-  private async startingPoint(
-    target: WatchTarget,
-    since: Bookmark | undefined,
-    initial: 'current' | 'bootstrap' | 'none',
-  ): Promise<{ cursor: number; events: WatchEvent[] }> {
+  private async startingPoint(target: WatchTarget, since: Bookmark | undefined, initial: WatchPlan['initial']): Promise<{ cursor: number; events: WatchEvent[] }> {
     const { keys, conn, codec } = this.core;
-    const kind = { namespace: target.namespace, type: target.type };
+    const kind = { namespace: target.namespace, type: target.type, id: '*' };
     if (since !== undefined) {
-      if (!Number.isInteger(since) || since < 0) throw new ValidationError('since', `expected a bookmark (an integer >= 0), got ${since}`);
       const logEnd = prefixEnd(keys.logPrefix);
       const { kvs } = await conn.read([
         { key: keys.revision },
         { key: Buffer.from(keys.logPrefix), end: logEnd, limit: 1 },
-        { key: keys.log(since + 1), end: logEnd },
+        { key: keys.log(Number.isInteger(since) && since >= 0 ? since + 1 : 0), end: logEnd },
       ]);
       const revision = revisionOf(kvs[0][0]);
-      const oldest = kvs[1][0] ? decodeEvent(kvs[1][0].value).revision : revision + 1;
-      if (since < oldest - 1) throw new InvalidBookmarkError(since, oldest);
-      if (since > revision) {
-        throw new InvalidBookmarkError(since, oldest, `bookmark ${since} is ahead of this store's revision ${revision}: it belongs to another store; list again and watch from the current revision`);
-      }
+      checkBookmark(since, kvs[1][0] ? decodeEvent(kvs[1][0].value).revision : revision + 1, revision);
       const rows = kvs[2].map((kv) => decodeEvent(kv.value)).filter((row) => row.revision <= revision && row.namespace === kind.namespace && row.type === kind.type);
-      const events: WatchEvent[] = [];
-      for (const row of replayable(rows, this.core.sensitive)) {
-        const event = project(target, codec.event(row));
-        if (event) events.push(event);
-      }
-      return { cursor: revision, events };
+      return { cursor: revision, events: replayEvents(target, rows, codec, this.core.sensitive) };
     }
     if (initial === 'current') {
       const p = { ...kind, id: target.id ?? '' };
@@ -515,34 +413,27 @@ export class EtcdState implements State {
       const options = { labels: target.labels, idPrefix: target.idPrefix };
       const { kvs } = await conn.read([{ key: keys.revision }, ...this.listRanges(kind, options)]);
       const revision = revisionOf(kvs[0][0]);
-      const events: WatchEvent[] = this.listed(kind, options, kvs.slice(1).flat()).map((resource) => ({ type: 'created', resource, bookmark: revision }));
-      events.push({ type: 'bootstrapped', bookmark: revision });
-      return { cursor: revision, events };
+      return { cursor: revision, events: bootstrapEvents(this.listed(kind, options, kvs.slice(1).flat()), revision) };
     }
     return { cursor: revisionOf((await conn.read([{ key: keys.revision }])).kvs[0][0]), events: [] };
   }
 
-  private listRanges(kind: Kind, options: ListOptions): { key: Buffer; end?: Buffer }[] {
+  private listRanges(kind: Pointer, options: ListOptions): { key: Buffer; end?: Buffer }[] {
     const keys = this.core.keys;
     if (options.ids) return [...new Set(options.ids)].sort().map((id) => ({ key: keys.resource({ ...kind, id }) }));
     const start = Buffer.from(keys.kindPrefix(kind) + (options.idPrefix ?? ''));
     return [{ key: start, end: prefixEnd(start) }];
   }
 
-  private listed<Spec>(kind: Kind, options: ListOptions, kvs: IKeyValue[]): Resource<Spec>[] {
-    const prefix = keyPrefixLength(this.core.keys.kindPrefix(kind));
-    const out: Resource<Spec>[] = [];
-    for (const kv of kvs) {
-      const id = kv.key.subarray(prefix).toString();
-      const row = decodeRow(kv.value);
-      const metadata = JSON.parse(row.meta) as Resource['metadata'];
-      if (!labelsMatch(metadata.labels, options.labels)) continue;
-      out.push({ metadata, spec: this.core.codec.decode(row.spec, { ...kind, id }) as Spec });
-    }
-    return out;
+  private listed<Spec>(kind: Pointer, options: ListOptions, kvs: IKeyValue[]): Resource<Spec>[] {
+    const prefix = Buffer.byteLength(this.core.keys.kindPrefix(kind));
+    const rows = kvs.map((kv) => ({ id: kv.key.subarray(prefix).toString(), ...decodeRow(kv.value) }));
+    // Asked by ids, a key that does not start with the prefix is not listed (as SQLite lists).
+    const wanted = options.ids && options.idPrefix ? rows.filter((r) => r.id.startsWith(options.idPrefix ?? '')) : rows;
+    return listedResources<Spec>(this.core.codec, kind, wanted, options.labels);
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.core.closed) throw new UnavailableError(`store "${this.core.url}" is closed`);
   }
 }
@@ -561,10 +452,6 @@ async function* scan(conn: EtcdConnection, prefix: Buffer, page = 256): AsyncGen
 
 function revisionOf(kv: IKeyValue | undefined): number {
   return kv ? Number(kv.value.toString()) : 0;
-}
-
-function keyPrefixLength(prefix: string): number {
-  return Buffer.byteLength(prefix);
 }
 
 
@@ -592,12 +479,9 @@ async function unlock(conn: EtcdConnection, keys: EtcdKeys, options: EtcdStateOp
   const box = new SecretBox(loaded.key);
   if (check === undefined) {
     // First writer wins: a replica opening a new store at the same time reads back the check the other one stored.
-    await conn.txn([{ key: checkKey, target: 'Create', result: 'Equal', create_revision: 0 }], [
-      { request_put: { key: checkKey, value: box.seal(KEY_CHECK_TEXT, KEY_CHECK) } },
-    ]);
+    await conn.txn([{ key: checkKey, target: 'Create', result: 'Equal', create_revision: 0 }], [{ request_put: { key: checkKey, value: sealKeyCheck(box) } }]);
   }
-  const stored = check ?? (await read());
-  if (!stored || box.open(stored, KEY_CHECK) !== KEY_CHECK_TEXT) {
+  if (!keyCheckOpens(box, check ?? (await read()))) {
     throw new EncryptionError(
       `the key from ${loaded.origin} is not the key store "${options.url}" was encrypted with: set ${STATE_KEY_ENV} to the store's key, or restore its key file`,
     );

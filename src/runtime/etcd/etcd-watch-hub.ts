@@ -2,29 +2,24 @@
 // before it reads its starting snapshot, and the etcd watch started before any snapshot was read, so whatever is
 // committed after the snapshot reaches the buffer: nothing is lost, and the watcher's cursor (the logical revision
 // its snapshot covered) drops what the snapshot already showed: nothing is repeated.
-import type { Subscriber } from 'rxjs';
 import type { Watcher as EtcdWatcher } from 'etcd3';
 import { UnavailableError } from '../errors.js';
-import type { WatchEvent } from '../state.js';
-import type { EventRow } from '../sqlite/rows.js';
-import { kindKey, project } from '../sqlite/watch-hub.js';
-import type { DecodedEvent, WatchTarget } from '../sqlite/watch-hub.js';
+import type { EventRow } from '../store/rows.js';
+import type { DecodedEvent } from '../store/watch-projection.js';
+import { WatcherSet, deliverRow } from '../store/watcher-set.js';
+import type { CursorWatcher } from '../store/watcher-set.js';
 import type { EtcdConnection } from './etcd-connection.js';
 import { prefixEnd } from './etcd-keys.js';
 import type { EtcdKeys } from './etcd-keys.js';
 import { decodeEvent } from './stored-value.js';
 
-export interface HubWatcher {
-  target: WatchTarget;
-  cursor: number;
-  subscriber: Subscriber<WatchEvent>;
+export interface HubWatcher extends CursorWatcher {
   /** Events that arrived while the watcher's snapshot was being read. */
   pending?: EventRow[];
 }
 
 export class EtcdWatchHub {
-  private readonly byKind = new Map<string, Set<HubWatcher>>();
-  private count = 0;
+  private readonly watchers = new WatcherSet<HubWatcher>();
   private session?: Promise<EtcdWatcher>;
 
   constructor(
@@ -36,11 +31,7 @@ export class EtcdWatchHub {
   /** Registers a watcher (buffering until `release`) and makes sure the log is being watched. */
   async add(watcher: HubWatcher): Promise<void> {
     watcher.pending = [];
-    const key = kindKey(watcher.target.namespace, watcher.target.type);
-    let set = this.byKind.get(key);
-    if (!set) this.byKind.set(key, (set = new Set()));
-    set.add(watcher);
-    this.count++;
+    this.watchers.add(watcher);
     // A start that failed (etcd unreachable) is forgotten, so the next watcher tries again.
     this.session ??= this.start().catch((err: unknown) => {
       this.session = undefined;
@@ -58,21 +49,19 @@ export class EtcdWatchHub {
   release(watcher: HubWatcher): void {
     const pending = watcher.pending ?? [];
     watcher.pending = undefined;
-    for (const row of pending) this.deliverTo(watcher, row, undefined);
+    for (const row of pending) {
+      if (deliverRow(watcher, row, {}, this.decode)) continue;
+      this.remove(watcher);
+      return;
+    }
   }
 
   remove(watcher: HubWatcher): void {
-    const key = kindKey(watcher.target.namespace, watcher.target.type);
-    const set = this.byKind.get(key);
-    if (!set?.delete(watcher)) return;
-    if (set.size === 0) this.byKind.delete(key);
-    if (--this.count === 0) this.stop();
+    if (this.watchers.remove(watcher)) this.stop();
   }
 
   completeAll(): void {
-    for (const set of [...this.byKind.values()]) for (const w of [...set]) w.subscriber.complete();
-    this.byKind.clear();
-    this.count = 0;
+    for (const w of this.watchers.drain()) w.subscriber.complete();
     this.stop();
   }
 
@@ -104,36 +93,16 @@ export class EtcdWatchHub {
     } catch (err) {
       return this.failAll(new UnavailableError(`a change-log entry in etcd is unreadable (${String(err)})`));
     }
-    const set = this.byKind.get(kindKey(row.namespace, row.type));
-    if (!set) return;
-    const shared: { decoded?: DecodedEvent } = {};
-    for (const w of [...set]) {
+    const shared = {};
+    for (const w of this.watchers.of(row)) {
       if (w.pending) w.pending.push(row);
-      else this.deliverTo(w, row, shared);
+      else if (!deliverRow(w, row, shared, this.decode)) this.remove(w);
     }
-  }
-
-  private deliverTo(w: HubWatcher, row: EventRow, shared: { decoded?: DecodedEvent } | undefined): void {
-    if (row.revision <= w.cursor) return;
-    w.cursor = row.revision;
-    let decoded: DecodedEvent;
-    try {
-      decoded = shared?.decoded ?? this.decode(row);
-    } catch (err) {
-      this.remove(w);
-      w.subscriber.error(err);
-      return;
-    }
-    if (shared) shared.decoded = decoded;
-    const event = project(w.target, decoded);
-    if (event) w.subscriber.next(event);
   }
 
   /** The log watch broke (e.g. its resume revision was compacted while disconnected): watchers resume from their bookmarks. */
   private failAll(err: Error): void {
-    const all = [...this.byKind.values()].flatMap((s) => [...s]);
-    this.byKind.clear();
-    this.count = 0;
+    const all = this.watchers.drain();
     this.stop();
     for (const w of all) w.subscriber.error(err);
   }

@@ -1,16 +1,14 @@
-// Lets the SQLite backend's ResourceWriter (the one place that knows COSI's write rules and their error messages)
-// run against a snapshot read from etcd: it sees the rows as they were read plus its own changes so far, and the
-// events it appends are what this backend turns into one etcd transaction. Both backends thus refuse and accept
-// exactly the same writes.
+// The write rules' RowStore for etcd: the rows a write read at one revision plus its own changes so far. What the
+// write leaves here (and the events it produced) become one etcd transaction; nothing is sent while the rules run.
 import type { Pointer } from '../resource.js';
-import type { ResourceRow, StoredSpec } from '../sqlite/rows.js';
-import type { Statements } from '../sqlite/statements.js';
+import type { RowStore } from '../store/row-store.js';
+import type { ResourceRow } from '../store/rows.js';
 
 export function rowKey(p: Pointer): string {
   return `${p.namespace}\u0000${p.type}\u0000${p.id}`;
 }
 
-export class RowOverlay {
+export class RowOverlay implements RowStore {
   private rows = new Map<string, ResourceRow | undefined>();
 
   /** Starts a write attempt from the rows read at one revision (undefined: read and absent). */
@@ -23,31 +21,25 @@ export class RowOverlay {
     return this.rows;
   }
 
-  private get(namespace: string, type: string, id: string): ResourceRow | undefined {
-    const key = rowKey({ namespace, type, id });
+  row(p: Pointer): ResourceRow | undefined {
+    const key = rowKey(p);
     // A write touches only the pointers it names, and those were read first; anything else is a bug here.
-    if (!this.rows.has(key)) throw new Error(`internal: ${namespace}/${type}/${id} was not read before the write`);
+    if (!this.rows.has(key)) throw new Error(`internal: ${p.namespace}/${p.type}/${p.id} was not read before the write`);
     return this.rows.get(key);
   }
 
-  /** The subset of prepared statements ResourceWriter uses, served from the overlay. */
-  statements(): Statements {
-    const s = {
-      getRow: { get: (ns: string, type: string, id: string) => this.get(ns, type, id) },
-      insertRow: {
-        run: (ns: string, type: string, id: string, version: number, owner: string, phase: ResourceRow['phase'], meta: string, spec: StoredSpec) => {
-          this.rows.set(rowKey({ namespace: ns, type, id }), { version, owner, phase, meta, spec });
-        },
-      },
-      updateRow: {
-        run: (version: number, phase: ResourceRow['phase'], meta: string, spec: StoredSpec, ns: string, type: string, id: string) => {
-          const old = this.get(ns, type, id);
-          if (old) this.rows.set(rowKey({ namespace: ns, type, id }), { version, owner: old.owner, phase, meta, spec });
-        },
-      },
-      deleteRow: { run: (ns: string, type: string, id: string) => void this.rows.set(rowKey({ namespace: ns, type, id }), undefined) },
-      insertEvent: { run: () => undefined },
-    };
-    return s as unknown as Statements;
+  insert(p: Pointer, row: ResourceRow): void {
+    this.rows.set(rowKey(p), row);
   }
+
+  replace(p: Pointer, row: ResourceRow): void {
+    if (this.row(p)) this.rows.set(rowKey(p), row);
+  }
+
+  remove(p: Pointer): void {
+    this.rows.set(rowKey(p), undefined);
+  }
+
+  /** The events reach etcd from the write's context, in the same transaction as the rows. */
+  append(): void {}
 }

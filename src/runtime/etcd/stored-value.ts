@@ -1,6 +1,6 @@
 // The bytes this backend keeps in etcd: a resource row, and a change-log entry. Sealed (sensitive) specs are stored
 // as base64 of the AEAD box, so no plaintext of them reaches etcd.
-import type { EventKind, EventRow, ResourceRow, StoredSpec } from '../sqlite/rows.js';
+import type { EventKind, EventRow, ResourceRow, StoredSpec } from '../store/rows.js';
 
 interface StoredRow {
   v: number;

@@ -3,42 +3,34 @@
 // watches replay that log from a bookmark and then follow live commits (this process's at once, other processes'
 // by polling), so a watcher can resume after a restart until the bookmark falls out of the retained history.
 import Database from 'better-sqlite3';
-import { modifyLoop } from '../modify-loop.js';
 import { chmodSync, existsSync } from 'node:fs';
 // The deep import loads only Observable; 'rxjs' loads every operator, ~0.4 s at every CLI start on a small machine.
 import { Observable } from 'rxjs/internal/Observable';
 import type { Clock } from '../clock.js';
-import { EncryptionError, InvalidBookmarkError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
-import { labelsMatch } from '../label-query.js';
-import type { Kind, NewResource, Pointer, Resource, ResourceRegistry } from '../resource.js';
+import { EncryptionError, UnavailableError, ValidationError } from '../errors.js';
+import type { Pointer, Resource, ResourceRegistry } from '../resource.js';
 import { SecretBox } from '../encryption/secret-box.js';
 import { loadStateKey } from '../encryption/state-key.js';
 import type { StateKeySource } from '../encryption/state-key.js';
-import type {
-  BatchOp,
-  Bookmark,
-  DestroyOptions,
-  ListOptions,
-  ModifyResult,
-  State,
-  UpdateOptions,
-  WatchEvent,
-  WatchKindOptions,
-  WatchOptions,
-  WriteOptions,
-} from '../state.js';
-import { ResourceWriter } from './resource-writer.js';
-import type { WriteContext } from './resource-writer.js';
-import type { EventRow, ListedRow } from './rows.js';
+import type { Bookmark, ListOptions, WatchEvent } from '../state.js';
+import { KEY_CHECK, keyCheckOpens, sealKeyCheck } from '../store/key-check.js';
+import { listedResources } from '../store/listed-rows.js';
+import type { EventRow, ListedRow } from '../store/rows.js';
+import { SpecCodec, sensitiveTypes } from '../store/spec-codec.js';
+import type { SensitiveTypes } from '../store/spec-codec.js';
+import { StateCore } from '../store/state-core.js';
+import type { WatchPlan } from '../store/state-core.js';
+import { bootstrapEvents, checkBookmark, replayEvents } from '../store/watch-start.js';
+import type { WatchTarget } from '../store/watch-projection.js';
+import { WriteRules } from '../store/write-rules.js';
+import type { WriteContext } from '../store/write-rules.js';
 import { migrate, schemaVersion } from './schema.js';
+import { sqliteRows } from './sqlite-rows.js';
 import { corruptStoreError, refuseEmptiedStore, requireCurrentSchema } from './store-file.js';
-import { replayable } from './event-history.js';
-import { SpecCodec, sensitiveTypes } from './spec-codec.js';
-import type { SensitiveTypes } from './spec-codec.js';
 import { prepareStatements } from './statements.js';
 import type { Statements } from './statements.js';
-import { WatchHub, project } from './watch-hub.js';
-import type { WatchTarget, Watcher } from './watch-hub.js';
+import { WatchHub } from './watch-hub.js';
+import type { Watcher } from './watch-hub.js';
 
 export interface SqliteStateOptions {
   /** The database file (created when absent), or ':memory:'. */
@@ -65,21 +57,19 @@ export interface SqliteStateOptions {
 }
 
 export const DEFAULT_HISTORY_LIMIT = 10_000;
-const KEY_CHECK = 'key-check';
-const KEY_CHECK_TEXT = 'trustplane state key check';
 
 export async function openSqliteState(options: SqliteStateOptions): Promise<SqliteState> {
   return SqliteState.open(options);
 }
 
-export class SqliteState implements State {
+export class SqliteState extends StateCore {
   readonly encryptedAtRest: boolean;
   readonly path: string;
   /** Where the encryption key came from (never the key), e.g. `key file "/var/lib/trustplane/state.db.key"`. */
   readonly keyOrigin: string;
 
+  protected readonly rules: WriteRules;
   private readonly s: Statements;
-  private readonly writer: ResourceWriter;
   private readonly codec: SpecCodec;
   private readonly sensitive: SensitiveTypes;
   private readonly hub: WatchHub;
@@ -152,6 +142,7 @@ export class SqliteState implements State {
     options: SqliteStateOptions,
     historyLimit: number,
   ) {
+    super();
     this.path = options.path;
     this.historyLimit = historyLimit;
     this.pruneEvery = Math.max(1, Math.min(256, Math.floor(historyLimit / 16)));
@@ -161,7 +152,7 @@ export class SqliteState implements State {
     this.encryptedAtRest = box.box !== undefined;
     this.keyOrigin = box.origin;
     this.codec = new SpecCodec(box.box, box.origin, options.path, this.sensitive);
-    this.writer = new ResourceWriter(this.s, options.registry, this.codec);
+    this.rules = new WriteRules(sqliteRows(this.s), options.registry, this.codec);
     // Without a clock, Date gives the same ISO-8601 UTC text as the system clock, without loading luxon (CLI start-up).
     const clock = options.clock;
     this.now = clock ? () => new Date(clock.now().toMillis()).toISOString() : () => new Date().toISOString();
@@ -179,93 +170,17 @@ export class SqliteState implements State {
     return schemaVersion(this.db);
   }
 
-  async get<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec>> {
-    const found = await this.find<Spec>(pointer);
-    if (!found) throw new NotFoundError(this.writer.locate(pointer, 'pointer').what);
-    return found;
-  }
-
-  async find<Spec = unknown>(pointer: Pointer): Promise<Resource<Spec> | undefined> {
-    this.assertOpen();
-    const { pointer: p } = this.writer.locate(pointer, 'pointer');
-    const row = this.writer.row(p);
+  protected async read<Spec>(p: Pointer): Promise<Resource<Spec> | undefined> {
+    const row = this.rules.row(p);
     return row ? this.codec.resource<Spec>(row.meta, row.spec, p) : undefined;
   }
 
-  async list<Spec = unknown>(kind: Kind, options: ListOptions = {}): Promise<Resource<Spec>[]> {
-    this.assertOpen();
+  protected async readKind<Spec>(kind: Pointer, options: ListOptions): Promise<Resource<Spec>[]> {
     return this.txn('deferred', () => this.listNow<Spec>(kind, options));
   }
 
-  async create<Spec = unknown>(resource: NewResource<Spec>, options: WriteOptions = {}): Promise<Resource<Spec>> {
-    return this.write((ctx) => this.writer.create(ctx, resource, options.owner ?? '')) as Resource<Spec>;
-  }
-
-  async update<Spec = unknown>(resource: Resource<Spec>, options: UpdateOptions = {}): Promise<Resource<Spec>> {
-    return this.write((ctx) => this.writer.update(ctx, resource, options)) as Resource<Spec>;
-  }
-
-  async destroy(pointer: Pointer, options: DestroyOptions = {}): Promise<void> {
-    this.write((ctx) => this.writer.destroy(ctx, pointer, options.owner ?? '', options.expectedVersion));
-  }
-
-  async teardown(pointer: Pointer, options: WriteOptions = {}): Promise<boolean> {
-    return this.write((ctx) => this.writer.teardown(ctx, pointer, options.owner ?? ''));
-  }
-
-  async addFinalizer(pointer: Pointer, ...finalizers: string[]): Promise<Resource> {
-    return this.write((ctx) => this.writer.addFinalizers(ctx, pointer, finalizers));
-  }
-
-  async removeFinalizer(pointer: Pointer, ...finalizers: string[]): Promise<Resource> {
-    return this.write((ctx) => this.writer.removeFinalizers(ctx, pointer, finalizers));
-  }
-
-  async modify<Spec = unknown>(
-    pointer: Pointer,
-    mutate: (current: Resource<Spec> | undefined) => ModifyResult<Spec> | undefined,
-    options: UpdateOptions = {},
-  ): Promise<Resource<Spec> | undefined> {
-    const { def, pointer: p } = this.writer.locate(pointer, 'pointer');
-    return modifyLoop<Spec>(this, def, p, mutate, options);
-  }
-
-  async batch(ops: BatchOp[]): Promise<Resource[]> {
-    return this.write((ctx) =>
-      ops.map((op, i) => {
-        try {
-          switch (op.op) {
-            case 'create':
-              return this.writer.create(ctx, op.resource, op.owner ?? '');
-            case 'update':
-              return this.writer.update(ctx, op.resource, { owner: op.owner });
-            case 'destroy':
-              return this.writer.destroy(ctx, op.pointer, op.owner ?? '', op.expectedVersion);
-          }
-        } catch (err) {
-          if (err instanceof Error) err.message = `batch op ${i} (${op.op}): ${err.message}`;
-          throw err;
-        }
-      }),
-    );
-  }
-
-  watch<Spec = unknown>(pointer: Pointer, options: WatchOptions = {}): Observable<WatchEvent<Spec>> {
-    return this.observe<Spec>(() => {
-      const { pointer: p } = this.writer.locate(pointer, 'pointer');
-      return { target: { namespace: p.namespace, type: p.type, id: p.id }, since: options.since, initial: 'current' };
-    });
-  }
-
-  watchKind<Spec = unknown>(kind: Kind, options: WatchKindOptions = {}): Observable<WatchEvent<Spec>> {
-    return this.observe<Spec>(() => {
-      if (options.bootstrap && options.since !== undefined) {
-        throw new ValidationError('since', 'cannot be combined with bootstrap: resume from a bookmark, or bootstrap from the current state');
-      }
-      const { pointer: p } = this.writer.locate({ ...kind, id: '*' }, 'kind');
-      const target: WatchTarget = { namespace: p.namespace, type: p.type, labels: options.labels, idPrefix: options.idPrefix };
-      return { target, since: options.since, initial: options.bootstrap ? 'bootstrap' : 'none' };
-    });
+  protected async transact<T>(_pointers: Pointer[], fn: (ctx: WriteContext, rules: WriteRules) => T): Promise<T> {
+    return this.write((ctx) => fn(ctx, this.rules));
   }
 
   async revision(): Promise<Bookmark> {
@@ -323,18 +238,19 @@ export class SqliteState implements State {
     return result;
   }
 
-  private observe<Spec>(plan: () => { target: WatchTarget; since?: Bookmark; initial: 'current' | 'bootstrap' | 'none' }): Observable<WatchEvent<Spec>> {
-    return new Observable<WatchEvent<Spec>>((subscriber) => {
+  protected observe<Spec>(plan: () => WatchPlan): Observable<WatchEvent<Spec>> {
+    // The store does not know Spec (no backend checks a spec's type on read): the caller's parameter names it.
+    const events = new Observable<WatchEvent>((subscriber) => {
       let watcher: Watcher | undefined;
       try {
         this.assertOpen();
         const { target, since, initial } = plan();
         const { cursor, events } = this.txn('deferred', () => this.snapshot(target, since, initial));
-        watcher = { target, cursor, subscriber: subscriber as unknown as Watcher['subscriber'] };
+        watcher = { target, cursor, subscriber };
         this.hub.add(watcher);
         for (const event of events) {
           if (subscriber.closed) break;
-          subscriber.next(event as WatchEvent<Spec>);
+          subscriber.next(event);
         }
       } catch (err) {
         subscriber.error(this.translate(err));
@@ -343,63 +259,41 @@ export class SqliteState implements State {
         if (watcher && !this.closed) this.hub.remove(watcher);
       };
     });
+    return events as Observable<WatchEvent<Spec>>;
   }
 
   /** What a new watcher sees before live events, read in one snapshot; `cursor` is the revision it covers. */
-  private snapshot(target: WatchTarget, since: Bookmark | undefined, initial: 'current' | 'bootstrap' | 'none'): { cursor: number; events: WatchEvent[] } {
+  private snapshot(target: WatchTarget, since: Bookmark | undefined, initial: WatchPlan['initial']): { cursor: number; events: WatchEvent[] } {
     const revision = this.currentRevision();
-    const events: WatchEvent[] = [];
     if (since !== undefined) {
-      this.checkBookmark(since, revision);
-      for (const row of replayable(this.s.kindEventsAfter.all(target.namespace, target.type, since), this.sensitive)) {
-        const event = project(target, this.codec.event(row));
-        if (event) events.push(event);
-      }
-    } else if (initial === 'current') {
-      const p = { namespace: target.namespace, type: target.type, id: target.id ?? '' };
-      const row = this.writer.row(p);
-      if (row) events.push({ type: 'created', resource: this.codec.resource(row.meta, row.spec, p), bookmark: revision });
-    } else if (initial === 'bootstrap') {
-      const kind = { namespace: target.namespace, type: target.type };
-      for (const resource of this.listNow(kind, { labels: target.labels, idPrefix: target.idPrefix })) {
-        events.push({ type: 'created', resource, bookmark: revision });
-      }
-      events.push({ type: 'bootstrapped', bookmark: revision });
+      checkBookmark(since, this.s.minRevision.get() ?? revision + 1, revision);
+      return { cursor: revision, events: replayEvents(target, this.s.kindEventsAfter.all(target.namespace, target.type, since), this.codec, this.sensitive) };
     }
-    return { cursor: revision, events };
+    const kind = { namespace: target.namespace, type: target.type, id: '*' };
+    if (initial === 'current') {
+      const p = { ...kind, id: target.id ?? '' };
+      const row = this.rules.row(p);
+      return { cursor: revision, events: row ? [{ type: 'created', resource: this.codec.resource(row.meta, row.spec, p), bookmark: revision }] : [] };
+    }
+    if (initial === 'bootstrap') return { cursor: revision, events: bootstrapEvents(this.listNow(kind, { labels: target.labels, idPrefix: target.idPrefix }), revision) };
+    return { cursor: revision, events: [] };
   }
 
-  private checkBookmark(since: Bookmark, revision: number): void {
-    if (!Number.isInteger(since) || since < 0) throw new ValidationError('since', `expected a bookmark (an integer >= 0), got ${since}`);
-    const oldest = this.s.minRevision.get() ?? revision + 1;
-    if (since < oldest - 1) throw new InvalidBookmarkError(since, oldest);
-    if (since > revision) {
-      throw new InvalidBookmarkError(since, oldest, `bookmark ${since} is ahead of this store's revision ${revision}: it belongs to another store; list again and watch from the current revision`);
-    }
-  }
-
-  private listNow<Spec>(kind: Kind, options: ListOptions): Resource<Spec>[] {
-    const { pointer: p } = this.writer.locate({ ...kind, id: '*' }, 'kind');
+  private listNow<Spec>(kind: Pointer, options: ListOptions): Resource<Spec>[] {
     const prefix = options.idPrefix ?? '';
-    const out: Resource<Spec>[] = [];
-    const consider = (row: ListedRow) => {
-      if (!row.id.startsWith(prefix)) return;
-      const metadata = JSON.parse(row.meta) as Resource['metadata'];
-      if (!labelsMatch(metadata.labels, options.labels)) return;
-      out.push({ metadata, spec: this.codec.decode(row.spec, { ...p, id: row.id }) as Spec });
-    };
+    const rows: ListedRow[] = [];
     if (options.ids) {
       for (const id of [...new Set(options.ids)].sort()) {
-        const row = this.writer.row({ ...p, id });
-        if (row) consider({ id, meta: row.meta, spec: row.spec });
+        const row = this.rules.row({ ...kind, id });
+        if (row && id.startsWith(prefix)) rows.push({ id, meta: row.meta, spec: row.spec });
       }
-      return out;
+    } else {
+      for (const row of this.s.listFrom.iterate(kind.namespace, kind.type, prefix)) {
+        if (!row.id.startsWith(prefix)) break;
+        rows.push(row);
+      }
     }
-    for (const row of this.s.listFrom.iterate(p.namespace, p.type, prefix)) {
-      if (!row.id.startsWith(prefix)) break;
-      consider(row);
-    }
-    return out;
+    return listedResources<Spec>(this.codec, kind, rows, options.labels);
   }
 
   private currentRevision(): number {
@@ -419,9 +313,8 @@ export class SqliteState implements State {
     const box = new SecretBox(loaded.key);
     // A reader of a store that never held a sealed spec has nothing to prove the key against; it still refuses plaintext.
     if (check === undefined && readOnly) return { box, origin: loaded.origin };
-    if (check === undefined) this.s.putMetaOnce.run(KEY_CHECK, box.seal(KEY_CHECK_TEXT, KEY_CHECK));
-    const stored = check ?? this.s.getMeta.get(KEY_CHECK);
-    if (!Buffer.isBuffer(stored) || box.open(stored, KEY_CHECK) !== KEY_CHECK_TEXT) {
+    if (check === undefined) this.s.putMetaOnce.run(KEY_CHECK, sealKeyCheck(box));
+    if (!keyCheckOpens(box, check ?? this.s.getMeta.get(KEY_CHECK))) {
       throw new EncryptionError(
         `the key from ${loaded.origin} is not the key store "${this.path}" was encrypted with: ` +
           `restore the store's original key file or set TRUSTPLANE_STATE_KEY to its key`,
@@ -434,7 +327,7 @@ export class SqliteState implements State {
     return this.inTransaction[mode](fn) as T;
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.closed) throw new UnavailableError(`store "${this.path}" is closed`);
   }
 

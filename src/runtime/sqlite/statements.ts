@@ -1,7 +1,7 @@
 // Every statement the store runs, prepared once per connection.
 import type Database from 'better-sqlite3';
 import type { Pointer } from '../resource.js';
-import type { EventRow, ListedRow, ResourceRow, StoredSpec } from './rows.js';
+import type { EventRow, ListedRow, ResourceRow, StoredSpec } from '../store/rows.js';
 
 export function prepareStatements(db: Database.Database) {
   return {

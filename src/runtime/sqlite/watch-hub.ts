@@ -2,37 +2,13 @@
 // seen or that its initial snapshot covered), so an event is delivered at most once and, because every committed
 // revision passes through the queue in order, none is skipped. Writes from other connections (another process on
 // the same file) are picked up by polling PRAGMA data_version, which changes only when someone else commits.
-import type { Subscriber } from 'rxjs';
 import { InvalidBookmarkError } from '../errors.js';
-import { labelsMatch } from '../label-query.js';
-import type { Metadata, Resource } from '../resource.js';
-import type { LabelTerm, WatchEvent } from '../state.js';
-import type { EventRow } from './rows.js';
+import type { EventRow } from '../store/rows.js';
+import type { DecodedEvent } from '../store/watch-projection.js';
+import { WatcherSet, deliverRow } from '../store/watcher-set.js';
+import type { CursorWatcher } from '../store/watcher-set.js';
 
-export interface WatchTarget {
-  namespace: string;
-  type: string;
-  /** Set for a single-resource watch. */
-  id?: string;
-  labels?: LabelTerm[];
-  idPrefix?: string;
-}
-
-export interface Watcher {
-  target: WatchTarget;
-  cursor: number;
-  subscriber: Subscriber<WatchEvent>;
-}
-
-export interface DecodedEvent {
-  row: EventRow;
-  resource: Resource;
-  old?: Resource;
-  /** The metadata before an update, kept even when `old` is withheld (a sensitive type), so label selectors still work. */
-  oldMetadata?: Metadata;
-  /** The event as a watcher without a label selector sees it, built once. */
-  plain?: WatchEvent;
-}
+export type Watcher = CursorWatcher;
 
 export interface HubIO {
   decode(row: EventRow): DecodedEvent;
@@ -42,33 +18,8 @@ export interface HubIO {
   pollIntervalMs: number;
 }
 
-export function kindKey(namespace: string, type: string): string {
-  return `${namespace}\u0000${type}`;
-}
-
-/** What a watcher with this target sees of an event; a label selector turns entering and leaving into created/destroyed. */
-export function project(target: WatchTarget, d: DecodedEvent): WatchEvent | undefined {
-  const { row, resource, old, oldMetadata } = d;
-  const bookmark = row.revision;
-  if (target.id !== undefined) {
-    if (row.id !== target.id) return undefined;
-  } else if (target.idPrefix && !row.id.startsWith(target.idPrefix)) {
-    return undefined;
-  }
-  // Watchers without a selector share one event object (events are read-only to watchers).
-  if (!target.labels?.length) return (d.plain ??= row.kind === 'updated' && old ? { type: 'updated', resource, old, bookmark } : { type: row.kind, resource, bookmark });
-  const matchesNow = labelsMatch(resource.metadata.labels, target.labels);
-  if (row.kind !== 'updated') return matchesNow ? { type: row.kind, resource, bookmark } : undefined;
-  const matchedBefore = oldMetadata !== undefined && labelsMatch(oldMetadata.labels, target.labels);
-  if (matchesNow && matchedBefore) return old ? { type: 'updated', resource, old, bookmark } : { type: 'updated', resource, bookmark };
-  if (matchesNow) return { type: 'created', resource, bookmark };
-  if (matchedBefore) return { type: 'destroyed', resource, bookmark };
-  return undefined;
-}
-
 export class WatchHub {
-  private readonly byKind = new Map<string, Set<Watcher>>();
-  private count = 0;
+  private readonly watchers = new WatcherSet<Watcher>();
   private queue: EventRow[] = [];
   private head = 0;
   private flushScheduled = false;
@@ -87,30 +38,22 @@ export class WatchHub {
   }
 
   get watching(): boolean {
-    return this.count > 0;
+    return this.watchers.size > 0;
   }
 
   add(watcher: Watcher): void {
-    const key = kindKey(watcher.target.namespace, watcher.target.type);
-    let set = this.byKind.get(key);
-    if (!set) this.byKind.set(key, (set = new Set()));
-    set.add(watcher);
-    if (this.count++ === 0) this.startPolling();
+    if (this.watchers.add(watcher)) this.startPolling();
   }
 
   remove(watcher: Watcher): void {
-    const key = kindKey(watcher.target.namespace, watcher.target.type);
-    const set = this.byKind.get(key);
-    if (!set?.delete(watcher)) return;
-    if (set.size === 0) this.byKind.delete(key);
-    if (--this.count === 0) this.stopPolling();
+    if (this.watchers.remove(watcher)) this.stopPolling();
   }
 
   /** Events committed by this connection, in revision order. */
   publish(rows: EventRow[]): void {
     if (rows.length === 0) return;
     this.seen = rows[rows.length - 1].revision;
-    if (this.count === 0) return;
+    if (this.watchers.size === 0) return;
     for (const row of rows) this.queue.push(row);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -126,7 +69,7 @@ export class WatchHub {
 
   /** Reads what other connections committed, when anyone is watching. */
   catchUp(): void {
-    if (this.count > 0) this.publishForeign(this.io.readAfter(this.seen));
+    if (this.watchers.size > 0) this.publishForeign(this.io.readAfter(this.seen));
   }
 
   /** Delivers what is queued now (close() calls it so committed events are not lost). */
@@ -147,46 +90,22 @@ export class WatchHub {
   /** Delivers what is pending, then completes every watcher. */
   completeAll(): void {
     this.flush();
-    for (const set of [...this.byKind.values()]) for (const w of [...set]) w.subscriber.complete();
-    this.byKind.clear();
-    this.count = 0;
+    for (const w of this.watchers.drain()) w.subscriber.complete();
     this.stopPolling();
   }
 
   private deliver(row: EventRow): void {
-    const set = this.byKind.get(kindKey(row.namespace, row.type));
-    if (!set) return;
-    let decoded: DecodedEvent | undefined;
-    let failure: unknown;
-    for (const w of set) {
-      if (row.revision <= w.cursor) continue;
-      w.cursor = row.revision;
-      if (!decoded && failure === undefined) {
-        try {
-          decoded = this.io.decode(row);
-        } catch (err) {
-          failure = err;
-        }
-      }
-      if (!decoded) {
-        this.remove(w);
-        w.subscriber.error(failure);
-        continue;
-      }
-      const event = project(w.target, decoded);
-      if (event) w.subscriber.next(event);
-    }
+    const shared = {};
+    for (const w of this.watchers.of(row)) if (!deliverRow(w, row, shared, this.io.decode)) this.remove(w);
   }
 
   /** Another writer's events were pruned before this process read them: a watcher behind them has a gap. */
   private failLagging(firstAvailable: number): void {
-    for (const set of [...this.byKind.values()]) {
-      for (const w of [...set]) {
-        if (w.cursor >= firstAvailable - 1) continue;
-        this.remove(w);
-        w.subscriber.error(new InvalidBookmarkError(w.cursor, firstAvailable));
-      }
+    for (const w of this.watchers.drain()) {
+      if (w.cursor >= firstAvailable - 1) this.watchers.add(w);
+      else w.subscriber.error(new InvalidBookmarkError(w.cursor, firstAvailable));
     }
+    if (this.watchers.size === 0) this.stopPolling();
   }
 
   private startPolling(): void {
@@ -207,9 +126,7 @@ export class WatchHub {
       this.lastDataVersion = version;
       this.catchUp();
     } catch (err) {
-      for (const set of [...this.byKind.values()]) for (const w of [...set]) w.subscriber.error(err);
-      this.byKind.clear();
-      this.count = 0;
+      for (const w of this.watchers.drain()) w.subscriber.error(err);
       this.stopPolling();
     }
   };

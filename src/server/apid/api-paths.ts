@@ -8,12 +8,19 @@
 //   PATCH /v1/machineconfig                {patches: (text | {source, text})[], dryRun?} -> MachineConfigChange admin
 //   POST  /v1/talosconfig                  {roles, ttlHours?} -> {ca, crt, key}              admin
 //   POST  /v1/carotations                 RotationRequest -> the CARotation created (phase Staged) admin
+//   POST  /v1/revocations                 RevokeRequest -> RevokeResult (the Revocations entry recorded)   admin
+//   POST  /v1/revocations/lift            RevocationSelector -> {lifted: RevocationSpec[]} (revoke --undo)  admin
 //   PUT   /v1/extraacceptedcas/:ca        {crts, reason} -> CAListChange (ca: etcd | aggregator)             admin
 //   PUT   /v1/crosssignedcas/:ca          {crts, reason} -> CAListChange (ca: os)                            admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //   POST  /v1/check                        {years?} -> CheckReport (the node's controllers run ahead on a copy) admin
 //   GET   /v1/audit/verify                 AuditVerdict: the node's audit chain and head signatures checked   audit
 //   (the records themselves: GET /v1/resources/AuditRecords and /v1/watch/AuditRecords, which also need audit)
+//   GET   /v1/logs/:service[?tail=N&follow=true] NDJSON LogLine per line (apid, trustd, controller-runtime) logs
+//   POST  /v1/jointokens                   JoinTokenRequest -> JoinTokenCreated (the token, shown this once)   admin
+//   GET   /v1/jointokens                   JoinTokens resources (hashes only, never a token)                   admin
+//   DELETE /v1/jointokens/:id              revokes a join token -> {revoked: id}                              admin
+//   PUT   /v1/tokenpolicy                  {staticToken: accepted|refused} -> TokenPolicies resource          admin
 //
 // Headers: `Trustplane-Node: host[:port]` asks the endpoint to forward the call to that node's apid (with its
 // impersonator certificate) when the caller's roles allow the call and the node is one it knows (known-nodes.ts; else
@@ -38,9 +45,15 @@ export const paths = {
   check: '/v1/check',
   auditVerify: '/v1/audit/verify',
   caRotations: '/v1/carotations',
+  revocations: '/v1/revocations',
+  liftRevocation: '/v1/revocations/lift',
   extraAcceptedCAs: (ca: string) => `/v1/extraacceptedcas/${encodeURIComponent(ca)}`,
   crossSignedCAs: (ca: string) => `/v1/crosssignedcas/${encodeURIComponent(ca)}`,
   metrics: '/metrics',
+  logs: (service: string) => `/v1/logs/${encodeURIComponent(service)}`,
+  joinTokens: '/v1/jointokens',
+  joinToken: (id: string) => `/v1/jointokens/${encodeURIComponent(id)}`,
+  tokenPolicy: '/v1/tokenpolicy',
 } as const;
 
 export interface VersionInfo {
@@ -51,6 +64,9 @@ export interface VersionInfo {
 /** One line of a watch stream: a store event, or an error that ends the stream (`code` InvalidBookmark: re-list). */
 export type WatchLine = { type: WatchEventType; bookmark: number; resource?: Resource } | { type: 'error'; error: string; code?: string };
 
+/** One line of a log stream: a service's log line, or an error that ends the stream. */
+export type LogLine = { line: string } | { error: string };
+
 export interface MachineConfigChange {
   changed: boolean;
   /** The MachineConfig version after the call (unchanged on a dry run or when nothing changed). */
@@ -58,6 +74,12 @@ export interface MachineConfigChange {
   /** On a dry run: the stored YAML and the YAML that would be stored, for the caller's (masked) diff. */
   before?: string;
   after?: string;
+  /**
+   * On a dry run: the certificate impact lines (`KubernetesSecrets: SAN +10.100.0.1`), computed by the node from its own
+   * addresses, as the local `patch --dry-run` prints them; `impactNote` when the node's addresses are not known yet.
+   */
+  impact?: string[];
+  impactNote?: string;
 }
 
 /** What a PUT of a CA list did; `version` is absent once the list is empty (the resource is removed). */

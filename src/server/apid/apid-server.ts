@@ -10,6 +10,7 @@ import type { Subscription } from 'rxjs';
 import { CROSS_SIGNED_CAS_ID, CrossSignedCAs } from '../../resources/cross-signed-cas.js';
 import type { CrossSignedCAsSpec } from '../../resources/cross-signed-cas.js';
 import { EXTRA_ACCEPTED_CA_IDS, ExtraAcceptedCAs } from '../../resources/extra-accepted-cas.js';
+import { structureOf } from '../../pki/certificate-structure.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
 import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
@@ -20,9 +21,10 @@ import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } fro
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import type { RateLimitOptions } from '../rate-limit.js';
 import { RefusalLog } from '../refusal-log.js';
-import { RefusalAudit, subjectLine } from '../refusal-audit.js';
+import { RefusalAudit } from '../refusal-audit.js';
 import type { AuditSink } from '../../controllers/audit/index.js';
 import { noAudit } from '../../controllers/audit/index.js';
+import type { ServiceLogs } from '../service-logs.js';
 import { ApiError, toApiError } from './api-error.js';
 import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
 import type { VersionInfo } from './api-paths.js';
@@ -34,10 +36,16 @@ import type { ClientVerdict } from './client-verification.js';
 import { caListCall } from './ca-list-call.js';
 import { Forwarder } from './forwarding.js';
 import type { ForwardOptions } from './forwarding.js';
+import { joinTokenCalls } from './join-token-calls.js';
+import { logsCall } from './logs-call.js';
 import { machineConfigCalls } from './machine-config-calls.js';
 import { parseNodeAddress } from './node-address.js';
 import { readPermissions, resourceCalls } from './resource-calls.js';
+import { revocationCalls } from './revocation-calls.js';
+import { RevokedPresentations } from './revoked-presentations.js';
 import { rotationCall } from './rotation-call.js';
+import { RevokedSet, revokedClientMessage } from '../revocation/index.js';
+import type { RevocationListener } from '../revocation/index.js';
 import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
 import { checkCall } from './check-call.js';
@@ -64,9 +72,13 @@ export interface ApidOptions {
   timeouts?: Partial<ConnectionTimeouts>;
   /** How many refused calls (4xx) are logged: a token bucket (default 10 at once, then one a second). */
   refusalLogRate?: RateLimitOptions;
+  /** Told of each revocation recorded or lifted through this apid (the audit trail's hook). */
+  onRevocation?: RevocationListener;
   logger?: RuntimeLogger;
-  /** Where config new, machine config changes, rotation starts and refused calls (401, 403) are recorded. */
+  /** Where config new, machine config changes, rotation starts, revocations, join-token changes and refused calls (401, 403) are recorded. */
   audit?: AuditSink;
+  /** The node's service logs, served to `trustctl logs` (serve keeps them; without them the call answers 404). */
+  serviceLogs?: ServiceLogs;
 }
 
 export interface Apid {
@@ -90,7 +102,10 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   // here, before anything listens.
   let forwarder: Forwarder | undefined;
   for (const member of options.forward ? (options.forward.members ?? []) : []) parseNodeAddress(member);
-  const router = buildRouter(state, registry, clock, audit);
+  // Loaded before anything listens: no request is served before the revocations stored now are known.
+  const revoked = await RevokedSet.follow(state, log);
+  const presented = new RevokedPresentations(state, clock, log);
+  const router = buildRouter(state, registry, clock, { audit, serviceLogs: options.serviceLogs, onRevocation: options.onRevocation });
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
@@ -120,6 +135,12 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const verdict = await verdictOf(req.socket as TLSSocket);
     if (!verdict.ok) throw new ApiError(401, verdict.message);
+    // Every request, not once per connection: a kept-alive connection must not outlive its certificate's revocation.
+    const revocation = revoked.find('os', verdict.identity.serial);
+    if (revocation) {
+      presented.note(revocation, req.socket.remoteAddress);
+      throw new ApiError(401, revokedClientMessage(revocation));
+    }
     const roles = effectiveRoles(verdict.identity.roles, headerOf(req, ROLES_HEADER));
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -144,7 +165,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     handle(req, res).catch((err: unknown) => {
       const api = toApiError(err);
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
-      else refusals.refused('apid refused a call', { method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress });
+      else refusals.refused('apid refused a call', () => ({ client: clientOf(req.socket as TLSSocket), method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress }));
       if (api.status === 401 || api.status === 403) {
         refusalAudit.refused(callerOf(req, api.status), req.socket.remoteAddress, { status: api.status, call: `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]}`, reason: api.message });
       }
@@ -211,10 +232,11 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   } catch (err) {
     unsubscribe();
     cas.close();
+    revoked.close();
     throw new Error(`apid cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 50000}: ${(err as Error).message}`);
   }
   const port = (server.address() as AddressInfo).port;
-  if (options.forward !== false) forwarder = new Forwarder(state, cas, options.forward?.defaultPort ?? port, options.forward?.members);
+  if (options.forward !== false) forwarder = new Forwarder(state, cas, revoked, options.forward?.defaultPort ?? port, options.forward?.members);
   log('apid listening', { address: `${options.host ?? '127.0.0.1'}:${port}` });
 
   return {
@@ -224,6 +246,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
     async close() {
       unsubscribe();
       cas.close();
+      revoked.close();
       forwarder?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -233,8 +256,17 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   };
 }
 
-function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, audit: AuditSink): Router {
+interface RouterExtras {
+  audit: AuditSink;
+  serviceLogs: ServiceLogs | undefined;
+  onRevocation: RevocationListener | undefined;
+}
+
+function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, extras: RouterExtras): Router {
+  const { audit } = extras;
+  const revocations = revocationCalls(state, clock, extras.onRevocation);
   const resources = resourceCalls(state, registry);
+  const tokens = joinTokenCalls(state, clock);
   const watch = watchCall(state, registry);
   const machineConfig = machineConfigCalls(state, clock, audit);
   // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.
@@ -254,19 +286,38 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, aud
     .add('GET', paths.auditVerify, 'audit', auditVerifyCall(state))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
     .add('POST', paths.check, 'admin', checkCall(state, registry, clock))
+    .add('GET', '/v1/logs/:service', 'logs', logsCall(extras.serviceLogs), { watch: true })
+    .add('POST', paths.joinTokens, 'admin', tokens.create)
+    .add('GET', paths.joinTokens, 'admin', tokens.list)
+    .add('DELETE', '/v1/jointokens/:id', 'admin', tokens.revoke)
+    .add('PUT', paths.tokenPolicy, 'admin', tokens.policy)
     .add('POST', paths.caRotations, 'admin', rotationCall(state, clock, audit))
+    .add('POST', paths.revocations, 'admin', revocations.revoke)
+    .add('POST', paths.liftRevocation, 'admin', revocations.lift)
     .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
 }
 
+const NO_CERTIFICATE = 'no certificate';
+
+/** Who a refused caller said it was: its certificate's subject (one line), whether or not we trusted it. */
+function clientOf(socket: TLSSocket): string {
+  try {
+    const peer = socket.getPeerX509Certificate();
+    return peer ? structureOf(peer).subject.text : NO_CERTIFICATE;
+  } catch {
+    return 'unreadable certificate';
+  }
+}
+
 /**
- * Who a refused caller is: the subject of the certificate it showed, else `anonymous`. On a 401 the certificate did not
- * pass, so its subject is only what the caller claims, and the record says so.
+ * Who a refused caller is in the audit trail: `anonymous` without a certificate; on a 401 the certificate did not pass,
+ * so its subject is only what the caller claims, and the record says so.
  */
 function callerOf(req: IncomingMessage, status: number): string {
-  const peer = (req.socket as TLSSocket).getPeerX509Certificate?.();
-  if (!peer) return 'anonymous';
-  return status === 401 ? `${subjectLine(peer.subject)} (not verified)` : subjectLine(peer.subject);
+  const client = clientOf(req.socket as TLSSocket);
+  if (client === NO_CERTIFICATE) return 'anonymous';
+  return status === 401 ? `${client} (not verified)` : client;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

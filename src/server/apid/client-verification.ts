@@ -4,6 +4,7 @@ import type { X509Certificate } from 'node:crypto';
 import { structureOf } from '../../pki/certificate-structure.js';
 import { unhandledCriticalExtensions } from '../../pki/extensions.js';
 import { verifyChain } from '../../pki/index.js';
+import { normalSerial } from '../../resources/revocations.js';
 
 export interface ClientIdentity {
   /** Go's pkix.Name form, e.g. `CN=talosctl-client,O=os:admin`. */
@@ -13,6 +14,8 @@ export interface ClientIdentity {
   notAfter: Date;
   /** SHA-256 fingerprint of the certificate: what per-client limits count by. */
   fingerprint: string;
+  /** Serial number, lower-case hex without leading zeros: what a revocation is looked up by. */
+  serial: string;
 }
 
 export type ClientVerdict = { ok: true; identity: ClientIdentity } | { ok: false; message: string };
@@ -36,5 +39,5 @@ export function verifyClientCertificate(peer: X509Certificate | undefined, accep
   const eku = s.extensions.extKeyUsage ?? [];
   const exactlyClientAuth = eku.length === 1 && eku[0] === 'clientAuth' && !(s.extensions.otherExtKeyUsages?.length ?? 0);
   if (!exactlyClientAuth) return { ok: false, message: `certificate "${s.subject.text}" is missing the client auth extended key usage` };
-  return { ok: true, identity: { subject: s.subject.text, roles: [...s.subject.organizations].sort(), notAfter: s.notAfter, fingerprint: peer.fingerprint256 } };
+  return { ok: true, identity: { subject: s.subject.text, roles: [...s.subject.organizations].sort(), notAfter: s.notAfter, fingerprint: peer.fingerprint256, serial: normalSerial(peer.serialNumber) } };
 }

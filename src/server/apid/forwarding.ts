@@ -4,9 +4,13 @@
 // certificate without a role cannot make it dial anything); the target authorizes again. Only nodes the cluster knows
 // (known-nodes.ts) are dialled: any other target is refused with "unknown node" before a connection is made.
 import https from 'node:https';
+import { checkServerIdentity } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { State } from '../../runtime/state.js';
+import { revokedText } from '../revocation/index.js';
+import type { RevokedSet } from '../revocation/index.js';
 import { ApiError } from './api-error.js';
 import { NODE_HEADER, ROLES_HEADER } from './api-paths.js';
 import { KnownNodes, UNKNOWN_NODE } from './known-nodes.js';
@@ -30,6 +34,7 @@ export class Forwarder {
   constructor(
     private readonly state: State,
     private readonly cas: AcceptedCAs,
+    private readonly revoked: RevokedSet,
     private readonly apidPort: number,
     members: readonly string[] = [],
   ) {
@@ -83,12 +88,21 @@ export class Forwarder {
   }
 
   private agentFor(cert: string, key: string, ca: string[]): https.Agent {
-    const cacheKey = `${cert}\n${ca.join('\n')}`;
+    // A change of the revocations starts a new agent: its connections are checked afresh (serverProblem), so a kept-alive
+    // connection to a node revoked since is not reused.
+    const cacheKey = `${cert}\n${ca.join('\n')}\n${this.revoked.etag}`;
     if (this.agent?.key !== cacheKey) {
       this.agent?.agent.destroy();
-      this.agent = { key: cacheKey, agent: new https.Agent({ keepAlive: true, cert, key, ca }) };
+      this.agent = { key: cacheKey, agent: new https.Agent({ keepAlive: true, cert, key, ca, checkServerIdentity: (host, peer) => this.serverProblem(host, peer) }) };
     }
     return this.agent.agent;
+  }
+
+  /** A node whose apid certificate was revoked (a compromised node) is not talked to, nor told the caller's roles. */
+  private serverProblem(host: string, peer: PeerCertificate): Error | undefined {
+    const revocation = this.revoked.find('os', peer.serialNumber);
+    if (revocation) return new Error(`node "${host}" presented a revoked apid certificate: ${revokedText(revocation)}; lift it with trustctl revoke --undo --serial ${revocation.serial} once the node is trusted again`);
+    return checkServerIdentity(host, peer);
   }
 
   close(): void {

@@ -4,6 +4,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { machineConfigProblems, parseMachineConfig } from '../../config/index.js';
 import { configChangeDetails } from '../../controllers/audit/index.js';
 import type { AuditSink } from '../../controllers/audit/index.js';
+import type { MachineConfig } from '../../config/index.js';
+import { certificateImpact, formatCertificateImpact } from '../../controllers/impact/index.js';
+import { NODE_ADDRESSES_ID } from '../../controllers/node-addresses-controller.js';
+import { NodeAddresses } from '../../resources/node-addresses.js';
+import type { NodeAddressesSpec } from '../../resources/node-addresses.js';
 import { MACHINE_CONFIG_ID, MachineConfigs } from '../../resources/machine-config.js';
 import type { MachineConfigSpec } from '../../resources/machine-config.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -62,12 +67,25 @@ async function write(w: WriteContext, next: (current: Resource<MachineConfigSpec
   if (problems.length > 0) throw new ApiError(400, `the machine config has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; nothing was applied:\n${problems.map((p) => `\t* ${p}`).join('\n')}`);
   const changed = !current || !sameConfig(current.spec.yaml, config.toJS());
   const version = current?.metadata.version ?? 0;
-  if (dryRun) return { changed, version, before: current?.spec.yaml ?? '', after: yaml };
+  if (dryRun) return { changed, version, before: current?.spec.yaml ?? '', after: yaml, ...(await dryRunImpact(state, current, config)) };
   if (!changed) return { changed, version };
   // CAS on the version read above: a concurrent change makes this call fail (409) rather than silently overwrite it.
   const written = current ? await state.update<MachineConfigSpec>({ ...current, spec: { yaml } }) : await state.create<MachineConfigSpec>({ metadata: POINTER, spec: { yaml } });
   void w.audit.record({ actor: callActor(w.ctx), source: callSource(w.ctx), action: 'machine-config-changed', details: { ...configChangeDetails(w.via, current?.spec.yaml, yaml), version: written.metadata.version } });
   return { changed, version: written.metadata.version };
+}
+
+/** What the controllers would re-issue, judged on this node's own addresses (a forwarded call runs on the node asked). */
+async function dryRunImpact(state: State, current: Resource<MachineConfigSpec> | undefined, after: MachineConfig): Promise<Pick<MachineConfigChange, 'impact' | 'impactNote'>> {
+  const node = await state.find<NodeAddressesSpec>({ namespace: NodeAddresses.namespace, type: NodeAddresses.type, id: NODE_ADDRESSES_ID });
+  let before: MachineConfig | undefined;
+  try {
+    before = current ? parseMachineConfig(current.spec.yaml, 'the stored machine config') : undefined;
+  } catch {
+    before = undefined; // an unreadable stored config: everything would be issued anew, which is what the impact says
+  }
+  const impact = formatCertificateImpact(certificateImpact(before, after, node?.spec ?? { addresses: [], hostname: 'localhost' }));
+  return node ? { impact } : { impact, impactNote: "the node's addresses are not known yet; SANs from them are not compared" };
 }
 
 function sameConfig(storedYaml: string, next: unknown[]): boolean {

@@ -6,7 +6,7 @@ export type CheckSeverity = 'warning' | 'critical';
 
 export interface CheckFinding {
   severity: CheckSeverity;
-  code: 'CAExpires' | 'ExpiredInUse' | 'RenewalFails' | 'ClientCertificateExpires' | 'SimulationStopped';
+  code: 'CAExpires' | 'ExpiredInUse' | 'RenewalFails' | 'KeyNotAllowed' | 'ClientCertificateExpires' | 'SimulationStopped';
   /** When the problem happens (ISO-8601 UTC). */
   at: string;
   subject: string;

@@ -12,6 +12,7 @@ import type { Resource } from '../../runtime/resource.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { StoreCopy } from './store-copy.js';
 import { sortFindings } from './report.js';
+import { keyDisallowedFrom } from './key-policy.js';
 import { estimatedCalendar, isShortLived, simulatedLifetimes } from './short-lived.js';
 import { storedLifetimes } from './stored-lifetimes.js';
 import type { CertificateCalendar, CheckFinding, CheckReport } from './report.js';
@@ -95,6 +96,7 @@ async function run(clock: ManualClock, copy: StoreCopy, to: DateTime, maxWakeUps
     });
     if (end.minus({ days: 1 }) < stopAt) stopAt = DateTime.max(from, end.minus({ days: 1 }));
   }
+  for (const f of keyPolicyFindings(initial, from.toMillis(), stopAt.toMillis())) once(`key/${f.subject}`, f);
   const caEnds = new Map(initial.filter((s) => s.spec.kind === 'ca' && s.spec.notAfter).map((s) => [s.spec.issuerCA, Date.parse(s.spec.notAfter!)]));
   // Rotating the CA fixes what its end breaks; anything else the node's own status explains.
   const fixFor = (s: Status, at: number) =>
@@ -157,4 +159,32 @@ async function run(clock: ManualClock, copy: StoreCopy, to: DateTime, maxWakeUps
   }
   const certificates = [...calendar.values()].map(({ serial: _serial, ...row }) => row).sort((a, b) => a.id.localeCompare(b.id));
   return { from: from.toISO()!, to: to.toISO()!, simulatedUntil: clock.now().toISO()!, wakeUps, certificates, findings: sortFindings(findings) };
+}
+
+/**
+ * A CA whose key type may no longer sign by some date in the window: every certificate it signs from then on (and
+ * every leaf key, which follows the CA's key type) is one policy refuses. Its renewals would fail there.
+ */
+function keyPolicyFindings(initial: Status[], from: number, until: number): CheckFinding[] {
+  return initial
+    .filter((s) => s.spec.kind === 'ca')
+    .flatMap((ca): CheckFinding[] => {
+      const disallowed = keyDisallowedFrom(ca.spec.keyAlgorithm, ca.spec.keySize);
+      if (disallowed === undefined || disallowed > until) return [];
+      const at = new Date(Math.max(from, disallowed)).toISOString();
+      const leaves = initial.filter((s) => s.spec.kind === 'leaf' && s.spec.issuerCA === ca.spec.issuerCA).length;
+      const when = disallowed <= from ? 'is already disallowed' : `is disallowed from ${at}`;
+      return [
+        {
+          severity: 'critical',
+          code: 'KeyNotAllowed',
+          at,
+          subject: ca.metadata.id,
+          message:
+            `the ${ca.spec.issuerCA} CA has an ${ca.spec.keyAlgorithm} ${ca.spec.keySize}-bit key, which ${when} for signing (NIST SP 800-57: RSA under 3072 bits gives 112-bit security, allowed through 2030); ` +
+            `the ${leaves} certificate(s) it signs here would renew with a key policy refuses`,
+          fix: `${rotateCaCommand(ca.spec.issuerCA)} to an ECDSA P-256 (or RSA 3072+) CA before then`,
+        },
+      ];
+    });
 }

@@ -165,41 +165,64 @@ class Driver implements RotationDriver {
   }
 
   /**
-   * Writes what `target` asks of one node (its machine config's CA fields and the CA lists beside it: ExtraAcceptedCAs
-   * for etcd and the aggregator, CrossSignedCAs for the Talos API) unless it holds it already, then waits until the
-   * node follows. Lists widen before the issuing CA changes and narrow after it, so no moment on the node trusts only
-   * one of the two CAs, or serves a certificate an old-CA client cannot verify before the old CA is dropped.
+   * One node's part of a phase, run as an ordered list of named steps: widen its CA lists, write its machine config,
+   * narrow its CA lists, then wait until it follows. The list holds only what the node still lacks, so a driver that
+   * starts again after a crash anywhere re-plans from what the node holds and does the rest. The crash seams are here,
+   * in the runner, after each step that wrote something.
    */
   private async moveNode(spec: CARotationSpec, secrets: CARotationSecretsSpec, node: RotationNode, target: RotationPhase, admin: NodeCredentials): Promise<void> {
+    for (const step of await this.nodeSteps(spec, secrets, node, target, admin)) {
+      await step.run();
+      await this.options.onStep?.(spec, `${node.address} -> ${target}: ${step.name}`);
+    }
+    await this.awaitNode(spec, secrets, node, target, admin);
+  }
+
+  /**
+   * What `target` asks of one node that it does not hold yet: its machine config's CA fields and the CA lists beside
+   * it (ExtraAcceptedCAs for etcd and the aggregator, CrossSignedCAs for the Talos API). Lists widen before the issuing
+   * CA changes and narrow after it, so no moment on the node trusts only one of the two CAs, or serves a certificate an
+   * old-CA client cannot verify before the old CA is dropped.
+   */
+  private async nodeSteps(spec: CARotationSpec, secrets: CARotationSecretsSpec, node: RotationNode, target: RotationPhase, admin: NodeCredentials): Promise<NodeStep[]> {
     const got = await callNode(node.address, admin, 'GET', paths.resources('MachineConfigs', 'v1alpha1'));
     if (got.error !== undefined) throw new Error(`${node.address}: reading the machine config: ${got.error}`);
     const config = MachineConfig.parse((got.body as { spec: { yaml: string } }).spec.yaml, `${node.address} machine config`);
     const inConfig = hasAcceptedList(spec.ca);
     const current = caFieldsOf(config, spec.ca, inConfig ? [] : await this.caList(node.address, admin, ExtraAcceptedCAs.type, spec.ca));
     const wanted = caFieldsFor(spec.ca, target, current, secrets.oldCA, secrets.newCA);
-    // The node's CA lists that live beside its config: etcd/aggregator trust, and the Talos API's cross-signed CA.
     const lists: CAListWrite[] = [];
     if (!inConfig) lists.push({ type: ExtraAcceptedCAs.type, path: paths.extraAcceptedCAs(spec.ca), from: current.accepted, to: wanted.accepted });
     if (spec.ca === 'os' && secrets.crossSigned) {
       const from = await this.caList(node.address, admin, CrossSignedCAs.type, CROSS_SIGNED_CAS_ID);
       lists.push({ type: CrossSignedCAs.type, path: paths.crossSignedCAs(CROSS_SIGNED_CAS_ID), from, to: crossSignedAt(target, from, secrets.crossSigned) });
     }
-    const changed = lists.filter((l) => !sameList(l.from, l.to));
-    const widening = phaseIndex(target) < phaseIndex('OldCADropped');
-    if (widening) for (const l of changed) await this.putCAList(node.address, admin, spec, l, target);
+    const listSteps = lists
+      .filter((l) => !sameList(l.from, l.to))
+      .map((l): NodeStep => ({ name: `${l.type} written`, run: () => this.putCAList(node.address, admin, spec, l) }));
+    const configSteps: NodeStep[] = [];
     if (!samePair(current.ca, wanted.ca) || (inConfig && !sameList(current.accepted, wanted.accepted))) {
       setCAFields(config, spec.ca, wanted);
-      const put = await callNode(node.address, admin, 'PUT', paths.machineConfig, { yaml: config.toYaml() });
-      if (put.error !== undefined) throw new Error(`${node.address}: writing the machine config for ${target}: ${put.error}`);
-      await this.options.onStep?.(spec, `${node.address} -> ${target}: machine config written`);
+      configSteps.push({
+        name: 'machine config written',
+        run: async () => {
+          const put = await callNode(node.address, admin, 'PUT', paths.machineConfig, { yaml: config.toYaml() });
+          if (put.error !== undefined) throw new Error(`${node.address}: writing the machine config for ${target}: ${put.error}`);
+        },
+      });
     }
-    if (!widening) for (const l of changed) await this.putCAList(node.address, admin, spec, l, target);
-    const deadline = Date.now() + (this.options.nodeTimeoutMs ?? 60_000);
+    const widening = phaseIndex(target) < phaseIndex('OldCADropped');
+    return widening ? [...listSteps, ...configSteps] : [...configSteps, ...listSteps];
+  }
+
+  /** Waits (on the driver's clock) until the node's controllers follow what `target` asked, or fails the step. */
+  private async awaitNode(spec: CARotationSpec, secrets: CARotationSecretsSpec, node: RotationNode, target: RotationPhase, admin: NodeCredentials): Promise<void> {
+    const deadline = this.clock.now().plus({ milliseconds: this.options.nodeTimeoutMs ?? 60_000 });
     for (;;) {
       const lag = await nodeLag(node.address, admin, spec.ca, target, secrets.oldCA.crt, secrets.newCA.crt);
       if (lag === undefined) return;
-      if (Date.now() > deadline || this.closed) throw new Error(`${node.address}: has not reached ${target}: ${lag}`);
-      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 100));
+      if (this.clock.now() > deadline || this.closed) throw new Error(`${node.address}: has not reached ${target}: ${lag}`);
+      await new Promise<void>((resolve) => this.clock.schedule(this.clock.now().plus({ milliseconds: this.options.pollMs ?? 100 }), resolve));
     }
   }
 
@@ -211,13 +234,12 @@ class Driver implements RotationDriver {
     return (got.body as { spec: { crts: string[] } }).spec.crts;
   }
 
-  private async putCAList(address: string, admin: NodeCredentials, spec: CARotationSpec, list: CAListWrite, target: RotationPhase): Promise<void> {
+  private async putCAList(address: string, admin: NodeCredentials, spec: CARotationSpec, list: CAListWrite): Promise<void> {
     const reason = `rotation of the ${spec.ca} CA from ${spec.oldCA.fingerprint.slice(0, 11)} to ${spec.newCA.fingerprint.slice(0, 11)}`;
     const put = await callNode(address, admin, 'PUT', list.path, { crts: list.to, reason });
     // A node of an older trustplane has no such call: say so rather than leave the rotation waiting on a mystery.
     const older = put.status === 404 && put.error?.startsWith('no such call') ? `; that node runs a trustplane without ${list.type}: upgrade it, then the rotation goes on` : '';
     if (put.error !== undefined) throw new Error(`${address}: writing ${list.type}/${spec.ca}: ${put.error}${older}`);
-    await this.options.onStep?.(spec, `${address} -> ${target}: ${list.type} written`);
   }
 
   /**
@@ -253,6 +275,12 @@ class Driver implements RotationDriver {
     const updated = this.clock.now().toUTC().toISO()!;
     await this.options.state.modify<CARotationSpec>(rotationPointer(id), (current) => (current ? { spec: { ...change(current.spec), updated } } : undefined), { owner: ROTATION_DRIVER_OWNER });
   }
+}
+
+/** A named piece of a node's phase; the runner marks a crash seam after it. */
+interface NodeStep {
+  name: string;
+  run(): Promise<void>;
 }
 
 /** One of a node's CA lists, as it is and as the phase wants it, with the apid call that sets it. */

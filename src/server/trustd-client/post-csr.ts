@@ -14,7 +14,14 @@ import type { HostPort } from './trustd-endpoints.js';
 export interface PostCsrOptions {
   endpoint: HostPort;
   csr: string;
-  token: string;
+  /** The bearer token; left out when the request authenticates with `clientCertificate` instead. */
+  token?: string;
+  /** trustd path: the apid certificate (default) or /v1/kubelet-csr. */
+  path?: string;
+  /** Other body fields sent beside `csr` (the kubelet CSR's kind and node name). */
+  fields?: Record<string, string>;
+  /** A client certificate (PEM pair, PKCS#8 key) presented in the handshake: a kubelet renewing with its own. */
+  clientCertificate?: { crt: string; key: string };
   /** Accepted OS CAs: trustd's certificate must be issued by one of them. */
   trusted: readonly X509Certificate[];
   at: Date;
@@ -28,13 +35,14 @@ export interface TrustdAnswer {
 
 export async function postCsr(o: PostCsrOptions): Promise<TrustdAnswer> {
   const socket = await verifiedConnection(o);
-  const body = JSON.stringify({ csr: o.csr });
+  const body = JSON.stringify({ ...o.fields, csr: o.csr });
+  const auth: Record<string, string> = o.token ? { Authorization: `Bearer ${o.token}` } : {};
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request({
       createConnection: () => socket,
       method: 'POST',
-      path: CERTIFICATE_PATH,
-      headers: { Host: o.endpoint.host, Authorization: `Bearer ${o.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' },
+      path: o.path ?? CERTIFICATE_PATH,
+      headers: { Host: o.endpoint.host, ...auth, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' },
     });
     req.on('response', resolve);
     req.on('error', reject);
@@ -53,10 +61,15 @@ export async function postCsr(o: PostCsrOptions): Promise<TrustdAnswer> {
   return { crt: answer.crt, ca: answer.ca };
 }
 
-function verifiedConnection(o: PostCsrOptions): Promise<TLSSocket> {
+/** What a verified connection to trustd needs: where, the CAs its certificate must chain to, when, how long to wait. */
+export type TrustdConnectionOptions = Pick<PostCsrOptions, 'endpoint' | 'trusted' | 'at' | 'timeoutMs' | 'clientCertificate'>;
+
+/** A TLS connection to trustd whose certificate we checked (chain, serverAuth, the host dialled) before anything is sent. */
+export function verifiedConnection(o: TrustdConnectionOptions): Promise<TLSSocket> {
   const { host, port } = o.endpoint;
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    const identity = o.clientCertificate ? { cert: o.clientCertificate.crt, key: o.clientCertificate.key } : {};
+    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...identity, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
     socket.setTimeout(o.timeoutMs, () => socket.destroy(new Error(`no answer within ${Math.round(o.timeoutMs / 1000)}s`)));
     socket.once('error', reject);
     socket.once('secureConnect', () => {
@@ -72,16 +85,20 @@ function verifiedConnection(o: PostCsrOptions): Promise<TLSSocket> {
   });
 }
 
-function trustProblem(socket: TLSSocket, host: string, o: PostCsrOptions): string | undefined {
+function trustProblem(socket: TLSSocket, host: string, o: TrustdConnectionOptions): string | undefined {
   const peer = socket.getPeerX509Certificate();
   if (!peer) return 'trustd presented no certificate';
   const chain = verifyChain(peer, o.trusted, { at: o.at, purpose: 'serverAuth' });
-  if (!chain.ok) return `trustd's certificate is not trusted: ${chain.message}`;
+  if (!chain.ok) {
+    // The usual cause: the cluster's OS CA was rotated and this node's config came from a bundle that predates it.
+    const stale = chain.reason === 'UnknownAuthority' ? ": machine.ca and machine.acceptedCAs of this node's config do not include the cluster's OS CA (was the config made from a secrets bundle older than the last rotate-ca? regenerate it from the current bundle)" : '';
+    return `trustd's certificate is not trusted: ${chain.message}${stale}`;
+  }
   const named = isIP(host) ? peer.checkIP(host) : peer.checkHost(host, { subject: 'never' });
   return named ? undefined : `trustd's certificate does not name ${host} (it names ${peer.subjectAltName ?? 'nothing'})`;
 }
 
-async function readAll(res: IncomingMessage): Promise<string> {
+export async function readAll(res: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');

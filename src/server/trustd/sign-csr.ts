@@ -12,6 +12,8 @@ export const DEFAULT_TRUSTD_VALIDITY_HOURS = 24;
 export interface SignCsrOptions {
   now: Date;
   validityHours?: number;
+  /** Refuses (throws TrustdError) a well-formed request the signer must not honour: a revoked node's. */
+  admit?: (csr: ParsedCsr) => void;
 }
 
 export interface SignedCsr {
@@ -27,6 +29,7 @@ const EKU_NAMES: Record<string, string> = { '2.5.29.37.0': 'anyExtendedKeyUsage'
 export function signCsr(ca: CertificateAuthority, csrPem: string, options: SignCsrOptions): SignedCsr {
   const csr = parseCsrOr400(csrPem);
   refuseNonServerRequests(csr);
+  options.admit?.(csr);
   try {
     const issued = issueCertificate(ca, 'node-server', {
       publicKey: csr.publicKey,
@@ -43,7 +46,7 @@ export function signCsr(ca: CertificateAuthority, csrPem: string, options: SignC
   }
 }
 
-function parseCsrOr400(pem: string): ParsedCsr {
+export function parseCsrOr400(pem: string): ParsedCsr {
   try {
     return parseCsr(pem);
   } catch (err) {

@@ -9,15 +9,20 @@ export function tokenDigest(token: string): TokenDigest {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-/**
- * Throws TrustdError 401 `missing token` / `invalid token`; `expected` is the digest of the machine token. Returns the
- * token, for the audit record's fingerprint of it.
- */
-export function checkBearerToken(authorization: string | undefined, expected: TokenDigest | undefined): string {
+/** The token of an `Authorization: Bearer <token>` header; TrustdError 401 `missing token` without one. */
+export function bearerToken(authorization: string | undefined): string {
   const match = authorization === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
   if (!match) throw new TrustdError(401, 'missing token');
-  // No token configured (no OS root secrets yet): nothing can match, and the answer must not say why.
-  const given = tokenDigest(match[1]);
-  if (!expected || !timingSafeEqual(given, expected)) throw new TrustdError(401, 'invalid token');
   return match[1];
+}
+
+/** Whether `token` is the one `expected` is the digest of (constant time); false when nothing is expected. */
+export function sameToken(token: string, expected: TokenDigest | undefined): boolean {
+  return expected !== undefined && timingSafeEqual(tokenDigest(token), expected);
+}
+
+/** Throws TrustdError 401 `missing token` / `invalid token`; `expected` is the digest of the machine token. */
+export function checkBearerToken(authorization: string | undefined, expected: TokenDigest | undefined): void {
+  // No token configured (no OS root secrets yet): nothing can match, and the answer must not say why.
+  if (!sameToken(bearerToken(authorization), expected)) throw new TrustdError(401, 'invalid token');
 }

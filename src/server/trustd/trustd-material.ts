@@ -1,15 +1,17 @@
 // What trustd serves with, kept current from the store: the OS issuing CA and token (OSRootSecrets) to sign with and
 // check against, and its own TLS certificate (TrustdCertificates), handed to the server whenever it is re-issued.
+import type { X509Certificate } from 'node:crypto';
 import type { Subscription } from 'rxjs';
-import { caFromPemCached } from '../../controllers/certificate-cache.js';
+import { caFromPemCached, parseCertificate } from '../../controllers/certificate-cache.js';
+import { K8S_ROOT_ID } from '../../controllers/kubernetes-root-secrets-controller.js';
 import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
 import { TRUSTD_CERTIFICATES_ID } from '../../controllers/trustd-certificate-controller.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../pki/index.js';
 import type { CertificateAuthority } from '../../pki/index.js';
 import { TrustdCertificates } from '../../resources/issued-certificates.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
-import { OSRootSecrets } from '../../resources/root-secrets.js';
-import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import { KubernetesRootSecrets, OSRootSecrets } from '../../resources/root-secrets.js';
+import type { KubernetesRootSecretsSpec, OSRootSecretsSpec } from '../../resources/root-secrets.js';
 import type { Resource } from '../../runtime/resource.js';
 import type { State } from '../../runtime/state.js';
 import { tokenDigest } from './token-check.js';
@@ -22,6 +24,14 @@ export interface SigningMaterial {
   caBundle: string;
 }
 
+/** On a control plane: the Kubernetes CA that signs kubelet CSRs, the CAs a kubelet client certificate may chain to, and the bootstrap token. */
+export interface KubeletSigningMaterial {
+  ca: CertificateAuthority;
+  accepted: X509Certificate[];
+  caBundle: string;
+  bootstrapToken: TokenDigest | undefined;
+}
+
 export interface TlsMaterial {
   cert: string;
   /** PKCS#8 PEM: Node cannot read Talos's `ED25519 PRIVATE KEY` label. */
@@ -31,10 +41,12 @@ export interface TlsMaterial {
 export type Report = (message: string, fields?: Record<string, unknown>) => void;
 
 const osPointer = { namespace: OSRootSecrets.namespace, type: OSRootSecrets.type, id: OS_ROOT_ID };
+const k8sPointer = { namespace: KubernetesRootSecrets.namespace, type: KubernetesRootSecrets.type, id: K8S_ROOT_ID };
 const tlsPointer = { namespace: TrustdCertificates.namespace, type: TrustdCertificates.type, id: TRUSTD_CERTIFICATES_ID };
 
 export class TrustdMaterial {
   signing: SigningMaterial | undefined;
+  kubelet: KubeletSigningMaterial | undefined;
   tls: TlsMaterial | undefined;
   private readonly subscriptions: Subscription[] = [];
 
@@ -48,10 +60,15 @@ export class TrustdMaterial {
     const m = new TrustdMaterial(onTls, report);
     m.setSigning(await state.find<OSRootSecretsSpec>(osPointer));
     m.setTls(await state.find<IssuedCertificatesSpec>(tlsPointer));
+    m.setKubelet(await state.find<KubernetesRootSecretsSpec>(k8sPointer));
     m.subscriptions.push(
       state.watch<OSRootSecretsSpec>(osPointer).subscribe({
         next: (e) => m.setSigning(e.type === 'destroyed' ? undefined : e.resource),
         error: (err: unknown) => report('trustd stopped following OS root secrets', { error: String(err) }),
+      }),
+      state.watch<KubernetesRootSecretsSpec>(k8sPointer).subscribe({
+        next: (e) => m.setKubelet(e.type === 'destroyed' ? undefined : e.resource),
+        error: (err: unknown) => report('trustd stopped following Kubernetes root secrets', { error: String(err) }),
       }),
       state.watch<IssuedCertificatesSpec>(tlsPointer).subscribe({
         next: (e) => m.setTls(e.type === 'destroyed' ? undefined : e.resource),
@@ -77,6 +94,22 @@ export class TrustdMaterial {
     } catch (err) {
       this.signing = undefined;
       this.report('trustd cannot use the OS issuing CA', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private setKubelet(root: Resource<KubernetesRootSecretsSpec> | undefined): void {
+    this.kubelet = undefined;
+    if (!root) return;
+    try {
+      const { ca, acceptedCAs, bootstrapToken } = root.spec;
+      this.kubelet = {
+        ca: caFromPemCached(ca.crt, ca.key),
+        accepted: acceptedCAs.map(parseCertificate),
+        caBundle: acceptedCAs.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join(''),
+        bootstrapToken: bootstrapToken ? tokenDigest(bootstrapToken) : undefined,
+      };
+    } catch (err) {
+      this.report('trustd cannot use the Kubernetes CA', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 

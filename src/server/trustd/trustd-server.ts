@@ -1,6 +1,9 @@
 // trustd: HTTPS, server-authenticated only. `POST /v1/certificate` with `Authorization: Bearer <token>` and
 // `{"csr": "<PEM>"}` answers `{"crt": "<PEM>", "ca": "<PEM bundle>"}`; a refusal is `{"error": "<message>"}` with its
-// status (400 bad request, 401 token, 429 rate limit), so curl and scripts can use it as they would upstream's.
+// status (400 bad request, 401 token, 403 a revoked node or a CSR outside a join token's binding, 429 rate limit), so
+// curl and scripts can use it as they would upstream's. The token is the static machine.token (unless TokenPolicies
+// turns it off) or a join token of the store (join-token-check.ts). `GET /crl/<ca>.crl` serves each CA's CRL (DER),
+// unauthenticated; `GET /v1/revocations` (token) hands workers the revocations (revocations-endpoint.ts).
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,9 +19,16 @@ import { RefusalLog } from '../refusal-log.js';
 import { RefusalAudit } from '../refusal-audit.js';
 import { certificateDetails, noAudit, tokenFingerprint } from '../../controllers/audit/index.js';
 import type { AuditSink } from '../../controllers/audit/index.js';
+import { RevokedSet } from '../revocation/index.js';
+import { CRL_CONTENT_TYPE, CRL_PREFIX, crlFor } from './crl-endpoint.js';
+import { KUBELET_CSR_PATH, signKubeletCsr } from './kubelet-csr-call.js';
 import { readCsrRequest } from './read-request.js';
+import { refuseRevokedNode } from './revoked-node-check.js';
+import { REVOCATIONS_PATH, serveRevocations } from './revocations-endpoint.js';
 import { signCsr } from './sign-csr.js';
-import { checkBearerToken } from './token-check.js';
+import { staticTokenMode } from '../join-tokens/join-token-admin.js';
+import { checkBinding, consumeJoinToken, findJoinToken } from './join-token-check.js';
+import { bearerToken, checkBearerToken, sameToken } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
 import { TrustdMaterial } from './trustd-material.js';
 
@@ -41,6 +51,8 @@ export interface TrustdOptions {
   refusalLogRate?: RateLimitOptions;
   /** Lifetime of the certificates trustd signs (default 24 h, as upstream). */
   validityHours?: number;
+  /** Lifetime of the kubelet certificates trustd signs (default one year, as Kubernetes' CSR signer). */
+  kubeletValidityHours?: number;
   logger?: RuntimeLogger;
   /** Where each certificate signed and each refused request (400, 401, 403) is recorded. */
   audit?: AuditSink;
@@ -58,9 +70,12 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
   const audit = options.audit ?? noAudit;
   const refusalAudit = new RefusalAudit(audit, clock, 'trustd', options.refusalLogRate);
+  const revoked = await RevokedSet.follow(options.state, log);
 
   const timeouts = connectionTimeouts(options.timeouts);
-  const server = createServer({ minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) });
+  // A kubelet renewing presents its client certificate; it is asked for, never required (the apid CSR path and a first
+  // kubelet CSR authenticate with a token), and judged by the kubelet CSR call, not by the TLS stack.
+  const server = createServer({ minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false, ...timeoutServerOptions(timeouts) });
   applyConnectionTimeouts(server, timeouts);
   const material = await TrustdMaterial.watch(
     options.state,
@@ -92,6 +107,13 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     return bundleJson;
   }
 
+  async function refuseStaticWhenOff(): Promise<undefined> {
+    if ((await staticTokenMode(options.state)) === 'refused') {
+      throw new TrustdError(401, 'the static machine.token is turned off for this cluster (trustctl token static): join with a token from `trustctl token create`');
+    }
+    return undefined;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? 'unknown';
     const now = clock.now();
@@ -99,21 +121,40 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     let actor = 'anonymous';
     try {
       const path = (req.url ?? '').split('?')[0];
-      if (path !== CERTIFICATE_PATH) throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH}`);
-      if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${CERTIFICATE_PATH}`);
-      if (limiter && !limiter.take(source, now.toMillis())) {
-        const wait = limiter.retryAfterSeconds(source);
-        res.setHeader('Retry-After', String(wait));
-        throw new TrustdError(429, `rate limit exceeded for ${source}: retry in ${wait}s`);
+      if (path.startsWith(CRL_PREFIX)) return await serveCrl(req, res, path, source, now.toMillis());
+      if (path === REVOCATIONS_PATH) {
+        takeToken(res, source, now.toMillis());
+        checkBearerToken(req.headers.authorization, material.signing?.token);
+        return await serveRevocations(req, res, revoked);
+      }
+      if (path !== CERTIFICATE_PATH && path !== KUBELET_CSR_PATH)
+        throw new TrustdError(404, `no such endpoint ${JSON.stringify(path)}: trustd answers POST ${CERTIFICATE_PATH} and POST ${KUBELET_CSR_PATH}`);
+      if (req.method !== 'POST') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use POST ${path}`);
+      takeToken(res, source, now.toMillis());
+      if (path === KUBELET_CSR_PATH) {
+        await kubeletCsr(req, res, source, now.toJSDate());
+        return;
       }
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
-      const token = tokenFingerprint(checkBearerToken(req.headers.authorization, signing.token));
-      actor = `token ${token}`;
+      const token = bearerToken(req.headers.authorization);
+      // The static machine.token first (Talos's way, on unless turned off), else a join token of the store.
+      const joinToken = sameToken(token, signing.token) ? await refuseStaticWhenOff() : await findJoinToken(options.state, token, now.toJSDate());
+      const fingerprint = tokenFingerprint(token);
+      actor = `token ${fingerprint}`;
       const csrPem = await readCsrRequest(req);
-      const { issued, csr } = signCsr(signing.ca, csrPem, { now: now.toJSDate(), ...(options.validityHours ? { validityHours: options.validityHours } : {}) });
+      const { issued, csr } = signCsr(signing.ca, csrPem, {
+        now: now.toJSDate(),
+        ...(options.validityHours ? { validityHours: options.validityHours } : {}),
+        admit: (request) => refuseRevokedNode(request, revoked),
+      });
+      if (joinToken) {
+        checkBinding(joinToken.spec, csr);
+        // Signing is pure: only once the use is spent does the certificate leave, so a lost race hands out nothing.
+        await consumeJoinToken(options.state, token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+      }
       // Handed to the recorder before the answer goes out; it commits records in groups, off the signing path.
-      void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('os', issued.cert), issuedBy: 'trustd', node: csr.commonName, token } });
+      void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('os', issued.cert), issuedBy: 'trustd', node: csr.commonName, token: fingerprint } });
       sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
@@ -121,6 +162,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
           subject: csr.commonName,
           ...(csr.organizations.length ? { strippedOrganizations: csr.organizations.join(',') } : {}),
           sans: [...csr.dnsNames, ...csr.ipAddresses].join(','),
+          token: joinToken ? `join token ${joinToken.metadata.id}` : 'static machine.token',
         });
       }
     } catch (err) {
@@ -129,6 +171,28 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       refusals.refused('trustd refused a request', { source, status: err.status, error: err.message });
       if (AUDITED_REFUSALS.has(err.status)) refusalAudit.refused(actor, source, { status: err.status, reason: err.message });
     }
+  }
+
+  function takeToken(res: ServerResponse, source: string, at: number): void {
+    if (!limiter || limiter.take(source, at)) return;
+    const wait = limiter.retryAfterSeconds(source);
+    res.setHeader('Retry-After', String(wait));
+    throw new TrustdError(429, `rate limit exceeded for ${source}: retry in ${wait}s`);
+  }
+
+  /** Unauthenticated, like any CRL distribution point; rate-limited like the rest. */
+  async function serveCrl(req: IncomingMessage, res: ServerResponse, path: string, source: string, at: number): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new TrustdError(405, `method ${req.method ?? '?'} not allowed: use GET ${path}`);
+    takeToken(res, source, at);
+    const der = await crlFor(options.state, path);
+    res.writeHead(200, { 'Content-Type': CRL_CONTENT_TYPE, 'Content-Length': der.length });
+    res.end(req.method === 'HEAD' ? undefined : der);
+  }
+
+  async function kubeletCsr(req: IncomingMessage, res: ServerResponse, source: string, now: Date): Promise<void> {
+    const signed = await signKubeletCsr(req, material.kubelet, now, options.kubeletValidityHours);
+    sendJson(res, 200, JSON.stringify({ crt: signed.issued.certPem, ca: signed.caBundle }));
+    log('trustd signed a kubelet certificate', { source, kind: signed.kind, node: signed.requester.node, auth: signed.requester.auth, subject: signed.csr.commonName });
   }
 
   try {
@@ -141,6 +205,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     });
   } catch (err) {
     material.close();
+    revoked.close();
     throw new Error(`trustd cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
   }
   const port = (server.address() as AddressInfo).port;
@@ -150,6 +215,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     port,
     async close() {
       material.close();
+      revoked.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

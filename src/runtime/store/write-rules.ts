@@ -1,5 +1,6 @@
-// The write operations, each run inside a transaction the caller owns. They check in COSI's order (exists, owner,
-// version, phase), write the row with a compare-and-swap on version, and append one event per change.
+// The write rules of every backend, held once: each write operation runs inside a transaction the backend owns,
+// checks in COSI's order (exists, owner, version, phase), writes the row with a compare-and-swap on version and
+// appends one event per change, all through the backend's RowStore.
 import {
   AlreadyExistsError,
   ConflictError,
@@ -11,9 +12,9 @@ import { formatPointer } from '../resource.js';
 import type { Metadata, NewResource, Pointer, Resource, ResourceDefinition, ResourceRegistry } from '../resource.js';
 import type { UpdateOptions } from '../state.js';
 import { checkFinalizers, checkName, checkStringMap, checkVersion, specJson } from './metadata-input.js';
+import type { RowStore } from './row-store.js';
 import type { EventKind, EventRow, ResourceRow, StoredSpec } from './rows.js';
 import type { SpecCodec } from './spec-codec.js';
-import type { Statements } from './statements.js';
 
 /** One transaction's view: the revision of its last event and the events it produced, in order. */
 export interface WriteContext {
@@ -28,9 +29,9 @@ interface Located {
   what: string;
 }
 
-export class ResourceWriter {
+export class WriteRules {
   constructor(
-    private readonly s: Statements,
+    private readonly rows: RowStore,
     private readonly registry: ResourceRegistry,
     private readonly codec: SpecCodec,
   ) {}
@@ -62,7 +63,7 @@ export class ResourceWriter {
     if (this.row(pointer)) throw new AlreadyExistsError(what);
     const meta = JSON.stringify(metadata);
     const stored = this.codec.encode(json, def.sensitive, what);
-    this.s.insertRow.run(pointer.namespace, pointer.type, pointer.id, 1, owner, 'running', meta, stored);
+    this.rows.insert(pointer, { version: 1, owner, phase: 'running', meta, spec: stored });
     this.append(ctx, 'created', pointer, meta, stored, null, def.sensitive);
     return { metadata, spec };
   }
@@ -103,7 +104,7 @@ export class ResourceWriter {
     if (pending.length > 0) {
       throw new PhaseConflictError(what, `has pending finalizers (${pending.join(', ')}): wait until they are removed, then destroy it`);
     }
-    this.s.deleteRow.run(pointer.namespace, pointer.type, pointer.id);
+    this.rows.remove(pointer);
     // A destroyed secret is not kept in the history: its event says which resource went, not what it held.
     const gone = def.sensitive ? this.codec.encode('null', true, what) : row.spec;
     this.append(ctx, 'destroyed', pointer, row.meta, gone, null, def.sensitive);
@@ -151,7 +152,7 @@ export class ResourceWriter {
   }
 
   row(pointer: Pointer): ResourceRow | undefined {
-    return this.s.getRow.get(pointer.namespace, pointer.type, pointer.id);
+    return this.rows.row(pointer);
   }
 
   private changeFinalizers(ctx: WriteContext, def: ResourceDefinition, pointer: Pointer, row: ResourceRow, old: Metadata, finalizers: string[]): Resource {
@@ -173,7 +174,7 @@ export class ResourceWriter {
 
   private replace(ctx: WriteContext, def: ResourceDefinition, pointer: Pointer, row: ResourceRow, metadata: Metadata, stored: StoredSpec): void {
     const meta = JSON.stringify(metadata);
-    this.s.updateRow.run(metadata.version, metadata.phase, meta, stored, pointer.namespace, pointer.type, pointer.id, row.version);
+    this.rows.replace(pointer, { version: metadata.version, owner: row.owner, phase: metadata.phase, meta, spec: stored }, row.version);
     this.append(ctx, 'updated', pointer, meta, stored, row, def.sensitive);
   }
 
@@ -182,7 +183,8 @@ export class ResourceWriter {
     const revision = ++ctx.revision;
     const oldMeta = old ? old.meta : null;
     const oldSpec = old && !sensitive ? old.spec : null;
-    this.s.insertEvent.run(revision, kind, p.namespace, p.type, p.id, meta, spec, oldMeta, oldSpec);
-    ctx.events.push({ revision, kind, namespace: p.namespace, type: p.type, id: p.id, meta, spec, old_meta: oldMeta, old_spec: oldSpec });
+    const event: EventRow = { revision, kind, namespace: p.namespace, type: p.type, id: p.id, meta, spec, old_meta: oldMeta, old_spec: oldSpec };
+    this.rows.append(event);
+    ctx.events.push(event);
   }
 }

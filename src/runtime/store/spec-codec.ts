@@ -8,7 +8,7 @@ import type { Metadata, Pointer, Resource, ResourceRegistry } from '../resource.
 import type { SecretBox } from '../encryption/secret-box.js';
 import { STATE_KEY_ENV } from '../encryption/state-key.js';
 import type { EventRow, StoredSpec } from './rows.js';
-import type { DecodedEvent } from './watch-hub.js';
+import type { DecodedEvent } from './watch-projection.js';
 
 /** Whether a type's specs are sealed; an unknown type is not (nothing reads it). */
 export type SensitiveTypes = (type: string) => boolean;

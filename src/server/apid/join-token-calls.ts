@@ -1,0 +1,46 @@
+// The join token calls (os:admin): create answers the token once; list answers the resources, which hold only hashes;
+// revoke removes one; the token policy turns the static machine.token off or on for every control plane on the store.
+import type { Clock } from '../../runtime/clock.js';
+import type { State } from '../../runtime/state.js';
+import { STATIC_TOKEN_MODES } from '../../resources/token-policy.js';
+import type { StaticTokenMode } from '../../resources/token-policy.js';
+import { JoinTokenNotFound, JoinTokenRequestError, checkJoinTokenRequest, createJoinToken, listJoinTokens, revokeJoinToken, setStaticTokenMode } from '../join-tokens/index.js';
+import type { CheckedJoinTokenRequest } from '../join-tokens/index.js';
+import { ApiError } from './api-error.js';
+import type { CallContext } from './router.js';
+import { readJsonBody } from './router.js';
+
+export function joinTokenCalls(state: State, clock: Clock) {
+  return {
+    async create(ctx: CallContext): Promise<unknown> {
+      const request = checked(await readJsonBody<Record<string, unknown>>(ctx.req));
+      return createJoinToken(state, request, ctx.identity.subject, clock.now().toJSDate());
+    },
+    list: async (): Promise<unknown> => listJoinTokens(state),
+    async revoke(ctx: CallContext): Promise<unknown> {
+      try {
+        return { revoked: await revokeJoinToken(state, ctx.params.id) };
+      } catch (err) {
+        if (err instanceof JoinTokenNotFound) throw new ApiError(404, err.message);
+        throw err;
+      }
+    },
+    async policy(ctx: CallContext): Promise<unknown> {
+      const { staticToken, ...rest } = await readJsonBody<{ staticToken?: unknown }>(ctx.req);
+      const extra = Object.keys(rest);
+      if (extra.length > 0) throw new ApiError(400, `${JSON.stringify(extra[0])} is not a token policy field: expected staticToken`);
+      if (!STATIC_TOKEN_MODES.includes(staticToken as StaticTokenMode)) throw new ApiError(400, `staticToken: expected ${STATIC_TOKEN_MODES.join(' or ')}, got ${JSON.stringify(staticToken) ?? 'nothing'}`);
+      return setStaticTokenMode(state, staticToken as StaticTokenMode, ctx.identity.subject);
+    },
+  };
+}
+
+/** The request with its defaults, or a 400 naming the field. */
+function checked(body: Record<string, unknown>): CheckedJoinTokenRequest {
+  try {
+    return checkJoinTokenRequest(body);
+  } catch (err) {
+    if (err instanceof JoinTokenRequestError) throw new ApiError(400, err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,221 @@
+// The worker's kubelet CSR client: a loop beside the runtime, like the trustd client. For each of the kubelet's client
+// and serving certificates that is missing, asks for other names, comes from a CA no longer accepted, or is due for
+// renewal, it makes a key and CSR and posts it to a control plane's trustd (POST /v1/kubelet-csr): with the cluster
+// bootstrap token while the node holds no valid kubelet client certificate, with that certificate (mTLS) once it does.
+// What came back, or why it failed, goes to KubeletResponses; KubeletCertificateController installs it from there.
+import { DateTime } from 'luxon';
+import type { Subscription } from 'rxjs';
+import { parseCertificate } from '../../controllers/certificate-cache.js';
+import { kubeletAnswerProblem, kubeletCertificatePlans } from '../../controllers/kubelet-certificate-controller.js';
+import type { CertificateLifetimes } from '../../controllers/lifetimes.js';
+import { DEFAULT_LIFETIMES } from '../../controllers/lifetimes.js';
+import { NODE_ADDRESSES_ID } from '../../controllers/node-addresses-controller.js';
+import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
+import { renewalTime } from '../../controllers/policy/renewal-time.js';
+import { createCsr, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, generateKeyPair, parsePrivateKeyPem, verifyChain } from '../../pki/index.js';
+import type { CertificateRequest, IssueReason } from '../../resources/common.js';
+import { KUBELET_CSR_CLIENT_OWNER, KUBELET_KINDS, KUBELET_RESPONSE_ID, KubeletResponses } from '../../resources/kubelet-response.js';
+import type { KubeletAnswer, KubeletKind, KubeletResponseSpec } from '../../resources/kubelet-response.js';
+import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../../resources/machine-config.js';
+import type { MachineConfigSpec } from '../../resources/machine-config.js';
+import { NodeAddresses } from '../../resources/node-addresses.js';
+import type { NodeAddressesSpec } from '../../resources/node-addresses.js';
+import { OSRootSecrets } from '../../resources/root-secrets.js';
+import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import { backoffDelay } from '../../runtime/backoff.js';
+import type { BackoffPolicy } from '../../runtime/backoff.js';
+import type { Clock } from '../../runtime/clock.js';
+import { systemClock } from '../../runtime/clock.js';
+import { CoalescingLoop } from '../../runtime/coalescing-loop.js';
+import type { Pointer } from '../../runtime/resource.js';
+import type { RuntimeLogger } from '../../runtime/runtime-context.js';
+import type { State } from '../../runtime/state.js';
+import { KUBELET_CSR_PATH } from '../trustd/kubelet-csr-call.js';
+import { kubeletRequestVerdict } from './kubelet-request-policy.js';
+import { postCsr } from './post-csr.js';
+import { TRUSTD_CLIENT_BACKOFF } from './trustd-client.js';
+import type { TrustdClient } from './trustd-client.js';
+import { endpointFromControlPlane, formatEndpoint, parseEndpoint } from './trustd-endpoints.js';
+import type { HostPort } from './trustd-endpoints.js';
+
+export interface KubeletCsrClientOptions {
+  state: State;
+  /** HOST:PORT of trustd; default: the control-plane endpoint's host on port 50001. */
+  endpoints?: string[];
+  clock?: Clock;
+  logger?: RuntimeLogger;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  requestTimeoutMs?: number;
+  /** Must match the control planes' (the request's lifetime is part of what is compared for RequestChanged). */
+  lifetimes?: CertificateLifetimes;
+}
+
+const pointer = <T extends { namespace: string; type: string }>(d: T, id: string): Pointer => ({ namespace: d.namespace, type: d.type, id });
+const CONFIG = pointer(MachineConfigs, MACHINE_CONFIG_ID);
+const NODE = pointer(NodeAddresses, NODE_ADDRESSES_ID);
+const OS = pointer(OSRootSecrets, OS_ROOT_ID);
+const RESPONSE = pointer(KubeletResponses, KUBELET_RESPONSE_ID);
+
+interface Context {
+  token: string;
+  k8sCAs: string[];
+  osCAs: string[];
+  endpoints: HostPort[];
+  node: NodeAddressesSpec;
+}
+
+export function startKubeletCsrClient(options: KubeletCsrClientOptions): TrustdClient {
+  return new KubeletLoop(options, (options.endpoints ?? []).map((e) => parseEndpoint(e, '--trustd-endpoint')));
+}
+
+class KubeletLoop implements TrustdClient {
+  private readonly clock: Clock;
+  private readonly log: RuntimeLogger;
+  private readonly subscriptions: Subscription[];
+  private readonly untrack: (() => void) | undefined;
+  private readonly loop: CoalescingLoop;
+
+  constructor(
+    private readonly options: KubeletCsrClientOptions,
+    private readonly endpoints: HostPort[],
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? (() => undefined);
+    this.loop = new CoalescingLoop(this.clock, () => this.pass());
+    const kick = () => this.loop.kick();
+    const report = (err: unknown) => this.log('kubelet CSR client stopped following the store', { error: String(err) });
+    this.subscriptions = [CONFIG, NODE, OS, RESPONSE].map((p) => options.state.watch(p).subscribe({ next: kick, error: report }));
+    this.untrack = this.clock.trackWork?.(() => this.settled());
+    this.loop.kick();
+  }
+
+  settled(): Promise<void> {
+    return this.loop.settled();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.untrack?.();
+    await this.loop.close();
+  }
+
+  private async pass(): Promise<DateTime | undefined> {
+    let wakeAt: Date | undefined;
+    try {
+      wakeAt = await this.reconcile();
+    } catch (err) {
+      this.log('kubelet CSR client error', { error: err instanceof Error ? err.message : String(err) });
+      wakeAt = new Date(this.clock.now().toMillis() + (this.options.backoff ?? TRUSTD_CLIENT_BACKOFF).initialMs);
+    }
+    return wakeAt && DateTime.fromJSDate(wakeAt, { zone: 'utc' });
+  }
+
+  private async context(): Promise<Context | undefined> {
+    const { state } = this.options;
+    const mc = await state.find<MachineConfigSpec>(CONFIG);
+    const config = mc && machineConfigOf(mc);
+    const node = (await state.find<NodeAddressesSpec>(NODE))?.spec;
+    const os = (await state.find<OSRootSecretsSpec>(OS))?.spec;
+    const k8sCA = config?.kubernetesCA?.crt;
+    if (!config || config.type !== 'worker' || !node || !os || !k8sCA) return undefined;
+    const endpoint = endpointFromControlPlane(config.controlPlaneEndpoint);
+    return {
+      token: config.bootstrapToken,
+      k8sCAs: [...new Set([...config.kubernetesAcceptedCAs, k8sCA])],
+      osCAs: os.acceptedCAs,
+      endpoints: this.endpoints.length ? this.endpoints : endpoint ? [endpoint] : [],
+      node,
+    };
+  }
+
+  /** One pass: returns when to come back (the earliest renewal or the next retry), undefined to wait for a change. */
+  private async reconcile(): Promise<Date | undefined> {
+    const ctx = await this.context();
+    if (!ctx) return undefined;
+    const held: KubeletResponseSpec = (await this.options.state.find<KubeletResponseSpec>(RESPONSE))?.spec ?? {};
+    const now = this.clock.now().toJSDate();
+    const plans = kubeletCertificatePlans(this.options.lifetimes ?? DEFAULT_LIFETIMES, ctx.node);
+    const due = KUBELET_KINDS.flatMap((kind) => {
+      const wanted = plans.find((p) => p.name === kind)!.request;
+      const verdict = kubeletRequestVerdict({ answer: held[kind], wanted, acceptedCAs: ctx.k8sCAs, now });
+      return verdict ? [{ kind, wanted, reason: verdict.reason, why: verdict.message }] : [];
+    });
+    if (!due.length) return new Date(Math.min(...KUBELET_KINDS.map((k) => Date.parse(held[k]!.renewAt))));
+    if (held.failure && Date.parse(held.failure.nextRetry) > now.getTime()) return new Date(held.failure.nextRetry);
+
+    const next: KubeletResponseSpec = { ...(held.client ? { client: held.client } : {}), ...(held.server ? { server: held.server } : {}) };
+    for (const d of due) {
+      // the client certificate first: a serving CSR made after it renews with it rather than with the token
+      const attempt = ctx.endpoints.length
+        ? await this.request(ctx, d.kind, d.wanted, d.reason, next.client, held.failure?.attempts ?? 0)
+        : { error: 'no trustd endpoint: set cluster.controlPlane.endpoint in the machine config or pass --trustd-endpoint HOST:PORT' };
+      if ('error' in attempt) return this.failed(next, held, attempt.error, now);
+      next[d.kind] = attempt.answer;
+      this.log('kubelet CSR client received a certificate', { kind: d.kind, reason: d.reason, why: d.why, auth: attempt.answer.auth, endpoint: attempt.answer.endpoint });
+    }
+    await this.write(next);
+    return undefined; // the write kicks the next pass, which computes the renewal time
+  }
+
+  private async failed(next: KubeletResponseSpec, held: KubeletResponseSpec, error: string, now: Date): Promise<Date> {
+    const attempts = (held.failure?.attempts ?? 0) + 1;
+    const nextRetry = new Date(now.getTime() + backoffDelay(attempts, this.options.random ?? Math.random, this.options.backoff ?? TRUSTD_CLIENT_BACKOFF));
+    await this.write({ ...next, failure: { message: error, attempts, lastAttempt: now.toISOString(), nextRetry: nextRetry.toISOString() } });
+    this.log('kubelet CSR client request failed', { attempts, error, nextRetry: nextRetry.toISOString() });
+    return nextRetry;
+  }
+
+  /** A current client certificate authenticates the request; without one (or once it ran out) the bootstrap token does. */
+  private identity(ctx: Context, client: KubeletAnswer | undefined, now: Date): { token: string } | { clientCertificate: { crt: string; key: string } } {
+    const usable = client && verifyChain(parseCertificate(client.crt), ctx.k8sCAs.map(parseCertificate), { at: now, purpose: 'clientAuth' }).ok;
+    if (!usable) return { token: ctx.token };
+    return { clientCertificate: { crt: client.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(client.key)) } };
+  }
+
+  private async request(
+    ctx: Context,
+    kind: KubeletKind,
+    wanted: CertificateRequest,
+    reason: IssueReason,
+    client: KubeletAnswer | undefined,
+    failures: number,
+  ): Promise<{ answer: KubeletAnswer } | { error: string }> {
+    const requestedAt = this.clock.now().toJSDate();
+    const key = await generateKeyPair('ecdsa');
+    const csr = createCsr(key, { commonName: wanted.commonName, organizations: wanted.organizations }, { dnsNames: wanted.dnsNames, ipAddresses: wanted.ipAddresses });
+    const keyPem = encodePrivateKeyPem(key);
+    const identity = this.identity(ctx, client, requestedAt);
+    const errors: string[] = [];
+    for (let i = 0; i < ctx.endpoints.length; i++) {
+      const endpoint = ctx.endpoints[(failures + i) % ctx.endpoints.length];
+      const name = formatEndpoint(endpoint);
+      try {
+        const answer = await postCsr({
+          endpoint,
+          csr,
+          ...identity,
+          path: KUBELET_CSR_PATH,
+          fields: { kind, node: ctx.node.hostname },
+          trusted: ctx.osCAs.map(parseCertificate),
+          at: this.clock.now().toJSDate(),
+          timeoutMs: this.options.requestTimeoutMs ?? 10_000,
+        });
+        const problem = kubeletAnswerProblem(kind, { crt: answer.crt, key: keyPem }, wanted, ctx.k8sCAs, this.clock.now().toJSDate());
+        if (problem) throw new Error(`trustd's kubelet ${kind} certificate was refused: ${problem}`);
+        const cert = parseCertificate(answer.crt);
+        const from = new Date(Math.max(Date.parse(cert.validFrom), requestedAt.getTime()));
+        const renewAt = renewalTime(from, new Date(cert.validTo), `${KUBELET_RESPONSE_ID}/${kind}/${cert.serialNumber}`);
+        const auth = 'token' in identity ? 'token' : 'certificate';
+        return { answer: { crt: answer.crt, key: keyPem, request: wanted, requestedAt: requestedAt.toISOString(), renewAt: renewAt.toISOString(), reason, auth, endpoint: name } };
+      } catch (err) {
+        errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return { error: `kubelet ${kind} CSR: ${errors.join('; ')}` };
+  }
+
+  private async write(spec: KubeletResponseSpec): Promise<void> {
+    await this.options.state.modify<KubeletResponseSpec>(RESPONSE, () => ({ spec }), { owner: KUBELET_CSR_CLIENT_OWNER });
+  }
+}

@@ -1,0 +1,135 @@
+// A worker's copy of the cluster's revocations: a loop beside the runtime that long-polls the trustd it gets its
+// certificate from (the same endpoints, token and trust check as the trustd client) and mirrors the answer into the
+// local store's Revocations, which the worker's apid enforces. A revocation reaches the worker within a round trip;
+// while trustd cannot be reached the worker keeps enforcing what it last received.
+import type { TLSSocket } from 'node:tls';
+import { filter, firstValueFrom } from 'rxjs';
+import { parseCertificate } from '../../controllers/certificate-cache.js';
+import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
+import { MACHINE_CONFIG_ID, MachineConfigs, machineConfigOf } from '../../resources/machine-config.js';
+import type { MachineConfigSpec } from '../../resources/machine-config.js';
+import { Revocations, revocationId } from '../../resources/revocations.js';
+import type { RevocationSpec } from '../../resources/revocations.js';
+import { OSRootSecrets } from '../../resources/root-secrets.js';
+import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import { backoffDelay } from '../../runtime/backoff.js';
+import type { BackoffPolicy } from '../../runtime/backoff.js';
+import type { Clock } from '../../runtime/clock.js';
+import { systemClock } from '../../runtime/clock.js';
+import type { RuntimeLogger } from '../../runtime/runtime-context.js';
+import type { State } from '../../runtime/state.js';
+import { WAIT_MS } from '../trustd/revocations-endpoint.js';
+import { fetchRevocations } from './fetch-revocations.js';
+import { endpointFromControlPlane, formatEndpoint, parseEndpoint } from './trustd-endpoints.js';
+import type { HostPort } from './trustd-endpoints.js';
+
+export const REVOCATION_FOLLOWER_OWNER = 'revocation-follower';
+/** Between failed polls: 1 s doubling to 30 s, so a revocation is not held back long after trustd is back. */
+export const REVOCATION_FOLLOWER_BACKOFF: BackoffPolicy = { initialMs: 1000, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
+
+export interface RevocationFollowerOptions {
+  state: State;
+  /** HOST:PORT of trustd; default: the control-plane endpoint's host on port 50001 (as the trustd client). */
+  endpoints?: string[];
+  clock?: Clock;
+  logger?: RuntimeLogger;
+  backoff?: BackoffPolicy;
+}
+
+export interface RevocationFollower {
+  close(): Promise<void>;
+}
+
+const OS = { namespace: OSRootSecrets.namespace, type: OSRootSecrets.type, id: OS_ROOT_ID };
+const CONFIG = { namespace: MachineConfigs.namespace, type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
+const KIND = { namespace: Revocations.namespace, type: Revocations.type };
+
+export function startRevocationFollower(o: RevocationFollowerOptions): RevocationFollower {
+  const given = (o.endpoints ?? []).map((e) => parseEndpoint(e, '--trustd-endpoint'));
+  const clock = o.clock ?? systemClock;
+  const log = o.logger ?? (() => undefined);
+  let closed = false;
+  let socket: TLSSocket | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let wakeUp: () => void = () => undefined;
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const pause = (ms: number) => new Promise<void>((resolve) => ((wakeUp = resolve), (timer = setTimeout(resolve, ms))));
+
+  const run = async (): Promise<void> => {
+    let etag = '';
+    let failures = 0;
+    while (!closed) {
+      try {
+        const root = (await o.state.find<OSRootSecretsSpec>(OS))?.spec;
+        if (!root) {
+          // A worker starting up: its controllers write the root secrets in a moment; nothing to say until then.
+          await Promise.race([firstValueFrom(o.state.watch(OS).pipe(filter((e) => e.type === 'created'))), stopped]);
+          continue;
+        }
+        const endpoints = given.length ? given : await configured(o.state);
+        if (endpoints.length === 0) throw new Error('no trustd endpoint: set cluster.controlPlane.endpoint in the machine config or pass --trustd-endpoint HOST:PORT');
+        const endpoint = endpoints[failures % endpoints.length];
+        const answer = await fetchRevocations({
+          endpoint,
+          token: root.token,
+          trusted: root.acceptedCAs.map(parseCertificate),
+          at: clock.now().toJSDate(),
+          timeoutMs: WAIT_MS + 15_000,
+          etag,
+          onSocket: (s) => (socket = s),
+        });
+        if (answer) {
+          const changes = await mirror(o.state, answer.revocations);
+          if (changes) log('revocations received from trustd', { endpoint: formatEndpoint(endpoint), revocations: answer.revocations.length, changes });
+          etag = answer.etag;
+        }
+        failures = 0;
+      } catch (err) {
+        if (closed) return;
+        failures++;
+        log('revocation follower: trustd not reached', { error: err instanceof Error ? err.message : String(err), attempts: failures });
+        await pause(backoffDelay(failures, Math.random, o.backoff ?? REVOCATION_FOLLOWER_BACKOFF));
+      }
+    }
+  };
+  const done = run();
+  return {
+    async close() {
+      closed = true;
+      stop();
+      socket?.destroy();
+      clearTimeout(timer);
+      wakeUp();
+      await done;
+    },
+  };
+}
+
+async function configured(state: State): Promise<HostPort[]> {
+  const mc = await state.find<MachineConfigSpec>(CONFIG);
+  const endpoint = mc ? endpointFromControlPlane(machineConfigOf(mc).controlPlaneEndpoint) : undefined;
+  return endpoint ? [endpoint] : [];
+}
+
+/** Makes the follower's Revocations equal to `wanted` (leaving any written on this node by hand); returns how many changed. */
+export async function mirror(state: State, wanted: readonly RevocationSpec[]): Promise<number> {
+  const local = new Map((await state.list<RevocationSpec>(KIND)).map((r) => [r.metadata.id, r]));
+  const ids = new Set<string>();
+  let changes = 0;
+  for (const spec of wanted) {
+    const id = revocationId(spec.ca, spec.serial);
+    ids.add(id);
+    const held = local.get(id);
+    if (held && (held.metadata.owner !== REVOCATION_FOLLOWER_OWNER || JSON.stringify(held.spec) === JSON.stringify(spec))) continue;
+    if (held) await state.update({ ...held, spec }, { owner: REVOCATION_FOLLOWER_OWNER });
+    else await state.create({ metadata: { ...KIND, id }, spec }, { owner: REVOCATION_FOLLOWER_OWNER });
+    changes++;
+  }
+  for (const [id, held] of local) {
+    if (ids.has(id) || held.metadata.owner !== REVOCATION_FOLLOWER_OWNER) continue;
+    await state.destroy({ ...KIND, id }, { owner: REVOCATION_FOLLOWER_OWNER });
+    changes++;
+  }
+  return changes;
+}

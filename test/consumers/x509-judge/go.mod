@@ -1,0 +1,3 @@
+module trustplane.test/x509-judge
+
+go 1.19
