@@ -1,12 +1,13 @@
 // Each CA operation leaves its record, made in process through the real servers: controllers issuing at start, config
-// new, apply-config and patch, a rotation started, trustd signing, and refused calls and CSRs. Only os:admin and
+// new, apply-config and patch, a rotation started, trustd signing (node and kubelet CSRs), revocations and their undo,
+// join tokens made, used, revoked and the static token switched, and refused calls and CSRs. Only os:admin and
 // os:operator read the trail. No record holds a key, a token or a secret value.
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import { createCA, createCsr, encodePrivateKeyPem, generateKeyPairSync } from '../../src/pki/index.js';
 import { tokenFingerprint } from '../../src/controllers/audit/index.js';
-import { AuditRecords, ApiCertificates } from '../../src/resources/index.js';
+import { AuditRecords, ApiCertificates, normalSerial } from '../../src/resources/index.js';
 import type { AuditRecordSpec, IssuedCertificatesSpec } from '../../src/resources/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
 import type { Trustd } from '../../src/server/trustd/index.js';
@@ -16,6 +17,7 @@ import { issueClientCertificate } from '../../src/config/index.js';
 import { generateSecretsBundleFor } from './apid-pki.js';
 
 const NEW_TOKEN = 'abcdef.0123456789abcdef';
+let joinToken = '';
 
 describe('audit records of CA operations (apid, trustd, controllers in process)', function () {
   this.timeout(30_000);
@@ -108,6 +110,73 @@ describe('audit records of CA operations (apid, trustd, controllers in process)'
     expect((await newest('refused'))!.details).to.deep.equal({ service: 'trustd', status: 401, reason: 'invalid token' });
   });
 
+  it('records a revocation over the API and its undo: by whom, from where, CA, serial, subject and reason', async () => {
+    const leaked = await h.role('os:admin');
+    const crt = new X509Certificate(leaked.crt!);
+    const certificate = { ca: 'os', serial: normalSerial(crt.serialNumber).toUpperCase(), subject: 'CN=talosctl-client,O=os:admin', reason: 'laptop stolen', reasonCode: 'keyCompromise' };
+    expect((await h.request(admin, 'POST', '/v1/revocations', { cert: leaked.crt, reason: 'laptop stolen' })).status).to.equal(200);
+    const revoked = await newest('certificate-revoked');
+    expect(revoked).to.deep.include({ source: '127.0.0.1' });
+    expect(revoked!.actor).to.match(/^CN=[^,]+,O=os:admin$/);
+    expect(revoked!.details).to.deep.include(certificate);
+    expect(revoked!.details.fingerprint).to.be.a('string').and.not.equal('');
+
+    expect((await h.request(admin, 'POST', '/v1/revocations/lift', { cert: leaked.crt })).status).to.equal(200);
+    const lifted = await newest('revocation-lifted');
+    expect(lifted).to.deep.include({ actor: revoked!.actor, source: '127.0.0.1' });
+    expect(lifted!.details).to.deep.include({ ...certificate, revokedBy: revoked!.actor });
+    expect(lifted!.seq).to.be.greaterThan(revoked!.seq);
+  });
+
+  it('records a join token made over the API, each use at trustd (node, uses left), its revocation and the static token switch', async () => {
+    const created = await h.request(admin, 'POST', '/v1/jointokens', { uses: 2, ttlSeconds: 3600, nodeIPs: ['10.5.0.8'] });
+    expect(created.status).to.equal(200);
+    joinToken = created.json.token as string;
+    const id = joinToken.split('.')[0];
+    const made = await newest('token-created');
+    expect(made).to.deep.include({ source: '127.0.0.1' });
+    expect(made!.actor).to.match(/O=os:admin$/);
+    expect(made!.details).to.deep.include({ joinToken: id, token: tokenFingerprint(joinToken), uses: 2, nodeIPs: ['10.5.0.8'] });
+
+    const csr = createCsr(generateKeyPairSync('ecdsa'), { commonName: 'worker-8' }, { ipAddresses: ['10.5.0.8'] });
+    const signed = await postCsr(trustd.port, h.caPem, csr, joinToken);
+    expect(signed.status).to.equal(200);
+    const used = await newest('token-used');
+    expect(used).to.deep.include({ actor: `token ${tokenFingerprint(joinToken)}`, source: '127.0.0.1' });
+    expect(used!.details).to.deep.equal({ joinToken: id, token: tokenFingerprint(joinToken), node: 'worker-8', usesLeft: 1 });
+    expect((await newest('certificate-issued'))!.details).to.deep.include({ issuedBy: 'trustd', node: 'worker-8', serial: new X509Certificate(signed.body.crt!).serialNumber.toUpperCase() });
+
+    expect((await h.request(admin, 'DELETE', `/v1/jointokens/${id}`)).status).to.equal(200);
+    expect((await newest('token-revoked'))!.details).to.deep.equal({ joinToken: id });
+    expect((await postCsr(trustd.port, h.caPem, csr, joinToken)).status).to.equal(401);
+    expect((await newest('token-used'))!.seq).to.equal(used!.seq);
+
+    expect((await h.request(admin, 'PUT', '/v1/tokenpolicy', { staticToken: 'refused' })).status).to.equal(200);
+    const switched = await newest('static-token-mode');
+    expect(switched!.details).to.deep.equal({ staticToken: 'refused' });
+    expect(switched!.actor).to.match(/O=os:admin$/);
+    expect((await h.request(admin, 'PUT', '/v1/tokenpolicy', { staticToken: 'accepted' })).status).to.equal(200);
+    expect((await newest('static-token-mode'))!.details).to.deep.equal({ staticToken: 'accepted' });
+  });
+
+  it('records a kubelet certificate trustd signs: node, kind, how the kubelet authenticated, CA and serial', async () => {
+    const bootstrap = h.bundle.secrets.bootstrapToken;
+    const csr = createCsr(generateKeyPairSync('ecdsa'), { commonName: 'system:node:worker-9', organizations: ['system:nodes'] });
+    const signed = await postCsr(trustd.port, h.caPem, csr, bootstrap, { path: '/v1/kubelet-csr', body: { kind: 'client', node: 'worker-9' } });
+    expect(signed.status, signed.body.error).to.equal(200);
+    const r = await newest('certificate-issued');
+    expect(r).to.deep.include({ actor: `token ${tokenFingerprint(bootstrap)}`, source: '127.0.0.1' });
+    expect(r!.details).to.deep.include({
+      issuedBy: 'trustd',
+      kind: 'client',
+      node: 'worker-9',
+      auth: 'token',
+      ca: 'kubernetes',
+      subject: 'O=system:nodes,CN=system:node:worker-9',
+      serial: new X509Certificate(signed.body.crt!).serialNumber.toUpperCase(),
+    });
+  });
+
   it('lets os:admin and os:operator read and verify the trail, and refuses os:reader', async () => {
     const reader = await h.role('os:reader');
     const operator = await h.role('os:operator');
@@ -127,21 +196,22 @@ describe('audit records of CA operations (apid, trustd, controllers in process)'
     const text = JSON.stringify(await records());
     expect(text).not.to.include('PRIVATE KEY');
     const { secrets } = h.bundle;
-    for (const secret of [NEW_TOKEN, h.bundle.trustdInfo.token, h.bundle.certs.os.key, secrets.bootstrapToken, secrets.secretboxEncryptionSecret ?? secrets.bootstrapToken]) {
+    for (const secret of [NEW_TOKEN, joinToken, joinToken.split('.')[1], h.bundle.trustdInfo.token, h.bundle.certs.os.key, secrets.bootstrapToken, secrets.secretboxEncryptionSecret ?? secrets.bootstrapToken]) {
       expect(text).not.to.include(secret);
     }
   });
 });
 
-function postCsr(port: number, ca: string, csr: string, token: string): Promise<{ status: number; body: { crt?: string; error?: string } }> {
+/** A CSR to trustd: a node's (POST /v1/certificate) unless `to` names another path and what else its body holds. */
+function postCsr(port: number, ca: string, csr: string, token: string, to: { path: string; body: Record<string, string> } = { path: '/v1/certificate', body: {} }): Promise<{ status: number; body: { crt?: string; error?: string } }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/certificate', ca, agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: to.path, ca, agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (data += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) as { crt?: string } }));
     });
     req.on('error', reject);
-    req.end(JSON.stringify({ csr }));
+    req.end(JSON.stringify({ ...to.body, csr }));
   });
 }

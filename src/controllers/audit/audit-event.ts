@@ -4,11 +4,15 @@ import type { AuditDetails } from '../../resources/audit-records.js';
 
 export const AUDIT_ACTIONS = [
   'certificate-issued',
-  'revocation',
+  'certificate-revoked',
+  'revocation-lifted',
   'ca-rotation-phase',
   'machine-config-changed',
   'refused',
+  'token-created',
   'token-used',
+  'token-revoked',
+  'static-token-mode',
   'chain-signed',
   'pruned',
 ] as const;

@@ -264,9 +264,9 @@ interface RouterExtras {
 
 function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, extras: RouterExtras): Router {
   const { audit } = extras;
-  const revocations = revocationCalls(state, clock, extras.onRevocation);
+  const revocations = revocationCalls(state, clock, audit, extras.onRevocation);
   const resources = resourceCalls(state, registry);
-  const tokens = joinTokenCalls(state, clock);
+  const tokens = joinTokenCalls(state, clock, audit);
   const watch = watchCall(state, registry);
   const machineConfig = machineConfigCalls(state, clock, audit);
   // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.

@@ -27,6 +27,8 @@ import { refuseRevokedNode } from './revoked-node-check.js';
 import { REVOCATIONS_PATH, serveRevocations } from './revocations-endpoint.js';
 import { signCsr } from './sign-csr.js';
 import { staticTokenMode } from '../join-tokens/join-token-admin.js';
+import { tokenUsedEvent } from '../join-tokens/join-token-audit.js';
+import { KUBELET_NODE_PREFIX, KUBELET_NODES_GROUP } from '../../controllers/kubelet-certificate-controller.js';
 import { checkBinding, consumeJoinToken, findJoinToken } from './join-token-check.js';
 import { bearerToken, checkBearerToken, sameToken } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
@@ -151,7 +153,8 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       if (joinToken) {
         checkBinding(joinToken.spec, csr);
         // Signing is pure: only once the use is spent does the certificate leave, so a lost race hands out nothing.
-        await consumeJoinToken(options.state, token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+        const used = await consumeJoinToken(options.state, token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+        void audit.record({ actor, source, ...tokenUsedEvent(used, token, csr.commonName) });
       }
       // Handed to the recorder before the answer goes out; it commits records in groups, off the signing path.
       void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('os', issued.cert), issuedBy: 'trustd', node: csr.commonName, token: fingerprint } });
@@ -191,6 +194,10 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
 
   async function kubeletCsr(req: IncomingMessage, res: ServerResponse, source: string, now: Date): Promise<void> {
     const signed = await signKubeletCsr(req, material.kubelet, now, options.kubeletValidityHours);
+    const { kind, requester } = signed;
+    // The renewing kubelet by the certificate it presented; a first join by the bootstrap token's fingerprint.
+    const actor = requester.auth === 'certificate' ? `CN=${KUBELET_NODE_PREFIX}${requester.node},O=${KUBELET_NODES_GROUP}` : `token ${tokenFingerprint(bearerToken(req.headers.authorization))}`;
+    void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('kubernetes', signed.issued.cert), issuedBy: 'trustd', kind, node: requester.node, auth: requester.auth } });
     sendJson(res, 200, JSON.stringify({ crt: signed.issued.certPem, ca: signed.caBundle }));
     log('trustd signed a kubelet certificate', { source, kind: signed.kind, node: signed.requester.node, auth: signed.requester.auth, subject: signed.csr.commonName });
   }
