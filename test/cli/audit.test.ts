@@ -12,6 +12,8 @@ import { applyConfig } from '../../src/cli/apply-config-action.js';
 import { auditLocal, verifyLocal } from '../../src/cli/audit-action.js';
 import { configNew } from '../../src/cli/config-action.js';
 import { patchMachineConfigCommand } from '../../src/cli/patch-action.js';
+import { buildProgram } from '../../src/cli/program.js';
+import { tokenFingerprint } from '../../src/controllers/audit/index.js';
 import { FIXTURE_SECRETS, fixtureBundle } from '../controllers/node-harness.js';
 import { Sandbox } from '../config/support/run-trustctl.js';
 import { captured } from '../support/captured-output.js';
@@ -72,5 +74,34 @@ describe('trustctl audit with --state (local commands recorded as actor local)',
     } finally {
       box.remove();
     }
+  });
+});
+
+describe('trustctl token with --state (join tokens made, revoked and the static token switched, recorded as actor local)', function () {
+  this.timeout(30_000);
+  let dir: string;
+  const lines = async () => (await captured(() => auditLocal({ state: join(dir, 'state'), output: 'json' }))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'trustplane-audit-token-'));
+    const config = generateMachineConfig(fixtureBundle(), { type: 'controlplane', clusterName: 'demo', endpoint: 'https://10.5.0.2:6443' });
+    writeFileSync(join(dir, 'controlplane.yaml'), config.toYaml());
+    await captured(() => applyConfig({ file: join(dir, 'controlplane.yaml'), state: join(dir, 'state') }));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records token create (id and fingerprint, never the token), token revoke and token static', async () => {
+    const state = join(dir, 'state');
+    const trustctl = (...args: string[]) => captured(() => buildProgram().exitOverride().parseAsync(['node', 'trustctl', 'token', ...args, '--state', state]));
+    const token = (await trustctl('create', '--uses', '3', '--hostname', 'worker-3')).stdout.trim();
+    const id = token.split('.')[0];
+    await trustctl('revoke', id);
+    await trustctl('static', 'refuse');
+    const records = (await lines()).filter((r) => r.action !== 'chain-signed' && r.action !== 'machine-config-changed');
+    expect(records.map((r) => `${r.actor} ${r.action}`)).to.deep.equal(['local token-created', 'local token-revoked', 'local static-token-mode']);
+    expect(records[0].details).to.deep.include({ joinToken: id, token: tokenFingerprint(token), uses: 3, hostname: 'worker-3' });
+    expect(records[1].details).to.deep.equal({ joinToken: id });
+    expect(records[2].details).to.deep.equal({ staticToken: 'refused' });
+    expect(JSON.stringify(records)).not.to.include(token.split('.')[1]);
   });
 });
