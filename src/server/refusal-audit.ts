@@ -4,32 +4,26 @@
 import type { AuditSink } from '../controllers/audit/index.js';
 import type { AuditDetails } from '../resources/audit-records.js';
 import type { Clock } from '../runtime/clock.js';
-import { RateLimiter } from './rate-limit.js';
 import type { RateLimitOptions } from './rate-limit.js';
-import { DEFAULT_REFUSAL_LOG_RATE } from './refusal-log.js';
+import { RefusalRate } from './refusal-rate.js';
 
 export class RefusalAudit {
-  private readonly bucket: RateLimiter;
-  private suppressed = 0;
+  private readonly rate: RefusalRate;
 
   constructor(
     private readonly audit: AuditSink,
     clock: Clock,
     /** Names the service in each record, e.g. `apid`. */
     private readonly service: string,
-    rate: RateLimitOptions = DEFAULT_REFUSAL_LOG_RATE,
+    rate?: RateLimitOptions,
   ) {
-    this.bucket = new RateLimiter({ ...rate, maxSources: 1 }, clock);
+    this.rate = new RefusalRate(clock, service, rate);
   }
 
   /** Records who was refused, from where and why; not awaited by the caller (the refusal is answered at once). */
   refused(actor: string, source: string | undefined, details: AuditDetails): void {
-    if (!this.bucket.take(this.service)) {
-      this.suppressed++;
-      return;
-    }
-    const suppressed = this.suppressed;
-    this.suppressed = 0;
+    const suppressed = this.rate.pass();
+    if (suppressed === undefined) return;
     void this.audit.record({ actor, ...(source ? { source } : {}), action: 'refused', details: { service: this.service, ...details, ...(suppressed ? { suppressed } : {}) } });
   }
 }
