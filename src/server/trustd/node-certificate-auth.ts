@@ -18,7 +18,7 @@ export type NodeCertificatePurpose = 'certificate renewal' | 'revocation list';
 
 export interface NodeCertificate {
   serial: string;
-  /** The names the certificate carries (IPs in one spelling, DNS names in lower case): all a renewal may ask for. */
+  /** The names the certificate carries (by nameKey): all a renewal may ask for. */
   names: ReadonlySet<string>;
 }
 
@@ -37,14 +37,21 @@ export function nodeCertificate(peer: X509Certificate, accepted: readonly X509Ce
   if (!chain.ok) throw new TrustdError(401, `${purpose}: ${NOT_ACCEPTED[chain.reason]} (${chain.message}): ${JOIN_AGAIN}`);
   const revocation = revoked.find('os', peer.serialNumber);
   if (revocation) throw refusal('revoked certificate', 'the presented certificate is revoked', revocation, `${purpose}: `);
-  const info = inspectCertificate(peer);
-  return { serial: info.serial, names: new Set([...info.ipAddresses.map(canonicalIp), ...info.dnsNames.map((n) => n.toLowerCase())]) };
+  return { serial: inspectCertificate(peer).serial, names: carriedNames(peer) };
+}
+
+/** One spelling per name, so names compare as text: IP addresses canonical, DNS names in lower case. */
+export const nameKey = (name: string): string => canonicalIp(name).toLowerCase();
+
+/** The names (DNS and IP) a certificate carries, by nameKey. */
+export function carriedNames(cert: X509Certificate): Set<string> {
+  const info = inspectCertificate(cert);
+  return new Set([...info.ipAddresses, ...info.dnsNames].map(nameKey));
 }
 
 /** TrustdError 403 when a renewal's CSR asks for a name the presented certificate does not carry. */
 export function checkRenewalNames(csr: Pick<ParsedCsr, 'ipAddresses' | 'dnsNames'>, node: NodeCertificate): void {
-  const asked = [...csr.ipAddresses.map(canonicalIp), ...csr.dnsNames.map((n) => n.toLowerCase())];
-  const outside = asked.filter((n) => !node.names.has(n));
+  const outside = [...csr.ipAddresses, ...csr.dnsNames].filter((n) => !node.names.has(nameKey(n)));
   if (outside.length === 0) return;
   throw new TrustdError(403, `certificate renewal: the CSR asks for ${outside.join(', ')}, which the presented certificate does not carry: ${JOIN_AGAIN}`);
 }
