@@ -91,7 +91,8 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
           at,
           timeoutMs: WAIT_MS + 15_000,
           etag,
-          onSocket: (s) => (socket = s),
+          // A close that came while this poll was connecting cuts it now, not after trustd's wait.
+          onSocket: (s) => ((socket = s), closed && s.destroy()),
         });
         if (answer) {
           const changes = await mirror(o.state, answer.revocations);
