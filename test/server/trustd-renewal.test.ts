@@ -4,8 +4,9 @@ import { DateTime } from 'luxon';
 import { filter, firstValueFrom } from 'rxjs';
 import { caFromPem, createCA, createCsr, encodePrivateKeyPkcs8Pem, generateKeyPairSync, issueCertificate } from '../../src/pki/index.js';
 import type { CertificateAuthority, LeafProfile } from '../../src/pki/index.js';
-import { JoinTokens, Revocations, TrustdCertificates, TrustdResponses } from '../../src/resources/index.js';
-import type { JoinTokenSpec, RevocationSpec, TrustdResponseSpec } from '../../src/resources/index.js';
+import { parseMachineConfig } from '../../src/config/index.js';
+import { JoinTokens, MACHINE_CONFIG_ID, MachineConfigs, Revocations, TrustdCertificates, TrustdResponses } from '../../src/resources/index.js';
+import type { JoinTokenSpec, MachineConfigSpec, RevocationSpec, TrustdResponseSpec } from '../../src/resources/index.js';
 import { ManualClock } from '../../src/runtime/manual-clock.js';
 import type { State } from '../../src/runtime/state.js';
 import { checkJoinTokenRequest, createJoinToken, setStaticTokenMode } from '../../src/server/join-tokens/index.js';
@@ -105,6 +106,21 @@ describe('a worker joined with a single-use join token renews with its current c
     await revokeCertificate({ cert: leaked.certPem, reason: 'laptop stolen' }, { state: cp.state, clock: cluster.clock, by: 'test' });
     const event = await arrived;
     expect(event.resource?.spec).to.include({ serial: leaked.cert.serialNumber.toLowerCase(), reason: 'laptop stolen' });
+  });
+
+  it('asks with its token when its SANs gain a name (a certificate never vouches for a new name), and keeps its certificate when the token is spent', async () => {
+    const held = (await serverCert(worker))!;
+    const signed = signedLines(logs).length;
+    const pointer = { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
+    const mc = await worker.state.get<MachineConfigSpec>(pointer);
+    const config = parseMachineConfig(mc.spec.yaml);
+    config.certSANs = [...config.certSANs, 'worker-1.example.test'];
+    await worker.state.update<MachineConfigSpec>({ ...mc, spec: { yaml: config.toYaml() } });
+    const failure = async () => (await find<TrustdResponseSpec>(worker.state, TrustdResponses, 'api'))?.spec.failure;
+    await cluster.until(async () => (await failure()) !== undefined, 'request for the new name refused');
+    expect((await failure())!.message).to.match(/: trustd answered 401: token already used \(1 of 1 use\)/);
+    expect((await serverCert(worker))!.crt).to.equal(held.crt);
+    expect(signedLines(logs)).to.have.length(signed);
   });
 });
 
