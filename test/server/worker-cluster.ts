@@ -27,7 +27,8 @@ export class Cluster {
   readonly nodes: Node[] = [];
   trustd: Trustd | undefined;
   client: TrustdClient | undefined;
-  readonly clientLogs: string[] = [];
+  /** What the client (and whatever else a test hands it) logged, one line each: shown when `until` gives up. */
+  readonly logs: string[] = [];
 
   constructor(readonly clock: ManualClock) {}
 
@@ -44,7 +45,7 @@ export class Cluster {
   }
 
   startClient(worker: Node, endpoint: string): void {
-    this.client = startTrustdClient({ state: worker.state, endpoints: [endpoint], clock: this.clock, random: () => 0.5, logger: (m, f) => this.clientLogs.push(`${m} ${JSON.stringify(f)}`) });
+    this.client = startTrustdClient({ state: worker.state, endpoints: [endpoint], clock: this.clock, random: () => 0.5, logger: (m, f) => this.logs.push(`${m} ${JSON.stringify(f)}`) });
   }
 
   /** Lets timers due now, the runtimes and the client's request (real I/O on loopback) run until `done` holds. */
@@ -56,7 +57,7 @@ export class Cluster {
       if (await done()) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    throw new Error(`never happened: ${what}; client log:\n${this.clientLogs.join('\n')}`);
+    throw new Error(`never happened: ${what}; log:\n${this.logs.join('\n')}`);
   }
 
   async destroy(): Promise<void> {
