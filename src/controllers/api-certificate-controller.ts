@@ -16,6 +16,8 @@ import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import type { AuditSink } from './audit/audit-event.js';
+import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
@@ -24,7 +26,7 @@ import type { SplitSans } from './sans.js';
 export const API_CERTIFICATES_ID = 'api';
 export const WORKER_PENDING = 'waiting for trustd: workers receive their apid certificate from a control-plane node';
 
-export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES): Controller {
+export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, audit: AuditSink = noAudit): Controller {
   return {
     name: 'ApiCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID), input(TrustdResponses, 'secrets', TRUSTD_RESPONSE_ID)],
@@ -40,7 +42,7 @@ export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAU
 
       const ca = caFromPem(root.spec.issuingCA.crt, root.spec.issuingCA.key);
       const wanted = apiCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
-      return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs });
+      return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs, audit });
     },
   };
 }

@@ -1,5 +1,6 @@
 // The controllers a trustplane node runs, in the order their outputs feed each other (the runtime does not need the
 // order; a reader does).
+import type { AuditSink } from './audit/audit-event.js';
 import type { Finding } from '../resources/security-status.js';
 import type { Controller } from '../runtime/controller.js';
 import { apiCertificateController } from './api-certificate-controller.js';
@@ -24,6 +25,8 @@ export interface NodeControllerOptions {
   lifetimes?: Partial<CertificateLifetimes>;
   encryptedAtRest: boolean;
   storeFindings?: readonly Finding[];
+  /** Where issuing controllers record each certificate they issue (none when absent: simulations, previews). */
+  audit?: AuditSink;
 }
 
 export function nodeControllers(options: NodeControllerOptions): Controller[] {
@@ -34,12 +37,12 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
     etcdRootSecretsController,
     kubernetesRootSecretsController,
     certSANsController,
-    apiCertificateController(lifetimes),
-    trustdCertificateController(lifetimes),
-    etcdCertificateController(lifetimes),
-    kubernetesCertificateController(lifetimes),
+    apiCertificateController(lifetimes, options.audit),
+    trustdCertificateController(lifetimes, options.audit),
+    etcdCertificateController(lifetimes, options.audit),
+    kubernetesCertificateController(lifetimes, options.audit),
     revocationListController,
-    kubeletCertificateController(lifetimes),
+    kubeletCertificateController(lifetimes, options.audit),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

@@ -33,7 +33,7 @@ describe('trustctl serve', function () {
   it('--once on a fresh state directory issues every certificate, reports them Valid and logs no key material', async () => {
     const r = await box.serveOnce('--config', box.config);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^node settled: 12\/12 controllers idle; 19 certificates \(19 Valid\); security: healthy\n$/);
+    expect(r.stdout).to.match(/^node settled: 13\/13 controllers idle; 19 certificates \(19 Valid\); security: healthy\n$/);
     expect(box.mode('state', 'state.db.key')).to.equal(0o600);
 
     const statuses = await box.certificateStatuses();

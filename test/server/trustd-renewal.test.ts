@@ -5,8 +5,8 @@ import { filter, firstValueFrom } from 'rxjs';
 import { caFromPem, createCA, createCsr, encodePrivateKeyPkcs8Pem, generateKeyPairSync, issueCertificate } from '../../src/pki/index.js';
 import type { CertificateAuthority, LeafProfile } from '../../src/pki/index.js';
 import { parseMachineConfig } from '../../src/config/index.js';
-import { JoinTokens, MACHINE_CONFIG_ID, MachineConfigs, Revocations, TrustdCertificates, TrustdResponses } from '../../src/resources/index.js';
-import type { JoinTokenSpec, MachineConfigSpec, RevocationSpec, TrustdResponseSpec } from '../../src/resources/index.js';
+import { AuditRecords, JoinTokens, MACHINE_CONFIG_ID, MachineConfigs, Revocations, TrustdCertificates, TrustdResponses } from '../../src/resources/index.js';
+import type { AuditRecordSpec, JoinTokenSpec, MachineConfigSpec, RevocationSpec, TrustdResponseSpec } from '../../src/resources/index.js';
 import { ManualClock } from '../../src/runtime/manual-clock.js';
 import type { State } from '../../src/runtime/state.js';
 import { checkJoinTokenRequest, createJoinToken, setStaticTokenMode } from '../../src/server/join-tokens/index.js';
@@ -172,7 +172,7 @@ describe('trustd refuses a certificate renewal or revocation list that the prese
 
   before(async () => {
     h = await NodeHarness.start({ bundle, start: DateTime.utc().startOf('second'), addresses: ['10.5.0.2'], hostname: 'cp-1' });
-    trustd = await startTrustd({ state: h.node.state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false, logger: (message, fields) => logs.push({ message, fields }) });
+    trustd = await startTrustd({ state: h.node.state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false, logger: (message, fields) => logs.push({ message, fields }), audit: h.node.audit });
     osCA = caFromPem(OS_CA, bundle.certs.os.key);
     await setStaticTokenMode(h.node.state, 'refused', 'test');
     // A live token in the store: no refusal below may spend a use of it.
@@ -188,7 +188,12 @@ describe('trustd refuses a certificate renewal or revocation list that the prese
     const answer = await renew(presented, ['10.0.0.7', 'WORKER-7']);
     expect(verifyStrict(OS_CA, answer.crt, 'sslserver').ok).to.equal(true);
     expect(new X509Certificate(answer.crt).subjectAltName).to.equal('DNS:WORKER-7, IP Address:10.0.0.7');
-    expect(signedLines(logs).at(-1)?.fields?.token).to.equal(`renewal with certificate ${new X509Certificate(presented.crt).serialNumber}`);
+    const serial = new X509Certificate(presented.crt).serialNumber;
+    expect(signedLines(logs).at(-1)?.fields?.token).to.equal(`renewal with certificate ${serial}`);
+    await h.node.audit.flushed();
+    const issued = (await h.node.state.list<AuditRecordSpec>({ namespace: AuditRecords.namespace, type: AuditRecords.type })).map((r) => r.spec).filter((r) => r.action === 'certificate-issued').at(-1);
+    expect(issued?.actor).to.equal(`certificate ${serial}`);
+    expect(issued?.details).to.deep.include({ issuedBy: 'trustd', renewedCertificate: serial, serial: new X509Certificate(answer.crt).serialNumber.toUpperCase() });
   });
 
   it('refuses a CSR asking for a name the presented certificate does not carry (403)', async () => {

@@ -3,6 +3,7 @@
 // to repeat (write the config a phase asks for, wait until the node's controllers follow it), and records the node's
 // or the rotation's new phase before going on. A driver killed at any point and started again continues where the
 // record says and finishes.
+import type { AuditSink } from '../../controllers/audit/index.js';
 import type { DateTime } from 'luxon';
 import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
@@ -29,6 +30,9 @@ import type { NodeCredentials } from './node-client.js';
 import { nodeLag } from './node-progress.js';
 import { caFieldsFor, caFieldsOf, crossSignedAt, nextPhase, samePair, sameList, setCAFields } from './rotation-plan.js';
 
+/** How the driver signs its audit records. */
+export const ROTATION_DRIVER_ACTOR = 'rotation-driver';
+
 export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
 
 export interface RotationDriverOptions {
@@ -44,6 +48,8 @@ export interface RotationDriverOptions {
    * test that never lets it return plays a process killed at that point (nothing after it is written).
    */
   onStep?: (rotation: CARotationSpec, step: string) => void | Promise<void>;
+  /** Where each phase the rotation reaches is recorded. */
+  audit?: AuditSink;
 }
 
 export interface RotationDriver {
@@ -155,6 +161,7 @@ class Driver implements RotationDriver {
       return { ...rest, phase: target };
     });
     this.log('rotation reached phase', { ca: spec.ca, phase: target });
+    void this.options.audit?.record({ actor: ROTATION_DRIVER_ACTOR, action: 'ca-rotation-phase', details: { ca: spec.ca, phase: target, nodes: spec.nodes.map((n) => n.address) } });
   }
 
   /**

@@ -18,7 +18,7 @@ import { bearerToken, checkBearerToken, sameToken } from './token-check.js';
 import type { TokenDigest } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
 
-export type TrustdCaller = { auth: 'static' } | { auth: 'join'; token: string; joinToken: Resource<JoinTokenSpec> } | { auth: 'certificate'; node: NodeCertificate };
+export type TrustdCaller = { auth: 'static'; token: string } | { auth: 'join'; token: string; joinToken: Resource<JoinTokenSpec> } | { auth: 'certificate'; node: NodeCertificate };
 
 export interface CallerContext {
   state: Pick<State, 'find'>;
@@ -37,7 +37,7 @@ export async function csrCaller(req: IncomingMessage, c: CallerContext): Promise
   const certificate = certificateCaller(req, c, 'certificate renewal');
   if (certificate) return certificate;
   const token = bearerToken(req.headers.authorization);
-  if (sameToken(token, c.staticToken)) return staticCaller(c);
+  if (sameToken(token, c.staticToken)) return staticCaller(c, token);
   return { auth: 'join', token, joinToken: await findJoinToken(c.state, token, c.now) };
 }
 
@@ -46,7 +46,7 @@ export async function revocationsCaller(req: IncomingMessage, c: CallerContext):
   const certificate = certificateCaller(req, c, 'revocation list');
   if (certificate) return certificate;
   checkBearerToken(req.headers.authorization, c.staticToken);
-  return staticCaller(c);
+  return staticCaller(c, bearerToken(req.headers.authorization));
 }
 
 function certificateCaller(req: IncomingMessage, c: CallerContext, purpose: NodeCertificatePurpose): TrustdCaller | undefined {
@@ -56,9 +56,9 @@ function certificateCaller(req: IncomingMessage, c: CallerContext, purpose: Node
   return { auth: 'certificate', node: nodeCertificate(peer, c.accepted, c.revoked, c.now, purpose) };
 }
 
-async function staticCaller(c: CallerContext): Promise<TrustdCaller> {
+async function staticCaller(c: CallerContext, token: string): Promise<TrustdCaller> {
   if ((await staticTokenMode(c.state)) === 'refused') {
     throw new TrustdError(401, 'the static machine.token is turned off for this cluster (trustctl token static): join with a token from `trustctl token create` (a node that has joined presents its current apid certificate instead)');
   }
-  return { auth: 'static' };
+  return { auth: 'static', token };
 }

@@ -17,6 +17,9 @@ import type { RateLimitOptions } from '../rate-limit.js';
 import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
+import { RefusalAudit } from '../refusal-audit.js';
+import { certificateDetails, noAudit, tokenFingerprint } from '../../controllers/audit/index.js';
+import type { AuditSink } from '../../controllers/audit/index.js';
 import { RevokedSet } from '../revocation/index.js';
 import { CRL_CONTENT_TYPE, CRL_PREFIX, crlFor } from './crl-endpoint.js';
 import { KUBELET_CSR_PATH, signKubeletCsr } from './kubelet-csr-call.js';
@@ -24,8 +27,11 @@ import { readCsrRequest } from './read-request.js';
 import { refuseRevokedNode } from './revoked-node-check.js';
 import { REVOCATIONS_PATH, serveRevocations } from './revocations-endpoint.js';
 import { signCsr } from './sign-csr.js';
+import { tokenUsedEvent } from '../join-tokens/join-token-audit.js';
+import { KUBELET_NODE_PREFIX, KUBELET_NODES_GROUP } from '../../controllers/kubelet-certificate-controller.js';
 import { checkBinding, consumeJoinToken } from './join-token-check.js';
 import { checkRenewalNames } from './node-certificate-auth.js';
+import { bearerToken } from './token-check.js';
 import { csrCaller, revocationsCaller } from './trustd-caller.js';
 import type { CallerContext, TrustdCaller } from './trustd-caller.js';
 import { TrustdError } from './trustd-error.js';
@@ -33,6 +39,8 @@ import { TrustdMaterial } from './trustd-material.js';
 
 export const TRUSTD_PORT = 50001;
 export const CERTIFICATE_PATH = '/v1/certificate';
+/** Refusals of who asks (a CSR refused, a bad or missing token, a token's binding): not routing or rate-limit noise. */
+const AUDITED_REFUSALS: ReadonlySet<number> = new Set([400, 401, 403]);
 
 export interface TrustdOptions {
   state: State;
@@ -51,6 +59,8 @@ export interface TrustdOptions {
   /** Lifetime of the kubelet certificates trustd signs (default one year, as Kubernetes' CSR signer). */
   kubeletValidityHours?: number;
   logger?: RuntimeLogger;
+  /** Where each certificate signed and each refused request (400, 401, 403) is recorded. */
+  audit?: AuditSink;
 }
 
 export interface Trustd {
@@ -63,6 +73,8 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const log: RuntimeLogger = options.logger ?? (() => undefined);
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
   const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
+  const audit = options.audit ?? noAudit;
+  const refusalAudit = new RefusalAudit(audit, clock, 'trustd', options.refusalLogRate);
   const revoked = await RevokedSet.follow(options.state, log);
 
   const timeouts = connectionTimeouts(options.timeouts);
@@ -111,6 +123,8 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? 'unknown';
     const now = clock.now();
+    // Who asked, as far as trustd knows: the token's fingerprint, or the serial of the certificate a node renews with.
+    let actor = 'anonymous';
     try {
       const path = (req.url ?? '').split('?')[0];
       if (path.startsWith(CRL_PREFIX)) return await serveCrl(req, res, path, source, now.toMillis());
@@ -130,6 +144,9 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
       const caller = await csrCaller(req, callerContext(now.toJSDate()));
+      // A token by its fingerprint, a renewing node by the serial of the certificate it presented.
+      const credential: Record<string, string> = caller.auth === 'certificate' ? { renewedCertificate: caller.node.serial } : { token: tokenFingerprint(caller.token) };
+      actor = caller.auth === 'certificate' ? `certificate ${caller.node.serial}` : `token ${credential.token}`;
       const csrPem = await readCsrRequest(req);
       const { issued, csr } = signCsr(signing.ca, csrPem, {
         now: now.toJSDate(),
@@ -142,8 +159,11 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       if (caller.auth === 'join') {
         checkBinding(caller.joinToken.spec, csr);
         // Signing is pure: only once the use is spent does the certificate leave, so a lost race hands out nothing.
-        await consumeJoinToken(options.state, caller.token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+        const used = await consumeJoinToken(options.state, caller.token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+        void audit.record({ actor, source, ...tokenUsedEvent(used, caller.token, csr.commonName) });
       }
+      // Handed to the recorder before the answer goes out; it commits records in groups, off the signing path.
+      void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('os', issued.cert), issuedBy: 'trustd', node: csr.commonName, ...credential } });
       sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
@@ -158,6 +178,7 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       if (!(err instanceof TrustdError)) throw err;
       send(res, err.status, { error: err.message });
       refusals.refused('trustd refused a request', { source, status: err.status, error: err.message });
+      if (AUDITED_REFUSALS.has(err.status)) refusalAudit.refused(actor, source, { status: err.status, reason: err.message });
     }
   }
 
@@ -179,6 +200,10 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
 
   async function kubeletCsr(req: IncomingMessage, res: ServerResponse, source: string, now: Date): Promise<void> {
     const signed = await signKubeletCsr(req, material.kubelet, now, options.kubeletValidityHours);
+    const { kind, requester } = signed;
+    // The renewing kubelet by the certificate it presented; a first join by the bootstrap token's fingerprint.
+    const actor = requester.auth === 'certificate' ? `CN=${KUBELET_NODE_PREFIX}${requester.node},O=${KUBELET_NODES_GROUP}` : `token ${tokenFingerprint(bearerToken(req.headers.authorization))}`;
+    void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('kubernetes', signed.issued.cert), issuedBy: 'trustd', kind, node: requester.node, auth: requester.auth } });
     sendJson(res, 200, JSON.stringify({ crt: signed.issued.certPem, ca: signed.caBundle }));
     log('trustd signed a kubelet certificate', { source, kind: signed.kind, node: signed.requester.node, auth: signed.requester.auth, subject: signed.csr.commonName });
   }
