@@ -7,6 +7,7 @@ import type { CertificateAuthority, LeafProfile } from '../../src/pki/index.js';
 import { parseMachineConfig } from '../../src/config/index.js';
 import { AuditRecords, JoinTokens, MACHINE_CONFIG_ID, MachineConfigs, Revocations, TrustdCertificates, TrustdResponses } from '../../src/resources/index.js';
 import type { AuditRecordSpec, JoinTokenSpec, MachineConfigSpec, RevocationSpec, TrustdResponseSpec } from '../../src/resources/index.js';
+import { normalSerial } from '../../src/resources/revocations.js';
 import { ManualClock } from '../../src/runtime/manual-clock.js';
 import type { State } from '../../src/runtime/state.js';
 import { checkJoinTokenRequest, createJoinToken, setStaticTokenMode } from '../../src/server/join-tokens/index.js';
@@ -105,7 +106,7 @@ describe('a worker joined with a single-use join token renews with its current c
     const arrived = firstValueFrom(worker.state.watchKind<RevocationSpec>({ namespace: Revocations.namespace, type: Revocations.type }).pipe(filter((e) => e.type === 'created')));
     await revokeCertificate({ cert: leaked.certPem, reason: 'laptop stolen' }, { state: cp.state, clock: cluster.clock, by: 'test' });
     const event = await arrived;
-    expect(event.resource?.spec).to.include({ serial: leaked.cert.serialNumber.toLowerCase(), reason: 'laptop stolen' });
+    expect(event.resource?.spec).to.include({ serial: normalSerial(leaked.cert.serialNumber), reason: 'laptop stolen' });
   });
 
   it('asks with its token when its SANs gain a name (a certificate never vouches for a new name), and keeps its certificate when the token is spent', async () => {
@@ -226,7 +227,7 @@ describe('trustd refuses a certificate renewal or revocation list that the prese
     const revoked = certificate({ names: ['revoked-node', '10.0.0.66'] });
     await revokeCertificate({ cert: revoked.crt, reason: 'node compromised' }, { state: h.node.state, clock: h.clock, by: 'test' });
     await h.settle();
-    const serial = new X509Certificate(revoked.crt).serialNumber.toLowerCase();
+    const serial = normalSerial(new X509Certificate(revoked.crt).serialNumber);
     expect(await refusedWithNothingIssued(() => renew(revoked, []))).to.match(
       new RegExp(`^trustd answered 403: certificate renewal: rule "revoked certificate": the presented certificate is revoked: certificate revoked \\(serial ${serial}, .*"node compromised"\\); trustd signs nothing for it until an admin lifts it with trustctl revoke --undo --serial ${serial}$`),
     );

@@ -17,6 +17,7 @@ import { TrustdError } from './trustd-error.js';
 export type NodeCertificatePurpose = 'certificate renewal' | 'revocation list';
 
 export interface NodeCertificate {
+  /** Hex, as X509Certificate and the audit trail write it. */
   serial: string;
   /** The names the certificate carries (by nameKey): all a renewal may ask for. */
   names: ReadonlySet<string>;
@@ -37,7 +38,7 @@ export function nodeCertificate(peer: X509Certificate, accepted: readonly X509Ce
   if (!chain.ok) throw new TrustdError(401, `${purpose}: ${NOT_ACCEPTED[chain.reason]} (${chain.message}): ${JOIN_AGAIN}`);
   const revocation = revoked.find('os', peer.serialNumber);
   if (revocation) throw refusal('revoked certificate', 'the presented certificate is revoked', revocation, `${purpose}: `);
-  return { serial: inspectCertificate(peer).serial, names: carriedNames(peer) };
+  return { serial: peer.serialNumber, names: carriedNames(peer) };
 }
 
 /** One spelling per name, so names compare as text: IP addresses canonical, DNS names in lower case. */
