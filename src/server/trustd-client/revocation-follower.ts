@@ -66,7 +66,11 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
       wakeUp = () => (clearTimeout(timer), resolve());
     });
   // A certificate arriving from trustd is a new credential: a poll refused for want of one is tried again at once.
-  const arrivals = o.state.watch(RESPONSE).subscribe({ next: () => wakeUp(), error: () => undefined });
+  const arrivals = o.state.watch(RESPONSE).subscribe({
+    next: () => wakeUp(),
+    // Only the early retry is lost: polls still come at the backoff's pace.
+    error: (err: unknown) => log('revocation follower stopped watching for a new certificate', { error: err instanceof Error ? err.message : String(err) }),
+  });
 
   const run = async (): Promise<void> => {
     let etag = '';
