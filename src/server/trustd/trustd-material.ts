@@ -20,6 +20,8 @@ import type { TokenDigest } from './token-check.js';
 export interface SigningMaterial {
   ca: CertificateAuthority;
   token: TokenDigest;
+  /** The accepted OS CAs (issuing CA included), parsed: what a node's certificate must chain to. */
+  accepted: X509Certificate[];
   /** Every accepted CA (issuing CA included), one PEM after another: what a requester should trust. */
   caBundle: string;
 }
@@ -90,7 +92,7 @@ export class TrustdMaterial {
     try {
       const { issuingCA, acceptedCAs, token } = root.spec;
       const caBundle = acceptedCAs.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('');
-      this.signing = { ca: caFromPemCached(issuingCA.crt, issuingCA.key), token: tokenDigest(token), caBundle };
+      this.signing = { ca: caFromPemCached(issuingCA.crt, issuingCA.key), token: tokenDigest(token), accepted: acceptedCAs.map(parseCertificate), caBundle };
     } catch (err) {
       this.signing = undefined;
       this.report('trustd cannot use the OS issuing CA', { error: err instanceof Error ? err.message : String(err) });
