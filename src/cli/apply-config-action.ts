@@ -1,4 +1,5 @@
 // The actions of `trustctl apply-config` (apply-config.ts declares the command), loaded only when it runs.
+import { recordConfigChange } from './local-audit.js';
 import type { Command } from 'commander';
 import { parseMachineConfig } from '../config/index.js';
 import { machineConfigDiff } from './config-diff.js';
@@ -24,6 +25,7 @@ export async function applyConfig(opts: ApplyOptions): Promise<void> {
   const { state } = await openNodeState(dir);
   try {
     const result = await applyMachineConfig(state, file);
+    if (result.changed) await recordConfigChange(state, 'apply-config', result.previous, result.resource);
     const { type, namespace, id, version } = result.resource.metadata;
     process.stdout.write(result.changed ? `Applied configuration: ${type} ${namespace}/${id} is now at version ${version}.\n` : `${SKIPPED}\n`);
   } finally {

@@ -24,6 +24,7 @@ import { refuseOverwrite, writeFileAtomic } from './files.js';
 import { cannotRead, readInputFile } from './input-file.js';
 import type { Located, NewOptions } from './config.js';
 import { withTokenUse } from './pkcs11-use.js';
+import { requireStore, resolveStateDir } from './state-path.js';
 import { clampNotice, DEFAULT_CRT_TTL_MS, lifetimeHours } from './duration.js';
 
 /** The talosconfig at --talosconfig, $TALOSCONFIG or ~/.talos/config (empty when the file does not exist yet). */
@@ -80,6 +81,8 @@ export async function configNew(path: string, opts: NewOptions, where: Located):
   const roles = parseRoles([opts.roles]);
   if (!opts.withSecrets) throw new Error('--with-secrets is required: config new runs offline and signs with the OS CA of a secrets bundle or a control plane config');
   refuseOverwrite(path, Boolean(opts.force));
+  // A store that is not there is found before anything is issued or written.
+  if (opts.state) requireStore(resolveStateDir(opts.state));
   const source = await readSigningSource(opts.withSecrets, opts);
 
   const current = await load(where).catch(() => undefined);
@@ -91,6 +94,21 @@ export async function configNew(path: string, opts: NewOptions, where: Located):
   // make the new config immediately useful: keep the endpoints of the current context, as talosctl does
   const context = newContext(currentContext?.endpoints ?? [], { caPem: source.osCA.crt, crtPem: client.crt, keyPem: client.key });
   await writeFileAtomic({ path, data: formatTalosconfig({ context: contextName, contexts: { [contextName]: context } }), mode: 0o600 });
+  if (opts.state) await recordIssuance(opts.state, client.crt, roles);
+}
+
+/** `config new --with-secrets ... --state DIR`: the offline issuance goes into that node's audit trail. */
+async function recordIssuance(stateFlag: string, crt: string, roles: string[]): Promise<void> {
+  const { X509Certificate } = await import('node:crypto');
+  const { certificateDetails } = await import('../controllers/audit/index.js');
+  const { openNodeState } = await import('../server/node.js');
+  const { recordLocally } = await import('./local-audit.js');
+  const { state } = await openNodeState(resolveStateDir(stateFlag));
+  try {
+    await recordLocally(state, { action: 'certificate-issued', details: { ...certificateDetails('os', new X509Certificate(crt)), issuedBy: 'config new', roles } });
+  } finally {
+    await state.close();
+  }
 }
 
 /** The OS CA and cluster name from either a secrets bundle or a control plane machine config. */

@@ -80,6 +80,7 @@ export function registerConfigCommands(program: Command): void {
     .option('--crt-ttl <duration>', `certificate lifetime (Go syntax: 24h, 8760h; ${LIFETIME_BOUNDS_HELP}) (default: ${formatHours(DEFAULT_CRT_TTL_MS)})`, durationOption('--crt-ttl'))
     .option('--cluster <name>', 'cluster name for the context (default: from a machine config, else the current context)')
     .option('--force', 'overwrite an existing file')
+    .option('--state <dir>', "with --with-secrets: record the issuance in the audit trail of the node with this state directory")
     .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => {
       if (opts.withSecrets) return (await import('./config-action.js')).configNew(path ?? opts.output, opts, located(cmd));
       const { remoteConfigNew } = await import('./remote-config-new.js');
@@ -104,6 +105,8 @@ export interface NewOptions extends AgeIdentityFlags, Pkcs11Flags {
   crtTtl?: number;
   cluster?: string;
   force?: boolean;
+  /** With --with-secrets: the state directory of the node whose audit trail records the issuance. */
+  state?: string;
 }
 
 export interface InfoOptions extends Located {

@@ -115,7 +115,7 @@ export async function applyMachineConfigOnStart(
   file: MachineConfigFile,
   reach: string,
   now: Date,
-): Promise<{ outcome: StartOutcome; resource: Resource<MachineConfigSpec> }> {
+): Promise<{ outcome: StartOutcome; resource: Resource<MachineConfigSpec>; previous?: Resource<MachineConfigSpec> }> {
   const digest = configDigest(file.config);
   let outcome: StartOutcome = 'unchanged';
   let previous: Resource<MachineConfigSpec> | undefined;
@@ -136,7 +136,7 @@ export async function applyMachineConfigOnStart(
   });
   const resource = written ?? previous;
   if (!resource) throw new Error('the machine config was neither written nor found; this is a bug');
-  return { outcome, resource };
+  return { outcome, resource, ...(previous ? { previous } : {}) };
 }
 
 function fromFile(current: Resource<MachineConfigSpec> | undefined, file: MachineConfigFile) {

@@ -1,4 +1,5 @@
 // The local action of `trustctl patch machineconfig` (patch.ts declares the command), loaded only when it runs.
+import { recordConfigChange } from './local-audit.js';
 import { applyPatches, loadPatches, parseMachineConfig } from '../config/index.js';
 import type { MachineConfig, MachineConfigPatch } from '../config/index.js';
 import { certificateImpact, formatCertificateImpact } from '../controllers/impact/index.js';
@@ -36,6 +37,7 @@ export async function patchMachineConfigCommand(opts: PatchOptions): Promise<voi
       return;
     }
     const written = await writePatched(state, stored, config);
+    await recordConfigChange(state, 'patch', stored, written);
     const { type, namespace, id, version } = written.metadata;
     process.stdout.write(`Patched configuration: ${type} ${namespace}/${id} is now at version ${version}.\n`);
   } finally {

@@ -1,6 +1,7 @@
 // Assembles the trustctl command tree; each command group lives in its own file and registers itself here.
 import { Command } from 'commander';
 import { registerApplyConfigCommand } from './apply-config.js';
+import { registerAuditCommand } from './audit.js';
 import { registerCheckCommand } from './check.js';
 import { registerConfigCommands } from './config.js';
 import { registerGenCommands } from './gen.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerPatchCommand(program);
   registerRotateCaCommand(program);
   registerCheckCommand(program);
+  registerAuditCommand(program);
   registerLogsCommand(program);
   registerTokenCommands(program);
   registerRevokeCommands(program);

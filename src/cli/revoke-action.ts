@@ -12,10 +12,11 @@ import type { State } from '../runtime/state.js';
 import { systemClock } from '../runtime/clock.js';
 import { paths } from '../server/apid/index.js';
 import type * as revocationModule from '../server/revocation/index.js';
-import type { RevocationSelector, RevocationWriter, RevokeRequest, RevokeResult } from '../server/revocation/index.js';
+import type { RevocationEvent, RevocationSelector, RevocationWriter, RevokeRequest, RevokeResult } from '../server/revocation/index.js';
 import { connectApi } from './api-client.js';
 import type { RemoteTarget } from './api-client.js';
 import { cannotRead } from './input-file.js';
+import { recordLocally } from './local-audit.js';
 import { rawArgsOf, splitTalosconfigFlags } from './revoke-args.js';
 import type { RevokeOptions } from './revoke.js';
 import { remoteTargetOf, runsRemotely } from './remote-target.js';
@@ -113,11 +114,16 @@ async function remoteCall<T>(target: RemoteTarget, path: string, body: RevokeReq
 
 type RevocationModule = typeof revocationModule;
 
-/** Runs a revocation write on the local store, recorded as by `local (--state DIR)`. */
+/** Runs a revocation write on the local store, recorded as by `local (--state DIR)` and in its audit trail. */
 async function locally<T>(stateFlag: string | undefined, run: (m: RevocationModule, w: RevocationWriter) => Promise<T>): Promise<T> {
   const revocation: RevocationModule = await import('../server/revocation/index.js');
   const by = `local (--state ${resolveStateDir(stateFlag)})`;
-  return withStore(stateFlag, false, (state) => run(revocation, { state, clock: systemClock, by }));
+  return withStore(stateFlag, false, async (state) => {
+    const changes: RevocationEvent[] = [];
+    const result = await run(revocation, { state, clock: systemClock, by, onChange: (event) => changes.push(event) });
+    for (const event of changes) await recordLocally(state, revocation.revocationAuditEvent(event));
+    return result;
+  });
 }
 
 async function withStore<T>(stateFlag: string | undefined, readOnly: boolean, use: (state: State) => Promise<T>): Promise<T> {

@@ -3,9 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { machineConfigOf } from '../resources/machine-config.js';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { Node } from '../server/node.js';
+import type { AuditRetention, AuditSink } from '../controllers/audit/index.js';
 import { lifetimeHours } from './duration.js';
 import type { CaKeys } from '../config/ca-keys.js';
 import { openCaKeys } from './serve-ca-keys.js';
+import { recordConfigChange } from './local-audit.js';
 import type { LineLogger } from './log-line.js';
 import { applyMachineConfigOnStart, readMachineConfigFile, storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
@@ -69,6 +71,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     addresses: { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) },
     lifetimes,
     logger: loggers.service('controller-runtime'),
+    audit: { retention: auditRetention(opts) },
   });
   log('info', 'node opening', { state: stateDir, keys: node.state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
   const stopping = onStopSignal(log, async () => {
@@ -83,6 +86,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const services = opts.once ? [] : await startServices(node, opts, loggers, caKeys);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     await node.runtime.start();
+    if (!opts.once) node.audit.start();
     log('info', 'node running', { controllers: node.runtime.controllers.length });
     if (opts.once) {
       const outcome = once(node, log);
@@ -91,9 +95,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await Promise.race([outcome, stopping.done]);
     } else {
       // Said once, so a supervisor (or a test) knows when the first round of work is done.
-      void node.runtime.settled().then(() => {
-        if (!node.runtime.stopped) log('info', 'node settled', {});
-      });
+      // The records of the first round are signed now rather than at the first tick of the audit timer.
+      void node.runtime
+        .settled()
+        .then(() => node.audit.tick())
+        .then(() => {
+          if (!node.runtime.stopped) log('info', 'node settled', {});
+        });
       await stopping.done;
     }
   } finally {
@@ -101,14 +109,26 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
 }
 
+/** --audit-retention and --audit-max-records, as the recorder takes them. */
+export function auditRetention(opts: Pick<ServeOptions, 'auditRetention' | 'auditMaxRecords'>): AuditRetention {
+  return {
+    ...(opts.auditRetention !== undefined ? { maxAgeHours: opts.auditRetention / 3_600_000 } : {}),
+    ...(opts.auditMaxRecords !== undefined ? { maxCount: opts.auditMaxRecords } : {}),
+  };
+}
+
+/** What the services need of a node: its store, its types and its audit trail. */
+export type ServiceNode = Pick<Node, 'state' | 'registry'> & { audit: AuditSink };
+
 /** `reach`: the trustctl flags that reach this node's store, for the way out of a refusal. */
 export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: MachineConfigFile | undefined, log: LineLogger, reach: string): Promise<void> {
   if (!file) {
     if (await storedMachineConfig(node.state)) return;
     throw new Error('the store holds no machine config yet: pass --config FILE (make one with: trustctl gen config <cluster-name> <endpoint>)');
   }
-  const { outcome, resource } = await applyMachineConfigOnStart(node.state, file, reach, new Date());
+  const { outcome, resource, previous } = await applyMachineConfigOnStart(node.state, file, reach, new Date());
   const fields = { file: file.path, version: resource.metadata.version };
+  if (outcome === 'applied') await recordConfigChange(node.state, 'serve --config', previous, resource);
   if (outcome === 'applied') log('info', 'machine config applied', fields);
   else if (outcome === 'unchanged') log('info', 'machine config unchanged', fields);
   else log('info', 'machine config file unchanged since it was applied: keeping the stored config, changed since over the API', fields);
@@ -118,7 +138,7 @@ export async function applyConfigOnStart(node: Pick<Node, 'state'>, file: Machin
  * apid on every node; trustd on control-plane nodes; on workers the trustd client that fetches the apid certificate;
  * metrics when asked. They start once the store is open and stop before the runtime does.
  */
-export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, loggers: ServeLoggers, caKeys?: CaKeys): Promise<Service[]> {
+export async function startServices(node: ServiceNode, opts: ServeOptions, loggers: ServeLoggers, caKeys?: CaKeys): Promise<Service[]> {
   const services: Service[] = [];
   try {
     await startEach(services, node, opts, loggers, caKeys);
@@ -132,15 +152,15 @@ export async function startServices(node: Pick<Node, 'state' | 'registry'>, opts
 }
 
 /** Starts each service in turn, adding it to `services` as soon as it runs (so a later failure can stop it). */
-async function startEach(services: Service[], node: Pick<Node, 'state' | 'registry'>, opts: ServeOptions, loggers: ServeLoggers, caKeys: CaKeys | undefined): Promise<void> {
+async function startEach(services: Service[], node: ServiceNode, opts: ServeOptions, loggers: ServeLoggers, caKeys: CaKeys | undefined): Promise<void> {
   const { log } = loggers;
   const logger = loggers.service('controller-runtime');
-  const { state, registry } = node;
+  const { state, registry, audit } = node;
   const config = await storedMachineConfig(state);
   const worker = config ? machineConfigOf(config).type === 'worker' : false;
   const { startApid } = await import('../server/apid/index.js');
   const watchLimits = { perClient: opts.maxWatchesPerClient, total: opts.maxWatches };
-  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger: loggers.service('apid'), serviceLogs: loggers.logs, forward: { members: opts.member }, watchLimits, ...(caKeys ? { caKeys } : {}) });
+  const apid = await startApid({ state, registry, host: opts.listenAddress, port: opts.apidPort, logger: loggers.service('apid'), serviceLogs: loggers.logs, forward: { members: opts.member }, watchLimits, audit, ...(caKeys ? { caKeys } : {}) });
   services.push({ name: 'apid', stop: () => apid.close() });
   if (worker) {
     const { startKubeletCsrClient, startRevocationFollower, startTrustdClient } = await import('../server/trustd-client/index.js');
@@ -153,10 +173,10 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
     services.push({ name: 'kubelet-csr-client', stop: () => kubelet.close() });
   } else {
     const { startTrustd } = await import('../server/trustd/index.js');
-    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger: loggers.service('trustd'), ...(caKeys ? { caKeys } : {}) });
+    const trustd = await startTrustd({ state, host: opts.listenAddress, port: opts.trustdPort, logger: loggers.service('trustd'), audit, ...(caKeys ? { caKeys } : {}) });
     services.push({ name: 'trustd', stop: () => trustd.close() });
     // Replicas sharing a store run it in the elected leader only, on the fenced store (serve-replica.ts).
-    if (!opts.store) services.push(await rotationDriverService(state, logger, caKeys));
+    if (!opts.store) services.push(await rotationDriverService(state, logger, audit, caKeys));
   }
   if (opts.metricsAddr) {
     const at = opts.metricsAddr.lastIndexOf(':');
@@ -170,9 +190,9 @@ async function startEach(services: Service[], node: Pick<Node, 'state' | 'regist
 }
 
 /** The CA rotation driver of a control plane, as a service to stop with the others. */
-export async function rotationDriverService(state: Node['state'], logger: (message: string, fields?: Record<string, unknown>) => void, caKeys?: CaKeys): Promise<Service> {
+export async function rotationDriverService(state: Node['state'], logger: (message: string, fields?: Record<string, unknown>) => void, audit: AuditSink, caKeys?: CaKeys): Promise<Service> {
   const { startRotationDriver } = await import('../server/rotation/index.js');
-  const driver = startRotationDriver({ state, logger, ...(caKeys ? { caKeys } : {}) });
+  const driver = startRotationDriver({ state, logger, audit, ...(caKeys ? { caKeys } : {}) });
   return { name: 'rotation-driver', stop: () => driver.close() };
 }
 

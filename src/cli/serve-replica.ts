@@ -8,10 +8,10 @@ import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import { machineConfigOf } from '../resources/machine-config.js';
 import { leaderElectorFor } from '../runtime/store-url.js';
 import { runWhileLeader } from '../runtime/leader-election.js';
-import { nodeRuntime, openSharedNodeState } from '../server/node.js';
+import { nodeAuditRecorder, nodeRuntime, openSharedNodeState } from '../server/node.js';
 import { storedMachineConfig } from './machine-config-file.js';
 import type { MachineConfigFile } from './machine-config-file.js';
-import { applyConfigOnStart, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
+import { applyConfigOnStart, auditRetention, onStopSignal, rotationDriverService, startServices } from './serve-action.js';
 import { openCaKeys } from './serve-ca-keys.js';
 import type { ServeLoggers } from './serve-logs.js';
 import type { ServeOptions } from './serve.js';
@@ -33,11 +33,14 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   if (loose) log('warn', 'state directory tightened', { state: ctx.stateDir, finding: loose.message });
   const { state, registry } = await openSharedNodeState(opts.store!, ctx.stateDir);
   const caKeys = await openCaKeys(opts, log);
+  // One trail for the shared store: every replica appends to it (the head's compare-and-swap orders them).
+  const audit = nodeAuditRecorder(state, { logger, audit: { retention: auditRetention(opts) } }).start();
   const name = `${opts.hostname ?? hostname()}/${process.pid}`;
   const elector = leaderElectorFor(state, { name })!;
   let loop: ReturnType<typeof runWhileLeader> | undefined;
   const stopping = onStopSignal(log, async () => {
     await loop?.stop();
+    await audit.close();
     await state.close();
     caKeys?.close();
   });
@@ -45,7 +48,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
     log('info', 'replica opening', { store: opts.store!.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' });
     await state.verifySealing();
     await applyConfigOnStart({ state }, ctx.file, log, '-e <a running replica>');
-    const services = await startServices({ state, registry }, opts, ctx.loggers, caKeys);
+    const services = await startServices({ state, registry, audit }, opts, ctx.loggers, caKeys);
     stopping.before(async () => Promise.all(services.map((s) => s.stop())).then(() => undefined));
     const addresses = { ...(opts.nodeIp.length > 0 ? { addresses: opts.nodeIp } : {}), ...(opts.hostname ? { hostname: opts.hostname } : {}) };
     const config = await storedMachineConfig(state);
@@ -53,13 +56,13 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
     loop = runWhileLeader({
       elector,
       async lead(term) {
-        const runtime = nodeRuntime(term.state, registry, { addresses, lifetimes: ctx.lifetimes, logger, storeFindings: loose ? [loose] : [], ...(caKeys ? { caKeys } : {}) });
+        const runtime = nodeRuntime(term.state, registry, { addresses, lifetimes: ctx.lifetimes, logger, storeFindings: loose ? [loose] : [], audit, ...(caKeys ? { caKeys } : {}) });
         await runtime.start();
         void runtime.settled().then(() => {
           if (!runtime.stopped) log('info', 'leader settled', {});
         });
         // One driver per rotation, like the controllers: two replicas moving the same CARotation would race.
-        const driver = controlPlane ? await rotationDriverService(term.state, logger, caKeys) : undefined;
+        const driver = controlPlane ? await rotationDriverService(term.state, logger, audit, caKeys) : undefined;
         return async () => {
           await driver?.stop();
           await runtime.stop();

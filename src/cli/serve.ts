@@ -36,6 +36,9 @@ export interface ServeOptions extends AgeIdentityFlags, Pkcs11Flags {
   maxWatchesPerClient: number;
   maxWatches: number;
   metricsAddr?: string;
+  /** Milliseconds an audit record is kept. */
+  auditRetention?: number;
+  auditMaxRecords?: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -61,6 +64,8 @@ export function registerServeCommand(program: Command): void {
     .option('--member <host[:port]>', "another node of the cluster that apid forwards -n calls to (repeatable; the node itself and the nodes of a CA rotation it drives need not be listed; port: the apid port)", collectMember, [])
     .option('--max-watches-per-client <n>', 'open watch streams one client certificate may hold on apid (more get 429)', countOption('--max-watches-per-client'), 100)
     .option('--max-watches <n>', 'open watch streams apid serves in all (more get 429)', countOption('--max-watches'), 1000)
+    .option('--audit-retention <duration>', 'how long audit records are kept (Go syntax; default 8760h); older ones are pruned, and the pruning recorded', auditRetentionOption)
+    .option('--audit-max-records <n>', 'how many audit records are kept at most (default 100000); the oldest are pruned first', auditRecordsOption)
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics over plain HTTP at this address (e.g. 127.0.0.1:9100)')
     .action(async (opts: ServeOptions) => (await import('./serve-action.js')).serve(opts));
   // a config whose CA keys are pkcs11: URIs signs in this token: leaf issuance by the controllers and CSRs in trustd
@@ -85,6 +90,18 @@ function countOption(flag: string): (value: string) => number {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number >= 1, got ${JSON.stringify(value)}`);
     return n;
   };
+}
+
+function auditRetentionOption(value: string): number {
+  const ms = durationOption('--audit-retention')(value);
+  if (!(ms > 0)) throw new Error(`--audit-retention: expected a duration above zero such as 720h, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+function auditRecordsOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2) throw new Error(`--audit-max-records: expected a whole number >= 2 (the newest record and the one saying what was pruned), got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function collectMember(value: string, previous: string[]): string[] {

@@ -7,8 +7,9 @@ import type { StaticTokenMode, TokenPolicySpec } from '../resources/token-policy
 import type { Resource } from '../runtime/resource.js';
 import type { State } from '../runtime/state.js';
 import { paths } from '../server/apid/api-paths.js';
-import type { JoinTokenCreated, JoinTokenRequest } from '../server/join-tokens/index.js';
+import type { JoinTokenAuditEvent, JoinTokenCreated, JoinTokenRequest } from '../server/join-tokens/index.js';
 import type { ApiClient } from './api-client.js';
+import { recordLocally } from './local-audit.js';
 import { formatResources, formatTable } from './resource-output.js';
 import { remoteTargetOf, runsRemotely } from './remote-target.js';
 import { requireStore, resolveStateDir } from './state-path.js';
@@ -97,13 +98,18 @@ function remoteBackend(client: ApiClient, node: string | undefined): TokenBacken
   };
 }
 
+/** The store's own functions, each change recorded in the store's audit trail as by `local`. */
 async function localBackend(state: State): Promise<TokenBackend> {
   const admin = await import('../server/join-tokens/index.js');
   const names = { ttlSeconds: '--ttl', uses: '--uses', nodeIPs: '--node-ip', hostname: '--hostname' };
+  const recorded = async <T>(result: T, event: (result: T) => JoinTokenAuditEvent): Promise<T> => {
+    await recordLocally(state, event(result));
+    return result;
+  };
   return {
-    create: (request) => admin.createJoinToken(state, admin.checkJoinTokenRequest({ ...request }, names), LOCAL_CREATOR, new Date()),
+    create: async (request) => recorded(await admin.createJoinToken(state, admin.checkJoinTokenRequest({ ...request }, names), LOCAL_CREATOR, new Date()), admin.tokenCreatedEvent),
     list: () => admin.listJoinTokens(state),
-    revoke: (id) => admin.revokeJoinToken(state, id),
-    setStatic: (mode) => admin.setStaticTokenMode(state, mode, LOCAL_CREATOR),
+    revoke: async (id) => recorded(await admin.revokeJoinToken(state, id), admin.tokenRevokedEvent),
+    setStatic: async (mode) => recorded(await admin.setStaticTokenMode(state, mode, LOCAL_CREATOR), (policy) => admin.staticTokenEvent(policy.spec.staticToken)),
   };
 }

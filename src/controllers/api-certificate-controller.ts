@@ -17,6 +17,8 @@ import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import type { AuditSink } from './audit/audit-event.js';
+import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
@@ -25,7 +27,7 @@ import type { SplitSans } from './sans.js';
 export const API_CERTIFICATES_ID = 'api';
 export const WORKER_PENDING = 'waiting for trustd: workers receive their apid certificate from a control-plane node';
 
-export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys): Controller {
+export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
   return {
     name: 'ApiCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID), input(TrustdResponses, 'secrets', TRUSTD_RESPONSE_ID)],
@@ -41,7 +43,7 @@ export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAU
 
       const ca = caKeys.signingCA(root.spec.issuingCA.crt, root.spec.issuingCA.key, 'machine.ca');
       const wanted = apiCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
-      return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs });
+      return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs, audit });
     },
   };
 }

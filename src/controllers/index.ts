@@ -1,6 +1,7 @@
 // The controllers a trustplane node runs, in the order their outputs feed each other (the runtime does not need the
 // order; a reader does).
 import type { CaKeys } from '../config/ca-keys.js';
+import type { AuditSink } from './audit/audit-event.js';
 import type { Finding } from '../resources/security-status.js';
 import type { Controller } from '../runtime/controller.js';
 import { apiCertificateController } from './api-certificate-controller.js';
@@ -28,6 +29,8 @@ export interface NodeControllerOptions {
   storeFindings?: readonly Finding[];
   /** Where the CAs sign (default: PEM keys in memory; TokenCaKeys for keys in a PKCS#11 token). */
   caKeys?: CaKeys;
+  /** Where issuing controllers record each certificate they issue (none when absent: simulations, previews). */
+  audit?: AuditSink;
 }
 
 export function nodeControllers(options: NodeControllerOptions): Controller[] {
@@ -39,12 +42,12 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
     etcdRootSecretsController,
     kubernetesRootSecretsController,
     certSANsController,
-    apiCertificateController(lifetimes, caKeys),
-    trustdCertificateController(lifetimes, caKeys),
-    etcdCertificateController(lifetimes, caKeys),
-    kubernetesCertificateController(lifetimes, caKeys),
+    apiCertificateController(lifetimes, caKeys, options.audit),
+    trustdCertificateController(lifetimes, caKeys, options.audit),
+    etcdCertificateController(lifetimes, caKeys, options.audit),
+    kubernetesCertificateController(lifetimes, caKeys, options.audit),
     revocationListController(caKeys),
-    kubeletCertificateController(lifetimes, caKeys),
+    kubeletCertificateController(lifetimes, caKeys, options.audit),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

@@ -13,6 +13,8 @@ import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
+import type { AuditSink } from './audit/audit-event.js';
+import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
@@ -52,7 +54,7 @@ function kubeconfigs(root: KubernetesRootSecretsSpec, certs: IssuedSet): Record<
   return out;
 }
 
-export function kubernetesCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys): Controller {
+export function kubernetesCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
   return {
     name: 'KubernetesCertificateController',
     inputs: [input(KubernetesRootSecrets, 'secrets', K8S_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],
@@ -75,6 +77,7 @@ export function kubernetesCertificateController(lifetimes: CertificateLifetimes 
       return writeIssuedSet(rt, KubernetesSecrets, KUBERNETES_SECRETS_ID, wanted, {
         acceptedCAs: root.spec.acceptedCAs,
         kubeconfigs: (certs) => kubeconfigs(root.spec, certs),
+        audit,
       });
     },
   };

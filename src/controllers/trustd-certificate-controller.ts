@@ -10,6 +10,8 @@ import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import type { AuditSink } from './audit/audit-event.js';
+import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
 import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
@@ -17,7 +19,7 @@ import type { SplitSans } from './sans.js';
 
 export const TRUSTD_CERTIFICATES_ID = 'trustd';
 
-export function trustdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys): Controller {
+export function trustdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
   return {
     name: 'TrustdCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID)],
@@ -35,6 +37,7 @@ export function trustdCertificateController(lifetimes: CertificateLifetimes = DE
       const wanted = trustdCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
       return writeIssuedSet(rt, TrustdCertificates, TRUSTD_CERTIFICATES_ID, wanted, {
         acceptedCAs: root.spec.acceptedCAs,
+        audit,
       });
     },
   };

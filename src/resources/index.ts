@@ -1,6 +1,7 @@
 // The resource types of a trustplane node, and a registry holding them all (plus the runtime's own).
 import { ResourceRegistry } from '../runtime/resource.js';
 import type { ResourceDefinition } from '../runtime/resource.js';
+import { AuditHeads, AuditKeys, AuditRecords } from './audit-records.js';
 import { CARotationSecrets, CARotations } from './ca-rotation.js';
 import { CertSANs } from './cert-sans.js';
 import { CertificateStatuses } from './certificate-status.js';
@@ -18,6 +19,7 @@ import { SecurityStatuses } from './security-status.js';
 import { TokenPolicies } from './token-policy.js';
 import { TrustdResponses } from './trustd-response.js';
 
+export * from './audit-records.js';
 export * from './ca-list.js';
 export * from './ca-rotation.js';
 export * from './cert-sans.js';
@@ -57,6 +59,9 @@ export const NODE_RESOURCES: readonly ResourceDefinition[] = [
   TrustdResponses,
   CARotations,
   CARotationSecrets,
+  AuditRecords,
+  AuditHeads,
+  AuditKeys,
   JoinTokens,
   TokenPolicies,
   Revocations,

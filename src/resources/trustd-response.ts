@@ -26,6 +26,8 @@ const responseSchema = z
     reason: z.enum(ISSUE_REASONS),
     /** HOST:PORT of the trustd that answered. */
     endpoint: z.string().min(1),
+    /** How the request was authenticated: the token of the config (first join) or the certificate it renewed. */
+    auth: z.enum(['token', 'certificate']).optional(),
   })
   .strict();
 

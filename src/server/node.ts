@@ -2,6 +2,8 @@
 // registry and the runtime with the node's controllers. `serve`, tests and simulations all start nodes through this.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { AuditRecorder } from '../controllers/audit/index.js';
+import type { AuditRecorderOptions } from '../controllers/audit/index.js';
 import { nodeControllers } from '../controllers/index.js';
 import type { NodeControllerOptions } from '../controllers/index.js';
 import { nodeRegistry } from '../resources/index.js';
@@ -15,16 +17,20 @@ import type { State } from '../runtime/state.js';
 
 export const STATE_FILE = 'state.db';
 
-export interface NodeOptions extends Omit<NodeControllerOptions, 'encryptedAtRest'> {
+export interface NodeOptions extends Omit<NodeControllerOptions, 'encryptedAtRest' | 'audit'> {
   stateDir: string;
   clock?: Clock;
   logger?: RuntimeLogger;
+  /** How the audit trail signs its head and how long it keeps records (defaults in audit-recorder.ts). */
+  audit?: Omit<AuditRecorderOptions, 'state' | 'clock' | 'onError'>;
 }
 
 export interface Node {
   state: State;
   registry: ResourceRegistry;
   runtime: Runtime;
+  /** The node's audit trail: hand it to apid, trustd and the rotation driver. Its timer runs once audit.start(). */
+  audit: AuditRecorder;
   stop(): Promise<void>;
 }
 
@@ -53,8 +59,14 @@ export async function openSharedNodeState(store: string, stateDir: string, clock
   return { state, registry };
 }
 
+/** The audit recorder of a node's store; failed appends go to the node's log. */
+export function nodeAuditRecorder(state: State, options: Pick<NodeOptions, 'clock' | 'logger' | 'audit'>): AuditRecorder {
+  const log = options.logger;
+  return new AuditRecorder({ ...options.audit, state, ...(options.clock ? { clock: options.clock } : {}), ...(log ? { onError: (message, fields) => log(message, fields) } : {}) });
+}
+
 /** A runtime over `state` with the node's controllers registered; call start() to run them. */
-export function nodeRuntime(state: State, registry: ResourceRegistry, options: Omit<NodeOptions, 'stateDir'>): Runtime {
+export function nodeRuntime(state: State, registry: ResourceRegistry, options: Omit<NodeOptions, 'stateDir' | 'audit'> & { audit?: AuditRecorder }): Runtime {
   const runtime = new Runtime({ state, registry, ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
   for (const c of nodeControllers({ ...options, encryptedAtRest: state.encryptedAtRest })) runtime.register(c);
   return runtime;
@@ -63,13 +75,16 @@ export function nodeRuntime(state: State, registry: ResourceRegistry, options: O
 /** Opens the store and registers the controllers; call runtime.start() to run them. */
 export async function openNode(options: NodeOptions): Promise<Node> {
   const { state, registry } = await openNodeState(options.stateDir, options.clock);
-  const runtime = nodeRuntime(state, registry, options);
+  const audit = nodeAuditRecorder(state, options);
+  const runtime = nodeRuntime(state, registry, { ...options, audit });
   return {
     state,
     registry,
     runtime,
+    audit,
     async stop() {
       await runtime.stop();
+      await audit.close();
       await state.close();
     },
   };

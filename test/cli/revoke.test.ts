@@ -8,7 +8,8 @@ import { addRemoteOptions } from '../../src/cli/remote-target.js';
 import { registerRevokeCommands } from '../../src/cli/revoke.js';
 import { splitTalosconfigFlags } from '../../src/cli/revoke-args.js';
 import { parseCertificatePem } from '../../src/pki/index.js';
-import { normalSerial } from '../../src/resources/index.js';
+import { AuditRecords, normalSerial } from '../../src/resources/index.js';
+import type { AuditRecordSpec } from '../../src/resources/index.js';
 import { openNodeState } from '../../src/server/node.js';
 import { NodeHarness, freshBundle } from '../controllers/node-harness.js';
 import { credential } from '../server/apid-harness.js';
@@ -95,6 +96,25 @@ describe('trustctl revoke and crl', function () {
       expect(await run(['revoke', '--undo', '--state', node.dir, '--serial', serial.toUpperCase(), '--ca', 'os'])).to.equal(undefined);
       expect(out).to.match(new RegExp(`^lifted the revocation of the os certificate serial ${serial}`));
       expect(await stored()).to.deep.equal([]);
+    });
+
+    it('records the revocation and its undo in the node\'s audit trail as actor local, with CA, serial and reason', async () => {
+      // Odd-length, as stored: the record writes it in whole bytes, as Node and the certificate-issued records do.
+      const serial = 'c0ffee1';
+      expect(await run(['revoke', '--state', node.dir, '--serial', serial, '--ca', 'os', '--reason', 'lost in transit'])).to.equal(undefined);
+      expect(await run(['revoke', '--undo', '--state', node.dir, '--serial', serial, '--ca', 'os'])).to.equal(undefined);
+      const { state } = await openNodeState(node.dir, undefined, true);
+      const records = (await state.list<AuditRecordSpec>({ namespace: AuditRecords.namespace, type: AuditRecords.type })).map((r) => r.spec);
+      await state.close();
+      const changes = records.filter((r) => r.action === 'certificate-revoked' || r.action === 'revocation-lifted').slice(-2);
+      const certificate = { ca: 'os', serial: '0C0FFEE1', reason: 'lost in transit', reasonCode: 'keyCompromise' };
+      expect(changes.map((r) => [r.actor, r.action])).to.deep.equal([
+        ['local', 'certificate-revoked'],
+        ['local', 'revocation-lifted'],
+      ]);
+      // Revoked by serial alone: no subject or fingerprint is known, so none is recorded.
+      expect(changes[0].details).to.deep.equal(certificate);
+      expect(changes[1].details).to.deep.include({ ...certificate, revokedBy: `local (--state ${node.dir})` });
     });
   });
 

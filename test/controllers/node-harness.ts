@@ -72,12 +72,15 @@ export class NodeHarness {
     }
     await node.runtime.start();
     await node.runtime.settled();
+    // The audit records of what the controllers issued are committed too, so no test sees them land later.
+    await node.audit.flushed();
     return harness;
   }
 
   async settle(): Promise<void> {
     await this.clock.advance(0);
     await this.node.runtime.settled();
+    await this.node.audit.flushed();
   }
 
   async stop(): Promise<void> {

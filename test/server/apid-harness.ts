@@ -44,7 +44,7 @@ export class ApidHarness {
   }
 
   private static async serve(node: NodeHarness, port: number, extras: ApidExtras): Promise<Apid> {
-    const apid = await startApid({ state: node.node.state, registry: node.node.registry, host: '127.0.0.1', port, clock: node.clock, ...extras });
+    const apid = await startApid({ state: node.node.state, registry: node.node.registry, host: '127.0.0.1', port, clock: node.clock, audit: node.node.audit, ...extras });
     await apid.ready;
     return apid;
   }

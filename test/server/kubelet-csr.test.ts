@@ -1,35 +1,22 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { generateMachineConfig } from '../../src/config/index.js';
-import type { MachineType } from '../../src/config/index.js';
 import { caFromPem, createCsr, encodePrivateKeyPkcs8Pem, generateKeyPairSync, issueCertificateAndKey, parsePrivateKeyPem } from '../../src/pki/index.js';
 import type { KeyPair } from '../../src/pki/index.js';
-import { CertificateStatuses, KubeletCertificates, KubeletResponses, MACHINE_CONFIG_ID, MachineConfigs, TrustdCertificates } from '../../src/resources/index.js';
+import { CertificateStatuses, KubeletCertificates, KubeletResponses, TrustdCertificates } from '../../src/resources/index.js';
 import type { CertificateStatusSpec, IssuedCertificatesSpec, KubeletResponseSpec } from '../../src/resources/index.js';
 import { ManualClock } from '../../src/runtime/manual-clock.js';
-import type { ResourceDefinition } from '../../src/runtime/resource.js';
-import type { State } from '../../src/runtime/state.js';
-import { openNode } from '../../src/server/node.js';
 import type { Node } from '../../src/server/node.js';
 import { startKubeletCsrClient } from '../../src/server/trustd-client/index.js';
-import type { TrustdClient } from '../../src/server/trustd-client/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
-import type { Trustd } from '../../src/server/trustd/index.js';
-import { fixtureBundle } from '../controllers/node-harness.js';
 import { tempFile, verifyStrict, x509Text } from '../pki/openssl.js';
+import { Cluster, bundle, find } from './worker-cluster.js';
 
-const bundle = fixtureBundle();
 const OS_CA = bundle.certs.os.crt;
 const K8S_CA = bundle.certs.k8s.crt;
 const BOOTSTRAP = bundle.secrets.bootstrapToken;
 const P256 = generateKeyPairSync('ecdsa');
-
-const find = <S>(state: State, def: ResourceDefinition<S>, id: string) => state.find<S>({ namespace: def.namespace, type: def.type, id });
 
 interface Answer {
   status: number;
@@ -65,49 +52,8 @@ function opensslCsr(key: KeyPair, subject: string, ...addext: string[]): string 
   return r.stdout;
 }
 
-/** A control plane (cp-1, 10.5.0.2) and a worker (worker-1 on 127.0.0.1, where its requests come from), one manual clock. */
-class Cluster {
-  readonly dirs: string[] = [];
-  readonly nodes: Node[] = [];
-  trustd: Trustd | undefined;
-  client: TrustdClient | undefined;
-  readonly logs: string[] = [];
-
-  constructor(readonly clock: ManualClock) {}
-
-  async node(type: MachineType, address: string, hostname: string): Promise<Node> {
-    const dir = mkdtempSync(join(tmpdir(), `trustplane-kubelet-${type}-`));
-    this.dirs.push(dir);
-    const node = await openNode({ stateDir: dir, clock: this.clock, addresses: { addresses: [address], hostname } });
-    const config = generateMachineConfig(bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
-    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
-    await node.runtime.start();
-    this.nodes.push(node);
-    return node;
-  }
-
-  signed(): number {
-    return this.logs.filter((l) => l.startsWith('trustd signed a kubelet certificate')).length;
-  }
-
-  async until(done: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      await this.clock.advance(0);
-      for (const n of this.nodes) await n.runtime.settled();
-      await this.client?.settled();
-      if (await done()) return;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`never happened: ${what}; log:\n${this.logs.join('\n')}`);
-  }
-
-  async destroy(): Promise<void> {
-    await this.client?.close();
-    await this.trustd?.close();
-    for (const n of this.nodes) await n.stop();
-    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
+/** trustd's kubelet signings so far (a control plane cp-1, 10.5.0.2, and a worker-1 on 127.0.0.1, where its requests come from). */
+const signedKubelets = (cluster: Cluster) => cluster.logs.filter((l) => l.startsWith('trustd signed a kubelet certificate')).length;
 
 const kubeletSet = async (node: Node) => (await find<IssuedCertificatesSpec>(node.state, KubeletCertificates, 'kubelet'))?.spec;
 const statusOf = async (node: Node, id: string) => (await find<CertificateStatusSpec>(node.state, CertificateStatuses, id))?.spec;
@@ -165,12 +111,12 @@ describe('kubelet certificates (control plane issues its own; a worker gets them
       return { crt: c.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(c.key)) };
     };
     const refused = async (body: object, status: number, pattern: RegExp, o?: PostOptions) => {
-      const signed = cluster.signed();
+      const signed = signedKubelets(cluster);
       const answer = await post(port, body, o);
       expect(answer.status, answer.body.error).to.equal(status);
       expect(answer.body.error).to.match(pattern);
       expect(answer.body.crt).to.equal(undefined);
-      expect(cluster.signed()).to.equal(signed);
+      expect(signedKubelets(cluster)).to.equal(signed);
     };
 
     it('a client CSR naming another node than the requester', async () => {

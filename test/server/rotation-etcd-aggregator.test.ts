@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import { generateSecretsBundle } from '../../src/config/index.js';
 import type { PemCertAndKey, SecretsBundle } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
-import { CARotationSecrets, CARotations, EtcdSecrets, ExtraAcceptedCAs, KubernetesSecrets, MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
-import type { CARotationSpec, ExtraAcceptedCAsSpec, IssuedCertificatesSpec } from '../../src/resources/index.js';
+import { AuditRecords, CARotationSecrets, CARotations, ROTATION_PHASES, EtcdSecrets, ExtraAcceptedCAs, KubernetesSecrets, MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
+import type { AuditRecordSpec, CARotationSpec, ExtraAcceptedCAsSpec, IssuedCertificatesSpec } from '../../src/resources/index.js';
 import type { Node } from '../../src/server/node.js';
 import { callNode } from '../../src/server/rotation/node-client.js';
 import type { NodeCredentials } from '../../src/server/rotation/node-client.js';
@@ -96,6 +96,7 @@ describe('etcd and aggregator CA rotation across three control planes and a work
       const dead = new Promise<void>((resolve) => (died = resolve));
       const first = startRotationDriver({
         state: cp1.node.state,
+        audit: cp1.node.audit,
         pollMs: 20,
         onStep: (_spec, step) => {
           if (step !== `${cp2.address} -> NewCAIssuing`) return;
@@ -120,7 +121,7 @@ describe('etcd and aggregator CA rotation across three control planes and a work
       expect(await peerHandshake(c.ca, atOld, atNew)).to.equal(undefined);
       expect(await peerHandshake(c.ca, atNew, { ...atOld, accepted: [old.crt] })).to.match(/server refused the client certificate/);
 
-      const second = startRotationDriver({ state: cp1.node.state, pollMs: 20 });
+      const second = startRotationDriver({ state: cp1.node.state, audit: cp1.node.audit, pollMs: 20 });
       try {
         await until('the rotation is Done', async () => (await rotation()).phase === 'Done');
       } finally {
@@ -134,6 +135,12 @@ describe('etcd and aggregator CA rotation across three control planes and a work
 
       const final = await rotation();
       expect(final.phase, final.lastError).to.equal('Done');
+      // Each phase the drivers reached is in the audit trail once, in order, across the driver that died.
+      await cp1.node.audit.flushed();
+      const phases = (await cp1.node.state.list<AuditRecordSpec>({ namespace: AuditRecords.namespace, type: AuditRecords.type }))
+        .filter((r) => r.spec.action === 'ca-rotation-phase' && r.spec.details.ca === c.ca)
+        .map((r) => `${r.spec.actor} ${String(r.spec.details.phase)}`);
+      expect(phases).to.deep.equal(ROTATION_PHASES.slice(1).map((p) => `rotation-driver ${p}`));
       expect(final.nodes.map((n) => n.phase)).to.deep.equal(['Done', 'Done', 'Done', 'Done']);
       expect(await cp1.node.state.find({ namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: c.ca })).to.equal(undefined);
       for (const m of cps) {

@@ -120,7 +120,7 @@ describe('trustd (CSR signing with a token)', function () {
       return encodePem('CERTIFICATE REQUEST', der);
     };
     const cases: { title: string; body: () => string; auth?: string | null; status: number; error: RegExp }[] = [
-      { title: 'no Authorization header: missing token', body: () => csrBody(good()), auth: null, status: 401, error: /^missing token$/ },
+      { title: 'no Authorization header: missing token', body: () => csrBody(good()), auth: null, status: 401, error: /^missing token: send machine.token or a join token/ },
       { title: 'a wrong token: invalid token', body: () => csrBody(good()), auth: 'Bearer abcdef.0123456789abcdef', status: 401, error: /^invalid token$/ },
       { title: 'a token of another length: invalid token', body: () => csrBody(good()), auth: `Bearer ${TOKEN}x`, status: 401, error: /^invalid token$/ },
       { title: 'no PEM block: failed to decode CSR', body: () => csrBody('hello'), status: 400, error: /^failed to decode CSR$/ },

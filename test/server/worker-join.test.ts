@@ -1,77 +1,18 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { generateMachineConfig, parseMachineConfig } from '../../src/config/index.js';
-import type { MachineType } from '../../src/config/index.js';
+import { parseMachineConfig } from '../../src/config/index.js';
 import { parsePrivateKeyPem, samePublicKey } from '../../src/pki/index.js';
 import { ApiCertificates, CertSANs, CertificateStatuses, MACHINE_CONFIG_ID, MachineConfigs, TrustdCertificates, TrustdResponses } from '../../src/resources/index.js';
 import type { CertSANsSpec, CertificateStatusSpec, IssuedCertificatesSpec, MachineConfigSpec, TrustdResponseSpec } from '../../src/resources/index.js';
 import { ManualClock } from '../../src/runtime/manual-clock.js';
-import type { ResourceDefinition } from '../../src/runtime/resource.js';
-import type { State } from '../../src/runtime/state.js';
-import { openNode } from '../../src/server/node.js';
 import type { Node } from '../../src/server/node.js';
 import { startTrustdClient } from '../../src/server/trustd-client/index.js';
-import type { TrustdClient } from '../../src/server/trustd-client/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
-import type { Trustd } from '../../src/server/trustd/index.js';
-import { fixtureBundle } from '../controllers/node-harness.js';
 import { verifyStrict, x509Text } from '../pki/openssl.js';
+import { Cluster, bundle, find, serverCert } from './worker-cluster.js';
 
-const bundle = fixtureBundle();
 const OS_CA = bundle.certs.os.crt;
-
-const find = <S>(state: State, def: ResourceDefinition<S>, id: string) => state.find<S>({ namespace: def.namespace, type: def.type, id });
-
-/** Two nodes (a control plane and a worker), each on its own SQLite file, on one manual clock: a small cluster. */
-class Cluster {
-  readonly dirs: string[] = [];
-  readonly nodes: Node[] = [];
-  trustd: Trustd | undefined;
-  client: TrustdClient | undefined;
-  readonly clientLogs: string[] = [];
-
-  constructor(readonly clock: ManualClock) {}
-
-  async node(type: MachineType, address: string, hostname: string): Promise<Node> {
-    const dir = mkdtempSync(join(tmpdir(), `trustplane-${type}-`));
-    this.dirs.push(dir);
-    const node = await openNode({ stateDir: dir, clock: this.clock, addresses: { addresses: [address], hostname } });
-    const config = generateMachineConfig(bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
-    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
-    await node.runtime.start();
-    this.nodes.push(node);
-    return node;
-  }
-
-  startClient(worker: Node, endpoint: string): void {
-    this.client = startTrustdClient({ state: worker.state, endpoints: [endpoint], clock: this.clock, random: () => 0.5, logger: (m, f) => this.clientLogs.push(`${m} ${JSON.stringify(f)}`) });
-  }
-
-  /** Lets timers due now, the runtimes and the client's request (real I/O on loopback) run until `done` holds. */
-  async until(done: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      await this.clock.advance(0);
-      for (const n of this.nodes) await n.runtime.settled();
-      await this.client?.settled();
-      if (await done()) return;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`never happened: ${what}; client log:\n${this.clientLogs.join('\n')}`);
-  }
-
-  async destroy(): Promise<void> {
-    await this.client?.close();
-    await this.trustd?.close();
-    for (const n of this.nodes) await n.stop();
-    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
-
-const serverCert = async (worker: Node) => (await find<IssuedCertificatesSpec>(worker.state, ApiCertificates, 'api'))?.spec.certificates.server;
 
 describe('a worker joins through trustd (control plane + worker in-process, real trustd on 127.0.0.1)', function () {
   this.timeout(60_000);

@@ -5,6 +5,8 @@ import { issueCertificateAndKey } from '../../pki/index.js';
 import type { LeafProfile } from '../../pki/index.js';
 import type { CaName, CertificateRequest, IssuedCertificate, IssuedSet, IssueReason } from '../../resources/common.js';
 import { rotateCaCommand } from '../../resources/common.js';
+import type { AuditDetails } from '../../resources/audit-records.js';
+import { certificateDetails } from '../audit/certificate-details.js';
 import { reissueVerdict } from '../policy/reissue-policy.js';
 import { renewalTime } from '../policy/renewal-time.js';
 
@@ -17,7 +19,8 @@ export interface WantedCertificate {
 
 export interface IssueSetResult {
   certificates: IssuedSet;
-  issued: { name: string; reason: IssueReason; message: string }[];
+  /** Each certificate issued now, with what its audit record says about it. */
+  issued: { name: string; reason: IssueReason; message: string; details: AuditDetails }[];
   /** The earliest renewal time of the set: when to come back. */
   nextRenewal: Date | undefined;
 }
@@ -32,10 +35,10 @@ export async function issueSet(setId: string, current: IssuedSet, wanted: readon
       certificates[w.name] = held!;
       continue;
     }
-    const { certificate, clampedTo } = await issueOne(setId, w, now, verdict.reason);
+    const { certificate, clampedTo, details } = await issueOne(setId, w, now, verdict.reason);
     const message = verdict.message + clampNote(w, now, clampedTo);
     certificates[w.name] = { ...certificate, reasonMessage: message };
-    issued.push({ name: w.name, reason: verdict.reason, message });
+    issued.push({ name: w.name, reason: verdict.reason, message, details });
   }
   const renewals = Object.values(certificates).map((c) => Date.parse(c.renewAt));
   const nextRenewal = renewals.length ? new Date(Math.min(...renewals)) : undefined;
@@ -53,7 +56,7 @@ function clampNote(w: WantedCertificate, now: Date, clampedTo: Date | undefined)
   return cutMs > wantedMs / 100 ? `; ends with the ${w.issuer} CA at ${clampedTo.toISOString()}, before the ${w.request.validityHours}h asked for` : '';
 }
 
-async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason): Promise<{ certificate: IssuedCertificate; clampedTo?: Date }> {
+async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason): Promise<{ certificate: IssuedCertificate; clampedTo?: Date; details: AuditDetails }> {
   const caNotAfter = Date.parse(w.ca.cert.validTo);
   if (caNotAfter <= now.getTime()) {
     throw new Error(`${setId}/${w.name}: the ${w.issuer} CA expired at ${new Date(caNotAfter).toISOString()}; rotate it: ${rotateCaCommand(w.issuer)}`);
@@ -83,5 +86,5 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
     renewAt: renewalTime(from, notAfter, `${setId}/${w.name}/${made.cert.serialNumber}`).toISOString(),
     reason,
   };
-  return { certificate, ...(made.clampedTo ? { clampedTo: made.clampedTo } : {}) };
+  return { certificate, details: certificateDetails(w.issuer, made.cert), ...(made.clampedTo ? { clampedTo: made.clampedTo } : {}) };
 }

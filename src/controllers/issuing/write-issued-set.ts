@@ -4,12 +4,16 @@ import type { ReconcileContext, ReconcileResult } from '../../runtime/controller
 import { requeueAt } from '../../runtime/controller.js';
 import type { ResourceDefinition } from '../../runtime/resource.js';
 import type { IssuedCertificatesSpec } from '../../resources/issued-certificates.js';
+import type { AuditSink } from '../audit/audit-event.js';
+import { controllerActor } from '../audit/audit-event.js';
 import { issueSet } from './issue-set.js';
 import type { WantedCertificate } from './issue-set.js';
 
 export interface IssuedSetExtras {
   acceptedCAs: string[];
   kubeconfigs?: (certificates: IssuedCertificatesSpec['certificates']) => Record<string, string>;
+  /** Where each issuance is recorded, once it is written. */
+  audit: AuditSink;
 }
 
 export async function writeIssuedSet(
@@ -29,7 +33,11 @@ export async function writeIssuedSet(
   };
   // The store skips a write whose spec is unchanged, so an idle reconcile writes nothing and wakes no one.
   await rt.modify(definition, id, () => next);
-  for (const i of plan.issued) rt.log(`issued ${definition.type}/${id} ${i.name}`, { reason: i.reason, why: i.message });
+  for (const i of plan.issued) {
+    rt.log(`issued ${definition.type}/${id} ${i.name}`, { reason: i.reason, why: i.message });
+    // Not awaited: the recorder commits records in groups, off the issuing path.
+    void extras.audit.record({ actor: controllerActor(rt.controller), action: 'certificate-issued', details: { ...i.details, certificate: `${definition.type}/${id}/${i.name}`, reason: i.reason } });
+  }
   const at = plan.nextRenewal ? DateTime.fromJSDate(plan.nextRenewal, { zone: 'utc' }) : undefined;
   return requeueAt(at, plan.issued.length ? `issued ${plan.issued.map((i) => `${i.name} (${i.reason})`).join(', ')}` : 'up to date');
 }

@@ -1,7 +1,7 @@
 // Where the key that seals sensitive specs comes from: given directly, the TRUSTPLANE_STATE_KEY variable, or a 0600
 // file beside the store. The key never lives inside the database it protects.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { EncryptionError } from '../errors.js';
 import { KEY_BYTES } from './secret-box.js';
 
@@ -55,13 +55,19 @@ function fromFile(file: string, storePath: string, storeHasEncryptedData: boolea
       );
     }
     const key = randomBytes(KEY_BYTES);
+    // Written whole under a private name, then linked into place: a link either appears with the full key or fails
+    // (EEXIST), so another process opening the same new store never reads a key file that is still being written.
+    const staged = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(staged, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      linkSync(staged, file);
       return { key, origin: `key file "${file}"` };
     } catch (raced) {
       // Another process opening the same new store wrote it first: use theirs.
       if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
       return fromFile(file, storePath, storeHasEncryptedData);
+    } finally {
+      rmSync(staged, { force: true });
     }
   }
   if ((mode & 0o077) !== 0) {

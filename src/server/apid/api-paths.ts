@@ -14,6 +14,8 @@
 //   PUT   /v1/crosssignedcas/:ca          {crts, reason} -> CAListChange (ca: os)                            admin
 //   GET   /v1/etcd/snapshot                consistent copy of the node's store file (secrets stay sealed)  etcdBackup
 //   POST  /v1/check                        {years?} -> CheckReport (the node's controllers run ahead on a copy) admin
+//   GET   /v1/audit/verify                 AuditVerdict: the node's audit chain and head signatures checked   audit
+//   (the records themselves: GET /v1/resources/AuditRecords and /v1/watch/AuditRecords, which also need audit)
 //   GET   /v1/logs/:service[?tail=N&follow=true] NDJSON LogLine per line (apid, trustd, controller-runtime) logs
 //   POST  /v1/jointokens                   JoinTokenRequest -> JoinTokenCreated (the token, shown this once)   admin
 //   GET   /v1/jointokens                   JoinTokens resources (hashes only, never a token)                   admin
@@ -41,6 +43,7 @@ export const paths = {
   talosconfig: '/v1/talosconfig',
   etcdSnapshot: '/v1/etcd/snapshot',
   check: '/v1/check',
+  auditVerify: '/v1/audit/verify',
   caRotations: '/v1/carotations',
   revocations: '/v1/revocations',
   liftRevocation: '/v1/revocations/lift',

@@ -21,6 +21,9 @@ import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } fro
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import type { RateLimitOptions } from '../rate-limit.js';
 import { RefusalLog } from '../refusal-log.js';
+import { RefusalAudit } from '../refusal-audit.js';
+import type { AuditSink } from '../../controllers/audit/index.js';
+import { noAudit } from '../../controllers/audit/index.js';
 import type { ServiceLogs } from '../service-logs.js';
 import { ApiError, toApiError } from './api-error.js';
 import { API_VERSION, NODE_HEADER, ROLES_HEADER, TRUSTPLANE_VERSION, paths } from './api-paths.js';
@@ -39,7 +42,7 @@ import { joinTokenCalls } from './join-token-calls.js';
 import { logsCall } from './logs-call.js';
 import { machineConfigCalls } from './machine-config-calls.js';
 import { parseNodeAddress } from './node-address.js';
-import { resourceCalls } from './resource-calls.js';
+import { readPermissions, resourceCalls } from './resource-calls.js';
 import { revocationCalls } from './revocation-calls.js';
 import { RevokedPresentations } from './revoked-presentations.js';
 import { rotationCall } from './rotation-call.js';
@@ -48,6 +51,7 @@ import type { RevocationListener } from '../revocation/index.js';
 import { JsonText, Router, STREAMED, requirePermission, requireRoute } from './router.js';
 import { snapshotCall } from './store-snapshot.js';
 import { checkCall } from './check-call.js';
+import { auditVerifyCall } from './audit-verify-call.js';
 import { API_CERTIFICATES, AcceptedCAs, CROSS_SIGNED, apiCertificate, servingChain } from './tls-material.js';
 import { watchCall } from './watch-stream.js';
 import { DEFAULT_WATCH_LIMITS, WatchSlots } from './watch-slots.js';
@@ -75,6 +79,8 @@ export interface ApidOptions {
   logger?: RuntimeLogger;
   /** Where the OS CA signs `config new` client certificates (default: its PEM key in memory). */
   caKeys?: CaKeys;
+  /** Where config new, machine config changes, rotation starts, revocations, join-token changes and refused calls (401, 403) are recorded. */
+  audit?: AuditSink;
   /** The node's service logs, served to `trustctl logs` (serve keeps them; without them the call answers 404). */
   serviceLogs?: ServiceLogs;
 }
@@ -93,6 +99,8 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? (() => undefined);
   const refusals = new RefusalLog(log, clock, 'apid', options.refusalLogRate);
+  const audit = options.audit ?? noAudit;
+  const refusalAudit = new RefusalAudit(audit, clock, 'apid', options.refusalLogRate);
   const cas = new AcceptedCAs(state).follow();
   // Made once listening: the cluster's apid port defaults to the one this apid listens on. A bad member address fails
   // here, before anything listens.
@@ -101,7 +109,7 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   // Loaded before anything listens: no request is served before the revocations stored now are known.
   const revoked = await RevokedSet.follow(state, log);
   const presented = new RevokedPresentations(state, clock, log);
-  const router = buildRouter(state, registry, clock, options.caKeys ?? memoryCaKeys, options.serviceLogs, options.onRevocation);
+  const router = buildRouter(state, registry, clock, { audit, caKeys: options.caKeys ?? memoryCaKeys, serviceLogs: options.serviceLogs, onRevocation: options.onRevocation });
   const watches = new WatchSlots(options.watchLimits ?? DEFAULT_WATCH_LIMITS);
   const verdicts = new WeakMap<object, { generation: number; verdict: Promise<ClientVerdict> }>();
 
@@ -162,6 +170,9 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
       const api = toApiError(err);
       if (api.status >= 500) log('apid call failed', { method: req.method, path: req.url, error: api.message });
       else refusals.refused('apid refused a call', () => ({ client: clientOf(req.socket as TLSSocket), method: req.method, path: req.url, status: api.status, error: api.message, source: req.socket.remoteAddress }));
+      if (api.status === 401 || api.status === 403) {
+        refusalAudit.refused(callerOf(req, api.status), req.socket.remoteAddress, { status: api.status, call: `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]}`, reason: api.message });
+      }
       if (!res.headersSent) sendJson(res, api.status, { error: api.message });
       else res.destroy();
     });
@@ -249,15 +260,23 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   };
 }
 
-function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, caKeys: CaKeys, serviceLogs: ServiceLogs | undefined, onRevocation: RevocationListener | undefined): Router {
-  const revocations = revocationCalls(state, clock, onRevocation);
+interface RouterExtras {
+  audit: AuditSink;
+  /** Where the OS CA signs (config new), CA rotations cross-sign and the look ahead of check runs. */
+  caKeys: CaKeys;
+  serviceLogs: ServiceLogs | undefined;
+  onRevocation: RevocationListener | undefined;
+}
+
+function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, extras: RouterExtras): Router {
+  const { audit, caKeys } = extras;
+  const revocations = revocationCalls(state, clock, audit, extras.onRevocation);
   const resources = resourceCalls(state, registry);
-  const tokens = joinTokenCalls(state, clock);
+  const tokens = joinTokenCalls(state, clock, audit);
   const watch = watchCall(state, registry);
-  const machineConfig = machineConfigCalls(state, clock);
+  const machineConfig = machineConfigCalls(state, clock, audit);
   // An unknown type needs read only: the handler then says it is not supported (404), as it does to a local caller.
-  const reading = (params: Record<string, string>): Permission[] =>
-    registry.has(params.type) && registry.resolve(params.type).sensitive ? ['read', 'readSensitive'] : ['read'];
+  const reading = (params: Record<string, string>): Permission[] => (registry.has(params.type) ? readPermissions(registry.resolve(params.type)) : ['read']);
   return new Router()
     .add('GET', paths.version, 'read', async (ctx): Promise<VersionInfo> => {
       requirePermission(ctx, 'read');
@@ -269,29 +288,42 @@ function buildRouter(state: State, registry: ResourceRegistry, clock: Clock, caK
     .add('GET', '/v1/watch/:type/:id', reading, watch, { watch: true })
     .add('PUT', paths.machineConfig, 'admin', machineConfig.apply)
     .add('PATCH', paths.machineConfig, 'admin', machineConfig.patch)
-    .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock, caKeys))
+    .add('POST', paths.talosconfig, 'admin', clientConfigCall(state, clock, caKeys, audit))
+    .add('GET', paths.auditVerify, 'audit', auditVerifyCall(state))
     .add('GET', paths.etcdSnapshot, 'etcdBackup', snapshotCall(state))
     .add('POST', paths.check, 'admin', checkCall(state, registry, clock, caKeys))
-    .add('GET', '/v1/logs/:service', 'logs', logsCall(serviceLogs), { watch: true })
+    .add('GET', '/v1/logs/:service', 'logs', logsCall(extras.serviceLogs), { watch: true })
     .add('POST', paths.joinTokens, 'admin', tokens.create)
     .add('GET', paths.joinTokens, 'admin', tokens.list)
     .add('DELETE', '/v1/jointokens/:id', 'admin', tokens.revoke)
     .add('PUT', paths.tokenPolicy, 'admin', tokens.policy)
-    .add('POST', paths.caRotations, 'admin', rotationCall(state, clock, caKeys))
+    .add('POST', paths.caRotations, 'admin', rotationCall(state, clock, caKeys, audit))
     .add('POST', paths.revocations, 'admin', revocations.revoke)
     .add('POST', paths.liftRevocation, 'admin', revocations.lift)
     .add('PUT', '/v1/extraacceptedcas/:ca', 'admin', caListCall(state, { definition: ExtraAcceptedCAs, ids: EXTRA_ACCEPTED_CA_IDS, unknown: (id) => `no extra accepted CAs for "${id}": only ${EXTRA_ACCEPTED_CA_IDS.join(' and ')} (the Talos API and Kubernetes CAs have machine.acceptedCAs and cluster.acceptedCAs)` }))
     .add('PUT', '/v1/crosssignedcas/:ca', 'admin', caListCall(state, { definition: CrossSignedCAs, ids: [CROSS_SIGNED_CAS_ID], unknown: (id) => `no cross-signed CAs for "${id}": only the Talos API CA (os) is served by apid` }));
 }
 
+const NO_CERTIFICATE = 'no certificate';
+
 /** Who a refused caller said it was: its certificate's subject (one line), whether or not we trusted it. */
 function clientOf(socket: TLSSocket): string {
   try {
     const peer = socket.getPeerX509Certificate();
-    return peer ? structureOf(peer).subject.text : 'no certificate';
+    return peer ? structureOf(peer).subject.text : NO_CERTIFICATE;
   } catch {
     return 'unreadable certificate';
   }
+}
+
+/**
+ * Who a refused caller is in the audit trail: `anonymous` without a certificate; on a 401 the certificate did not pass,
+ * so its subject is only what the caller claims, and the record says so.
+ */
+function callerOf(req: IncomingMessage, status: number): string {
+  const client = clientOf(req.socket as TLSSocket);
+  if (client === NO_CERTIFICATE) return 'anonymous';
+  return status === 401 ? `${client} (not verified)` : client;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -8,13 +8,15 @@ export const IMPERSONATOR_ROLE = 'os:impersonator';
  * - etcdBackup: the store snapshot (it holds the sealed secrets; the key stays on the node).
  * - logs: the services' log lines (`talosctl logs` is operator and admin upstream).
  * - admin: apply-config, patch, config new, join tokens.
+ * - audit: the audit trail (AuditRecords, AuditHeads, `audit verify`): who did what is for those who run the cluster,
+ *   not for every reader.
  */
-export type Permission = 'read' | 'readSensitive' | 'etcdBackup' | 'logs' | 'admin';
+export type Permission = 'read' | 'readSensitive' | 'etcdBackup' | 'logs' | 'admin' | 'audit';
 
 const GRANTS: Record<string, readonly Permission[]> = {
-  'os:admin': ['read', 'readSensitive', 'etcdBackup', 'logs', 'admin'],
-  // What operator adds over reader here: the store snapshot and the service logs. (Upstream it also restarts services; trustplane runs none.)
-  'os:operator': ['read', 'etcdBackup', 'logs'],
+  'os:admin': ['read', 'readSensitive', 'etcdBackup', 'logs', 'admin', 'audit'],
+  // What operator adds over reader here: the store snapshot, the service logs and the audit trail. (Upstream it also restarts services; trustplane runs none.)
+  'os:operator': ['read', 'etcdBackup', 'logs', 'audit'],
   'os:reader': ['read'],
   'os:etcd:backup': ['etcdBackup'],
 };

@@ -2,6 +2,8 @@
 // config equal to the stored one is not written again, and a dry run returns both texts for the caller's masked diff.
 import { isDeepStrictEqual } from 'node:util';
 import { machineConfigProblems, parseMachineConfig } from '../../config/index.js';
+import { configChangeDetails } from '../../controllers/audit/index.js';
+import type { AuditSink } from '../../controllers/audit/index.js';
 import type { MachineConfig } from '../../config/index.js';
 import { certificateImpact, formatCertificateImpact } from '../../controllers/impact/index.js';
 import { NODE_ADDRESSES_ID } from '../../controllers/node-addresses-controller.js';
@@ -13,6 +15,7 @@ import type { Clock } from '../../runtime/clock.js';
 import type { Pointer, Resource } from '../../runtime/resource.js';
 import type { State } from '../../runtime/state.js';
 import { ApiError } from './api-error.js';
+import { callActor, callSource } from './call-actor.js';
 import type { MachineConfigChange } from './api-paths.js';
 import { patchMachineConfig } from './machine-config-patch.js';
 import type { PatchText } from './machine-config-patch.js';
@@ -21,21 +24,20 @@ import type { CallContext } from './router.js';
 
 const POINTER: Pointer = { namespace: MachineConfigs.namespace, type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
 
-export function machineConfigCalls(state: State, clock: Clock) {
+export function machineConfigCalls(state: State, clock: Clock, audit: AuditSink) {
   return {
     async apply(ctx: CallContext): Promise<MachineConfigChange> {
       requirePermission(ctx, 'admin');
       const body = await readJsonBody<{ yaml?: unknown; dryRun?: unknown }>(ctx.req);
       if (typeof body.yaml !== 'string' || !body.yaml.trim()) throw new ApiError(400, 'yaml: expected the machine config text');
-      return write(state, clock, () => body.yaml as string, body.dryRun === true);
+      return write({ state, clock, audit, ctx, via: 'apply-config' }, () => body.yaml as string, body.dryRun === true);
     },
     async patch(ctx: CallContext): Promise<MachineConfigChange> {
       requirePermission(ctx, 'admin');
       const body = await readJsonBody<{ patches?: unknown; dryRun?: unknown }>(ctx.req);
       const patches = patchTexts(body.patches);
       return write(
-        state,
-        clock,
+        { state, clock, audit, ctx, via: 'patch' },
         (current) => {
           if (!current) throw new ApiError(404, 'the node holds no machine config to patch: apply one first (trustctl apply-config -f FILE)');
           return patchMachineConfig(current.spec.yaml, patches).yaml;
@@ -47,7 +49,17 @@ export function machineConfigCalls(state: State, clock: Clock) {
 }
 
 /** Computes the new text from the stored config, validates it, and writes it unless unchanged or a dry run. */
-async function write(state: State, clock: Clock, next: (current: Resource<MachineConfigSpec> | undefined) => string, dryRun: boolean): Promise<MachineConfigChange> {
+interface WriteContext {
+  state: State;
+  clock: Clock;
+  audit: AuditSink;
+  ctx: CallContext;
+  /** How the change came: apply-config or patch. */
+  via: string;
+}
+
+async function write(w: WriteContext, next: (current: Resource<MachineConfigSpec> | undefined) => string, dryRun: boolean): Promise<MachineConfigChange> {
+  const { state, clock } = w;
   const current = await state.find<MachineConfigSpec>(POINTER);
   const yaml = next(current);
   const config = parseMachineConfig(yaml, 'machine config');
@@ -59,6 +71,7 @@ async function write(state: State, clock: Clock, next: (current: Resource<Machin
   if (!changed) return { changed, version };
   // CAS on the version read above: a concurrent change makes this call fail (409) rather than silently overwrite it.
   const written = current ? await state.update<MachineConfigSpec>({ ...current, spec: { yaml } }) : await state.create<MachineConfigSpec>({ metadata: POINTER, spec: { yaml } });
+  void w.audit.record({ actor: callActor(w.ctx), source: callSource(w.ctx), action: 'machine-config-changed', details: { ...configChangeDetails(w.via, current?.spec.yaml, yaml), version: written.metadata.version } });
   return { changed, version: written.metadata.version };
 }
 

@@ -1,16 +1,25 @@
 // get and list of any resource type by name or alias; sensitive types (secrets, MachineConfig) for os:admin only.
 // Answers are kept as JSON text per store revision: a repeated read (dashboards, `get -w` re-lists, monitoring) at an
 // unchanged revision costs one revision lookup instead of a store read, decode and serialization.
+import { AuditHeads, AuditRecords } from '../../resources/audit-records.js';
 import type { ResourceDefinition, ResourceRegistry } from '../../runtime/resource.js';
 import type { State } from '../../runtime/state.js';
 import type { CallContext } from './router.js';
+import type { Permission } from './authorization.js';
 import { JsonText, requirePermission } from './router.js';
+
+const AUDIT_TYPES: ReadonlySet<string> = new Set([AuditRecords.type, AuditHeads.type]);
+
+/** What reading a type takes beyond `read`: readSensitive for secrets, audit for the audit trail. */
+export function readPermissions(def: ResourceDefinition): Permission[] {
+  return ['read', ...(def.sensitive ? (['readSensitive'] as const) : []), ...(AUDIT_TYPES.has(def.type) ? (['audit'] as const) : [])];
+}
 
 /** Resolves the type (unknown: `resource type "X" is not supported`) and checks the caller may read it. */
 export function readableDefinition(ctx: CallContext, registry: ResourceRegistry): ResourceDefinition {
   requirePermission(ctx, 'read');
   const def = registry.resolve(ctx.params.type);
-  if (def.sensitive) requirePermission(ctx, 'readSensitive');
+  for (const permission of readPermissions(def)) requirePermission(ctx, permission);
   return def;
 }
 

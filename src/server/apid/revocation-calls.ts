@@ -1,19 +1,30 @@
 // POST /v1/revocations and POST /v1/revocations/lift (os:admin): `trustctl revoke` and `trustctl revoke --undo` over the
-// API. The caller's certificate subject is recorded as who revoked; bad input is a 400 naming the field, with nothing
-// written.
+// API. The caller's certificate subject is recorded as who revoked, and each change goes to the audit trail; bad input
+// is a 400 naming the field, with nothing written.
+import type { AuditSink } from '../../controllers/audit/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { State } from '../../runtime/state.js';
 import type { RevocationSpec } from '../../resources/revocations.js';
-import { RevocationInputError, liftRevocation, revokeCertificate } from '../revocation/index.js';
+import { RevocationInputError, liftRevocation, revocationAuditEvent, revokeCertificate } from '../revocation/index.js';
 import type { RevocationListener, RevokeRequest, RevokeResult, RevocationWriter } from '../revocation/index.js';
 import { ApiError } from './api-error.js';
+import { callActor, callSource } from './call-actor.js';
 import { readJsonBody, requirePermission } from './router.js';
 import type { CallContext } from './router.js';
 
 const FIELDS = ['cert', 'serial', 'fingerprint', 'ca', 'reason', 'reasonCode'] as const;
 
-export function revocationCalls(state: State, clock: Clock, onChange: RevocationListener | undefined) {
-  const writer = (ctx: CallContext): RevocationWriter => ({ state, clock, by: ctx.identity.subject, ...(onChange ? { onChange } : {}) });
+export function revocationCalls(state: State, clock: Clock, audit: AuditSink, onRevocation: RevocationListener | undefined) {
+  const writer = (ctx: CallContext): RevocationWriter => ({
+    state,
+    clock,
+    by: ctx.identity.subject,
+    onChange(event) {
+      // Not awaited: the recorder commits in groups and never rejects; the caller's answer need not wait for it.
+      void audit.record({ actor: callActor(ctx), source: callSource(ctx), ...revocationAuditEvent(event) });
+      onRevocation?.(event);
+    },
+  });
   return {
     async revoke(ctx: CallContext): Promise<RevokeResult> {
       requirePermission(ctx, 'admin');

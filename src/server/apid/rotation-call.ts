@@ -2,6 +2,7 @@
 // checked, its key goes to the sensitive CARotationSecrets with the current CA, and the CARotation resource is created
 // in phase Staged for the rotation driver to move on; both in one batch, so a refusal leaves nothing behind.
 import { X509Certificate } from 'node:crypto';
+import type { AuditSink } from '../../controllers/audit/index.js';
 import type { CaKeys } from '../../config/ca-keys.js';
 import { PkiError, crossSignCAAsync } from '../../pki/index.js';
 import type { SigningCA } from '../../pki/index.js';
@@ -17,13 +18,14 @@ import { ApiError } from './api-error.js';
 import type { RotationRequest } from './api-paths.js';
 import { parseNodeAddress } from './node-address.js';
 import { readJsonBody, requirePermission } from './router.js';
+import { callActor, callSource } from './call-actor.js';
 import type { CallContext } from './router.js';
 import { OS_ROOT } from './tls-material.js';
 
 const K8S_ROOT: Pointer = { namespace: KubernetesRootSecrets.namespace, type: KubernetesRootSecrets.type, id: 'k8s' };
 const ETCD_ROOT: Pointer = { namespace: EtcdRootSecrets.namespace, type: EtcdRootSecrets.type, id: 'etcd' };
 
-export function rotationCall(state: State, clock: Clock, caKeys: CaKeys) {
+export function rotationCall(state: State, clock: Clock, caKeys: CaKeys, audit: AuditSink) {
   return async (ctx: CallContext): Promise<Resource<CARotationSpec>> => {
     requirePermission(ctx, 'admin');
     const body = await readJsonBody<Partial<RotationRequest>>(ctx.req);
@@ -71,6 +73,7 @@ export function rotationCall(state: State, clock: Clock, caKeys: CaKeys) {
       existing ? { op: 'update', resource: { ...existing, spec }, owner } : { op: 'create', resource: { metadata: rotationAt, spec }, owner },
     ];
     const written = await state.batch(ops);
+    void audit.record({ actor: callActor(ctx), source: callSource(ctx), action: 'ca-rotation-phase', details: { ca, phase: spec.phase, newCASerial: next.cert.serialNumber.toUpperCase() } });
     return written[1] as Resource<CARotationSpec>;
   };
 }

@@ -1,6 +1,7 @@
 // The check's private copy of a node's store: every resource read through a read-only open of the live store (which
 // unseals sensitive specs with the node's key) and written into an in-memory store, so the simulation can run the
 // controllers for years without a single write reaching the node's file.
+import { AUDIT_NAMESPACE } from '../../resources/audit-records.js';
 import { openSqliteState } from '../../runtime/sqlite/index.js';
 import type { BatchOp, State } from '../../runtime/state.js';
 import { openNodeState } from '../node.js';
@@ -14,10 +15,12 @@ export interface StoreCopy {
   encryptedAtRest: boolean;
 }
 
-/** Reads every resource of `source` and writes it, with its owner, into a new in-memory store stamped by `clock`. */
+/** Reads every resource of `source` but the audit trail and writes it, with its owner, into a new in-memory store stamped by `clock`. */
 export async function copyIntoMemory(source: State, registry: ResourceRegistry, clock: Clock): Promise<StoreCopy> {
   const ops: BatchOp[] = [];
   for (const def of registry.all()) {
+    // The audit trail (up to 100,000 records) drives no controller: the simulation needs none of it.
+    if (def.namespace === AUDIT_NAMESPACE) continue;
     for (const r of await source.list({ namespace: def.namespace, type: def.type })) {
       const { namespace, type, id, labels, annotations, finalizers } = r.metadata;
       ops.push({ op: 'create', resource: { metadata: { namespace, type, id, labels, annotations, finalizers }, spec: r.spec }, owner: r.metadata.owner });

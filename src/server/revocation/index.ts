@@ -4,3 +4,4 @@ export { revokeCertificate, liftRevocation, DEFAULT_REASON_CODE } from './record
 export type { RevokeRequest, RevokeResult, RevocationEvent, RevocationListener, RevocationWriter } from './record-revocation.js';
 export { RevocationInputError, publicKeyDigest } from './revocation-target.js';
 export type { RevocationSelector, RevocationTarget } from './revocation-target.js';
+export { revocationAuditEvent } from './revocation-audit.js';

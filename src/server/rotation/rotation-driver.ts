@@ -6,6 +6,7 @@
 import type { CaKeys } from '../../config/ca-keys.js';
 import { memoryCaKeys } from '../../controllers/certificate-cache.js';
 import { isPkcs11Uri } from '../../pki/pkcs11/pkcs11-uri.js';
+import type { AuditSink } from '../../controllers/audit/index.js';
 import type { DateTime } from 'luxon';
 import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
@@ -32,6 +33,9 @@ import type { NodeCredentials } from './node-client.js';
 import { nodeLag } from './node-progress.js';
 import { caFieldsFor, caFieldsOf, crossSignedAt, nextPhase, samePair, sameList, setCAFields } from './rotation-plan.js';
 
+/** How the driver signs its audit records. */
+export const ROTATION_DRIVER_ACTOR = 'rotation-driver';
+
 export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
 
 export interface RotationDriverOptions {
@@ -49,6 +53,8 @@ export interface RotationDriverOptions {
   onStep?: (rotation: CARotationSpec, step: string) => void | Promise<void>;
   /** Where the CAs sign (default: PEM keys in memory); also removes the old CA's token key once the rotation is Done. */
   caKeys?: CaKeys;
+  /** Where each phase the rotation reaches is recorded. */
+  audit?: AuditSink;
 }
 
 export interface RotationDriver {
@@ -160,6 +166,7 @@ class Driver implements RotationDriver {
       return { ...rest, phase: target };
     });
     this.log('rotation reached phase', { ca: spec.ca, phase: target });
+    void this.options.audit?.record({ actor: ROTATION_DRIVER_ACTOR, action: 'ca-rotation-phase', details: { ca: spec.ca, phase: target, nodes: spec.nodes.map((n) => n.address) } });
   }
 
   /**

@@ -9,7 +9,8 @@ import { readAll, verifiedConnection } from './post-csr.js';
 import type { TrustdConnectionOptions } from './post-csr.js';
 
 export interface FetchRevocationsOptions extends TrustdConnectionOptions {
-  token: string;
+  /** The machine token; left out when the request authenticates with `clientCertificate` (the node's apid certificate). */
+  token?: string;
   /** The etag of the list held: trustd answers when it differs. */
   etag: string;
   /** Handed the socket once connected, so a closing follower can cut a poll short. */
@@ -25,7 +26,7 @@ export async function fetchRevocations(o: FetchRevocationsOptions): Promise<Revo
         createConnection: () => socket,
         method: 'GET',
         path: REVOCATIONS_PATH,
-        headers: { Host: o.endpoint.host, Authorization: `Bearer ${o.token}`, ...(o.etag ? { 'If-None-Match': `"${o.etag}"` } : {}), Connection: 'close' },
+        headers: { Host: o.endpoint.host, ...(o.token ? { Authorization: `Bearer ${o.token}` } : {}), ...(o.etag ? { 'If-None-Match': `"${o.etag}"` } : {}), Connection: 'close' },
       });
       req.on('response', resolve);
       req.on('error', reject);

@@ -12,7 +12,7 @@ import { DEFAULT_LIFETIMES } from '../../controllers/lifetimes.js';
 import { NODE_ADDRESSES_ID } from '../../controllers/node-addresses-controller.js';
 import { OS_ROOT_ID } from '../../controllers/os-root-secrets-controller.js';
 import { renewalTime } from '../../controllers/policy/renewal-time.js';
-import { createCsr, encodePrivateKeyPem, encodePrivateKeyPkcs8Pem, generateKeyPair, parsePrivateKeyPem, verifyChain } from '../../pki/index.js';
+import { createCsr, encodePrivateKeyPem, generateKeyPair } from '../../pki/index.js';
 import type { CertificateRequest, IssueReason } from '../../resources/common.js';
 import { KUBELET_CSR_CLIENT_OWNER, KUBELET_KINDS, KUBELET_RESPONSE_ID, KubeletResponses } from '../../resources/kubelet-response.js';
 import type { KubeletAnswer, KubeletKind, KubeletResponseSpec } from '../../resources/kubelet-response.js';
@@ -35,6 +35,7 @@ import { kubeletRequestVerdict } from './kubelet-request-policy.js';
 import { postCsr } from './post-csr.js';
 import { TRUSTD_CLIENT_BACKOFF } from './trustd-client.js';
 import type { TrustdClient } from './trustd-client.js';
+import { credentialKind, trustdCredential } from './trustd-credential.js';
 import { endpointFromControlPlane, formatEndpoint, parseEndpoint } from './trustd-endpoints.js';
 import type { HostPort } from './trustd-endpoints.js';
 
@@ -166,13 +167,6 @@ class KubeletLoop implements TrustdClient {
     return nextRetry;
   }
 
-  /** A current client certificate authenticates the request; without one (or once it ran out) the bootstrap token does. */
-  private identity(ctx: Context, client: KubeletAnswer | undefined, now: Date): { token: string } | { clientCertificate: { crt: string; key: string } } {
-    const usable = client && verifyChain(parseCertificate(client.crt), ctx.k8sCAs.map(parseCertificate), { at: now, purpose: 'clientAuth' }).ok;
-    if (!usable) return { token: ctx.token };
-    return { clientCertificate: { crt: client.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(client.key)) } };
-  }
-
   private async request(
     ctx: Context,
     kind: KubeletKind,
@@ -185,7 +179,8 @@ class KubeletLoop implements TrustdClient {
     const key = await generateKeyPair('ecdsa');
     const csr = createCsr(key, { commonName: wanted.commonName, organizations: wanted.organizations }, { dnsNames: wanted.dnsNames, ipAddresses: wanted.ipAddresses });
     const keyPem = encodePrivateKeyPem(key);
-    const identity = this.identity(ctx, client, requestedAt);
+    // A current client certificate authenticates the request; without one (or once it ran out) the bootstrap token does.
+    const identity = trustdCredential({ held: client, acceptedCAs: ctx.k8sCAs, purpose: 'clientAuth', now: requestedAt, token: ctx.token });
     const errors: string[] = [];
     for (let i = 0; i < ctx.endpoints.length; i++) {
       const endpoint = ctx.endpoints[(failures + i) % ctx.endpoints.length];
@@ -206,8 +201,7 @@ class KubeletLoop implements TrustdClient {
         const cert = parseCertificate(answer.crt);
         const from = new Date(Math.max(Date.parse(cert.validFrom), requestedAt.getTime()));
         const renewAt = renewalTime(from, new Date(cert.validTo), `${KUBELET_RESPONSE_ID}/${kind}/${cert.serialNumber}`);
-        const auth = 'token' in identity ? 'token' : 'certificate';
-        return { answer: { crt: answer.crt, key: keyPem, request: wanted, requestedAt: requestedAt.toISOString(), renewAt: renewAt.toISOString(), reason, auth, endpoint: name } };
+        return { answer: { crt: answer.crt, key: keyPem, request: wanted, requestedAt: requestedAt.toISOString(), renewAt: renewAt.toISOString(), reason, auth: credentialKind(identity), endpoint: name } };
       } catch (err) {
         errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
       }

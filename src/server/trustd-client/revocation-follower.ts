@@ -1,7 +1,9 @@
 // A worker's copy of the cluster's revocations: a loop beside the runtime that long-polls the trustd it gets its
-// certificate from (the same endpoints, token and trust check as the trustd client) and mirrors the answer into the
-// local store's Revocations, which the worker's apid enforces. A revocation reaches the worker within a round trip;
-// while trustd cannot be reached the worker keeps enforcing what it last received.
+// certificate from (the same endpoints and trust check as the trustd client; its current apid certificate as the
+// credential once it holds one, so a spent join token or a static token turned off stops nothing; machine.token before
+// that) and mirrors the answer into the local store's Revocations, which the worker's apid enforces. A revocation
+// reaches the worker within a round trip; while trustd cannot be reached the worker keeps enforcing what it last
+// received.
 import type { TLSSocket } from 'node:tls';
 import { filter, firstValueFrom } from 'rxjs';
 import { parseCertificate } from '../../controllers/certificate-cache.js';
@@ -12,6 +14,8 @@ import { Revocations, revocationId } from '../../resources/revocations.js';
 import type { RevocationSpec } from '../../resources/revocations.js';
 import { OSRootSecrets } from '../../resources/root-secrets.js';
 import type { OSRootSecretsSpec } from '../../resources/root-secrets.js';
+import { TRUSTD_RESPONSE_ID, TrustdResponses } from '../../resources/trustd-response.js';
+import type { TrustdResponseSpec } from '../../resources/trustd-response.js';
 import { backoffDelay } from '../../runtime/backoff.js';
 import type { BackoffPolicy } from '../../runtime/backoff.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -20,6 +24,7 @@ import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
 import { WAIT_MS } from '../trustd/revocations-endpoint.js';
 import { fetchRevocations } from './fetch-revocations.js';
+import { trustdCredential } from './trustd-credential.js';
 import { endpointFromControlPlane, formatEndpoint, parseEndpoint } from './trustd-endpoints.js';
 import type { HostPort } from './trustd-endpoints.js';
 
@@ -43,6 +48,7 @@ export interface RevocationFollower {
 const OS = { namespace: OSRootSecrets.namespace, type: OSRootSecrets.type, id: OS_ROOT_ID };
 const CONFIG = { namespace: MachineConfigs.namespace, type: MachineConfigs.type, id: MACHINE_CONFIG_ID };
 const KIND = { namespace: Revocations.namespace, type: Revocations.type };
+const RESPONSE = { namespace: TrustdResponses.namespace, type: TrustdResponses.type, id: TRUSTD_RESPONSE_ID };
 
 export function startRevocationFollower(o: RevocationFollowerOptions): RevocationFollower {
   const given = (o.endpoints ?? []).map((e) => parseEndpoint(e, '--trustd-endpoint'));
@@ -54,7 +60,17 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
   let wakeUp: () => void = () => undefined;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const pause = (ms: number) => new Promise<void>((resolve) => ((wakeUp = resolve), (timer = setTimeout(resolve, ms))));
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      wakeUp = () => (clearTimeout(timer), resolve());
+    });
+  // A certificate arriving from trustd is a new credential: a poll refused for want of one is tried again at once.
+  const arrivals = o.state.watch(RESPONSE).subscribe({
+    next: () => wakeUp(),
+    // Only the early retry is lost: polls still come at the backoff's pace.
+    error: (err: unknown) => log('revocation follower stopped watching for a new certificate', { error: err instanceof Error ? err.message : String(err) }),
+  });
 
   const run = async (): Promise<void> => {
     let etag = '';
@@ -70,14 +86,17 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
         const endpoints = given.length ? given : await configured(o.state);
         if (endpoints.length === 0) throw new Error('no trustd endpoint: set cluster.controlPlane.endpoint in the machine config or pass --trustd-endpoint HOST:PORT');
         const endpoint = endpoints[failures % endpoints.length];
+        const at = clock.now().toJSDate();
+        const held = (await o.state.find<TrustdResponseSpec>(RESPONSE))?.spec.response;
         const answer = await fetchRevocations({
           endpoint,
-          token: root.token,
+          ...trustdCredential({ held, acceptedCAs: root.acceptedCAs, purpose: 'serverAuth', now: at, token: root.token }),
           trusted: root.acceptedCAs.map(parseCertificate),
-          at: clock.now().toJSDate(),
+          at,
           timeoutMs: WAIT_MS + 15_000,
           etag,
-          onSocket: (s) => (socket = s),
+          // A close that came while this poll was connecting cuts it now, not after trustd's wait.
+          onSocket: (s) => ((socket = s), closed && s.destroy()),
         });
         if (answer) {
           const changes = await mirror(o.state, answer.revocations);
@@ -98,8 +117,8 @@ export function startRevocationFollower(o: RevocationFollowerOptions): Revocatio
     async close() {
       closed = true;
       stop();
+      arrivals.unsubscribe();
       socket?.destroy();
-      clearTimeout(timer);
       wakeUp();
       await done;
     },

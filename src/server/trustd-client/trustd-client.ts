@@ -1,7 +1,8 @@
 // The worker's trustd client: a loop beside the runtime (controllers never open sockets). When the worker holds no
 // certificate from trustd, when its SANs change, or when the held one reaches its renewal time, it makes a new key and
-// CSR (CN talos-node, the node's SANs), posts it to trustd with machine.token, and writes what came back (or why it
-// failed, with the next retry) to TrustdResponses; ApiCertificateController installs it from there.
+// CSR (CN talos-node, the node's SANs), posts it to trustd, and writes what came back (or why it failed, with the next
+// retry) to TrustdResponses; ApiCertificateController installs it from there. The request authenticates with the
+// certificate held while it is current and carries every name asked for, else with machine.token (trustd-credential.ts).
 import { DateTime } from 'luxon';
 import type { Subscription } from 'rxjs';
 import { parseCertificate } from '../../controllers/certificate-cache.js';
@@ -31,6 +32,7 @@ import { postCsr } from './post-csr.js';
 import { endpointFromControlPlane, formatEndpoint, parseEndpoint } from './trustd-endpoints.js';
 import type { HostPort } from './trustd-endpoints.js';
 import { requestVerdict } from './request-policy.js';
+import { credentialKind, trustdCredential } from './trustd-credential.js';
 
 /** 1 s, doubling, capped at 5 min, +-20 %: a control plane coming back is not stampeded by every worker at once. */
 export const TRUSTD_CLIENT_BACKOFF: BackoffPolicy = { initialMs: 1000, multiplier: 2, maxMs: 300_000, jitter: 0.2 };
@@ -122,7 +124,7 @@ class Loop implements TrustdClient {
 
     const endpoints = this.endpoints.length ? this.endpoints : await this.configuredEndpoints();
     const attempt = endpoints.length
-      ? await this.request(endpoints, root.spec, sans.spec, verdict.reason, held.failure?.attempts ?? 0)
+      ? await this.request(endpoints, root.spec, sans.spec, verdict.reason, held)
       : { error: 'no trustd endpoint: set cluster.controlPlane.endpoint in the machine config or pass --trustd-endpoint HOST:PORT' };
     if ('response' in attempt) {
       await this.write({ response: attempt.response });
@@ -146,12 +148,14 @@ class Loop implements TrustdClient {
   }
 
   /** Tries each endpoint in turn (starting further along after each failed round); the first good answer wins. */
-  private async request(endpoints: HostPort[], root: OSRootSecretsSpec, sans: CertSANsSpec, reason: IssueReason, failures: number): Promise<{ response: TrustdResponse } | { error: string }> {
+  private async request(endpoints: HostPort[], root: OSRootSecretsSpec, sans: CertSANsSpec, reason: IssueReason, held: TrustdResponseSpec): Promise<{ response: TrustdResponse } | { error: string }> {
     const requestedAt = this.clock.now().toJSDate();
     const key = await generateKeyPair(algorithmOf(parseCertificate(root.issuingCA.crt).publicKey), { rsaBits: 2048 });
     const csr = createCsr(key, { commonName: 'talos-node' }, { dnsNames: sans.dnsNames, ipAddresses: sans.ips });
     const keyPem = encodePrivateKeyPem(key);
+    const credential = trustdCredential({ held: held.response, acceptedCAs: root.acceptedCAs, purpose: 'serverAuth', now: requestedAt, token: root.token, names: [...sans.ips, ...sans.dnsNames] });
     const errors: string[] = [];
+    const failures = held.failure?.attempts ?? 0;
     for (let i = 0; i < endpoints.length; i++) {
       const endpoint = endpoints[(failures + i) % endpoints.length];
       const name = formatEndpoint(endpoint);
@@ -159,7 +163,7 @@ class Loop implements TrustdClient {
         const answer = await postCsr({
           endpoint,
           csr,
-          token: root.token,
+          ...credential,
           trusted: root.acceptedCAs.map(parseCertificate),
           at: this.clock.now().toJSDate(),
           timeoutMs: this.options.requestTimeoutMs ?? 10_000,
@@ -170,7 +174,7 @@ class Loop implements TrustdClient {
         const from = new Date(Math.max(Date.parse(cert.validFrom), requestedAt.getTime()));
         const renewAt = renewalTime(from, new Date(cert.validTo), `${TRUSTD_RESPONSE_ID}/server/${cert.serialNumber}`);
         return {
-          response: { crt: answer.crt, key: keyPem, ca: answer.ca, sans, requestedAt: requestedAt.toISOString(), renewAt: renewAt.toISOString(), reason, endpoint: name },
+          response: { crt: answer.crt, key: keyPem, ca: answer.ca, sans, requestedAt: requestedAt.toISOString(), renewAt: renewAt.toISOString(), reason, endpoint: name, auth: credentialKind(credential) },
         };
       } catch (err) {
         errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);

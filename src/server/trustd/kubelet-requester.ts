@@ -4,10 +4,10 @@
 // (cluster.token, Kubernetes' `abcdef.0123456789abcdef` form), compared in constant time, and names itself.
 import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { TLSSocket } from 'node:tls';
 import { KUBELET_NODE_PREFIX, KUBELET_NODES_GROUP } from '../../controllers/kubelet-certificate-controller.js';
 import { hostnameProblem } from '../../config/subject-alt-name.js';
 import { inspectCertificate, verifyChain } from '../../pki/index.js';
+import { peerCertificate } from './peer-certificate.js';
 import { checkBearerToken } from './token-check.js';
 import type { TokenDigest } from './token-check.js';
 import { TrustdError } from './trustd-error.js';
@@ -20,7 +20,7 @@ export interface KubeletRequester {
 }
 
 export function kubeletRequester(req: IncomingMessage, accepted: readonly X509Certificate[], bootstrapToken: TokenDigest | undefined, claimed: string | undefined, now: Date): KubeletRequester {
-  const peer = req.socket instanceof TLSSocket ? req.socket.getPeerX509Certificate() : undefined;
+  const peer = peerCertificate(req);
   if (peer) return { node: certificateNode(peer, accepted, now), auth: 'certificate' };
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
   if (match && !BOOTSTRAP_TOKEN_FORMAT.test(match[1])) {

@@ -20,6 +20,7 @@ export function refuseRevokedNode(csr: ParsedCsr, revoked: RevokedSet): void {
   }
 }
 
-function refusal(rule: string, what: string, r: RevocationSpec): TrustdError {
-  return new TrustdError(403, `rule "${rule}": ${what}: ${revokedText(r)}; trustd signs nothing for it until an admin lifts it with trustctl revoke --undo --serial ${r.serial}`);
+/** 403 naming the rule, what matched the revocation `r`, and how an admin lifts it; `prefix` says which request it answers. */
+export function refusal(rule: string, what: string, r: RevocationSpec, prefix = ''): TrustdError {
+  return new TrustdError(403, `${prefix}rule "${rule}": ${what}: ${revokedText(r)}; trustd signs nothing for it until an admin lifts it with trustctl revoke --undo --serial ${r.serial}`);
 }

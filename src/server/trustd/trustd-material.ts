@@ -24,6 +24,8 @@ export interface SigningMaterial {
   /** The issuing CA, asked for on each request: a CA whose key is in a token may be unreachable now and back later. */
   ca: () => SigningCA;
   token: TokenDigest;
+  /** The accepted OS CAs (issuing CA included), parsed: what a node's certificate must chain to. */
+  accepted: X509Certificate[];
   /** Every accepted CA (issuing CA included), one PEM after another: what a requester should trust. */
   caBundle: string;
 }
@@ -94,7 +96,7 @@ export class TrustdMaterial {
       return;
     }
     const { issuingCA, acceptedCAs, token } = root.spec;
-    this.signing = this.keep('the OS issuing CA', issuingCA, 'machine.ca', (ca) => ({ ca, token: tokenDigest(token), caBundle: bundleOf(acceptedCAs) }));
+    this.signing = this.keep('the OS issuing CA', issuingCA, 'machine.ca', (ca) => ({ ca, token: tokenDigest(token), accepted: acceptedCAs.map(parseCertificate), caBundle: bundleOf(acceptedCAs) }));
   }
 
   private setKubelet(root: Resource<KubernetesRootSecretsSpec> | undefined): void {

@@ -2,8 +2,9 @@
 // `{"csr": "<PEM>"}` answers `{"crt": "<PEM>", "ca": "<PEM bundle>"}`; a refusal is `{"error": "<message>"}` with its
 // status (400 bad request, 401 token, 403 a revoked node or a CSR outside a join token's binding, 429 rate limit), so
 // curl and scripts can use it as they would upstream's. The token is the static machine.token (unless TokenPolicies
-// turns it off) or a join token of the store (join-token-check.ts). `GET /crl/<ca>.crl` serves each CA's CRL (DER),
-// unauthenticated; `GET /v1/revocations` (token) hands workers the revocations (revocations-endpoint.ts).
+// turns it off) or a join token of the store (join-token-check.ts); a node renewing sends no token and presents its
+// current apid certificate instead (trustd-caller.ts). `GET /crl/<ca>.crl` serves each CA's CRL (DER),
+// unauthenticated; `GET /v1/revocations` (token or certificate) hands workers the revocations (revocations-endpoint.ts).
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,9 @@ import type { RateLimitOptions } from '../rate-limit.js';
 import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { RefusalLog } from '../refusal-log.js';
+import { RefusalAudit } from '../refusal-audit.js';
+import { certificateDetails, noAudit, tokenFingerprint } from '../../controllers/audit/index.js';
+import type { AuditSink } from '../../controllers/audit/index.js';
 import { RevokedSet } from '../revocation/index.js';
 import { CRL_CONTENT_TYPE, CRL_PREFIX, crlFor } from './crl-endpoint.js';
 import { KUBELET_CSR_PATH, signKubeletCsr } from './kubelet-csr-call.js';
@@ -23,9 +27,13 @@ import { readCsrRequest } from './read-request.js';
 import { refuseRevokedNode } from './revoked-node-check.js';
 import { REVOCATIONS_PATH, serveRevocations } from './revocations-endpoint.js';
 import { signCsr } from './sign-csr.js';
-import { staticTokenMode } from '../join-tokens/join-token-admin.js';
-import { checkBinding, consumeJoinToken, findJoinToken } from './join-token-check.js';
-import { bearerToken, checkBearerToken, sameToken } from './token-check.js';
+import { tokenUsedEvent } from '../join-tokens/join-token-audit.js';
+import { KUBELET_NODE_PREFIX, KUBELET_NODES_GROUP } from '../../controllers/kubelet-certificate-controller.js';
+import { checkBinding, consumeJoinToken } from './join-token-check.js';
+import { checkRenewalNames } from './node-certificate-auth.js';
+import { bearerToken } from './token-check.js';
+import { csrCaller, revocationsCaller } from './trustd-caller.js';
+import type { CallerContext, TrustdCaller } from './trustd-caller.js';
 import { TrustdError } from './trustd-error.js';
 import { TrustdMaterial } from './trustd-material.js';
 import type { CaKeys } from '../../config/ca-keys.js';
@@ -33,6 +41,8 @@ import { caForRequest } from './signing-failure.js';
 
 export const TRUSTD_PORT = 50001;
 export const CERTIFICATE_PATH = '/v1/certificate';
+/** Refusals of who asks (a CSR refused, a bad or missing token, a token's binding): not routing or rate-limit noise. */
+const AUDITED_REFUSALS: ReadonlySet<number> = new Set([400, 401, 403]);
 
 export interface TrustdOptions {
   state: State;
@@ -53,6 +63,8 @@ export interface TrustdOptions {
   logger?: RuntimeLogger;
   /** Where the OS and Kubernetes CAs sign (default: their PEM keys in memory). */
   caKeys?: CaKeys;
+  /** Where each certificate signed and each refused request (400, 401, 403) is recorded. */
+  audit?: AuditSink;
 }
 
 export interface Trustd {
@@ -65,11 +77,13 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const log: RuntimeLogger = options.logger ?? (() => undefined);
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
   const refusals = new RefusalLog(log, clock, 'trustd', options.refusalLogRate);
+  const audit = options.audit ?? noAudit;
+  const refusalAudit = new RefusalAudit(audit, clock, 'trustd', options.refusalLogRate);
   const revoked = await RevokedSet.follow(options.state, log);
 
   const timeouts = connectionTimeouts(options.timeouts);
-  // A kubelet renewing presents its client certificate; it is asked for, never required (the apid CSR path and a first
-  // kubelet CSR authenticate with a token), and judged by the kubelet CSR call, not by the TLS stack.
+  // A kubelet or a node renewing presents its certificate; it is asked for, never required (a first CSR authenticates
+  // with a token), and judged by the call it authenticates (kubelet-requester.ts, trustd-caller.ts), not the TLS stack.
   const server = createServer({ minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false, ...timeoutServerOptions(timeouts) });
   applyConnectionTimeouts(server, timeouts);
   const material = await TrustdMaterial.watch(
@@ -103,22 +117,25 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     return bundleJson;
   }
 
-  async function refuseStaticWhenOff(): Promise<undefined> {
-    if ((await staticTokenMode(options.state)) === 'refused') {
-      throw new TrustdError(401, 'the static machine.token is turned off for this cluster (trustctl token static): join with a token from `trustctl token create`');
-    }
-    return undefined;
-  }
+  const callerContext = (now: Date): CallerContext => ({
+    state: options.state,
+    staticToken: material.signing?.token,
+    accepted: material.signing?.accepted ?? [],
+    revoked,
+    now,
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = req.socket.remoteAddress ?? 'unknown';
     const now = clock.now();
+    // Who asked, as far as trustd knows: the token's fingerprint, or the serial of the certificate a node renews with.
+    let actor = 'anonymous';
     try {
       const path = (req.url ?? '').split('?')[0];
       if (path.startsWith(CRL_PREFIX)) return await serveCrl(req, res, path, source, now.toMillis());
       if (path === REVOCATIONS_PATH) {
         takeToken(res, source, now.toMillis());
-        checkBearerToken(req.headers.authorization, material.signing?.token);
+        await revocationsCaller(req, callerContext(now.toJSDate()));
         return await serveRevocations(req, res, revoked);
       }
       if (path !== CERTIFICATE_PATH && path !== KUBELET_CSR_PATH)
@@ -131,20 +148,27 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       }
       const signing = material.signing;
       if (!signing) throw new TrustdError(503, 'trustd cannot sign yet: this node has no OS issuing CA (workers do not run trustd)');
-      const token = bearerToken(req.headers.authorization);
-      // The static machine.token first (Talos's way, on unless turned off), else a join token of the store.
-      const joinToken = sameToken(token, signing.token) ? await refuseStaticWhenOff() : await findJoinToken(options.state, token, now.toJSDate());
+      const caller = await csrCaller(req, callerContext(now.toJSDate()));
+      // A token by its fingerprint, a renewing node by the serial of the certificate it presented.
+      const credential: Record<string, string> = caller.auth === 'certificate' ? { renewedCertificate: caller.node.serial } : { token: tokenFingerprint(caller.token) };
+      actor = caller.auth === 'certificate' ? `certificate ${caller.node.serial}` : `token ${credential.token}`;
       const csrPem = await readCsrRequest(req);
       const { issued, csr } = await signCsr(caForRequest(signing.ca), csrPem, {
         now: now.toJSDate(),
         ...(options.validityHours ? { validityHours: options.validityHours } : {}),
-        admit: (request) => refuseRevokedNode(request, revoked),
+        admit: (request) => {
+          refuseRevokedNode(request, revoked);
+          if (caller.auth === 'certificate') checkRenewalNames(request, caller.node);
+        },
       });
-      if (joinToken) {
-        checkBinding(joinToken.spec, csr);
+      if (caller.auth === 'join') {
+        checkBinding(caller.joinToken.spec, csr);
         // Signing has no side effect: only once the use is spent does the certificate leave, so a lost race hands out nothing.
-        await consumeJoinToken(options.state, token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+        const used = await consumeJoinToken(options.state, caller.token, { now: now.toJSDate(), source, names: [...csr.ipAddresses, ...csr.dnsNames] });
+        void audit.record({ actor, source, ...tokenUsedEvent(used, caller.token, csr.commonName) });
       }
+      // Handed to the recorder before the answer goes out; it commits records in groups, off the signing path.
+      void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('os', issued.cert), issuedBy: 'trustd', node: csr.commonName, ...credential } });
       sendJson(res, 200, `{"crt":${JSON.stringify(issued.certPem)},"ca":${caBundleJson(signing.caBundle)}}`);
       if (options.logger) {
         log('trustd signed a certificate', {
@@ -152,13 +176,14 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
           subject: csr.commonName,
           ...(csr.organizations.length ? { strippedOrganizations: csr.organizations.join(',') } : {}),
           sans: [...csr.dnsNames, ...csr.ipAddresses].join(','),
-          token: joinToken ? `join token ${joinToken.metadata.id}` : 'static machine.token',
+          token: callerName(caller),
         });
       }
     } catch (err) {
       if (!(err instanceof TrustdError)) throw err;
       send(res, err.status, { error: err.message });
       refusals.refused('trustd refused a request', { source, status: err.status, error: err.message });
+      if (AUDITED_REFUSALS.has(err.status)) refusalAudit.refused(actor, source, { status: err.status, reason: err.message });
     }
   }
 
@@ -180,6 +205,10 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
 
   async function kubeletCsr(req: IncomingMessage, res: ServerResponse, source: string, now: Date): Promise<void> {
     const signed = await signKubeletCsr(req, material.kubelet, now, options.kubeletValidityHours);
+    const { kind, requester } = signed;
+    // The renewing kubelet by the certificate it presented; a first join by the bootstrap token's fingerprint.
+    const actor = requester.auth === 'certificate' ? `CN=${KUBELET_NODE_PREFIX}${requester.node},O=${KUBELET_NODES_GROUP}` : `token ${tokenFingerprint(bearerToken(req.headers.authorization))}`;
+    void audit.record({ actor, source, action: 'certificate-issued', details: { ...certificateDetails('kubernetes', signed.issued.cert), issuedBy: 'trustd', kind, node: requester.node, auth: requester.auth } });
     sendJson(res, 200, JSON.stringify({ crt: signed.issued.certPem, ca: signed.caBundle }));
     log('trustd signed a kubelet certificate', { source, kind: signed.kind, node: signed.requester.node, auth: signed.requester.auth, subject: signed.csr.commonName });
   }
@@ -211,6 +240,11 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
       });
     },
   };
+}
+
+function callerName(caller: TrustdCaller): string {
+  if (caller.auth === 'join') return `join token ${caller.joinToken.metadata.id}`;
+  return caller.auth === 'certificate' ? `renewal with certificate ${caller.node.serial}` : 'static machine.token';
 }
 
 function send(res: ServerResponse, status: number, body: Record<string, string>): void {
