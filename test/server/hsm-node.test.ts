@@ -13,8 +13,8 @@ import { openToken, tokenCaMaker } from '../../src/config/token-cas.js';
 import type { Pkcs11Settings } from '../../src/config/token-cas.js';
 import { memoryCaKeys } from '../../src/controllers/certificate-cache.js';
 import { createCsr, generateKeyPairSync } from '../../src/pki/index.js';
-import { CertificateStatuses, RevocationLists, SecurityStatuses } from '../../src/resources/index.js';
-import type { CaName, CertificateStatusSpec, IssuedCertificatesSpec, RevocationListSpec, SecurityStatusSpec } from '../../src/resources/index.js';
+import { AuditRecords, CertificateStatuses, RevocationLists, SecurityStatuses } from '../../src/resources/index.js';
+import type { AuditRecordSpec, CaName, CertificateStatusSpec, IssuedCertificatesSpec, RevocationListSpec, SecurityStatusSpec } from '../../src/resources/index.js';
 import { copyIntoMemory, simulate } from '../../src/server/check/index.js';
 import { startTrustd } from '../../src/server/trustd/index.js';
 import type { Trustd } from '../../src/server/trustd/index.js';
@@ -98,7 +98,7 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
     before(async () => {
       keys = new TokenCaKeys(settings, memoryCaKeys);
       h = await NodeHarness.start({ bundle, start: START, caKeys: keys });
-      trustd = await startTrustd({ state: h.node.state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false, caKeys: keys, logger: (m, f) => h.logs.push(`${m} ${JSON.stringify(f ?? {})}`) });
+      trustd = await startTrustd({ state: h.node.state, host: '127.0.0.1', port: 0, clock: h.clock, rateLimit: false, caKeys: keys, audit: h.node.audit, logger: (m, f) => h.logs.push(`${m} ${JSON.stringify(f ?? {})}`) });
     });
     after(async () => {
       await trustd?.close();
@@ -141,6 +141,27 @@ describe('a node whose four CAs sign in a PKCS#11 token (SoftHSM2)', function ()
         expect(verdict.ok, `${i}: ${verdict.out}`).to.equal(true);
       }
       expect(new Set(answers.map((a) => new X509Certificate(a.body.crt!).serialNumber)).size).to.equal(16);
+    });
+
+    it('records each certificate signed in the token in the audit trail, by serial: all 15 the controllers issued and a CSR trustd signed', async () => {
+      const csr = createCsr(generateKeyPairSync('ecdsa'), { commonName: 'audited' }, { ipAddresses: ['10.9.1.1'] });
+      const answer = await post(trustd.port, bundle.certs.os.crt, bundle.trustdInfo.token, { csr });
+      expect(answer.status, answer.body.error).to.equal(200);
+      await h.node.audit.flushed();
+      const records = (await h.node.state.list<AuditRecordSpec>({ namespace: AuditRecords.namespace, type: AuditRecords.type })).map((r) => r.spec).filter((r) => r.action === 'certificate-issued');
+      const bySerial = new Map(records.map((r) => [r.details.serial, r]));
+      let count = 0;
+      for (const [type, id] of ISSUED) {
+        const set = await h.node.state.get<IssuedCertificatesSpec>({ namespace: 'secrets', type, id });
+        for (const [name, issued] of Object.entries(set.spec.certificates)) {
+          const record = bySerial.get(new X509Certificate(issued.crt).serialNumber.toUpperCase());
+          expect(record?.details, `${type}/${id}/${name}`).to.deep.include({ ca: issued.issuer, certificate: `${type}/${id}/${name}` });
+          count++;
+        }
+      }
+      expect(count).to.equal(15);
+      const signed = bySerial.get(new X509Certificate(answer.body.crt!).serialNumber.toUpperCase());
+      expect(signed?.details).to.deep.include({ ca: 'os', issuedBy: 'trustd', node: 'audited' });
     });
 
     it('signs each CA\'s CRL in the token: openssl crl -CAfile verifies all four, and verify -crl_check refuses a revoked certificate', async () => {
