@@ -105,6 +105,23 @@ describe('kubelet certificates (control plane issues its own; a worker gets them
     for (const id of ['kubelet-client', 'kubelet-server']) expect((await statusOf(worker, id))?.chainsToAcceptedCA, id).to.equal(true);
   });
 
+  it("gets a worker on another loopback address (127.0.0.12) a serving certificate for it: its requests leave from that address, not the route's 127.0.0.1", async () => {
+    const other = await cluster.node('worker', '127.0.0.12', 'worker-2');
+    const log = (m: string, f?: Record<string, unknown>) => cluster.logs.push(`${m} ${JSON.stringify(f ?? {})}`);
+    const client = startKubeletCsrClient({ state: other.state, endpoints: [`127.0.0.1:${port}`], clock: cluster.clock, random: () => 0.5, logger: log });
+    try {
+      await cluster.until(async () => {
+        await client.settled();
+        return (await kubeletSet(other))?.certificates.server !== undefined;
+      }, 'worker-2 serving certificate installed');
+      const server = (await kubeletSet(other))!.certificates.server;
+      expect(x509Text(server.crt)).to.match(/DNS:worker-2, IP Address:127\.0\.0\.12\n/);
+      expect(verifyStrict(K8S_CA, server.crt, 'sslserver').ok).to.equal(true);
+    } finally {
+      await client.close();
+    }
+  });
+
   describe('refusals (each names the rule; nothing is signed)', () => {
     const workerClient = async () => {
       const c = (await kubeletSet(worker))!.certificates.client;

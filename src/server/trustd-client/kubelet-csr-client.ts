@@ -33,6 +33,7 @@ import type { State } from '../../runtime/state.js';
 import { KUBELET_CSR_PATH } from '../trustd/kubelet-csr-call.js';
 import { kubeletRequestVerdict } from './kubelet-request-policy.js';
 import { postCsr } from './post-csr.js';
+import { sourceAddress } from './source-address.js';
 import { TRUSTD_CLIENT_BACKOFF } from './trustd-client.js';
 import type { TrustdClient } from './trustd-client.js';
 import { credentialKind, trustdCredential } from './trustd-credential.js';
@@ -182,6 +183,7 @@ class KubeletLoop implements TrustdClient {
     // A current client certificate authenticates the request; without one (or once it ran out) the bootstrap token does.
     const identity = trustdCredential({ held: client, acceptedCAs: ctx.k8sCAs, purpose: 'clientAuth', now: requestedAt, token: ctx.token });
     const errors: string[] = [];
+    const source = sourceAddress(ctx.node.addresses);
     for (let i = 0; i < ctx.endpoints.length; i++) {
       const endpoint = ctx.endpoints[(failures + i) % ctx.endpoints.length];
       const name = formatEndpoint(endpoint);
@@ -192,6 +194,7 @@ class KubeletLoop implements TrustdClient {
           ...identity,
           path: KUBELET_CSR_PATH,
           fields: { kind, node: ctx.node.hostname },
+          ...(source ? { localAddress: source } : {}),
           trusted: ctx.osCAs.map(parseCertificate),
           at: this.clock.now().toJSDate(),
           timeoutMs: this.options.requestTimeoutMs ?? 10_000,

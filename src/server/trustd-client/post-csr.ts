@@ -22,6 +22,8 @@ export interface PostCsrOptions {
   fields?: Record<string, string>;
   /** A client certificate (PEM pair, PKCS#8 key) presented in the handshake: a kubelet renewing with its own. */
   clientCertificate?: { crt: string; key: string };
+  /** The local address to send from (the node's own, when it is local: see source-address.ts). */
+  localAddress?: string;
   /** Accepted OS CAs: trustd's certificate must be issued by one of them. */
   trusted: readonly X509Certificate[];
   at: Date;
@@ -62,14 +64,15 @@ export async function postCsr(o: PostCsrOptions): Promise<TrustdAnswer> {
 }
 
 /** What a verified connection to trustd needs: where, the CAs its certificate must chain to, when, how long to wait. */
-export type TrustdConnectionOptions = Pick<PostCsrOptions, 'endpoint' | 'trusted' | 'at' | 'timeoutMs' | 'clientCertificate'>;
+export type TrustdConnectionOptions = Pick<PostCsrOptions, 'endpoint' | 'trusted' | 'at' | 'timeoutMs' | 'clientCertificate' | 'localAddress'>;
 
 /** A TLS connection to trustd whose certificate we checked (chain, serverAuth, the host dialled) before anything is sent. */
 export function verifiedConnection(o: TrustdConnectionOptions): Promise<TLSSocket> {
   const { host, port } = o.endpoint;
   return new Promise((resolve, reject) => {
     const identity = o.clientCertificate ? { cert: o.clientCertificate.crt, key: o.clientCertificate.key } : {};
-    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...identity, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    const source = o.localAddress !== undefined && isIP(o.localAddress) === isIP(host) ? { localAddress: o.localAddress } : {};
+    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...identity, ...source, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
     socket.setTimeout(o.timeoutMs, () => socket.destroy(new Error(`no answer within ${Math.round(o.timeoutMs / 1000)}s`)));
     socket.once('error', reject);
     socket.once('secureConnect', () => {
