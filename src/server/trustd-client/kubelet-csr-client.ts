@@ -3,8 +3,6 @@
 // renewal, it makes a key and CSR and posts it to a control plane's trustd (POST /v1/kubelet-csr): with the cluster
 // bootstrap token while the node holds no valid kubelet client certificate, with that certificate (mTLS) once it does.
 // What came back, or why it failed, goes to KubeletResponses; KubeletCertificateController installs it from there.
-import { DateTime } from 'luxon';
-import type { Subscription } from 'rxjs';
 import { parseCertificate } from '../../controllers/certificate-cache.js';
 import { kubeletAnswerProblem, kubeletCertificatePlans } from '../../controllers/kubelet-certificate-controller.js';
 import type { CertificateLifetimes } from '../../controllers/lifetimes.js';
@@ -26,12 +24,12 @@ import { backoffDelay } from '../../runtime/backoff.js';
 import type { BackoffPolicy } from '../../runtime/backoff.js';
 import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
-import { CoalescingLoop } from '../../runtime/coalescing-loop.js';
 import type { Pointer } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
 import { KUBELET_CSR_PATH } from '../trustd/kubelet-csr-call.js';
 import { kubeletRequestVerdict } from './kubelet-request-policy.js';
+import { StoreFollowingLoop } from './store-following-loop.js';
 import { postCsr } from './post-csr.js';
 import { sourceAddress } from './source-address.js';
 import { TRUSTD_CLIENT_BACKOFF } from './trustd-client.js';
@@ -74,9 +72,7 @@ export function startKubeletCsrClient(options: KubeletCsrClientOptions): TrustdC
 class KubeletLoop implements TrustdClient {
   private readonly clock: Clock;
   private readonly log: RuntimeLogger;
-  private readonly subscriptions: Subscription[];
-  private readonly untrack: (() => void) | undefined;
-  private readonly loop: CoalescingLoop;
+  private readonly loop: StoreFollowingLoop;
 
   constructor(
     private readonly options: KubeletCsrClientOptions,
@@ -84,12 +80,15 @@ class KubeletLoop implements TrustdClient {
   ) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? (() => undefined);
-    this.loop = new CoalescingLoop(this.clock, () => this.pass());
-    const kick = () => this.loop.kick();
-    const report = (err: unknown) => this.log('kubelet CSR client stopped following the store', { error: String(err) });
-    this.subscriptions = [CONFIG, NODE, OS, RESPONSE].map((p) => options.state.watch(p).subscribe({ next: kick, error: report }));
-    this.untrack = this.clock.trackWork?.(() => this.settled());
-    this.loop.kick();
+    this.loop = new StoreFollowingLoop({
+      state: options.state,
+      clock: this.clock,
+      log: this.log,
+      name: 'kubelet CSR client',
+      follows: [CONFIG, NODE, OS, RESPONSE],
+      retryMs: (options.backoff ?? TRUSTD_CLIENT_BACKOFF).initialMs,
+      reconcile: () => this.reconcile(),
+    });
   }
 
   settled(): Promise<void> {
@@ -97,20 +96,7 @@ class KubeletLoop implements TrustdClient {
   }
 
   async close(): Promise<void> {
-    for (const s of this.subscriptions) s.unsubscribe();
-    this.untrack?.();
     await this.loop.close();
-  }
-
-  private async pass(): Promise<DateTime | undefined> {
-    let wakeAt: Date | undefined;
-    try {
-      wakeAt = await this.reconcile();
-    } catch (err) {
-      this.log('kubelet CSR client error', { error: err instanceof Error ? err.message : String(err) });
-      wakeAt = new Date(this.clock.now().toMillis() + (this.options.backoff ?? TRUSTD_CLIENT_BACKOFF).initialMs);
-    }
-    return wakeAt && DateTime.fromJSDate(wakeAt, { zone: 'utc' });
   }
 
   private async context(): Promise<Context | undefined> {

@@ -3,8 +3,6 @@
 // CSR (CN talos-node, the node's SANs), posts it to trustd, and writes what came back (or why it failed, with the next
 // retry) to TrustdResponses; ApiCertificateController installs it from there. The request authenticates with the
 // certificate held while it is current and carries every name asked for, else with machine.token (trustd-credential.ts).
-import { DateTime } from 'luxon';
-import type { Subscription } from 'rxjs';
 import { parseCertificate } from '../../controllers/certificate-cache.js';
 import { trustdResponseProblem } from '../../controllers/api-certificate-controller.js';
 import { CERT_SANS_ID } from '../../controllers/cert-sans-controller.js';
@@ -23,11 +21,11 @@ import type { TrustdResponse, TrustdResponseSpec } from '../../resources/trustd-
 import { backoffDelay } from '../../runtime/backoff.js';
 import type { BackoffPolicy } from '../../runtime/backoff.js';
 import type { Clock } from '../../runtime/clock.js';
-import { CoalescingLoop } from '../../runtime/coalescing-loop.js';
 import { systemClock } from '../../runtime/clock.js';
 import type { Pointer } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
+import { StoreFollowingLoop } from './store-following-loop.js';
 import { postCsr } from './post-csr.js';
 import { endpointFromControlPlane, formatEndpoint, parseEndpoint } from './trustd-endpoints.js';
 import type { HostPort } from './trustd-endpoints.js';
@@ -70,9 +68,7 @@ export function startTrustdClient(options: TrustdClientOptions): TrustdClient {
 class Loop implements TrustdClient {
   private readonly clock: Clock;
   private readonly log: RuntimeLogger;
-  private readonly subscriptions: Subscription[];
-  private readonly untrack: (() => void) | undefined;
-  private readonly loop: CoalescingLoop;
+  private readonly loop: StoreFollowingLoop;
 
   constructor(
     private readonly options: TrustdClientOptions,
@@ -80,12 +76,15 @@ class Loop implements TrustdClient {
   ) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? (() => undefined);
-    this.loop = new CoalescingLoop(this.clock, () => this.pass());
-    const kick = () => this.loop.kick();
-    const report = (err: unknown) => this.log('trustd client stopped following the store', { error: String(err) });
-    this.subscriptions = [OS, SANS, CONFIG, RESPONSE].map((p) => options.state.watch(p).subscribe({ next: kick, error: report }));
-    this.untrack = this.clock.trackWork?.(() => this.settled());
-    this.loop.kick();
+    this.loop = new StoreFollowingLoop({
+      state: options.state,
+      clock: this.clock,
+      log: this.log,
+      name: 'trustd client',
+      follows: [OS, SANS, CONFIG, RESPONSE],
+      retryMs: (options.backoff ?? TRUSTD_CLIENT_BACKOFF).initialMs,
+      reconcile: () => this.reconcile(),
+    });
   }
 
   settled(): Promise<void> {
@@ -93,21 +92,7 @@ class Loop implements TrustdClient {
   }
 
   async close(): Promise<void> {
-    for (const s of this.subscriptions) s.unsubscribe();
-    this.untrack?.();
     await this.loop.close();
-  }
-
-  private async pass(): Promise<DateTime | undefined> {
-    let wakeAt: Date | undefined;
-    try {
-      wakeAt = await this.reconcile();
-    } catch (err) {
-      // The store failed under us; try again after the first backoff step rather than stop for good.
-      this.log('trustd client error', { error: err instanceof Error ? err.message : String(err) });
-      wakeAt = new Date(this.clock.now().toMillis() + (this.options.backoff ?? TRUSTD_CLIENT_BACKOFF).initialMs);
-    }
-    return wakeAt && DateTime.fromJSDate(wakeAt, { zone: 'utc' });
   }
 
   /** One pass: returns when to come back (renewal time or next retry), undefined to wait for a change. */
