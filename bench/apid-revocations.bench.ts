@@ -3,10 +3,8 @@
 // keep-alive connections and an admin client certificate, does not share their event loop), each with apid on
 // GET /v1/version (the cheapest call, where a per-request cost shows most), measured in alternating rounds so load from
 // elsewhere falls on both alike. Target: with 10,000 revocations >= 0.95x the rate with none.
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { DateTime } from 'luxon';
 import { issueClientCertificate } from '../src/config/index.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../src/pki/index.js';
@@ -15,6 +13,7 @@ import type { RevocationSpec } from '../src/resources/index.js';
 import type { BatchOp } from '../src/runtime/state.js';
 import { startApid } from '../src/server/apid/index.js';
 import { NodeHarness, fixtureBundle } from '../test/controllers/node-harness.js';
+import { forkServers, mtlsRate } from './support/mtls-load.js';
 
 const CONNECTIONS = 20;
 const ROUND_SECONDS = 4;
@@ -57,18 +56,10 @@ async function serve(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 }
 
-async function load(setup: Setup, port: number): Promise<number> {
-  const result = await autocannon({ url: `https://127.0.0.1:${port}${PATH}`, connections: CONNECTIONS, duration: ROUND_SECONDS, tlsOptions: { ca: setup.ca, cert: setup.cert, key: setup.key } });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`port ${port}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return result.requests.total / ROUND_SECONDS;
-}
+const load = (setup: Setup, port: number) => mtlsRate(port, PATH, setup, CONNECTIONS, ROUND_SECONDS);
 
 async function main(): Promise<void> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: [] });
-  const setup = await new Promise<Setup>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as Setup));
-    child.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
-  });
+  const { setup, stop } = await forkServers<Setup>(fileURLToPath(import.meta.url));
   try {
     await load(setup, setup.nonePort);
     await load(setup, setup.revokedPort);
@@ -85,7 +76,7 @@ async function main(): Promise<void> {
     console.log(`apid, ${REVOKED.toLocaleString('en-US')} revocations  ${Math.round(revoked).toLocaleString('en-US').padStart(8)} req/s`);
     console.log(`ratio ${(revoked / none).toFixed(2)} (target >= 0.95)`);
   } finally {
-    child.disconnect();
+    stop();
   }
 }
 

@@ -4,16 +4,15 @@
 // run. Both servers live in a child process so the load generator (autocannon, 20 keep-alive connections, an admin
 // client certificate) does not share their event loop; the two are measured in alternating rounds so load from
 // elsewhere on the machine falls on both alike. Target: apid >= 70% of the bare server's requests/s.
-import { fork } from 'node:child_process';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { DateTime } from 'luxon';
 import { issueClientCertificate } from '../src/config/index.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../src/pki/index.js';
 import { startApid } from '../src/server/apid/index.js';
 import { NodeHarness, fixtureBundle } from '../test/controllers/node-harness.js';
+import { forkServers, mtlsRate } from './support/mtls-load.js';
 
 const CONNECTIONS = 20;
 const ROUND_SECONDS = 4;
@@ -62,23 +61,10 @@ async function serve(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 }
 
-async function load(setup: Setup, port: number): Promise<number> {
-  const result = await autocannon({
-    url: `https://127.0.0.1:${port}${PATH}`,
-    connections: CONNECTIONS,
-    duration: ROUND_SECONDS,
-    tlsOptions: { ca: setup.ca, cert: setup.cert, key: setup.key },
-  });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`port ${port}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return result.requests.total / ROUND_SECONDS;
-}
+const load = (setup: Setup, port: number) => mtlsRate(port, PATH, setup, CONNECTIONS, ROUND_SECONDS);
 
 async function main(): Promise<void> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: [] });
-  const setup = await new Promise<Setup>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as Setup));
-    child.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
-  });
+  const { setup, stop } = await forkServers<Setup>(fileURLToPath(import.meta.url));
   try {
     // one short warm-up of each, not counted
     await load({ ...setup }, setup.apidPort);
@@ -96,7 +82,7 @@ async function main(): Promise<void> {
     console.log(`bare https mTLS       ${Math.round(bare).toLocaleString('en-US').padStart(8)} req/s`);
     console.log(`ratio ${(apid / bare).toFixed(2)} (target >= 0.70)`);
   } finally {
-    child.disconnect();
+    stop();
   }
 }
 
