@@ -177,13 +177,24 @@ describe('trustctl serve', function () {
     expect(existsSync(box.state)).to.equal(false);
   });
 
-  it('rejects a watch limit that is not a whole number >= 1 and a --member that is no address, and creates no state directory', async () => {
+  it('rejects a watch limit that is not a whole number >= 1, a --member that is no address and bad audit retention flags, and creates no state directory', async () => {
     const r = await box.serveOnce('--config', box.config, '--max-watches-per-client', '0');
     expect(r.code).to.equal(1);
     expect(r.stderr).to.contain('--max-watches-per-client: expected a whole number >= 1, got "0"');
     const m = await box.serveOnce('--config', box.config, '--member', '10.5.0.3:99999');
     expect(m.code).to.equal(1);
     expect(m.stderr).to.contain('--member: node address "10.5.0.3:99999": port must be 1-65535, got "99999"');
+    for (const [flag, value, says] of [
+      ['--audit-retention', '0s', '--audit-retention: expected a duration above zero such as 720h, got "0s"'],
+      ['--audit-retention', 'forever', '--audit-retention'],
+      ['--audit-max-records', '1', '--audit-max-records: expected a whole number >= 2'],
+      ['--audit-max-records', '2.5', '--audit-max-records: expected a whole number >= 2'],
+      ['--audit-max-records', 'lots', '--audit-max-records: expected a whole number >= 2'],
+    ]) {
+      const a = await box.serveOnce('--config', box.config, flag, value);
+      expect(a.code, `${flag} ${value}`).to.equal(1);
+      expect(a.stderr, `${flag} ${value}`).to.contain(says);
+    }
     expect(existsSync(box.state)).to.equal(false);
   });
 
