@@ -1,12 +1,12 @@
 // Appends records to the node's audit trail, cheaply enough to sit beside every issuance. Records handed in are
-// committed in groups: the first after a quiet spell at once, later ones together within flushDelayMs, so a burst
-// (a node issuing its certificates, trustd under load) costs one store transaction per group, not per record. Each
+// committed in groups, flushDelayMs after the first of the group (or once MAX_GROUP are waiting), so a burst (a node
+// issuing its certificates, trustd under load) costs one store transaction per group, not per record: the commit,
+// not the record, is most of an append's cost. Each
 // record is created at id = its sequence number, so two processes appending to one store (serve and a --state command,
 // or control planes sharing etcd) cannot fork the chain: the loser's create fails, it finds the new end and links
 // after it. Every `signEvery` records, on the injected clock's timer and at close, a `chain-signed` record signs the
 // head and the AuditHeads resource moves to it (compare-and-swap on its version). Retention prunes the oldest records
 // in one transaction with the `pruned` record that says so.
-import { performance } from 'node:perf_hooks';
 import type { DateTime } from 'luxon';
 import { AUDIT_HEAD_ID, AuditHeads, AuditRecords, GENESIS, auditRecordId } from '../../resources/audit-records.js';
 import type { AuditDetails, AuditHeadSpec, AuditRecordSpec } from '../../resources/audit-records.js';
@@ -39,7 +39,7 @@ export interface AuditRecorderOptions {
   /** And at least this often while records are unsigned (default 60 s), on the clock's timer once start() runs. */
   signIntervalMs?: number;
   /**
-   * Records arriving within this many milliseconds of the last commit are committed together (default 50). It is
+   * A group is committed this many milliseconds after its first record (default 50), with what arrived since. It is
    * I/O coalescing, not time the trail records, so it runs on a real timer. A process killed inside the window loses
    * those records, as a power cut loses the store's last commits (synchronous=NORMAL).
    */
@@ -73,11 +73,6 @@ interface Tail {
   headResource?: Resource<AuditHeadSpec>;
 }
 
-interface Pending {
-  event: TimedEvent;
-  done: () => void;
-}
-
 /** An event with the time it was handed in: a record says when the operation happened, not when it was committed. */
 type TimedEvent = AuditEvent & { time: string };
 
@@ -91,9 +86,10 @@ export class AuditRecorder implements AuditSink {
   private readonly maxCount: number;
   private readonly onError: NonNullable<AuditRecorderOptions['onError']>;
   private queue: Promise<void> = Promise.resolve();
-  private pending: Pending[] = [];
+  private pending: TimedEvent[] = [];
+  /** Settles once the pending group is committed (or its failure reported): one promise a group, not one a record. */
+  private pendingDone: { promise: Promise<void>; resolve: () => void } | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
-  private lastFlush = -Infinity;
   private tail: Tail | undefined;
   private key: AuditSigningKey | undefined;
   private unsigned = 0;
@@ -124,11 +120,10 @@ export class AuditRecorder implements AuditSink {
       this.onError(`audit record (${event.action}) not written`, { error: (err as Error).message });
       return Promise.resolve();
     }
-    const time = this.isoNow();
-    return new Promise<void>((done) => {
-      this.pending.push({ event: { ...event, time }, done });
-      this.scheduleFlush();
-    });
+    this.pending.push({ ...event, time: this.isoNow() });
+    const group = (this.pendingDone ??= settler());
+    this.scheduleFlush();
+    return group.promise;
   }
 
   /** Signs the head on the clock's timer and prunes by age there too; stop with close(). */
@@ -174,25 +169,24 @@ export class AuditRecorder implements AuditSink {
       return;
     }
     if (this.flushTimer) return;
-    const wait = Math.max(0, this.lastFlush + this.flushDelayMs - performance.now());
     // Not unref'd: a pending record keeps the process alive until it is committed (a CLI command, a stopping node).
-    this.flushTimer = setTimeout(() => void this.flushNow(), wait);
+    this.flushTimer = setTimeout(() => void this.flushNow(), this.flushDelayMs);
   }
 
   private flushNow(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const group = this.pending;
+    const settled = this.pendingDone;
     this.pending = [];
+    this.pendingDone = undefined;
     if (group.length === 0) return this.queue;
-    const done = () => group.forEach((p) => p.done());
     return this.enqueue(`audit records (${group.length}) not written`, async () => {
       try {
-        await this.commit(group.map((p) => p.event), false);
+        await this.commit(group, false);
         if (this.tail && this.tail.seq - this.tail.first + 1 > this.maxCount) await this.prune();
       } finally {
-        this.lastFlush = performance.now();
-        done();
+        settled?.resolve();
       }
     });
   }
@@ -310,6 +304,12 @@ export class AuditRecorder implements AuditSink {
   private isoNow(): string {
     return new Date(this.clock === systemClock ? Date.now() : this.clock.now().toMillis()).toISOString();
   }
+}
+
+function settler(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }
 
 export function recordPointer(seq: number): Pointer {

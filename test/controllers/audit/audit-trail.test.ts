@@ -66,7 +66,7 @@ describe('audit trail (hash chain in the SQLite store)', function () {
     await state.close();
   });
 
-  it('commits a burst of records in one transaction (group commit), the first one after a quiet spell at once', async () => {
+  it('commits a burst of records in one transaction (group commit), the first one waiting with the others', async () => {
     const state = await open();
     const batches: number[] = [];
     const batch = state.batch.bind(state);
@@ -75,13 +75,25 @@ describe('audit trail (hash chain in the SQLite store)', function () {
       return batch(ops);
     };
     const recorder = new AuditRecorder({ state, clock, signEvery: 100, flushDelayMs: 10_000 });
-    await recorder.record(event(1));
+    const first = recorder.record(event(1));
     for (let n = 2; n <= 9; n++) void recorder.record(event(n));
-    expect(batches).to.deep.equal([1]);
+    // Nothing is written while the group gathers, the first record included: a burst costs one transaction.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).to.deep.equal([]);
     await recorder.flushed();
-    expect(batches).to.deep.equal([1, 8]);
+    await first;
+    expect(batches).to.deep.equal([9]);
     expect((await specs(state)).map((r) => r.details.serial)).to.deep.equal(['01', '02', '03', '04', '05', '06', '07', '08', '09']);
     expect(await verifyStoredTrail(state)).to.include({ ok: true, records: 9 });
+    await recorder.close();
+    await state.close();
+  });
+
+  it('commits a lone record on its own once flushDelayMs has passed, with nobody flushing', async () => {
+    const state = await open();
+    const recorder = new AuditRecorder({ state, clock, signEvery: 100, flushDelayMs: 20 });
+    await recorder.record(event(1));
+    expect((await specs(state)).map((r) => r.details.serial)).to.deep.equal(['01']);
     await recorder.close();
     await state.close();
   });
