@@ -13,7 +13,7 @@ import { runUntilSettled, summarize } from './serve-once.js';
 import { onStopSignal } from './serve-stop-signal.js';
 import { tightenStateDir } from './state-dir-mode.js';
 import { lockStateDir } from './state-lock.js';
-import type { ServeOptions } from './serve.js';
+import type { ServeOptions } from './serve-options.js';
 import { resolveStateDir, storeExists } from './state-path.js';
 
 export async function serve(opts: ServeOptions): Promise<void> {

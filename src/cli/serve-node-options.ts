@@ -6,7 +6,7 @@ import type { NodeServiceOptions } from '../server/node-assembly/index.js';
 import type { NodeOptions } from '../server/node.js';
 import { lifetimeHours } from './duration.js';
 import type { ServeLoggers } from './serve-logs.js';
-import type { ServeOptions } from './serve.js';
+import type { ServeOptions } from './serve-options.js';
 
 export function lifetimesFrom(opts: ServeOptions): Partial<CertificateLifetimes> {
   const hours = (ms: number | undefined, flag: string): number | undefined => {

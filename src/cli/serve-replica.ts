@@ -11,7 +11,7 @@ import { openCaKeys } from './serve-ca-keys.js';
 import type { ServeLoggers } from './serve-logs.js';
 import { auditRetention, nodeAddresses, serviceOptions } from './serve-node-options.js';
 import { onStopSignal } from './serve-stop-signal.js';
-import type { ServeOptions } from './serve.js';
+import type { ServeOptions } from './serve-options.js';
 import { tightenStateDir } from './state-dir-mode.js';
 
 export interface ReplicaContext {

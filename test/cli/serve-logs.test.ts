@@ -5,7 +5,7 @@ import { serveLoggers } from '../../src/cli/serve-logs.js';
 import { serviceOptions } from '../../src/cli/serve-node-options.js';
 import { startNodeServices } from '../../src/server/node-assembly/node-services.js';
 import type { NodeServices } from '../../src/server/node-assembly/node-services.js';
-import type { ServeOptions } from '../../src/cli/serve.js';
+import type { ServeOptions } from '../../src/cli/serve-options.js';
 import { createCsr, generateKeyPairSync } from '../../src/pki/index.js';
 import { postCsr } from '../../src/server/trustd-client/post-csr.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';

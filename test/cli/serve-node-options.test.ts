@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { serve } from '../../src/cli/serve-action.js';
 import { serviceOptions } from '../../src/cli/serve-node-options.js';
 import { serveLoggers } from '../../src/cli/serve-logs.js';
-import type { ServeOptions } from '../../src/cli/serve.js';
+import type { ServeOptions } from '../../src/cli/serve-options.js';
 import { generateMachineConfig } from '../../src/config/index.js';
 import { fixtureBundle } from '../controllers/node-harness.js';
 import { rejection, thrown } from '../support/caught.js';
