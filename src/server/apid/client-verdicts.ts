@@ -8,6 +8,12 @@ import { verifyClientCertificate } from './client-verification.js';
 import type { ClientVerdict } from './client-verification.js';
 import type { AcceptedCAs } from './tls-material.js';
 
+/** What is judged: the TLS socket of a connection (a request's req.socket). */
+export type PeerSocket = Pick<TLSSocket, 'getPeerX509Certificate'>;
+
+/** The accepted CAs and the generation they belong to (AcceptedCAs, followed from the store). */
+export type AcceptedCASource = Pick<AcceptedCAs, 'generation' | 'current'>;
+
 interface Cached {
   /** The generation of the CAs the check used (-1 until it has them: a request meanwhile checks again). */
   generation: number;
@@ -16,14 +22,14 @@ interface Cached {
 
 export class ClientVerdicts {
   // Weak: a closed socket's verdict goes with it.
-  private readonly verdicts = new WeakMap<TLSSocket, Cached>();
+  private readonly verdicts = new WeakMap<PeerSocket, Cached>();
 
   constructor(
-    private readonly cas: AcceptedCAs,
+    private readonly cas: AcceptedCASource,
     private readonly clock: Clock,
   ) {}
 
-  async of(socket: TLSSocket): Promise<ClientVerdict> {
+  async of(socket: PeerSocket): Promise<ClientVerdict> {
     const cached = this.verdicts.get(socket);
     if (cached && cached.generation === this.cas.generation) {
       const verdict = await cached.verdict;
