@@ -67,17 +67,27 @@ const DEFAULT_PORT_FIX = 'free it, or give the service another port';
 
 export async function startNodeServices(node: ServiceNode, options: NodeServiceOptions): Promise<NodeServices> {
   const running: Running[] = [];
-  const stop = async () => {
-    for (const service of running.splice(0).reverse()) await service.stop();
-  };
   try {
     const started = await startEach(running, node, options);
-    return { ...started, stop };
+    return { ...started, stop: () => stopAll(running) };
   } catch (err) {
-    for (const service of running.splice(0).reverse()) await service.stop().catch(() => undefined);
+    await stopAll(running).catch(() => undefined);
     if (err instanceof Error && err.message.includes('EADDRINUSE')) throw new Error(`${err.message}; that port is taken (by another process, or by another listener of this node): ${options.portFix ?? DEFAULT_PORT_FIX}`);
     throw err;
   }
+}
+
+/** Newest first; one that fails to stop does not keep the others running (the first failure is thrown after). */
+async function stopAll(running: Running[]): Promise<void> {
+  let failure: Error | undefined;
+  for (const service of running.splice(0).reverse()) {
+    try {
+      await service.stop();
+    } catch (err) {
+      failure ??= new Error(`${service.name} did not stop cleanly: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (failure) throw failure;
 }
 
 /** The stored machine config's type (`worker`, `controlplane`...), undefined before a config is stored. */

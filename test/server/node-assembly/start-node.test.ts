@@ -65,7 +65,7 @@ describe('startNode: the services a node runs, their order, rollback and stop', 
     await cp.stop();
     expect(await isFree(cp.ports.apid!)).to.equal(true);
     expect(await isFree(cp.ports.trustd!)).to.equal(true);
-    expect((await rejection(listing(cp.node))).message).to.match(/not open/);
+    expect((await rejection(listing(cp.node))).message).to.match(/is closed/);
   });
 
   it('runs no trustd on a worker: it joins the control plane through the trustd endpoint it is given', async () => {
@@ -109,7 +109,7 @@ describe('startNode: the services a node runs, their order, rollback and stop', 
     expect(apidLine, lines.join('\n')).to.match(/:\d+$/);
     expect(await isFree(Number(apidLine!.split(':').pop()))).to.equal(true);
     expect(opened).not.to.equal(undefined);
-    expect((await rejection(listing(opened!))).message).to.match(/not open/);
+    expect((await rejection(listing(opened!))).message).to.match(/is closed/);
   });
 
   it('when the machine config cannot be put in place: starts no service and closes the store', async () => {
@@ -128,6 +128,6 @@ describe('startNode: the services a node runs, their order, rollback and stop', 
     expect(err.message).to.equal('no machine config');
     expect(lines).to.deep.equal([]);
     expect(opened!.runtime.stopped).to.equal(true);
-    expect((await rejection(listing(opened!))).message).to.match(/not open/);
+    expect((await rejection(listing(opened!))).message).to.match(/is closed/);
   });
 });

@@ -44,7 +44,7 @@ describe('startReplica: a node on a shared etcd store, with the same services as
       await replica.stop();
     }
     await replica.leadership;
-    expect((await rejection(replica.state.list({ namespace: MachineConfigs.namespace, type: MachineConfigs.type }))).message).to.match(/closed/);
+    expect((await rejection(replica.state.list({ namespace: MachineConfigs.namespace, type: MachineConfigs.type }))).message).to.match(/is closed/);
   });
 
   it('when the machine config cannot be put in place: starts no service and closes the store', async () => {
@@ -64,6 +64,6 @@ describe('startReplica: a node on a shared etcd store, with the same services as
     );
     expect(err.message).to.equal('no machine config');
     expect(lines).to.deep.equal([]);
-    expect((await rejection(opened!.state.list({ namespace: MachineConfigs.namespace, type: MachineConfigs.type }))).message).to.match(/closed/);
+    expect((await rejection(opened!.state.list({ namespace: MachineConfigs.namespace, type: MachineConfigs.type }))).message).to.match(/is closed/);
   });
 });
