@@ -3,7 +3,6 @@
 // SIGINT stops cleanly (exit 0). `--once` runs until every controller is idle, prints a summary and exits: 0 when all
 // is well, 1 when a controller keeps failing.
 import { pkcs11Options } from './pkcs11-flags.js';
-import type { Pkcs11Flags } from './pkcs11-flags.js';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 // subject-alt-name.js, not the config index: validating --node-ip must not load the whole of src/config.
@@ -11,35 +10,9 @@ import { hostnameProblem, isIPAddress } from '../config/subject-alt-name.js';
 // node-address.js alone, not the apid index: parsing --member must not load the server.
 import { parseNodeAddress } from '../server/apid/node-address.js';
 import { ageIdentityOption } from './age-flags.js';
-import type { AgeIdentityFlags } from './age-flags.js';
 import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
-import type { LogFormat } from './log-line.js';
 import { STATE_OPTION_HELP } from './state-path.js';
-
-export interface ServeOptions extends AgeIdentityFlags, Pkcs11Flags {
-  config?: string;
-  state?: string;
-  nodeIp: string[];
-  store?: string;
-  hostname?: string;
-  once?: boolean;
-  logFormat: LogFormat;
-  apiLifetime?: number;
-  trustdLifetime?: number;
-  etcdLifetime?: number;
-  kubernetesLifetime?: number;
-  listenAddress: string;
-  apidPort: number;
-  trustdPort: number;
-  trustdEndpoint: string[];
-  member: string[];
-  maxWatchesPerClient: number;
-  maxWatches: number;
-  metricsAddr?: string;
-  /** Milliseconds an audit record is kept. */
-  auditRetention?: number;
-  auditMaxRecords?: number;
-}
+import type { ServeOptions } from './serve-options.js';
 
 export function registerServeCommand(program: Command): void {
   const serve = program

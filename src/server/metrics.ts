@@ -2,13 +2,14 @@
 // time and state from CertificateStatuses (cert-manager's metric shapes), and controller failures from
 // ControllerStatuses. Values are read from the store at scrape time, so they are never stale.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
 import { CERTIFICATE_STATES, CertificateStatuses } from '../resources/certificate-status.js';
 import type { CertificateStatusSpec } from '../resources/certificate-status.js';
 import { ControllerStatuses } from '../runtime/controller-status.js';
 import type { ControllerStatus } from '../runtime/controller-status.js';
 import type { State } from '../runtime/state.js';
+import { listen } from './listener.js';
+import type { Listener } from './listener.js';
 
 export interface MetricsServerOptions {
   state: State;
@@ -18,10 +19,7 @@ export interface MetricsServerOptions {
   port: number;
 }
 
-export interface MetricsServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type MetricsServer = Listener;
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
 
@@ -86,19 +84,5 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${err instanceof Error ? err.message : String(err)}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, 'metrics', options.host ?? '127.0.0.1', options.port);
 }

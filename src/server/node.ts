@@ -1,5 +1,6 @@
 // A node: its store (one SQLite file in the state directory, keys sealed with a key file beside it), the resource
-// registry and the runtime with the node's controllers. `serve`, tests and simulations all start nodes through this.
+// registry and the runtime with the node's controllers. Tests and simulations open nodes through this; node-assembly/
+// starts a whole node (its services too) from it, as `serve` does.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditRecorder } from '../controllers/audit/index.js';

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { startServices } from '../../src/cli/serve-action.js';
-import type { Service } from '../../src/cli/serve-action.js';
 import { serveLoggers } from '../../src/cli/serve-logs.js';
-import type { ServeOptions } from '../../src/cli/serve.js';
+import { serviceOptions } from '../../src/cli/serve-node-options.js';
+import { startNodeServices } from '../../src/server/node-assembly/node-services.js';
+import type { NodeServices } from '../../src/server/node-assembly/node-services.js';
+import type { ServeOptions } from '../../src/cli/serve-options.js';
 import { createCsr, generateKeyPairSync } from '../../src/pki/index.js';
 import { postCsr } from '../../src/server/trustd-client/post-csr.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
@@ -14,7 +15,7 @@ import { rejection } from '../support/caught.js';
 
 const bundle = fixtureBundle();
 
-/** What serve's command line gives startServices, with free ports on 127.0.0.1. */
+/** What serve's command line gives the node's services, with free ports on 127.0.0.1. */
 const options: ServeOptions = {
   nodeIp: [],
   logFormat: 'logfmt',
@@ -30,20 +31,20 @@ const options: ServeOptions = {
 describe('serve keeps each service its own log', function () {
   this.timeout(30_000);
   let h: NodeHarness;
-  let services: Service[] = [];
+  let services: NodeServices | undefined;
 
   before(async () => {
     h = await NodeHarness.start({ bundle, start: DateTime.utc(), addresses: ['127.0.0.1'] });
   });
   after(async () => {
-    for (const s of services) await s.stop();
+    await services?.stop();
     await h.destroy();
   });
 
   it('shows a request with a bad token in `logs trustd`, served by its apid, and only there', async () => {
     const stderr: string[] = [];
     const loggers = serveLoggers('logfmt', (line) => stderr.push(line));
-    services = await startServices(h.node, options, loggers);
+    services = await startNodeServices(h.node, serviceOptions(options, loggers));
     const port = (service: 'apid' | 'trustd') => Number(/msg="\w+ listening" address=127\.0\.0\.1:(\d+)/.exec(loggers.logs.of(service).tail().join('\n'))![1]);
     const csr = createCsr(generateKeyPairSync('ecdsa'), { commonName: 'talos-node' }, { ipAddresses: ['10.0.0.7'] });
     const at = new Date();

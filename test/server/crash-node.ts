@@ -1,8 +1,8 @@
-// A node process for the crash test: on `go SEED` it opens the node on the state directory (refusing a store its key
-// did not seal, as serve does), starts the controllers and then, for ever, does what a seeded generator picks: apply a
-// config (new certSANs), take one step of an OS CA rotation, wait for issuance to settle, or stop, snapshot and restore
-// the store. Each finished step is acknowledged on stdout (`ack ...`); the test SIGKILLs it at a random point. With
-// `converge` instead of `go`, it settles once and exits.
+// A node process for the crash test: on `go SEED` it starts the node on the state directory as `serve --once` would
+// (startNode: refusing a store its key did not seal, the controllers alone) and then, for ever, does what a seeded
+// generator picks: apply a config (new certSANs), take one step of an OS CA rotation, wait for issuance to settle, or
+// stop, snapshot and restore the store. Each finished step is acknowledged on stdout (`ack ...`); the test SIGKILLs it
+// at a random point. With `converge` instead of `go`, it settles once and exits.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import { applyMachineConfig, storedMachineConfig } from '../../src/cli/machine-config-file.js';
 import { parseMachineConfig } from '../../src/config/index.js';
 import type { MachineConfig, PemCertAndKey } from '../../src/config/index.js';
-import { STATE_FILE, openNode } from '../../src/server/node.js';
+import { startNode } from '../../src/server/node-assembly/index.js';
+import { STATE_FILE } from '../../src/server/node.js';
 import type { Node } from '../../src/server/node.js';
 import { prng } from '../support/prng.js';
 
@@ -24,11 +25,14 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex').sl
 
 
 async function start(): Promise<Node> {
-  const node = await openNode({ stateDir, addresses: { addresses: ['10.5.0.2'], hostname: 'cp-1' } });
-  await node.state.verifySealing();
-  if (!(await storedMachineConfig(node.state))) await apply(node, parseMachineConfig(readFileSync(initialConfig, 'utf8')));
-  await node.runtime.start();
-  return node;
+  const running = await startNode({
+    node: { stateDir, addresses: { addresses: ['10.5.0.2'], hostname: 'cp-1' } },
+    services: false,
+    prepare: async (node) => {
+      if (!(await storedMachineConfig(node.state))) await apply(node, parseMachineConfig(readFileSync(initialConfig, 'utf8')));
+    },
+  });
+  return running.node;
 }
 
 async function current(node: Node): Promise<MachineConfig> {

@@ -1,5 +1,7 @@
-// Nodes in this process for rotation tests: real SQLite files, real apid and trustd on 127.0.0.1 port 0, the system
-// clock; the first node added is the control plane whose trustd the workers use.
+// Nodes in this process for rotation tests: real SQLite files, each a whole node as serve runs it (startNode: apid,
+// trustd on control planes, the trustd client, revocation follower and kubelet CSR client on workers) on 127.0.0.1
+// port 0, the system clock; the first node added is the control plane whose trustd the workers use. The CA rotation
+// driver is left out: each test runs its own, with its poll interval and crash seams.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,18 +9,14 @@ import type { CaKeys } from '../../src/config/ca-keys.js';
 import { generateMachineConfig } from '../../src/config/index.js';
 import type { MachineType, SecretsBundle } from '../../src/config/index.js';
 import { MACHINE_CONFIG_ID, MachineConfigs } from '../../src/resources/index.js';
-import { startApid } from '../../src/server/apid/index.js';
-import type { Apid } from '../../src/server/apid/index.js';
-import { openNode } from '../../src/server/node.js';
+import { startNode } from '../../src/server/node-assembly/index.js';
+import type { RunningNode } from '../../src/server/node-assembly/index.js';
 import type { Node } from '../../src/server/node.js';
-import { startTrustdClient } from '../../src/server/trustd-client/index.js';
-import type { TrustdClient } from '../../src/server/trustd-client/index.js';
-import { startTrustd } from '../../src/server/trustd/index.js';
-import type { Trustd } from '../../src/server/trustd/index.js';
 
 export interface Member {
   node: Node;
-  apid: Apid;
+  running: RunningNode;
+  /** apid's address. */
   address: string;
 }
 
@@ -26,36 +24,32 @@ export interface Member {
 export class LocalCluster {
   readonly dirs: string[] = [];
   readonly members: Member[] = [];
-  readonly trustds: Trustd[] = [];
-  readonly clients: TrustdClient[] = [];
+  private trustd: string | undefined;
 
   constructor(readonly bundle: SecretsBundle) {}
 
   /** `caKeys`: where this node's CAs sign (a PKCS#11 token); default their PEM keys in memory. */
   async add(type: MachineType, hostname: string, caKeys?: CaKeys): Promise<Member> {
-    const keys = caKeys ? { caKeys } : {};
     const dir = mkdtempSync(join(tmpdir(), `trustplane-rotation-${type}-`));
     this.dirs.push(dir);
-    const node = await openNode({ stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname }, ...keys });
     const config = generateMachineConfig(this.bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
-    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
-    await node.runtime.start();
-    if (type !== 'worker') this.trustds.push(await startTrustd({ state: node.state, host: '127.0.0.1', port: 0, ...keys }));
-    else this.clients.push(startTrustdClient({ state: node.state, endpoints: [`127.0.0.1:${this.trustds[0].port}`] }));
-    const apid = await startApid({ state: node.state, registry: node.registry, host: '127.0.0.1', port: 0, ...keys });
-    await apid.ready;
-    const member = { node, apid, address: `127.0.0.1:${apid.port}` };
+    const running = await startNode({
+      node: { stateDir: dir, addresses: { addresses: ['127.0.0.1'], hostname }, ...(caKeys ? { caKeys } : {}) },
+      services: { listenAddress: '127.0.0.1', apidPort: 0, trustdPort: 0, rotationDriver: false, ...(this.trustd ? { trustdEndpoints: [this.trustd] } : {}) },
+      prepare: async ({ state }) => {
+        await state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: config.toYaml() } });
+      },
+    });
+    this.trustd ??= running.ports.trustd === undefined ? undefined : `127.0.0.1:${running.ports.trustd}`;
+    await running.ready;
+    const member = { node: running.node, running, address: `127.0.0.1:${running.ports.apid}` };
     this.members.push(member);
     return member;
   }
 
   async destroy(): Promise<void> {
-    for (const c of this.clients) await c.close();
-    for (const t of this.trustds) await t.close();
-    for (const m of this.members) {
-      await m.apid.close();
-      await m.node.stop();
-    }
+    // Workers first: their clients would otherwise retry a control plane already gone.
+    for (const m of [...this.members].reverse()) await m.running.stop();
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
   }
 }

@@ -135,12 +135,12 @@ describe('etcd and aggregator CA rotation across three control planes and a work
 
       const final = await rotation();
       expect(final.phase, final.lastError).to.equal('Done');
-      // Each phase the drivers reached is in the audit trail once, in order, across the driver that died.
+      // The start, by the admin through apid, then each phase the drivers reached, once, in order, across the driver that died.
       await cp1.node.audit.flushed();
       const phases = (await cp1.node.state.list<AuditRecordSpec>({ namespace: AuditRecords.namespace, type: AuditRecords.type }))
         .filter((r) => r.spec.action === 'ca-rotation-phase' && r.spec.details.ca === c.ca)
         .map((r) => `${r.spec.actor} ${String(r.spec.details.phase)}`);
-      expect(phases).to.deep.equal(ROTATION_PHASES.slice(1).map((p) => `rotation-driver ${p}`));
+      expect(phases).to.deep.equal([`CN=talosctl-client,O=os:admin ${ROTATION_PHASES[0]}`, ...ROTATION_PHASES.slice(1).map((p) => `rotation-driver ${p}`)]);
       expect(final.nodes.map((n) => n.phase)).to.deep.equal(['Done', 'Done', 'Done', 'Done']);
       expect(await cp1.node.state.find({ namespace: CARotationSecrets.namespace, type: CARotationSecrets.type, id: c.ca })).to.equal(undefined);
       for (const m of cps) {

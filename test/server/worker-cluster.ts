@@ -10,7 +10,7 @@ import type { IssuedCertificatesSpec } from '../../src/resources/index.js';
 import type { ManualClock } from '../../src/runtime/manual-clock.js';
 import type { ResourceDefinition } from '../../src/runtime/resource.js';
 import type { State } from '../../src/runtime/state.js';
-import { openNode } from '../../src/server/node.js';
+import { startNode } from '../../src/server/node-assembly/index.js';
 import type { Node } from '../../src/server/node.js';
 import { startTrustdClient } from '../../src/server/trustd-client/index.js';
 import type { TrustdClient } from '../../src/server/trustd-client/index.js';
@@ -36,10 +36,15 @@ export class Cluster {
   async node(type: MachineType, address: string, hostname: string, edit: (yaml: string) => string = (y) => y): Promise<Node> {
     const dir = mkdtempSync(join(tmpdir(), `trustplane-${type}-`));
     this.dirs.push(dir);
-    const node = await openNode({ stateDir: dir, clock: this.clock, addresses: { addresses: [address], hostname } });
     const config = generateMachineConfig(bundle, { type, clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' });
-    await node.state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: edit(config.toYaml()) } });
-    await node.runtime.start();
+    // The controllers alone: each test starts the trustd or client it is about, with its own limits, jitter and logger.
+    const { node } = await startNode({
+      node: { stateDir: dir, clock: this.clock, addresses: { addresses: [address], hostname } },
+      services: false,
+      prepare: async ({ state }) => {
+        await state.create({ metadata: { namespace: 'config', type: MachineConfigs.type, id: MACHINE_CONFIG_ID }, spec: { yaml: edit(config.toYaml()) } });
+      },
+    });
     this.nodes.push(node);
     return node;
   }

@@ -7,7 +7,6 @@
 // unauthenticated; `GET /v1/revocations` (token or certificate) hands workers the revocations (revocations-endpoint.ts).
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../runtime/clock.js';
 import { systemClock } from '../../runtime/clock.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
@@ -16,7 +15,9 @@ import { DEFAULT_RATE_LIMIT, RateLimiter } from '../rate-limit.js';
 import type { RateLimitOptions } from '../rate-limit.js';
 import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
+import { listen } from '../listener.js';
 import { RefusalLog } from '../refusal-log.js';
+import { sendJson } from '../send-json.js';
 import { RefusalAudit } from '../refusal-audit.js';
 import { certificateDetails, noAudit, tokenFingerprint } from '../../controllers/audit/index.js';
 import type { AuditSink } from '../../controllers/audit/index.js';
@@ -213,31 +214,19 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
     log('trustd signed a kubelet certificate', { source, kind: signed.kind, node: signed.requester.node, auth: signed.requester.auth, subject: signed.csr.commonName });
   }
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
+  const listener = await listen(server, 'trustd', options.host, options.port).catch((err: unknown) => {
     material.close();
     revoked.close();
-    throw new Error(`trustd cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
-  }
-  const port = (server.address() as AddressInfo).port;
-  log('trustd listening', { address: `${options.host}:${port}` });
+    throw err;
+  });
+  log('trustd listening', { address: `${options.host}:${listener.port}` });
 
   return {
-    port,
+    port: listener.port,
     async close() {
       material.close();
       revoked.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listener.close();
     },
   };
 }
@@ -249,9 +238,4 @@ function callerName(caller: TrustdCaller): string {
 
 function send(res: ServerResponse, status: number, body: Record<string, string>): void {
   sendJson(res, status, JSON.stringify(body));
-}
-
-function sendJson(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }
