@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { ageIdentityOption } from './age-flags.js';
 import type { AgeIdentityFlags } from './age-flags.js';
+import type { CliIo } from './cli-io.js';
 import { runsRemotely } from './remote-target.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
@@ -14,7 +15,7 @@ export interface ApplyOptions extends AgeIdentityFlags {
 
 export const SKIPPED = 'Apply was skipped: no changes detected.';
 
-export function registerApplyConfigCommand(program: Command): void {
+export function registerApplyConfigCommand(program: Command, io: CliIo): void {
   program
     .command('apply-config')
     .description("Validate a machine config and apply it to nodes over the API, or to a local node's store with --state")
@@ -24,6 +25,6 @@ export function registerApplyConfigCommand(program: Command): void {
     .option('--dry-run', 'print the changes (secrets masked) and change nothing')
     .action(async (opts: ApplyOptions, cmd: Command) => {
       const action = await import('./apply-config-action.js');
-      return runsRemotely(cmd) ? action.applyConfigRemotely(opts, cmd) : action.applyConfig(opts);
+      return runsRemotely(cmd, io.env) ? action.applyConfigRemotely(opts, cmd, io) : action.applyConfig(opts, io);
     });
 }

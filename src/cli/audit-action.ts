@@ -8,6 +8,7 @@ import { formatNodeAddress, paths } from '../server/apid/index.js';
 import { connectApi } from './api-client.js';
 import type { ApiClient, RemoteTarget } from './api-client.js';
 import type { AuditOptions } from './audit.js';
+import type { CliIo } from './cli-io.js';
 import { formatFollowed, formatRecords, formatVerdict } from './audit-output.js';
 import { followWatch } from './remote-watch.js';
 import { remoteTargetOf } from './remote-target.js';
@@ -16,9 +17,9 @@ import { requireStore, resolveStateDir } from './state-path.js';
 const sinceDate = (opts: AuditOptions): Date | undefined => (opts.since === undefined ? undefined : new Date(Date.now() - opts.since));
 const isAfter = (since: Date | undefined) => (r: AuditRecordSpec) => !since || Date.parse(r.time) >= since.getTime();
 
-async function withLocalStore<T>(stateFlag: string | undefined, use: (state: State, dir: string) => Promise<T>): Promise<T> {
+async function withLocalStore<T>(stateFlag: string | undefined, io: CliIo, use: (state: State, dir: string) => Promise<T>): Promise<T> {
   const { openNodeState } = await import('../server/node.js');
-  const dir = resolveStateDir(stateFlag);
+  const dir = resolveStateDir(stateFlag, io);
   requireStore(dir);
   const { state } = await openNodeState(dir, undefined, true);
   try {
@@ -28,24 +29,24 @@ async function withLocalStore<T>(stateFlag: string | undefined, use: (state: Sta
   }
 }
 
-/** `stop` ends a -f run (tests); SIGINT and SIGTERM do too. */
-export async function auditLocal(opts: AuditOptions, stopWhen?: AbortSignal): Promise<void> {
+/** A -f run follows until the io is asked to stop (SIGINT, SIGTERM). */
+export async function auditLocal(opts: AuditOptions, io: CliIo): Promise<void> {
   const { AUDIT_KIND, readAuditTrail } = await import('../controllers/audit/index.js');
   const since = sinceDate(opts);
-  await withLocalStore(opts.state, async (state) => {
+  await withLocalStore(opts.state, io, async (state) => {
     if (!opts.follow) {
-      process.stdout.write(formatRecords((await readAuditTrail(state, since)).map((r) => r.spec), opts.output));
+      io.stdout.write(formatRecords((await readAuditTrail(state, since)).map((r) => r.spec), opts.output));
       return;
     }
-    const stop = untilSignal(stopWhen);
+    const stop = untilStopped(io);
     await new Promise<void>((resolve, reject) => {
       let header = opts.output === 'table';
       const subscription = state.watchKind<AuditRecordSpec>(AUDIT_KIND, { bootstrap: true }).subscribe({
         next: (e) => {
           if (e.type !== 'created' || !e.resource || !isAfter(since)(e.resource.spec)) return;
-          if (header) process.stdout.write(formatRecords([], 'table'));
+          if (header) io.stdout.write(formatRecords([], 'table'));
           header = false;
-          process.stdout.write(formatFollowed(e.resource.spec, opts.output));
+          io.stdout.write(formatFollowed(e.resource.spec, opts.output));
         },
         error: reject,
       });
@@ -57,26 +58,26 @@ export async function auditLocal(opts: AuditOptions, stopWhen?: AbortSignal): Pr
   });
 }
 
-export async function verifyLocal(stateFlag: string | undefined): Promise<void> {
+export async function verifyLocal(stateFlag: string | undefined, io: CliIo): Promise<void> {
   const { verifyStoredTrail } = await import('../controllers/audit/index.js');
-  await withLocalStore(stateFlag, async (state, dir) => report(await verifyStoredTrail(state), `--state ${dir}`));
+  await withLocalStore(stateFlag, io, async (state, dir) => report(await verifyStoredTrail(state), `--state ${dir}`, io));
 }
 
-/** `stop` ends a -f run (tests); SIGINT and SIGTERM do too. */
-export async function auditRemote(opts: AuditOptions, target: RemoteTarget, stopWhen?: AbortSignal): Promise<void> {
-  const { client, nodes } = await connectApi(target);
+/** A -f run follows until the io is asked to stop (SIGINT, SIGTERM). */
+export async function auditRemote(opts: AuditOptions, target: RemoteTarget, io: CliIo): Promise<void> {
+  const { client, nodes } = await connectApi(target, io);
   const asked = nodes.length > 0 ? nodes : [undefined];
   const label = (node: string | undefined) => node ?? formatNodeAddress(client.endpoint).replace(/:\d+$/, '');
   const labels = asked.length > 1 ? label : undefined;
   const since = sinceDate(opts);
   try {
-    if (opts.follow) return await followRemote(client, asked, labels, opts, since, stopWhen);
+    if (opts.follow) return await followRemote(client, asked, labels, opts, since, io);
     const rows: { node: string; spec: AuditRecordSpec }[] = [];
     for (const node of asked) {
       const found = await client.call<Resource<AuditRecordSpec>[]>('GET', paths.resources('AuditRecords'), node ? { node } : {});
       rows.push(...found.filter((r) => isAfter(since)(r.spec)).map((r) => ({ node: label(node), spec: r.spec })));
     }
-    process.stdout.write(formatRecords(rows.map((r) => r.spec), opts.output, labels ? rows.map((r) => r.node) : undefined));
+    io.stdout.write(formatRecords(rows.map((r) => r.spec), opts.output, labels ? rows.map((r) => r.node) : undefined));
   } finally {
     client.close();
   }
@@ -88,10 +89,10 @@ async function followRemote(
   labels: ((n: string | undefined) => string) | undefined,
   opts: AuditOptions,
   since: Date | undefined,
-  stopWhen: AbortSignal | undefined,
+  io: CliIo,
 ): Promise<void> {
-  const stop = untilSignal(stopWhen);
-  if (opts.output === 'table') process.stdout.write(formatRecords([], 'table', labels ? [] : undefined));
+  const stop = untilStopped(io);
+  if (opts.output === 'table') io.stdout.write(formatRecords([], 'table', labels ? [] : undefined));
   try {
     await Promise.all(
       asked.map((node) =>
@@ -102,10 +103,10 @@ async function followRemote(
           {
             event: (line) => {
               const spec = line.type === 'created' ? (line.resource?.spec as AuditRecordSpec | undefined) : undefined;
-              if (spec && isAfter(since)(spec)) process.stdout.write(formatFollowed(spec, opts.output, labels?.(node)));
+              if (spec && isAfter(since)(spec)) io.stdout.write(formatFollowed(spec, opts.output, labels?.(node)));
             },
-            reset: (reason) => process.stderr.write(`${reason}; listing again\n`),
-            reconnecting: (reason, delay) => process.stderr.write(`${reason}; reconnecting in ${delay} ms from the last bookmark\n`),
+            reset: (reason) => io.stderr.write(`${reason}; listing again\n`),
+            reconnecting: (reason, delay) => io.stderr.write(`${reason}; reconnecting in ${delay} ms from the last bookmark\n`),
           },
           stop.signal,
         ),
@@ -116,43 +117,37 @@ async function followRemote(
   }
 }
 
-export async function verifyRemote(cmd: Command): Promise<void> {
-  const { client, nodes } = await connectApi(remoteTargetOf(cmd));
+export async function verifyRemote(cmd: Command, io: CliIo): Promise<void> {
+  const { client, nodes } = await connectApi(remoteTargetOf(cmd), io);
   try {
     for (const node of nodes.length > 0 ? nodes : [undefined]) {
       const verdict = await client.call<AuditVerdict>('GET', paths.auditVerify, node ? { node } : {});
-      report(verdict, node ?? formatNodeAddress(client.endpoint));
+      report(verdict, node ?? formatNodeAddress(client.endpoint), io);
     }
   } finally {
     client.close();
   }
 }
 
-function report(verdict: AuditVerdict, where: string): void {
+function report(verdict: AuditVerdict, where: string, io: CliIo): void {
   const line = formatVerdict(verdict, where);
-  if (verdict.ok) process.stdout.write(line);
+  if (verdict.ok) io.stdout.write(line);
   else {
-    process.stderr.write(line);
-    process.exitCode = 1;
+    io.stderr.write(line);
+    io.exitCode = 1;
   }
 }
 
-/** Aborts on SIGINT/SIGTERM or `also`; keeps the process alive meanwhile (store polling and sockets may not). */
-function untilSignal(also?: AbortSignal): { signal: AbortSignal; dispose(): void } {
+/** Aborts when the io is asked to stop; keeps the process alive meanwhile (store polling and sockets may not). */
+function untilStopped(io: CliIo): { signal: AbortSignal; dispose(): void } {
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  if (also?.aborted) stop.abort();
-  also?.addEventListener('abort', onSignal, { once: true });
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopListening = io.onStop(() => stop.abort());
   return {
     signal: stop.signal,
     dispose() {
       clearInterval(keepAlive);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      also?.removeEventListener('abort', onSignal);
+      stopListening();
     },
   };
 }

@@ -4,6 +4,7 @@
 // removed or reordered, and exits 1 when there is one.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { durationOption } from './duration.js';
 import { remoteTargetOf, runsRemotely } from './remote-target.js';
 import { STATE_OPTION_HELP } from './state-path.js';
@@ -19,7 +20,7 @@ export interface AuditOptions {
   output: AuditFormat;
 }
 
-export function registerAuditCommand(program: Command): void {
+export function registerAuditCommand(program: Command, io: CliIo): void {
   const audit = program
     .command('audit')
     .description("Show a node's audit trail: certificates issued, revocations, CA rotation phases, machine config changes, refused calls (os:admin, os:operator)")
@@ -29,7 +30,7 @@ export function registerAuditCommand(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'table, or json: one JSON object per line').choices(AUDIT_FORMATS).default('table'))
     .action(async (opts: AuditOptions, cmd: Command) => {
       const action = await import('./audit-action.js');
-      return runsRemotely(cmd) ? action.auditRemote(opts, remoteTargetOf(cmd)) : action.auditLocal(opts);
+      return runsRemotely(cmd, io.env) ? action.auditRemote(opts, remoteTargetOf(cmd), io) : action.auditLocal(opts, io);
     });
   audit
     .command('verify')
@@ -39,6 +40,6 @@ export function registerAuditCommand(program: Command): void {
       const action = await import('./audit-action.js');
       // --state may come before or after `verify`; commander gives it to whichever command it follows.
       const { state } = cmd.optsWithGlobals<{ state?: string }>();
-      return runsRemotely(cmd) ? action.verifyRemote(cmd) : action.verifyLocal(state);
+      return runsRemotely(cmd, io.env) ? action.verifyRemote(cmd, io) : action.verifyLocal(state, io);
     });
 }

@@ -6,28 +6,30 @@ import type { CheckReport, HeldClientCertificate } from '../server/check/index.j
 import { withClientCertificates } from '../server/check/client-certificates.js';
 import type { RemoteTarget } from './api-client.js';
 import type { CheckCliOptions } from './check.js';
+import { inCwd } from './cli-io.js';
+import type { CliIo, CliPlace } from './cli-io.js';
 import { UNHEALTHY_EXIT_CODE } from './get.js';
 import { requireStore, resolveStateDir } from './state-path.js';
 
 /** The talosconfig's client certificates: the flag's file (which must exist), else the default one when present. */
-export async function heldClientCertificates(flag: string | undefined): Promise<HeldClientCertificate[]> {
-  const path = resolveTalosconfigPath(flag);
-  if (!existsSync(path)) {
+export async function heldClientCertificates(flag: string | undefined, place: CliPlace): Promise<HeldClientCertificate[]> {
+  const path = resolveTalosconfigPath(flag, place.env);
+  if (!existsSync(inCwd(place, path))) {
     if (flag) throw new Error(`--talosconfig: "${flag}" does not exist`);
     return [];
   }
-  const config = await readTalosconfigFile(path);
+  const config = await readTalosconfigFile(path, inCwd(place, path));
   return Object.entries(config.contexts)
     .map(([name, ctx]) => ({ subject: `talosconfig ${path} context "${name}"`, crtPem: contextCredentials(name, ctx).crtPem }))
     .filter((h) => h.crtPem !== '');
 }
 
 /** Over the API: each node (or the endpoint) runs the check; the talosconfig in use is judged here. */
-export async function checkRemote(opts: CheckCliOptions, target: RemoteTarget, now: DateTime = DateTime.utc()): Promise<void> {
-  const clientCertificates = await heldClientCertificates(target.talosconfig);
+export async function checkRemote(opts: CheckCliOptions, target: RemoteTarget, io: CliIo, now: DateTime = DateTime.utc()): Promise<void> {
+  const clientCertificates = await heldClientCertificates(target.talosconfig, io);
   const { connectApi } = await import('./api-client.js');
   const { paths } = await import('../server/apid/api-paths.js');
-  const { client, nodes } = await connectApi(target);
+  const { client, nodes } = await connectApi(target, io);
   try {
     const reports: Record<string, CheckReport> = {};
     for (const node of nodes.length > 0 ? nodes : [undefined]) {
@@ -35,22 +37,22 @@ export async function checkRemote(opts: CheckCliOptions, target: RemoteTarget, n
       reports[node ?? client.endpoint.host] = withClientCertificates(remote, clientCertificates, now.toJSDate());
     }
     const entries = Object.entries(reports);
-    if (opts.output === 'json') process.stdout.write(`${JSON.stringify(nodes.length > 0 ? reports : entries[0][1], null, 2)}\n`);
-    else process.stdout.write(entries.map(([node, r]) => (nodes.length > 0 ? `NODE ${node}\n` : '') + formatCheckReport(r)).join('\n'));
-    if (entries.some(([, r]) => r.findings.length > 0)) process.exitCode = UNHEALTHY_EXIT_CODE;
+    if (opts.output === 'json') io.stdout.write(`${JSON.stringify(nodes.length > 0 ? reports : entries[0][1], null, 2)}\n`);
+    else io.stdout.write(entries.map(([node, r]) => (nodes.length > 0 ? `NODE ${node}\n` : '') + formatCheckReport(r)).join('\n'));
+    if (entries.some(([, r]) => r.findings.length > 0)) io.exitCode = UNHEALTHY_EXIT_CODE;
   } finally {
     client.close();
   }
 }
 
-export async function check(opts: CheckCliOptions, talosconfig: string | undefined, now: DateTime = DateTime.utc()): Promise<CheckReport> {
-  const stateDir = resolveStateDir(opts.state);
+export async function check(opts: CheckCliOptions, talosconfig: string | undefined, io: CliIo, now: DateTime = DateTime.utc()): Promise<CheckReport> {
+  const stateDir = resolveStateDir(opts.state, io);
   requireStore(stateDir);
-  const clientCertificates = await heldClientCertificates(talosconfig);
+  const clientCertificates = await heldClientCertificates(talosconfig, io);
   const { checkStateDir } = await import('../server/check/index.js');
   const report = await checkStateDir(stateDir, { from: now, years: opts.years, clientCertificates });
-  process.stdout.write(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
-  if (report.findings.length > 0) process.exitCode = UNHEALTHY_EXIT_CODE;
+  io.stdout.write(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatCheckReport(report));
+  if (report.findings.length > 0) io.exitCode = UNHEALTHY_EXIT_CODE;
   return report;
 }
 

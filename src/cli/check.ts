@@ -2,6 +2,7 @@
 // calendar and every problem foreseen (exit 2 with findings, like `get securitystatus`). The node is not changed.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { remoteTargetOf } from './remote-target.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
@@ -23,7 +24,7 @@ export function parseYears(value: string): number {
   return years;
 }
 
-export function registerCheckCommand(program: Command): void {
+export function registerCheckCommand(program: Command, io: CliIo): void {
   program
     .command('check')
     .description("Run the node's controllers years ahead on a copy of its store: the renewal calendar and every problem foreseen (exit 2 when any)")
@@ -35,8 +36,8 @@ export function registerCheckCommand(program: Command): void {
       const action = await import('./check-action.js');
       if (endpoints?.length || nodes?.length) {
         if (opts.state) throw new Error("--state reads a local node's store, -e/-n ask apid to run the check: use one or the other");
-        return action.checkRemote(opts, remoteTargetOf(cmd));
+        return action.checkRemote(opts, remoteTargetOf(cmd), io);
       }
-      await action.check(opts, talosconfig);
+      await action.check(opts, talosconfig, io);
     });
 }

@@ -3,6 +3,7 @@
 // `get securitystatus` exits 2 when the node is not healthy, so cron jobs and CI can gate on it.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { OUTPUT_FORMATS } from './output-format.js';
 import type { OutputFormat } from './output-format.js';
 import { runsRemotely } from './remote-target.js';
@@ -19,7 +20,7 @@ export interface GetOptions {
 /** The exit code of `get securitystatus` when a finding is a warning or worse (1 stays "the command failed"). */
 export const UNHEALTHY_EXIT_CODE = 2;
 
-export function registerGetCommand(program: Command): void {
+export function registerGetCommand(program: Command, io: CliIo): void {
   program
     .command('get')
     .description('Show resources of nodes over the API, or of a local node with --state (types and aliases: certificatestatus/cs, securitystatus, machineconfig/mc, ...; `get rd` lists them all)')
@@ -33,9 +34,9 @@ export function registerGetCommand(program: Command): void {
       const action = await import('./get-action.js');
       if (isResourceDefinitionsName(type)) {
         const { endpoints, nodes } = cmd.optsWithGlobals<{ endpoints?: string[]; nodes?: string[] }>();
-        if (endpoints?.length || nodes?.length) process.stderr.write('note: get rd lists the types built into this trustctl; no node is asked\n');
-        return action.getResourceDefinitions(id, opts);
+        if (endpoints?.length || nodes?.length) io.stderr.write('note: get rd lists the types built into this trustctl; no node is asked\n');
+        return action.getResourceDefinitions(id, opts, io);
       }
-      return runsRemotely(cmd) ? action.getRemote(type, id, opts, cmd) : action.get(type, id, opts);
+      return runsRemotely(cmd, io.env) ? action.getRemote(type, id, opts, cmd, io) : action.get(type, id, opts, io);
     });
 }

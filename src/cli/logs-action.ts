@@ -3,16 +3,17 @@ import { paths } from '../server/apid/api-paths.js';
 import type { LogLine } from '../server/apid/api-paths.js';
 import type { ServiceName } from '../server/service-logs.js';
 import type { RemoteTarget } from './api-client.js';
+import type { CliIo } from './cli-io.js';
 import type { LogsOptions } from './logs.js';
 
-export async function printLogs(service: ServiceName, opts: LogsOptions, target: RemoteTarget, out: (text: string) => void = (t) => process.stdout.write(t)): Promise<void> {
+export async function printLogs(service: ServiceName, opts: LogsOptions, target: RemoteTarget, io: CliIo): Promise<void> {
   const { connectApi } = await import('./api-client.js');
-  const { client, nodes } = await connectApi(target);
+  const { client, nodes } = await connectApi(target, io);
   const query = new URLSearchParams({ tail: String(opts.tail), ...(opts.follow ? { follow: 'true' } : {}) });
   const path = `${paths.logs(service)}?${query.toString()}`;
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
+  // Ctrl-C only, as before: SIGTERM keeps its default of ending the process at once.
+  const stopListening = io.onStop(() => stop.abort(), ['SIGINT']);
   try {
     const asked = nodes.length > 0 ? nodes : [undefined];
     const failures = await Promise.all(
@@ -22,7 +23,7 @@ export async function printLogs(service: ServiceName, opts: LogsOptions, target:
         const handle = client.stream<LogLine>(
           path,
           (line) => {
-            if ('line' in line) out(`${prefix}${line.line}\n`);
+            if ('line' in line) io.stdout.write(`${prefix}${line.line}\n`);
             else ended = line.error;
           },
           node ? { node } : {},
@@ -40,10 +41,10 @@ export async function printLogs(service: ServiceName, opts: LogsOptions, target:
     );
     const failed = failures.filter((f): f is string => f !== undefined);
     if (failed.length === asked.length && failed.length === 1) throw new Error(failed[0]);
-    for (const f of failed) process.stderr.write(`error: ${f}\n`);
-    if (failed.length > 0) process.exitCode = 1;
+    for (const f of failed) io.stderr.write(`error: ${f}\n`);
+    if (failed.length > 0) io.exitCode = 1;
   } finally {
-    process.off('SIGINT', onSignal);
+    stopListening();
     client.close();
   }
 }

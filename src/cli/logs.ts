@@ -2,6 +2,7 @@
 // `talosctl logs` (os:operator or os:admin). With several nodes (-n a,b) each line is prefixed with its node; -f
 // follows every node until Ctrl-C.
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { SERVICE_NAMES, isServiceName } from '../server/service-logs.js';
 import { remoteTargetOf } from './remote-target.js';
 
@@ -10,7 +11,7 @@ export interface LogsOptions {
   tail: number;
 }
 
-export function registerLogsCommand(program: Command): void {
+export function registerLogsCommand(program: Command, io: CliIo): void {
   program
     .command('logs')
     .description(`Print a service's log lines from nodes over the API (services: ${SERVICE_NAMES.join(', ')})`)
@@ -20,7 +21,7 @@ export function registerLogsCommand(program: Command): void {
     .action(async (service: string, opts: LogsOptions, cmd: Command) => {
       if (!isServiceName(service)) throw new Error(`logs: no service ${JSON.stringify(service)}: the services with logs are ${SERVICE_NAMES.join(', ')}`);
       const { printLogs } = await import('./logs-action.js');
-      await printLogs(service, opts, remoteTargetOf(cmd));
+      await printLogs(service, opts, remoteTargetOf(cmd), io);
     });
 }
 

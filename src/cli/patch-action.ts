@@ -1,4 +1,7 @@
 // The local action of `trustctl patch machineconfig` (patch.ts declares the command), loaded only when it runs.
+import { readFileSync } from 'node:fs';
+import { inCwd } from './cli-io.js';
+import type { CliIo } from './cli-io.js';
 import { recordConfigChange } from './local-audit.js';
 import { applyPatches, loadPatches, parseMachineConfig } from '../config/index.js';
 import type { MachineConfig, MachineConfigPatch } from '../config/index.js';
@@ -16,10 +19,10 @@ import { MACHINE_CONFIG_POINTER, storedMachineConfig } from './machine-config-fi
 import type { PatchOptions } from './patch.js';
 import { requireStore, resolveStateDir } from './state-path.js';
 
-export async function patchMachineConfigCommand(opts: PatchOptions): Promise<void> {
+export async function patchMachineConfigCommand(opts: PatchOptions, io: CliIo): Promise<void> {
   // Patches are read and parsed before the store is opened: a bad patch leaves nothing behind.
-  const patches = loadPatches(opts.patch);
-  const dir = resolveStateDir(opts.state);
+  const patches = loadPatches(opts.patch, (path) => readFileSync(inCwd(io, path), 'utf8'));
+  const dir = resolveStateDir(opts.state, io);
   requireStore(dir);
   const { openNodeState } = await import('../server/node.js');
   const { state } = await openNodeState(dir);
@@ -29,17 +32,17 @@ export async function patchMachineConfigCommand(opts: PatchOptions): Promise<voi
     const before = parseMachineConfig(stored.spec.yaml, 'the stored machine config');
     const { config, changed } = applyPatches(before, patches, { now: new Date() });
     if (!changed) {
-      process.stdout.write(`${SKIPPED}\n`);
+      io.stdout.write(`${SKIPPED}\n`);
       return;
     }
     if (opts.dryRun) {
-      process.stdout.write(await dryRunReport(state, stored, before, config, patches));
+      io.stdout.write(await dryRunReport(state, stored, before, config, patches));
       return;
     }
     const written = await writePatched(state, stored, config);
-    await recordConfigChange(state, 'patch', stored, written);
+    await recordConfigChange(state, 'patch', stored, written, io.stderr);
     const { type, namespace, id, version } = written.metadata;
-    process.stdout.write(`Patched configuration: ${type} ${namespace}/${id} is now at version ${version}.\n`);
+    io.stdout.write(`Patched configuration: ${type} ${namespace}/${id} is now at version ${version}.\n`);
   } finally {
     await state.close();
   }

@@ -2,6 +2,7 @@
 // to the local node's stored MachineConfig. The patched config is validated before anything is written; --dry-run
 // prints the config diff (secrets masked) and which certificates the controllers would re-issue, and why.
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { runsRemotely, remoteTargetOf } from './remote-target.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 
@@ -11,7 +12,7 @@ export interface PatchOptions {
   dryRun?: boolean;
 }
 
-export function registerPatchCommand(program: Command): void {
+export function registerPatchCommand(program: Command, io: CliIo): void {
   const patch = program.command('patch').description("Patch a resource of nodes over the API, or of a local node's store with --state");
   patch
     .command('machineconfig')
@@ -21,10 +22,10 @@ export function registerPatchCommand(program: Command): void {
     .option('--dry-run', 'print the config diff (secrets masked) and the certificate impact; change nothing')
     .option('--state <dir>', STATE_OPTION_HELP)
     .action(async (opts: PatchOptions, cmd: Command) => {
-      if (!runsRemotely(cmd)) return (await import('./patch-action.js')).patchMachineConfigCommand(opts);
+      if (!runsRemotely(cmd, io.env)) return (await import('./patch-action.js')).patchMachineConfigCommand(opts, io);
       // Over the API (remote-machine-config.ts): the patches are read and parsed here, applied and validated by each node.
       const { remotePatch } = await import('./remote-machine-config.js');
-      return remotePatch(opts.patch, Boolean(opts.dryRun), remoteTargetOf(cmd));
+      return remotePatch(opts.patch, Boolean(opts.dryRun), remoteTargetOf(cmd), io);
     });
 }
 

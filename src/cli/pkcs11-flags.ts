@@ -24,7 +24,7 @@ export function pkcs11Options(): Option[] {
 }
 
 /** The token settings from the flags or the environment; undefined when none is set; an error when only some are. */
-export function pkcs11Settings(flags: Pkcs11Flags, env: NodeJS.ProcessEnv = process.env): Pkcs11Settings | undefined {
+export function pkcs11Settings(flags: Pkcs11Flags, env: Readonly<Record<string, string | undefined>> = process.env): Pkcs11Settings | undefined {
   const values = FLAGS.map(([key, , variable]) => flags[key] ?? env[variable] ?? '');
   if (values.every((v) => v === '')) return undefined;
   const missing = FLAGS.filter((_, i) => values[i] === '').map(([, flag, variable]) => `${flag} (or ${variable})`);

@@ -5,6 +5,7 @@ import type { Resource, ResourceDefinition } from '../runtime/resource.js';
 import { formatNodeAddress, paths } from '../server/apid/index.js';
 import { connectApi } from './api-client.js';
 import type { ApiClient, RemoteTarget } from './api-client.js';
+import type { CliIo } from './cli-io.js';
 import { WatchPrinter, formatResources } from './resource-output.js';
 import type { OutputFormat } from './resource-output.js';
 import { followWatch } from './remote-watch.js';
@@ -15,14 +16,14 @@ export interface RemoteGetOptions {
   watch?: boolean;
 }
 
-export async function remoteGet(def: ResourceDefinition, id: string | undefined, opts: RemoteGetOptions, target: RemoteTarget): Promise<Resource[]> {
-  const { client, nodes } = await connectApi(target);
+export async function remoteGet(def: ResourceDefinition, id: string | undefined, opts: RemoteGetOptions, target: RemoteTarget, io: CliIo): Promise<Resource[]> {
+  const { client, nodes } = await connectApi(target, io);
   try {
     const asked = nodes.length > 0 ? nodes : [undefined];
     const label = (node: string | undefined) => node ?? formatNodeAddress(client.endpoint).replace(/:\d+$/, '');
     const query = opts.namespace ? `?namespace=${encodeURIComponent(opts.namespace)}` : '';
     if (opts.watch) {
-      await watchNodes(client, def, asked, label, `${paths.watch(def.type, id)}${query}`, opts.output);
+      await watchNodes(client, def, asked, label, `${paths.watch(def.type, id)}${query}`, opts.output, io);
       return [];
     }
     const answers = await Promise.allSettled(
@@ -36,15 +37,15 @@ export async function remoteGet(def: ResourceDefinition, id: string | undefined,
     answers.forEach((answer, i) => {
       if (answer.status === 'fulfilled') rows.push(...answer.value);
       else {
-        process.stderr.write(`error: ${label(asked[i])}: ${answer.reason instanceof Error ? answer.reason.message : String(answer.reason)}\n`);
-        process.exitCode = 1;
+        io.stderr.write(`error: ${label(asked[i])}: ${answer.reason instanceof Error ? answer.reason.message : String(answer.reason)}\n`);
+        io.exitCode = 1;
       }
     });
     if (rows.length === 0 && answers.every((a) => a.status === 'rejected')) return [];
-    if (rows.length === 0 && opts.output === 'table') process.stderr.write(`no ${def.type} found\n`);
+    if (rows.length === 0 && opts.output === 'table') io.stderr.write(`no ${def.type} found\n`);
     else {
       const single = id !== undefined && asked.length === 1;
-      process.stdout.write(formatResources(def, rows.map((r) => r.resource), opts.output, single, rows.map((r) => r.node)));
+      io.stdout.write(formatResources(def, rows.map((r) => r.resource), opts.output, single, rows.map((r) => r.node)));
     }
     return rows.map((r) => r.resource);
   } finally {
@@ -52,12 +53,10 @@ export async function remoteGet(def: ResourceDefinition, id: string | undefined,
   }
 }
 
-async function watchNodes(client: ApiClient, def: ResourceDefinition, nodes: (string | undefined)[], label: (n: string | undefined) => string, path: string, format: OutputFormat): Promise<void> {
-  const printer = new WatchPrinter(def, format, (text) => process.stdout.write(text), true);
+async function watchNodes(client: ApiClient, def: ResourceDefinition, nodes: (string | undefined)[], label: (n: string | undefined) => string, path: string, format: OutputFormat, io: CliIo): Promise<void> {
+  const printer = new WatchPrinter(def, format, (text) => io.stdout.write(text), true);
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopListening = io.onStop(() => stop.abort());
   // The table's widths come from the first listing of every node; later rows keep them.
   const bootstrapped = new Set<string>();
   try {
@@ -76,8 +75,8 @@ async function watchNodes(client: ApiClient, def: ResourceDefinition, nodes: (st
               }
               if (line.resource) printer.event({ type: line.type, resource: line.resource }, label(node));
             },
-            reset: (reason) => process.stderr.write(`${label(node)}: ${reason}; listing again\n`),
-            reconnecting: (reason, delay) => process.stderr.write(`${label(node)}: ${reason}; reconnecting in ${delay} ms from the last bookmark\n`),
+            reset: (reason) => io.stderr.write(`${label(node)}: ${reason}; listing again\n`),
+            reconnecting: (reason, delay) => io.stderr.write(`${label(node)}: ${reason}; reconnecting in ${delay} ms from the last bookmark\n`),
           },
           stop.signal,
         ).catch((err: unknown) => {
@@ -88,7 +87,6 @@ async function watchNodes(client: ApiClient, def: ResourceDefinition, nodes: (st
       ),
     );
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
 }

@@ -3,6 +3,7 @@
 // CRL. The certificate is named by what the user has in hand: the file, the talosconfig, its serial or fingerprint.
 import { Argument, Option } from 'commander';
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { CA_NAMES } from '../resources/common.js';
 import { REVOCATION_REASON_NAMES } from '../pki/crl.js';
 import { STATE_OPTION_HELP } from './state-path.js';
@@ -18,7 +19,7 @@ export interface RevokeOptions {
   state?: string;
 }
 
-export function registerRevokeCommands(program: Command): void {
+export function registerRevokeCommands(program: Command, io: CliIo): void {
   program
     .command('revoke')
     .description('Revoke one certificate (apid refuses it from the next request, trustd signs nothing more for a revoked node, the CRL lists it); --undo lifts it')
@@ -33,12 +34,12 @@ export function registerRevokeCommands(program: Command): void {
     .addOption(new Option('--ca <ca>', 'the CA that issued it, where the serial alone is ambiguous').choices(CA_NAMES))
     .option('--undo', 'lift the revocation instead')
     .option('--state <dir>', STATE_OPTION_HELP)
-    .action(async (opts: RevokeOptions, cmd: Command) => (await import('./revoke-action.js')).revoke(opts, cmd));
+    .action(async (opts: RevokeOptions, cmd: Command) => (await import('./revoke-action.js')).revoke(opts, cmd, io));
 
   program
     .command('crl')
     .description("Print a CA's certificate revocation list (PEM), as the control plane publishes it (also served at https://<control plane>:<trustd port>/crl/<ca>.crl)")
     .addArgument(new Argument('<ca>', 'the CA: os, kubernetes, etcd or aggregator').choices(CA_NAMES))
     .option('--state <dir>', STATE_OPTION_HELP)
-    .action(async (ca: string, opts: { state?: string }, cmd: Command) => (await import('./revoke-action.js')).printCrl(ca, opts, cmd));
+    .action(async (ca: string, opts: { state?: string }, cmd: Command) => (await import('./revoke-action.js')).printCrl(ca, opts, cmd, io));
 }

@@ -9,6 +9,7 @@ import type { State } from '../runtime/state.js';
 import { paths } from '../server/apid/api-paths.js';
 import type { JoinTokenAuditEvent, JoinTokenCreated, JoinTokenRequest } from '../server/join-tokens/index.js';
 import type { ApiClient } from './api-client.js';
+import type { CliIo } from './cli-io.js';
 import { recordLocally } from './local-audit.js';
 import { formatResources, formatTable } from './resource-output.js';
 import { remoteTargetOf, runsRemotely } from './remote-target.js';
@@ -25,38 +26,38 @@ interface TokenBackend {
   setStatic(mode: StaticTokenMode): Promise<Resource<TokenPolicySpec>>;
 }
 
-export async function createToken(opts: TokenCreateOptions, cmd: Command): Promise<void> {
+export async function createToken(opts: TokenCreateOptions, cmd: Command, io: CliIo): Promise<void> {
   const request: JoinTokenRequest = {
     ...(opts.ttl !== undefined ? { ttlSeconds: ttlSeconds(opts.ttl) } : {}),
     ...(opts.uses !== undefined ? { uses: opts.uses } : {}),
     ...(opts.nodeIp.length > 0 ? { nodeIPs: opts.nodeIp } : {}),
     ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
   };
-  const created = await withBackend(cmd, opts.state, (b) => b.create(request));
-  process.stdout.write(`${created.token}\n`);
+  const created = await withBackend(cmd, opts.state, io, (b) => b.create(request));
+  io.stdout.write(`${created.token}\n`);
   const { spec, metadata } = created.resource;
-  process.stderr.write(`join token ${metadata.id}: ${spec.uses} use(s) until ${spec.expires}, bound to ${joinTokenBinding(created.resource)}; it is shown this once\n`);
+  io.stderr.write(`join token ${metadata.id}: ${spec.uses} use(s) until ${spec.expires}, bound to ${joinTokenBinding(created.resource)}; it is shown this once\n`);
 }
 
-export async function listTokens(opts: TokenListOptions, cmd: Command): Promise<void> {
-  const tokens = await withBackend(cmd, opts.state, (b) => b.list(), true);
+export async function listTokens(opts: TokenListOptions, cmd: Command, io: CliIo): Promise<void> {
+  const tokens = await withBackend(cmd, opts.state, io, (b) => b.list(), true);
   if (opts.output !== 'table') {
-    process.stdout.write(formatResources(JoinTokens, tokens, opts.output, false));
+    io.stdout.write(formatResources(JoinTokens, tokens, opts.output, false));
     return;
   }
   const now = new Date();
   const rows = tokens.map((t) => [t.metadata.id, t.spec.expires, joinTokenState(t.spec, now), `${t.spec.used}/${t.spec.uses}`, joinTokenBinding(t), t.spec.createdBy]);
-  process.stdout.write(formatTable([['ID', 'EXPIRES', 'STATE', 'USES', 'BOUND TO', 'CREATED BY'], ...rows]));
+  io.stdout.write(formatTable([['ID', 'EXPIRES', 'STATE', 'USES', 'BOUND TO', 'CREATED BY'], ...rows]));
 }
 
-export async function revokeToken(id: string, opts: { state?: string }, cmd: Command): Promise<void> {
-  const revoked = await withBackend(cmd, opts.state, (b) => b.revoke(id));
-  process.stdout.write(`join token ${revoked} revoked\n`);
+export async function revokeToken(id: string, opts: { state?: string }, cmd: Command, io: CliIo): Promise<void> {
+  const revoked = await withBackend(cmd, opts.state, io, (b) => b.revoke(id));
+  io.stdout.write(`join token ${revoked} revoked\n`);
 }
 
-export async function setStaticToken(mode: 'accept' | 'refuse', opts: { state?: string }, cmd: Command): Promise<void> {
-  const policy = await withBackend(cmd, opts.state, (b) => b.setStatic(mode === 'accept' ? 'accepted' : 'refused'));
-  process.stdout.write(`static machine.token: ${policy.spec.staticToken} by trustd${policy.spec.staticToken === 'refused' ? '; nodes join with `trustctl token create` tokens' : ''}\n`);
+export async function setStaticToken(mode: 'accept' | 'refuse', opts: { state?: string }, cmd: Command, io: CliIo): Promise<void> {
+  const policy = await withBackend(cmd, opts.state, io, (b) => b.setStatic(mode === 'accept' ? 'accepted' : 'refused'));
+  io.stdout.write(`static machine.token: ${policy.spec.staticToken} by trustd${policy.spec.staticToken === 'refused' ? '; nodes join with `trustctl token create` tokens' : ''}\n`);
 }
 
 function ttlSeconds(ms: number): number {
@@ -64,10 +65,10 @@ function ttlSeconds(ms: number): number {
   return Math.round(ms / 1000);
 }
 
-async function withBackend<T>(cmd: Command, stateFlag: string | undefined, use: (backend: TokenBackend) => Promise<T>, readOnly = false): Promise<T> {
-  if (runsRemotely(cmd)) {
+async function withBackend<T>(cmd: Command, stateFlag: string | undefined, io: CliIo, use: (backend: TokenBackend) => Promise<T>, readOnly = false): Promise<T> {
+  if (runsRemotely(cmd, io.env)) {
     const { connectApi } = await import('./api-client.js');
-    const { client, nodes } = await connectApi(remoteTargetOf(cmd));
+    const { client, nodes } = await connectApi(remoteTargetOf(cmd), io);
     try {
       if (nodes.length > 1) throw new Error(`token commands act on one control plane's store: pass one node with -n (got ${nodes.join(', ')})`);
       return await use(remoteBackend(client, nodes[0]));
@@ -75,13 +76,13 @@ async function withBackend<T>(cmd: Command, stateFlag: string | undefined, use: 
       client.close();
     }
   }
-  const dir = resolveStateDir(stateFlag);
+  const dir = resolveStateDir(stateFlag, io);
   // Tokens belong in a node's store: a path with none is a mistake, not a place to start a new store.
   requireStore(dir);
   const { openNodeState } = await import('../server/node.js');
   const { state } = await openNodeState(dir, undefined, readOnly);
   try {
-    return await use(await localBackend(state));
+    return await use(await localBackend(state, io));
   } finally {
     await state.close();
   }
@@ -99,11 +100,11 @@ function remoteBackend(client: ApiClient, node: string | undefined): TokenBacken
 }
 
 /** The store's own functions, each change recorded in the store's audit trail as by `local`. */
-async function localBackend(state: State): Promise<TokenBackend> {
+async function localBackend(state: State, io: CliIo): Promise<TokenBackend> {
   const admin = await import('../server/join-tokens/index.js');
   const names = { ttlSeconds: '--ttl', uses: '--uses', nodeIPs: '--node-ip', hostname: '--hostname' };
   const recorded = async <T>(result: T, event: (result: T) => JoinTokenAuditEvent): Promise<T> => {
-    await recordLocally(state, event(result));
+    await recordLocally(state, event(result), io.stderr);
     return result;
   };
   return {

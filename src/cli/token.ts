@@ -5,6 +5,7 @@
 //   token static accept|refuse                                                the cluster's static machine.token
 import { Argument, Option } from 'commander';
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { isIPAddress, hostnameProblem } from '../config/subject-alt-name.js';
 import { durationOption } from './duration.js';
 import { OUTPUT_FORMATS } from './output-format.js';
@@ -26,7 +27,7 @@ export interface TokenListOptions {
 
 const actions = () => import('./token-action.js');
 
-export function registerTokenCommands(program: Command): void {
+export function registerTokenCommands(program: Command, io: CliIo): void {
   const token = program.command('token').description('Join tokens for trustd: single-use or limited, expiring, bound to a node (os:admin)');
   token
     .command('create')
@@ -36,25 +37,25 @@ export function registerTokenCommands(program: Command): void {
     .option('--uses <n>', 'how many certificates it may obtain (1 to 10000; default 1)', usesOption)
     .option('--node-ip <ip>', 'accept it only for a CSR whose addresses are among these (repeatable)', collectIp, [])
     .option('--hostname <name>', 'accept it only for a CSR naming this host and no other', hostnameOption)
-    .action(async (opts: TokenCreateOptions, cmd: Command) => (await actions()).createToken(opts, cmd));
+    .action(async (opts: TokenCreateOptions, cmd: Command) => (await actions()).createToken(opts, cmd, io));
   token
     .command('list')
     .description('List join tokens: id, expiry, state, uses, bindings, who made it (never a token)')
     .option('--state <dir>', STATE_OPTION_HELP)
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
-    .action(async (opts: TokenListOptions, cmd: Command) => (await actions()).listTokens(opts, cmd));
+    .action(async (opts: TokenListOptions, cmd: Command) => (await actions()).listTokens(opts, cmd, io));
   token
     .command('revoke')
     .description('Revoke a join token: trustd refuses it from the next request on')
     .argument('<id>', 'the token id (the part before the dot; `token list` shows them)')
     .option('--state <dir>', STATE_OPTION_HELP)
-    .action(async (id: string, opts: { state?: string }, cmd: Command) => (await actions()).revokeToken(id, opts, cmd));
+    .action(async (id: string, opts: { state?: string }, cmd: Command) => (await actions()).revokeToken(id, opts, cmd, io));
   token
     .command('static')
     .description("Accept or refuse the cluster's static machine.token at trustd (accepted by default, as in Talos)")
     .addArgument(new Argument('<mode>', 'accept or refuse').choices(['accept', 'refuse']))
     .option('--state <dir>', STATE_OPTION_HELP)
-    .action(async (mode: 'accept' | 'refuse', opts: { state?: string }, cmd: Command) => (await actions()).setStaticToken(mode, opts, cmd));
+    .action(async (mode: 'accept' | 'refuse', opts: { state?: string }, cmd: Command) => (await actions()).setStaticToken(mode, opts, cmd, io));
 }
 
 function usesOption(value: string): number {
