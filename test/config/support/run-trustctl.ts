@@ -32,6 +32,8 @@ export class Sandbox {
 
   /** `trustctl args...` in this process, as if run in the sandbox's directory with env(extra). */
   async run(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+    // serve still takes the process's own streams, signals and exit code: in here it would run inside the test runner
+    if (args.includes('serve') && !args.includes('--help')) throw new Error(`trustctl ${args.join(' ')}: serve runs only as a process; use runProcess`);
     const io = bufferIo({ env: this.env(env), cwd: this.dir });
     const code = await runTrustctl(args, io);
     return { code, stdout: io.written.stdout, stderr: io.written.stderr };
