@@ -8,7 +8,7 @@ import type { RemoteTarget } from './api-client.js';
 import type { CheckCliOptions } from './check.js';
 import { inCwd } from './cli-io.js';
 import type { CliIo, CliPlace } from './cli-io.js';
-import { UNHEALTHY_EXIT_CODE } from './get.js';
+import { UNHEALTHY_EXIT_CODE } from './constants.js';
 import { requireStore, resolveStateDir } from './state-path.js';
 
 /** The talosconfig's client certificates: the flag's file (which must exist), else the default one when present. */

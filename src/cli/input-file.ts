@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAgeEncrypted } from '../config/age-header.js';
 import type { AgeIdentities } from '../config/age-file.js';
-import { AGE_IDENTITY_ENV } from './age-flags.js';
+import { AGE_IDENTITY_ENV } from './constants.js';
 import { inCwd } from './cli-io.js';
 import type { CliEnv, CliPlace } from './cli-io.js';
 import type { AgeIdentityFlags } from './age-flags.js';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { RemoteTarget } from './api-client.js';
 import type { CliEnv } from './cli-io.js';
-import { STATE_DIR_ENV } from './state-path.js';
+import { STATE_DIR_ENV } from './constants.js';
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
