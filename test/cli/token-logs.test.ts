@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { printLogs } from '../../src/cli/logs-action.js';
+import { printLogs } from '../../src/cli/logs.js';
 import { bufferIo } from '../../src/cli/cli-io.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { TEST_PLACE, captured } from '../support/captured-output.js';
