@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DateTime } from 'luxon';
 import { formatTalosconfig, newContext } from '../../src/config/index.js';
-import { auditRemote } from '../../src/cli/audit-action.js';
+import { auditRemote } from '../../src/cli/audit.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { ApidHarness } from '../server/apid-harness.js';
 import { bufferIo } from '../../src/cli/cli-io.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMachineConfig, parseTalosconfig } from '../../src/config/index.js';
 import { applyConfig } from '../../src/cli/apply-config.js';
-import { auditLocal, verifyLocal } from '../../src/cli/audit-action.js';
+import { auditLocal, verifyLocal } from '../../src/cli/audit.js';
 import { configNew } from '../../src/cli/config-action.js';
 import { patchMachineConfigCommand } from '../../src/cli/patch.js';
 import { buildProgram } from '../../src/cli/program.js';
