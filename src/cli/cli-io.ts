@@ -71,17 +71,23 @@ export function processIo(): CliIo {
 /** A CliIo that keeps what was written, for running a command in process; `stop()` plays the part of Ctrl-C. */
 export interface BufferedIo extends CliIo {
   readonly written: { stdout: string; stderr: string };
+  /** Resolves once what was written to `stream` satisfies `seen` (a following command's output, awaited not polled). */
+  printed(stream: 'stdout' | 'stderr', seen: (text: string) => boolean): Promise<void>;
   /** Asks a running command to stop, as SIGINT would (`signal` SIGTERM as a service manager would). */
   stop(signal?: StopSignal): void;
+  /** How many stop listeners are registered: a command that ended must have removed its own. */
+  stopListeners(): number;
 }
 
 export function bufferIo(place: CliPlace, stdin: string = ''): BufferedIo {
   const written = { stdout: '', stderr: '' };
+  const waiters = new Set<() => void>();
   const sink = (name: 'stdout' | 'stderr') =>
     new Writable({
       decodeStrings: false,
       write(chunk: string | Buffer, _encoding, done) {
         written[name] += chunk.toString();
+        for (const check of [...waiters]) check();
         done();
       },
     });
@@ -94,6 +100,17 @@ export function bufferIo(place: CliPlace, stdin: string = ''): BufferedIo {
     stdin: Readable.from(stdin === '' ? [] : [stdin]),
     exitCode: 0,
     written,
+    printed(stream, seen) {
+      return new Promise((resolve) => {
+        const check = () => {
+          if (!seen(written[stream])) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
     onStop(listener, on = STOP_SIGNALS) {
       for (const s of on) signals.on(s, listener);
       return () => {
@@ -102,6 +119,9 @@ export function bufferIo(place: CliPlace, stdin: string = ''): BufferedIo {
     },
     stop(signal = 'SIGINT') {
       signals.emit(signal);
+    },
+    stopListeners() {
+      return STOP_SIGNALS.reduce((n, s) => n + signals.listenerCount(s), 0);
     },
   };
 }
