@@ -30,8 +30,9 @@ describe('runTrustctl (trustctl in process)', () => {
     expect(await runTrustctl(['get', 'cs', '--state', 'relative-state'], relative)).to.equal(1);
     expect(relative.written.stderr).to.contain(`state directory "${join(dir, 'relative-state')}" does not exist`);
 
+    // check without -e/-n runs on a local store (get would ask the API)
     const home = bufferIo(place());
-    expect(await runTrustctl(['get', 'cs'], home)).to.equal(1);
+    expect(await runTrustctl(['check'], home)).to.equal(1);
     expect(home.written.stderr).to.contain(`state directory "${join(dir, 'home', '.trustplane', 'state')}" does not exist`);
 
     const variable = bufferIo({ env: { TRUSTPLANE_STATE_DIR: 'from-env' }, cwd: dir });
