@@ -1,9 +1,8 @@
 // What a trustctl command may touch of the world it runs in: its output streams, its environment, its working directory,
 // its input, its exit code and the signals that stop it. Commands take these from an injected CliIo rather than from
-// `process`, so the same command runs as the process's own (processIo) or inside a test or another program (bufferIo).
-import { EventEmitter } from 'node:events';
+// `process`, so the same command runs as the process's own (processIo) or inside a test or another program (bufferIo,
+// buffer-io.ts).
 import { isAbsolute, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 
 export type CliEnv = Readonly<Record<string, string | undefined>>;
 
@@ -32,7 +31,7 @@ export interface CliIo extends CliPlace {
   onStop(listener: () => void, signals?: readonly StopSignal[]): () => void;
 }
 
-const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
+export const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
 
 /** `path` as given on the command line, made absolute against the command's working directory. */
 export function inCwd(place: CliPlace, path: string): string {
@@ -47,9 +46,16 @@ export function processPlace(): CliPlace {
 /** The process's own streams, environment, directory, exit code and signals: what `trustctl` on a shell gets. */
 export function processIo(): CliIo {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
+    // getters: Node makes each stream on first use, and opening stdin for a command that never reads it costs start-up
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
     // the process's own, so `serve` (which still sets process.exitCode itself) and the commands agree on one code
@@ -64,64 +70,6 @@ export function processIo(): CliIo {
       return () => {
         for (const s of signals) process.off(s, listener);
       };
-    },
-  };
-}
-
-/** A CliIo that keeps what was written, for running a command in process; `stop()` plays the part of Ctrl-C. */
-export interface BufferedIo extends CliIo {
-  readonly written: { stdout: string; stderr: string };
-  /** Resolves once what was written to `stream` satisfies `seen` (a following command's output, awaited not polled). */
-  printed(stream: 'stdout' | 'stderr', seen: (text: string) => boolean): Promise<void>;
-  /** Asks a running command to stop, as SIGINT would (`signal` SIGTERM as a service manager would). */
-  stop(signal?: StopSignal): void;
-  /** How many stop listeners are registered: a command that ended must have removed its own. */
-  stopListeners(): number;
-}
-
-export function bufferIo(place: CliPlace, stdin: string = ''): BufferedIo {
-  const written = { stdout: '', stderr: '' };
-  const waiters = new Set<() => void>();
-  const sink = (name: 'stdout' | 'stderr') =>
-    new Writable({
-      decodeStrings: false,
-      write(chunk: string | Buffer, _encoding, done) {
-        written[name] += chunk.toString();
-        for (const check of [...waiters]) check();
-        done();
-      },
-    });
-  const signals = new EventEmitter();
-  return {
-    env: place.env,
-    cwd: place.cwd,
-    stdout: sink('stdout'),
-    stderr: sink('stderr'),
-    stdin: Readable.from(stdin === '' ? [] : [stdin]),
-    exitCode: 0,
-    written,
-    printed(stream, seen) {
-      return new Promise((resolve) => {
-        const check = () => {
-          if (!seen(written[stream])) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    onStop(listener, on = STOP_SIGNALS) {
-      for (const s of on) signals.on(s, listener);
-      return () => {
-        for (const s of on) signals.off(s, listener);
-      };
-    },
-    stop(signal = 'SIGINT') {
-      signals.emit(signal);
-    },
-    stopListeners() {
-      return STOP_SIGNALS.reduce((n, s) => n + signals.listenerCount(s), 0);
     },
   };
 }

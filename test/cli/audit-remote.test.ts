@@ -10,7 +10,7 @@ import { formatTalosconfig, newContext } from '../../src/config/index.js';
 import { auditRemote } from '../../src/cli/audit.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { ApidHarness } from '../server/apid-harness.js';
-import { bufferIo } from '../../src/cli/cli-io.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { TEST_PLACE, captured } from '../support/captured-output.js';
 
 describe('trustctl audit over the API (in process)', function () {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { contextCredentials, formatTalosconfig, issueClientCertificate, newContext, parseTalosconfig } from '../../src/config/index.js';
 import type { Talosconfig } from '../../src/config/index.js';
 import { configAdd, configEndpoints, configNodes, configRemove } from '../../src/cli/config-context-action.js';
-import { bufferIo } from '../../src/cli/cli-io.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { readFixture } from '../config/support/talos-fixtures.js';
 import { CLI, Sandbox } from '../config/support/run-trustctl.js';
 import { rejection } from '../support/caught.js';

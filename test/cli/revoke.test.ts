@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { bufferIo } from '../../src/cli/cli-io.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { TEST_PLACE } from '../support/captured-output.js';
 import { DateTime } from 'luxon';
 import { contextCredentials, issueClientCertificate, parseTalosconfig } from '../../src/config/index.js';

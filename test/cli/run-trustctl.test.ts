@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bufferIo } from '../../src/cli/cli-io.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { runTrustctl } from '../../src/cli/program.js';
 import { openNodeState } from '../../src/server/node.js';
 import { FIXTURE_SECRETS } from '../controllers/node-harness.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { printLogs } from '../../src/cli/logs.js';
-import { bufferIo } from '../../src/cli/cli-io.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { TEST_PLACE, captured } from '../support/captured-output.js';
 import { serveLoggers } from '../../src/cli/serve-logs.js';

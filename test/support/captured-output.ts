@@ -1,6 +1,6 @@
 // Runs a CLI action in process against a buffered CliIo, returning what it wrote to stdout and stderr and the exit code
 // it set, for tests that want a command's output without spawning trustctl.
-import { bufferIo } from '../../src/cli/cli-io.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import type { CliIo, CliPlace } from '../../src/cli/cli-io.js';
 
 /** Absolute paths only, and no environment: what the tests that use it pass. */

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bufferIo } from '../../../src/cli/cli-io.js';
+import { bufferIo } from '../../../src/cli/buffer-io.js';
 import { runTrustctl } from '../../../src/cli/program.js';
 
 export const CLI = resolve(process.cwd(), 'dist/src/cli/main.js');
