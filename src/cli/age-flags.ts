@@ -1,6 +1,7 @@
 // The age flags of the commands that read or write secrets: declared here, without the age library, so that declaring
 // them costs nothing at start-up (input-file.ts and age-output.ts load the library only when a file or flag needs it).
 import { Option } from 'commander';
+import { AGE_IDENTITY_ENV } from './constants.js';
 
 export interface AgeIdentityFlags {
   ageIdentity?: string[];
@@ -11,8 +12,6 @@ export interface AgeRecipientFlags {
   ageRecipientsFile?: string[];
 }
 
-/** Read in this order when no --age-identity is given; the first one set is used. */
-export const AGE_IDENTITY_ENV = ['TRUSTPLANE_AGE_IDENTITY', 'SOPS_AGE_KEY_FILE'] as const;
 
 export function ageIdentityOption(): Option {
   return new Option(

@@ -7,6 +7,8 @@ import { contextCredentials, readTalosconfigFile, resolveTalosconfigPath, select
 import { encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
 import { NODE_HEADER, formatNodeAddress, parseNodeAddress } from '../server/apid/index.js';
 import type { NodeAddress, WatchLine } from '../server/apid/index.js';
+import { inCwd } from './cli-io.js';
+import type { CliIo } from './cli-io.js';
 import { clientCertificateSymptom, serverCertificateSymptom } from './tls-symptoms.js';
 
 export interface RemoteTarget {
@@ -42,10 +44,13 @@ export interface Connection {
 
 export const EXPIRY_WARNING_DAYS = 30;
 
+/** What connecting reads (the talosconfig: $TALOSCONFIG, HOME, relative paths) and where it warns. */
+export type ConnectIo = Pick<CliIo, 'env' | 'cwd' | 'stderr'>;
+
 /** Reads the talosconfig, warns on stderr when its certificate expires within 30 days, and opens a client. */
-export async function connectApi(target: RemoteTarget, warn: (text: string) => void = (t) => process.stderr.write(t), now = new Date()): Promise<Connection> {
-  const path = resolveTalosconfigPath(target.talosconfig);
-  const config = await readTalosconfigFile(path);
+export async function connectApi(target: RemoteTarget, io: ConnectIo, now = new Date()): Promise<Connection> {
+  const path = resolveTalosconfigPath(target.talosconfig, io.env);
+  const config = await readTalosconfigFile(path, inCwd(io, path));
   if (Object.keys(config.contexts).length === 0)
     throw new Error(`talosconfig "${path}" has no contexts: make one with \`trustctl gen config\` (or \`trustctl config new\`), or pass --state DIR to read a local node`);
   const { name, context } = selectContext(config, target.context || config.context);
@@ -56,7 +61,7 @@ export async function connectApi(target: RemoteTarget, warn: (text: string) => v
   if (endpoints.length === 0) throw new Error(`no endpoint: pass -e ENDPOINT or set endpoints in talosconfig context "${name}"`);
   const notAfter = new Date(parseCertificatePem(creds.crtPem, `contexts.${name}.crt`).validTo);
   const warning = expiryWarning(name, notAfter, now);
-  if (warning) warn(`${warning}\n`);
+  if (warning) io.stderr.write(`${warning}\n`);
   const client = new ApiClient(parseNodeAddress(endpoints[0]), {
     ca: creds.caPem,
     cert: creds.crtPem,

@@ -4,6 +4,8 @@
 import { stringify } from 'yaml';
 import { contextCredentials, formatTalosconfig, readTalosconfigFile, resolveTalosconfigPath, selectContext } from '../config/index.js';
 import { parseCertificatePem } from '../pki/index.js';
+import { inCwd } from './cli-io.js';
+import type { CliIo } from './cli-io.js';
 import type { InfoOptions } from './config.js';
 import { relativeTime } from './relative-time.js';
 
@@ -16,10 +18,10 @@ interface Info {
   certNotAfter: string;
 }
 
-export async function configInfo(opts: InfoOptions): Promise<void> {
+export async function configInfo(opts: InfoOptions, io: CliIo): Promise<void> {
   const pem = pemWanted(opts);
-  const path = resolveTalosconfigPath(opts.talosconfig);
-  const config = await readTalosconfigFile(path);
+  const path = resolveTalosconfigPath(opts.talosconfig, io.env);
+  const config = await readTalosconfigFile(path, inCwd(io, path));
   if (Object.keys(config.contexts).length === 0)
     throw new Error(`talosconfig "${path}" has no contexts: create one with \`trustctl gen config\` and add it with \`trustctl config merge\``);
   const { name, context } = selectContext(config, opts.context || config.context);
@@ -29,12 +31,12 @@ export async function configInfo(opts: InfoOptions): Promise<void> {
     const text = pem === 'ca' ? caPem : crtPem;
     if (!text) throw new Error(`talosconfig "${path}": contexts.${name}.${pem} is empty, so there is no ${pem === 'ca' ? 'CA' : 'client'} certificate to print`);
     parseCertificatePem(text, `contexts.${name}.${pem}`);
-    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return;
   }
   if (opts.base64 !== undefined) {
     // The private key is left out: this output is meant for pipes and terminals, and nothing in it needs the key.
-    process.stdout.write(formatTalosconfig({ context: name, contexts: { [name]: { ...context, key: '' } } }));
+    io.stdout.write(formatTalosconfig({ context: name, contexts: { [name]: { ...context, key: '' } } }));
     return;
   }
 
@@ -46,9 +48,9 @@ export async function configInfo(opts: InfoOptions): Promise<void> {
     info.certTTL = relativeTime(notAfter, new Date());
     info.certNotAfter = notAfter.toISOString().slice(0, 10);
   }
-  if (opts.output === 'json') process.stdout.write(JSON.stringify(info, null, 2) + '\n');
-  else if (opts.output === 'yaml') process.stdout.write(stringify(info, { indent: 4 }));
-  else process.stdout.write(formatInfo(info));
+  if (opts.output === 'json') io.stdout.write(JSON.stringify(info, null, 2) + '\n');
+  else if (opts.output === 'yaml') io.stdout.write(stringify(info, { indent: 4 }));
+  else io.stdout.write(formatInfo(info));
 }
 
 /** Which PEM to print, if any; the output choices exclude each other, so a mix is refused before anything is read. */

@@ -12,8 +12,9 @@ export interface OutputFile {
   mode?: number;
 }
 
-export function refuseOverwrite(path: string, force: boolean): void {
-  if (!force && existsSync(path)) throw new Error(`file "${path}" already exists, use --force to overwrite`);
+/** `path` as the user gave it (for the message), `at` where it is (absolute against the command's directory). */
+export function refuseOverwrite(path: string, force: boolean, at: string = path): void {
+  if (!force && existsSync(at)) throw new Error(`file "${path}" already exists, use --force to overwrite`);
 }
 
 export async function writeFileAtomic(file: OutputFile): Promise<void> {

@@ -17,6 +17,8 @@ import {
 } from '../config/index.js';
 import type { SecretsBundle } from '../config/index.js';
 import type { AgeIdentityFlags } from './age-flags.js';
+import { inCwd } from './cli-io.js';
+import type { CliIo, CliPlace } from './cli-io.js';
 import { cannotRead, readInputFile } from './input-file.js';
 import { ageSeal } from './age-output.js';
 import { writeFilesAtomic, refuseOverwrite } from './files.js';
@@ -27,8 +29,8 @@ import { withTokenUse } from './pkcs11-use.js';
 import type { TokenUse } from './pkcs11-use.js';
 import { withProgress } from './progress.js';
 
-export async function loadSecretsBundle(path: string, flags: AgeIdentityFlags): Promise<SecretsBundle> {
-  const text = await readInputFile({ path, label: `secrets bundle "${path}"`, unreadable: (err) => cannotRead('--with-secrets', path, err) }, flags);
+export async function loadSecretsBundle(path: string, flags: AgeIdentityFlags, place: CliPlace): Promise<SecretsBundle> {
+  const text = await readInputFile({ path, label: `secrets bundle "${path}"`, unreadable: (err) => cannotRead('--with-secrets', path, err) }, flags, place);
   try {
     return validateSecretsBundle(parseSecretsBundle(text, path), new Date());
   } catch (err) {
@@ -59,7 +61,7 @@ function endpointHost(endpoint: string): string {
   return new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
 }
 
-export async function genConfig(name: string, endpoint: string, opts: GenConfigOptions): Promise<void> {
+export async function genConfig(name: string, endpoint: string, opts: GenConfigOptions, io: CliIo): Promise<void> {
   if (!name.trim()) throw new Error('<cluster-name>: must not be empty');
   const endpointError = endpointProblem(endpoint);
   if (endpointError) throw new Error(`<endpoint>: ${endpointError}`);
@@ -68,24 +70,24 @@ export async function genConfig(name: string, endpoint: string, opts: GenConfigO
   if (toStdout && types.length !== 1) throw new Error('-o -: printing to stdout needs exactly one --output-types value');
   const sans = parseSans(opts.additionalSans);
   const fileOf = (t: OutputType) => join(opts.output, t === 'talosconfig' ? 'talosconfig' : `${t}.yaml`);
-  if (!toStdout) for (const t of types) refuseOverwrite(fileOf(t), Boolean(opts.force));
-  const seal = await ageSeal(opts);
+  if (!toStdout) for (const t of types) refuseOverwrite(fileOf(t), Boolean(opts.force), inCwd(io, fileOf(t)));
+  const seal = await ageSeal(opts, io);
 
-  const outputs = await withTokenUse(opts, async (use) => {
+  const outputs = await withTokenUse(opts, io, async (use) => {
     const bundle = opts.withSecrets
-      ? await loadSecretsBundle(opts.withSecrets, opts)
-      : await withProgress((step) => generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, onStep: step, ...(use.newCA ? { newCA: use.newCA } : {}) }));
+      ? await loadSecretsBundle(opts.withSecrets, opts, io)
+      : await withProgress(io.stderr, (step) => generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, onStep: step, ...(use.newCA ? { newCA: use.newCA } : {}) }));
     const files: OutputFile[] = [];
     for (const type of types) {
-      files.push({ path: fileOf(type), data: await seal(await renderOutput(type, bundle, name, endpoint, sans, opts, use)), mode: 0o600 });
+      files.push({ path: inCwd(io, fileOf(type)), data: await seal(await renderOutput(type, bundle, name, endpoint, sans, opts, use)), mode: 0o600 });
     }
-    if (toStdout) process.stdout.write(files[0].data);
+    if (toStdout) io.stdout.write(files[0].data);
     else await writeFilesAtomic(files, Boolean(opts.force));
-    return files;
+    return types;
   });
   if (toStdout) return;
-  for (const o of outputs) process.stderr.write(`created ${o.path}\n`);
-  if (types.includes('talosconfig')) process.stderr.write(endpointNote(fileOf('talosconfig'), endpoint));
+  for (const t of outputs) io.stderr.write(`created ${fileOf(t)}\n`);
+  if (types.includes('talosconfig')) io.stderr.write(endpointNote(fileOf('talosconfig'), endpoint));
 }
 
 /**

@@ -7,31 +7,34 @@ import { formatSecretsBundleYaml } from '../config/secrets-bundle-codec.js';
 import { readKubernetesPki } from '../config/kubernetes-pki.js';
 import { isToken } from '../config/random-token.js';
 import { ageSeal } from './age-output.js';
+import { inCwd } from './cli-io.js';
+import type { CliIo } from './cli-io.js';
 import { refuseOverwrite, writeFileAtomic } from './files.js';
 import type { GenSecretsOptions } from './gen.js';
 import { withTokenUse } from './pkcs11-use.js';
 import type { TokenUse } from './pkcs11-use.js';
 import { withProgress } from './progress.js';
 
-export async function genSecrets(opts: GenSecretsOptions): Promise<void> {
+export async function genSecrets(opts: GenSecretsOptions, io: CliIo): Promise<void> {
   const toStdout = opts.output === '-';
-  if (!toStdout) refuseOverwrite(opts.output, Boolean(opts.force));
+  const output = inCwd(io, opts.output);
+  if (!toStdout) refuseOverwrite(opts.output, Boolean(opts.force), output);
   if (opts.kubernetesBootstrapToken !== undefined && !isToken(opts.kubernetesBootstrapToken))
     throw new Error('--kubernetes-bootstrap-token: expected a token like abcdef.0123456789abcdef');
-  const seal = await ageSeal(opts);
+  const seal = await ageSeal(opts, io);
 
-  const supplied: SuppliedSecrets = opts.fromKubernetesPki ? await readKubernetesPki(opts.fromKubernetesPki, new Date()) : {};
+  const supplied: SuppliedSecrets = opts.fromKubernetesPki ? await readKubernetesPki(inCwd(io, opts.fromKubernetesPki), new Date()) : {};
   if (opts.kubernetesBootstrapToken) supplied.bootstrapToken = opts.kubernetesBootstrapToken;
   if (opts.pkcs11Import && !opts.fromKubernetesPki) throw new Error('--pkcs11-import: moves the CA keys of --from-kubernetes-pki into the token; give --from-kubernetes-pki DIR too');
   // written inside the token's use: if writing fails, the CA keys just made in the token are removed again
-  await withTokenUse(opts, async (use) => {
-    if (opts.pkcs11Import) importKubernetesCAs(supplied, use, opts.fromKubernetesPki!);
-    const bundle = await withProgress((step) =>
+  await withTokenUse(opts, io, async (use) => {
+    if (opts.pkcs11Import) importKubernetesCAs(supplied, use, inCwd(io, opts.fromKubernetesPki!));
+    const bundle = await withProgress(io.stderr, (step) =>
       generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, serviceAccountAlgorithm: opts.serviceAccountAlgorithm, supplied, onStep: step, ...(use.newCA ? { newCA: use.newCA } : {}) }),
     );
     const text = await seal(formatSecretsBundleYaml(bundle));
-    if (toStdout) process.stdout.write(text);
-    else await writeFileAtomic({ path: opts.output, data: text, mode: 0o600 });
+    if (toStdout) io.stdout.write(text);
+    else await writeFileAtomic({ path: output, data: text, mode: 0o600 });
   });
 }
 

@@ -4,6 +4,7 @@
 // so starting trustctl does not pay for what the chosen command does not use.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { ageIdentityOption, ageRecipientOption, ageRecipientsFileOption } from './age-flags.js';
 import type { AgeIdentityFlags, AgeRecipientFlags } from './age-flags.js';
 import { pkcs11Options } from './pkcs11-flags.js';
@@ -33,7 +34,7 @@ export interface GenConfigOptions extends AgeIdentityFlags, AgeRecipientFlags, P
   caAlgorithm: 'ecdsa' | 'ed25519' | 'rsa';
 }
 
-export function registerGenCommands(program: Command): void {
+export function registerGenCommands(program: Command, io: CliIo): void {
   const gen = program.command('gen').description('Generate secrets bundles, machine configs and talosconfigs (offline)');
 
   const secrets = gen
@@ -48,7 +49,7 @@ export function registerGenCommands(program: Command): void {
     .addOption(ageRecipientOption('the bundle'))
     .addOption(ageRecipientsFileOption())
     .addHelpText('after', '\nWith --pkcs11-module, --pkcs11-token and --pkcs11-pin-file the four CA keys are generated inside the token\n(sensitive, never extractable) and the bundle holds their pkcs11: URIs instead of keys.')
-    .action(async (opts: GenSecretsOptions) => (await import('./gen-secrets.js')).genSecrets(opts));
+    .action(async (opts: GenSecretsOptions) => (await import('./gen-secrets.js')).genSecrets(opts, io));
   for (const option of pkcs11Options()) secrets.addOption(option);
   secrets.option('--pkcs11-import', 'with --from-kubernetes-pki: move the imported CA keys into the token; the bundle holds their pkcs11: URIs, not the keys');
 
@@ -68,7 +69,7 @@ export function registerGenCommands(program: Command): void {
     .addOption(algorithmOption())
     .addOption(ageRecipientOption('every output (the configs and the talosconfig)'))
     .addOption(ageRecipientsFileOption())
-    .action(async (name: string, endpoint: string, opts: GenConfigOptions) => (await import('./gen-config.js')).genConfig(name, endpoint, opts));
+    .action(async (name: string, endpoint: string, opts: GenConfigOptions) => (await import('./gen-config.js')).genConfig(name, endpoint, opts, io));
   for (const option of pkcs11Options()) config.addOption(option);
 }
 

@@ -4,7 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { isAgeEncrypted } from '../config/age-header.js';
 import type { AgeIdentities } from '../config/age-file.js';
-import { AGE_IDENTITY_ENV } from './age-flags.js';
+import { AGE_IDENTITY_ENV } from './constants.js';
+import { inCwd } from './cli-io.js';
+import type { CliEnv, CliPlace } from './cli-io.js';
 import type { AgeIdentityFlags } from './age-flags.js';
 
 export interface InputFile {
@@ -15,36 +17,36 @@ export interface InputFile {
   unreadable: (err: NodeJS.ErrnoException) => Error;
 }
 
-export async function readInputFile(input: InputFile, flags: AgeIdentityFlags, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function readInputFile(input: InputFile, flags: AgeIdentityFlags, place: CliPlace): Promise<string> {
   let data: Buffer;
   try {
-    data = await readFile(input.path);
+    data = await readFile(inCwd(place, input.path));
   } catch (err) {
     throw input.unreadable(err as NodeJS.ErrnoException);
   }
   if (!isAgeEncrypted(data)) return data.toString('utf8');
-  const sources = identitySources(flags, env);
+  const sources = identitySources(flags, place.env);
   if (sources.length === 0)
     throw new Error(
       `${input.label} is age-encrypted but no age identity was given: pass --age-identity FILE (an age-keygen key file), or set ${AGE_IDENTITY_ENV.map((e) => `$${e}`).join(' or ')} to one`,
     );
   const age = await import('../config/age-file.js');
-  return Buffer.from(await age.decryptAgeFile(data, await loadIdentities(sources), input.label)).toString('utf8');
+  return Buffer.from(await age.decryptAgeFile(data, await loadIdentities(sources, place), input.label)).toString('utf8');
 }
 
-async function loadIdentities(sources: readonly { path: string; from: string }[]): Promise<AgeIdentities[]> {
+async function loadIdentities(sources: readonly { path: string; from: string }[], place: CliPlace): Promise<AgeIdentities[]> {
   const { parseAgeIdentities } = await import('../config/age-file.js');
   const keys: AgeIdentities[] = [];
   for (const { path, from } of sources) {
     // a key given where its file's path belongs: say so without quoting it
     if (/^AGE-SECRET-KEY-/i.test(path.trim())) throw new Error(`${from} holds an age secret key itself; give the path of a file holding it (as age-keygen -o writes it)`);
     const source = `age identity file "${path}" (from ${from})`;
-    keys.push({ source, identities: parseAgeIdentities(await readKeyFile(path, source), source) });
+    keys.push({ source, identities: parseAgeIdentities(await readKeyFile(path, source, place), source) });
   }
   return keys;
 }
 
-function identitySources(flags: AgeIdentityFlags, env: NodeJS.ProcessEnv): { path: string; from: string }[] {
+function identitySources(flags: AgeIdentityFlags, env: CliEnv): { path: string; from: string }[] {
   if (flags.ageIdentity && flags.ageIdentity.length > 0) return flags.ageIdentity.map((path) => ({ path, from: '--age-identity' }));
   for (const name of AGE_IDENTITY_ENV) {
     const path = env[name];
@@ -54,9 +56,9 @@ function identitySources(flags: AgeIdentityFlags, env: NodeJS.ProcessEnv): { pat
 }
 
 /** An identity or recipients file; `source` names it and where it was given. */
-export async function readKeyFile(path: string, source: string): Promise<string> {
+export async function readKeyFile(path: string, source: string, place: CliPlace): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(inCwd(place, path), 'utf8');
   } catch (err) {
     throw new Error(`${source} cannot be read: ${readProblem(err as NodeJS.ErrnoException)}`);
   }

@@ -9,6 +9,8 @@ import type { MachineConfigSpec } from '../resources/machine-config.js';
 import type { Pointer, Resource } from '../runtime/resource.js';
 import type { State } from '../runtime/state.js';
 import type { AgeIdentityFlags } from './age-flags.js';
+import { processPlace } from './cli-io.js';
+import type { CliPlace } from './cli-io.js';
 import { readInputFile } from './input-file.js';
 
 export interface MachineConfigFile {
@@ -25,8 +27,8 @@ export const MACHINE_CONFIG_POINTER: Pointer = { namespace: MachineConfigs.names
  * them only if it is about to apply the file (applyMachineConfigOnStart), so a restart with a unit file whose CA has
  * since been rotated away and expired still starts.
  */
-export async function readMachineConfigFile(path: string, flags: AgeIdentityFlags, now?: Date): Promise<MachineConfigFile> {
-  const yaml = await readInputFile({ path, label: `machine config "${path}"`, unreadable: (err) => unreadable(path, err) }, flags);
+export async function readMachineConfigFile(path: string, flags: AgeIdentityFlags, now?: Date, place: CliPlace = processPlace()): Promise<MachineConfigFile> {
+  const yaml = await readInputFile({ path, label: `machine config "${path}"`, unreadable: (err) => unreadable(path, err) }, flags, place);
   let config: MachineConfig;
   try {
     config = parseMachineConfig(yaml, `machine config "${path}"`);

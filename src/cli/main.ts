@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// trustctl: the command line of trustplane, shaped like talosctl.
-import { buildProgram } from './program.js';
+// trustctl: the command line of trustplane, shaped like talosctl, run with the process's own streams and exit code.
+import { processIo } from './cli-io.js';
+import { runTrustctl } from './program.js';
 
-const program = buildProgram();
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = process.exitCode || 1;
+void runTrustctl(process.argv.slice(2), processIo()).then((code) => {
+  process.exitCode = code;
 });

@@ -2,6 +2,7 @@
 // here without the binding, which loads only when a token is actually used. Each flag falls back to its variable.
 import { Option } from 'commander';
 import type { Pkcs11Settings } from '../config/token-cas.js';
+import { PKCS11_ENV } from './constants.js';
 
 export interface Pkcs11Flags {
   pkcs11Module?: string;
@@ -10,21 +11,21 @@ export interface Pkcs11Flags {
 }
 
 const FLAGS = [
-  ['pkcs11Module', '--pkcs11-module', 'TRUSTPLANE_PKCS11_MODULE'],
-  ['pkcs11Token', '--pkcs11-token', 'TRUSTPLANE_PKCS11_TOKEN'],
-  ['pkcs11PinFile', '--pkcs11-pin-file', 'TRUSTPLANE_PKCS11_PIN_FILE'],
+  ['pkcs11Module', '--pkcs11-module', PKCS11_ENV.module],
+  ['pkcs11Token', '--pkcs11-token', PKCS11_ENV.token],
+  ['pkcs11PinFile', '--pkcs11-pin-file', PKCS11_ENV.pinFile],
 ] as const;
 
 export function pkcs11Options(): Option[] {
   return [
-    new Option('--pkcs11-module <lib>', 'PKCS#11 library holding the CA keys, e.g. /usr/lib/softhsm/libsofthsm2.so (default: $TRUSTPLANE_PKCS11_MODULE)'),
-    new Option('--pkcs11-token <label>', 'label of the PKCS#11 token holding the CA keys (default: $TRUSTPLANE_PKCS11_TOKEN)'),
-    new Option('--pkcs11-pin-file <file>', "file holding the token's user PIN (default: $TRUSTPLANE_PKCS11_PIN_FILE)"),
+    new Option('--pkcs11-module <lib>', `PKCS#11 library holding the CA keys, e.g. /usr/lib/softhsm/libsofthsm2.so (default: $${PKCS11_ENV.module})`),
+    new Option('--pkcs11-token <label>', `label of the PKCS#11 token holding the CA keys (default: $${PKCS11_ENV.token})`),
+    new Option('--pkcs11-pin-file <file>', `file holding the token's user PIN (default: $${PKCS11_ENV.pinFile})`),
   ];
 }
 
 /** The token settings from the flags or the environment; undefined when none is set; an error when only some are. */
-export function pkcs11Settings(flags: Pkcs11Flags, env: NodeJS.ProcessEnv = process.env): Pkcs11Settings | undefined {
+export function pkcs11Settings(flags: Pkcs11Flags, env: Readonly<Record<string, string | undefined>> = process.env): Pkcs11Settings | undefined {
   const values = FLAGS.map(([key, , variable]) => flags[key] ?? env[variable] ?? '');
   if (values.every((v) => v === '')) return undefined;
   const missing = FLAGS.filter((_, i) => values[i] === '').map(([, flag, variable]) => `${flag} (or ${variable})`);

@@ -5,6 +5,8 @@ import type { SigningCA } from '../pki/index.js';
 import type { PemCertAndKey } from '../config/secrets-bundle.js';
 import type { NewCA, TokenCaMaker } from '../config/token-cas.js';
 import type { Pkcs11Token } from '../pki/pkcs11/index.js';
+import { inCwd } from './cli-io.js';
+import type { CliPlace } from './cli-io.js';
 import { pkcs11Settings } from './pkcs11-flags.js';
 import type { Pkcs11Flags } from './pkcs11-flags.js';
 
@@ -22,11 +24,12 @@ export interface TokenUse {
  * `undoOnFailure` false keeps the keys made even when the work fails: a rotation the control plane already took must
  * keep its new CA key, whatever happens to this command afterwards.
  */
-export async function withTokenUse<T>(flags: Pkcs11Flags, work: (use: TokenUse) => Promise<T>, undoOnFailure = true): Promise<T> {
-  const settings = pkcs11Settings(flags);
+export async function withTokenUse<T>(flags: Pkcs11Flags, place: CliPlace, work: (use: TokenUse) => Promise<T>, undoOnFailure = true): Promise<T> {
+  const settings = pkcs11Settings(flags, place.env);
   if (!settings) return work({ token: undefined, newCA: undefined, importCA: undefined, signingCA: memoryCaOf });
   const { openToken, signingCaOf, tokenCaMaker } = await import('../config/token-cas.js');
-  const token = openToken(settings);
+  // the module stays as given: a bare library name is found on the loader's path, not in the directory
+  const token = openToken({ ...settings, pinFile: inCwd(place, settings.pinFile) });
   const maker = tokenCaMaker(token);
   try {
     return await work({ token, newCA: maker.newCA, importCA: maker.importCA, signingCA: (pair, field) => signingCaOf(pair, token, field) });

@@ -1,8 +1,10 @@
-// Assembles the trustctl command tree; each command group lives in its own file and registers itself here.
-import { Command } from 'commander';
+// Assembles the trustctl command tree and runs it against an injected CliIo; each command group lives in its own file
+// and registers itself here. Nothing here exits the process: main.ts does that with the code runTrustctl answers.
+import { Command, CommanderError } from 'commander';
 import { registerApplyConfigCommand } from './apply-config.js';
 import { registerAuditCommand } from './audit.js';
 import { registerCheckCommand } from './check.js';
+import type { CliIo } from './cli-io.js';
 import { registerConfigCommands } from './config.js';
 import { registerGenCommands } from './gen.js';
 import { registerGetCommand } from './get.js';
@@ -17,27 +19,46 @@ import { registerRotateCaCommand } from './rotate-ca.js';
 import { registerServeCommand } from './serve.js';
 import { registerTokenCommands } from './token.js';
 
-export function buildProgram(): Command {
+/** A fresh tree per run: commander keeps parsed options on the commands, so a tree is never parsed twice. */
+export function buildProgram(io: CliIo): Command {
+  // Set before any command is added: subcommands copy the output and exit settings of their parent when created.
   const program = new Command('trustctl')
     .description('trustplane: the Talos PKI as a declarative control plane')
     .version('0.1.0')
     .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   addRemoteOptions(program);
-  registerGenCommands(program);
-  registerConfigCommands(program);
+  registerGenCommands(program, io);
+  registerConfigCommands(program, io);
   registerInspectCommands(program);
   registerServeCommand(program);
-  registerGetCommand(program);
-  registerApplyConfigCommand(program);
-  registerVersionCommand(program);
-  registerEtcdCommands(program);
-  registerPatchCommand(program);
-  registerRotateCaCommand(program);
-  registerCheckCommand(program);
-  registerAuditCommand(program);
-  registerLogsCommand(program);
-  registerTokenCommands(program);
-  registerRevokeCommands(program);
+  registerGetCommand(program, io);
+  registerApplyConfigCommand(program, io);
+  registerVersionCommand(program, io);
+  registerEtcdCommands(program, io);
+  registerPatchCommand(program, io);
+  registerRotateCaCommand(program, io);
+  registerCheckCommand(program, io);
+  registerAuditCommand(program, io);
+  registerLogsCommand(program, io);
+  registerTokenCommands(program, io);
+  registerRevokeCommands(program, io);
   return program;
+}
+
+/**
+ * Runs one trustctl command line (`argv` without node and the script) and answers its exit code: 0, the code the
+ * command set (2: unhealthy), commander's for usage errors and --help, or 1 after printing a failure's message.
+ */
+export async function runTrustctl(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync([...argv], { from: 'user' });
+    return io.exitCode;
+  } catch (err) {
+    // commander printed its own message (usage error, --help, --version) before throwing
+    if (err instanceof CommanderError) return err.exitCode;
+    io.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return io.exitCode || 1;
+  }
 }

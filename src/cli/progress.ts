@@ -1,4 +1,6 @@
 // Progress for slow steps (RSA-4096 keys take seconds): a spinner line on a terminal, silence when piped.
+import type { CliOutput } from './cli-io.js';
+
 export interface Progress {
   step(message: string): void;
   done(): void;
@@ -6,7 +8,7 @@ export interface Progress {
 
 const FRAMES = ['|', '/', '-', '\\'];
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(stream: CliOutput): Progress {
   if (!stream.isTTY) return { step: () => undefined, done: () => undefined };
   let message = '';
   let frame = 0;
@@ -26,8 +28,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
 }
 
 /** Runs slow work with a progress line that each step updates; the line is cleared however the work ends. */
-export async function withProgress<T>(work: (step: (message: string) => void) => Promise<T>): Promise<T> {
-  const progress = createProgress();
+export async function withProgress<T>(stream: CliOutput, work: (step: (message: string) => void) => Promise<T>): Promise<T> {
+  const progress = createProgress(stream);
   try {
     return await work((m) => progress.step(m));
   } finally {

@@ -1,6 +1,8 @@
 // apply-config and patch over the API, on each node (`-n`) or the endpoint itself. The file or patches are read and
 // checked here first, so a bad input never reaches a node; each node validates again before it writes.
 import { readFileSync } from 'node:fs';
+import { inCwd } from './cli-io.js';
+import type { CliIo } from './cli-io.js';
 import { loadPatches, parseMachineConfig } from '../config/index.js';
 import { paths } from '../server/apid/index.js';
 import type { MachineConfigChange, PatchText } from '../server/apid/index.js';
@@ -13,34 +15,34 @@ import type { MachineConfigFile } from './machine-config-file.js';
 export const SKIPPED_LINE = 'Apply was skipped: no changes detected.';
 
 /** PUT /v1/machineconfig on every node. */
-export async function remoteApplyConfig(file: MachineConfigFile, dryRun: boolean, target: RemoteTarget): Promise<void> {
-  await onEachNode(target, 'PUT', { yaml: file.yaml, dryRun }, dryRun, 'Applied', file.path);
+export async function remoteApplyConfig(file: MachineConfigFile, dryRun: boolean, target: RemoteTarget, io: CliIo): Promise<void> {
+  await onEachNode(target, 'PUT', { yaml: file.yaml, dryRun }, dryRun, 'Applied', file.path, io);
 }
 
 /** PATCH /v1/machineconfig on every node; `args` are --patch values (@FILE or inline text). */
-export async function remotePatch(args: readonly string[], dryRun: boolean, target: RemoteTarget): Promise<void> {
+export async function remotePatch(args: readonly string[], dryRun: boolean, target: RemoteTarget, io: CliIo): Promise<void> {
   const texts = new Map<string, string>();
   const parsed = loadPatches(args, (path) => {
-    const text = readFileSync(path, 'utf8');
+    const text = readFileSync(inCwd(io, path), 'utf8');
     texts.set(path, text);
     return text;
   });
   const patches: PatchText[] = parsed.map((p, i) => ({ source: p.source, text: texts.get(p.source) ?? args[i] }));
-  await onEachNode(target, 'PATCH', { patches, dryRun }, dryRun, 'Patched', `patched (${parsed.map((p) => p.source).join(', ')})`);
+  await onEachNode(target, 'PATCH', { patches, dryRun }, dryRun, 'Patched', `patched (${parsed.map((p) => p.source).join(', ')})`, io);
 }
 
-async function onEachNode(target: RemoteTarget, method: string, body: object, dryRun: boolean, verb: string, afterLabel: string): Promise<void> {
-  const { client, nodes } = await connectApi(target);
+async function onEachNode(target: RemoteTarget, method: string, body: object, dryRun: boolean, verb: string, afterLabel: string, io: CliIo): Promise<void> {
+  const { client, nodes } = await connectApi(target, io);
   try {
     const asked = nodes.length > 0 ? nodes : [undefined];
     for (const node of asked) {
       const prefix = node ? `${node}: ` : '';
       try {
         const change = await client.call<MachineConfigChange>(method, paths.machineConfig, { body, ...(node ? { node } : {}) });
-        process.stdout.write(report(change, dryRun, verb, prefix, afterLabel));
+        io.stdout.write(report(change, dryRun, verb, prefix, afterLabel));
       } catch (err) {
-        process.stderr.write(`error: ${prefix}${(err as Error).message}\n`);
-        process.exitCode = 1;
+        io.stderr.write(`error: ${prefix}${(err as Error).message}\n`);
+        io.exitCode = 1;
       }
     }
   } finally {

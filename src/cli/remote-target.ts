@@ -3,7 +3,8 @@
 // `trustctl [--talosconfig F] [--context C] [-e ENDPOINT] [-n NODE,...] <command>`.
 import type { Command } from 'commander';
 import type { RemoteTarget } from './api-client.js';
-import { STATE_DIR_ENV } from './state-path.js';
+import type { CliEnv } from './cli-io.js';
+import { STATE_DIR_ENV } from './constants.js';
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
@@ -34,10 +35,10 @@ export function remoteTargetOf(cmd: Command): RemoteTarget {
 }
 
 /** Remote unless --state (or $TRUSTPLANE_STATE_DIR) names a local store; both at once is refused. */
-export function runsRemotely(cmd: Command): boolean {
+export function runsRemotely(cmd: Command, env: CliEnv): boolean {
   const all = cmd.optsWithGlobals<Located>();
   const remoteAsked = Boolean(all.endpoints?.length || all.nodes?.length);
   if (all.state && remoteAsked) throw new Error('--state reads a local node\'s store, -e/-n talk to apid: use one or the other');
   if (all.state) return false;
-  return remoteAsked || Boolean(all.talosconfig) || !process.env[STATE_DIR_ENV];
+  return remoteAsked || Boolean(all.talosconfig) || !env[STATE_DIR_ENV];
 }

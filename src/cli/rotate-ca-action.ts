@@ -9,6 +9,8 @@ import type { Resource } from '../runtime/resource.js';
 import { formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index.js';
 import type { RotationRequest } from '../server/apid/index.js';
 import { ApiCallError, ApiClient, connectApi } from './api-client.js';
+import { inCwd } from './cli-io.js';
+import type { CliIo, CliPlace } from './cli-io.js';
 import { writeFileAtomic } from './files.js';
 import { BUNDLE_FIELD, readBundleForRotation, withRotatedCAs, writeRotatedBundle } from './rotated-bundle.js';
 import type { RotateOptions } from './rotate-ca.js';
@@ -38,18 +40,18 @@ const WHERE: Record<RotatableCA, string> = {
   aggregator: 'every control plane (workers hold no aggregator CA)',
 };
 
-export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promise<void> {
+export async function rotateCa(opts: RotateOptions, target: RemoteTarget, io: CliIo): Promise<void> {
   const named: RotatableCA[] = [...(opts.talos ? ['os' as const] : []), ...(opts.kubernetes ? ['kubernetes' as const] : []), ...(opts.etcd ? ['etcd' as const] : []), ...(opts.aggregator ? ['aggregator' as const] : [])];
   // As talosctl: with no CA named, the Talos API and Kubernetes CAs.
   const kinds: RotatableCA[] = named.length ? named : ['os', 'kubernetes'];
-  const path = resolveTalosconfigPath(target.talosconfig);
-  const config = await readTalosconfigFile(path);
+  const path = resolveTalosconfigPath(target.talosconfig, io.env);
+  const config = await readTalosconfigFile(path, inCwd(io, path));
   const { name, context } = selectContext(config, target.context || config.context);
   const endpoints = target.endpoints?.length ? target.endpoints : context.endpoints;
   if (endpoints.length === 0) throw new Error(`no endpoint: pass -e ENDPOINT or set endpoints in talosconfig context "${name}"`);
   const controlPlanes = (opts.controlPlaneNodes.length ? opts.controlPlaneNodes : [endpoints[0]]).map((n) => formatNodeAddress(parseNodeAddress(n)));
   const workers = opts.workerNodes.map((n) => formatNodeAddress(parseNodeAddress(n)));
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => io.stdout.write(`${line}\n`);
 
   if (opts.dryRun) {
     out('> Dry-run mode enabled, no changes will be made to the cluster, re-run with `--dry-run=false` to apply the changes.');
@@ -60,11 +62,11 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
 
   const creds = contextCredentials(name, context);
   // The bundle is checked before anything changes: a wrong or unreadable one stops the command here.
-  const bundle = opts.withSecrets ? await readBundleForRotation(opts.withSecrets, creds.caPem) : undefined;
+  const bundle = opts.withSecrets ? await readBundleForRotation(opts.withSecrets, creds.caPem, inCwd(io, opts.withSecrets)) : undefined;
   const rotated: Partial<Record<RotatableCA, PemCertAndKey>> = {};
-  let current = await connectApi(target);
+  let current = await connectApi(target, io);
   try {
-    await withTokenUse(opts, async (use) => {
+    await withTokenUse(opts, io, async (use) => {
       for (const kind of kinds) {
         out(`> Starting ${LABEL[kind]} CA rotation, dry-run mode false:`);
         const next = await startRotation(current.client, kind, creds.caPem, controlPlanes, workers, out, use);
@@ -79,12 +81,12 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
           later = new ApiClient(current.client.endpoint, { ca: `${creds.caPem.trim()}\n${next.crt}`, cert: admin.crt, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(admin.key)) });
         }
         try {
-          await follow(kind, (phase) => (later && phase && phase !== 'Staged' ? later : current.client), out);
+          await follow(kind, (phase) => (later && phase && phase !== 'Staged' ? later : current.client), out, io);
         } finally {
           later?.close();
         }
         if (newTalos) {
-          await writeFileAtomic({ path: opts.output, data: formatTalosconfig({ context: name, contexts: { [name]: newContext(endpoints, newTalos, context.nodes) } }), mode: 0o600 });
+          await writeFileAtomic({ path: inCwd(io, opts.output), data: formatTalosconfig({ context: name, contexts: { [name]: newContext(endpoints, newTalos, context.nodes) } }), mode: 0o600 });
           out(`> Writing new talosconfig to ${JSON.stringify(opts.output)}`);
           current.client.close();
           current = { ...current, client: new ApiClient(current.client.endpoint, { ca: newTalos.caPem, cert: newTalos.crtPem, key: encodePrivateKeyPkcs8Pem(parsePrivateKeyPem(newTalos.keyPem)) }) };
@@ -94,19 +96,19 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget): Promi
     }, false);
   } finally {
     current.client.close();
-    await refreshBundle(opts.withSecrets, bundle, rotated, out);
+    await refreshBundle(opts.withSecrets, bundle, rotated, out, io);
   }
 }
 
 /** Writes the CAs whose rotation finished into the bundle, in one step, or says the bundle is stale and how to refresh it. */
-async function refreshBundle(path: string | undefined, bundle: SecretsBundle | undefined, rotated: Partial<Record<RotatableCA, PemCertAndKey>>, out: (line: string) => void): Promise<void> {
+async function refreshBundle(path: string | undefined, bundle: SecretsBundle | undefined, rotated: Partial<Record<RotatableCA, PemCertAndKey>>, out: (line: string) => void, place: CliPlace): Promise<void> {
   const kinds = Object.keys(rotated) as RotatableCA[];
   if (!kinds.length) return;
   if (!path || !bundle) {
     out(`> ${staleBundleNote(kinds)}`);
     return;
   }
-  const backup = await writeRotatedBundle(path, withRotatedCAs(bundle, rotated));
+  const backup = await writeRotatedBundle(path, withRotatedCAs(bundle, rotated), inCwd(place, path));
   out(`> Wrote the new ${kinds.map((k) => LABEL[k]).join(', ')} CA${kinds.length > 1 ? 's' : ''} into secrets bundle ${JSON.stringify(path)}; the previous bundle is kept as ${JSON.stringify(backup)}`);
 }
 
@@ -158,7 +160,7 @@ const STAGE: Record<Exclude<RotationPhase, 'Staged'>, (kind: RotatableCA) => str
 };
 
 /** Polls the rotation until Done, printing each new phase and each new error (the driver retries on its own). */
-async function follow(kind: RotatableCA, clientFor: (phase: RotationPhase | undefined) => ApiClient, out: (line: string) => void): Promise<void> {
+async function follow(kind: RotatableCA, clientFor: (phase: RotationPhase | undefined) => ApiClient, out: (line: string) => void, io: CliIo): Promise<void> {
   let phase: RotationPhase | undefined;
   let lastError: string | undefined;
   out('> Verifying connectivity with existing PKI');
@@ -174,7 +176,7 @@ async function follow(kind: RotatableCA, clientFor: (phase: RotationPhase | unde
       for (const passed of ROTATION_PHASES.slice(phase ? phaseIndex(phase) + 1 : 0, phaseIndex(spec.phase) + 1)) if (passed !== 'Staged') out(STAGE[passed](kind));
       phase = spec.phase;
     }
-    if (spec?.lastError && spec.lastError !== lastError) process.stderr.write(`  waiting: ${spec.lastError}\n`);
+    if (spec?.lastError && spec.lastError !== lastError) io.stderr.write(`  waiting: ${spec.lastError}\n`);
     lastError = spec?.lastError;
     if (phase === 'Done') return;
     await new Promise((resolve) => setTimeout(resolve, 200));

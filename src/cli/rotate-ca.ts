@@ -5,6 +5,7 @@
 // `> ` line per stage, and at the end writes a talosconfig whose client certificate comes from the new OS CA.
 // Dry-run (the default) talks to no node: it says what would happen.
 import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
 import { pkcs11Options } from './pkcs11-flags.js';
 import type { Pkcs11Flags } from './pkcs11-flags.js';
 import { remoteTargetOf } from './remote-target.js';
@@ -30,7 +31,7 @@ function bool(value: string): boolean {
   throw new Error(`--dry-run: expected true or false, got ${JSON.stringify(value)}`);
 }
 
-export function registerRotateCaCommand(program: Command): void {
+export function registerRotateCaCommand(program: Command, io: CliIo): void {
   const rotate = program
     .command('rotate-ca')
     .description('Rotate the Talos API, Kubernetes, etcd and/or aggregator CA across the cluster with no downtime (dry-run unless --dry-run=false)')
@@ -43,7 +44,7 @@ export function registerRotateCaCommand(program: Command): void {
     .option('--with-secrets <file>', 'the secrets bundle the cluster was generated from: rewritten at the end with the rotated CAs (the previous one kept as FILE.bak), so gen config keeps making nodes that can join')
     .option('--control-plane-nodes <nodes>', 'control-plane apid addresses host[:port] (default: the endpoint)', list, [])
     .option('--worker-nodes <nodes>', 'worker apid addresses host[:port]', list, [])
-    .action(async (opts: RotateOptions, cmd: Command) => (await import('./rotate-ca-action.js')).rotateCa(opts, remoteTargetOf(cmd)));
+    .action(async (opts: RotateOptions, cmd: Command) => (await import('./rotate-ca-action.js')).rotateCa(opts, remoteTargetOf(cmd), io));
   // the new CA key is made in this token, which must be the one the control planes sign with (serve's same flags)
   for (const option of pkcs11Options()) rotate.addOption(option);
 }

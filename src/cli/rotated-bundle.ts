@@ -20,11 +20,14 @@ export const BUNDLE_FIELD: Record<RotatableCA, keyof Pick<SecretsBundle['certs']
 
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 
-/** Reads and checks the bundle before anything changes: `osCaPem` is the cluster's OS CA (the talosconfig's). */
-export async function readBundleForRotation(path: string, osCaPem: string): Promise<SecretsBundle> {
+/**
+ * Reads and checks the bundle before anything changes: `osCaPem` is the cluster's OS CA (the talosconfig's). `path` is
+ * as the user gave it, for messages; `at` is where it is (absolute against the command's directory).
+ */
+export async function readBundleForRotation(path: string, osCaPem: string, at: string = path): Promise<SecretsBundle> {
   let data: Buffer;
   try {
-    data = await readFile(path);
+    data = await readFile(at);
   } catch (err) {
     throw new Error(`--with-secrets: cannot read "${path}": ${(err as Error).message}`);
   }
@@ -50,11 +53,10 @@ export function withRotatedCAs(bundle: SecretsBundle, rotated: Partial<Record<Ro
   return { ...bundle, certs };
 }
 
-/** Keeps the current file as `${path}.bak` (0600), then replaces it in one rename; answers the backup's path. */
-export async function writeRotatedBundle(path: string, bundle: SecretsBundle): Promise<string> {
-  const backup = `${path}.bak`;
-  await copyFile(path, backup);
-  await chmod(backup, 0o600);
-  await writeFileAtomic({ path, data: formatSecretsBundleYaml(bundle), mode: 0o600 });
-  return backup;
+/** Keeps the current file as `${path}.bak` (0600), then replaces it in one rename; answers the backup's path as given. */
+export async function writeRotatedBundle(path: string, bundle: SecretsBundle, at: string = path): Promise<string> {
+  await copyFile(at, `${at}.bak`);
+  await chmod(`${at}.bak`, 0o600);
+  await writeFileAtomic({ path: at, data: formatSecretsBundleYaml(bundle), mode: 0o600 });
+  return `${path}.bak`;
 }

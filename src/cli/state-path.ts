@@ -1,18 +1,18 @@
 // Where a local node keeps its store, and the checks that turn "no such store" into a message saying how to make one.
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { inCwd, processPlace } from './cli-io.js';
+import type { CliPlace } from './cli-io.js';
 
-export const STATE_DIR_ENV = 'TRUSTPLANE_STATE_DIR';
-/** Mirrors src/server/node.ts's STATE_FILE; kept here so a missing store is reported without loading the node. */
-export const STORE_FILE = 'state.db';
+import { DEFAULT_STATE_DIR, STATE_DIR_ENV, STORE_FILE } from './constants.js';
 
 export const STATE_OPTION_HELP = `the node's state directory (default: $${STATE_DIR_ENV}, else ~/.trustplane/state)`;
 
 /** --state, else $TRUSTPLANE_STATE_DIR, else ~/.trustplane/state; always absolute so messages name one place. */
-export function resolveStateDir(flag: string | undefined): string {
-  const chosen = flag ?? process.env[STATE_DIR_ENV] ?? join(homedir(), '.trustplane', 'state');
-  return resolve(chosen);
+export function resolveStateDir(flag: string | undefined, place: CliPlace = processPlace()): string {
+  const chosen = flag ?? place.env[STATE_DIR_ENV] ?? join(place.env.HOME || homedir(), ...DEFAULT_STATE_DIR);
+  return inCwd(place, chosen);
 }
 
 export function storePath(stateDir: string): string {

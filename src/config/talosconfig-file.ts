@@ -16,12 +16,15 @@ export function resolveTalosconfigPath(flag: string | undefined, env: NodeJS.Pro
   return flag || defaultTalosconfigPath(env);
 }
 
-/** The file's config, or an empty one when it does not exist yet (talosctl creates it on first save). */
-export async function readTalosconfigFile(path: string): Promise<Talosconfig> {
-  if (!existsSync(path)) return { context: '', contexts: {} };
+/**
+ * The file's config, or an empty one when it does not exist yet (talosctl creates it on first save). `path` names it in
+ * messages as the user gave it; `at` is where it is read (the path made absolute against the command's directory).
+ */
+export async function readTalosconfigFile(path: string, at: string = path): Promise<Talosconfig> {
+  if (!existsSync(at)) return { context: '', contexts: {} };
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(at, 'utf8');
   } catch (err) {
     throw new ConfigError(path, `cannot read the talosconfig: ${(err as Error).message}`);
   }

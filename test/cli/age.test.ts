@@ -213,7 +213,7 @@ describe('apply-config and serve with an age-encrypted machine config', function
     expect(none.stderr).to.contain(`machine config "${sealed}" is age-encrypted but no age identity was given`);
     expect(existsSync(box.state)).to.equal(false);
 
-    const r = await box.run(['serve', '--state', box.state, '--once', '--node-ip', '10.5.0.2', '--hostname', 'cp-1', '--config', sealed], { SOPS_AGE_KEY_FILE: key.file });
+    const r = await box.runProcess(['serve', '--state', box.state, '--once', '--node-ip', '10.5.0.2', '--hostname', 'cp-1', '--config', sealed], { SOPS_AGE_KEY_FILE: key.file });
     expect(r.code, r.stderr).to.equal(0);
     expect(parseMachineConfig((await box.getJson<{ yaml: string }>('mc'))[0].spec.yaml).clusterName).to.equal('demo');
   });

@@ -4,12 +4,14 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { DateTime } from 'luxon';
 import { formatTalosconfig, newContext } from '../../src/config/index.js';
-import { auditRemote } from '../../src/cli/audit-action.js';
+import { auditRemote } from '../../src/cli/audit.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { ApidHarness } from '../server/apid-harness.js';
-import { captured } from '../support/captured-output.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
+import { TEST_PLACE, captured } from '../support/captured-output.js';
 
 describe('trustctl audit over the API (in process)', function () {
   this.timeout(30_000);
@@ -22,7 +24,7 @@ describe('trustctl audit over the API (in process)', function () {
     writeFileSync(file, formatTalosconfig({ context: 'demo', contexts: { demo: context } }), { mode: 0o600 });
     return file;
   };
-  const trustctl = (...args: string[]) => captured(() => buildProgram().exitOverride().parseAsync(['node', 'trustctl', ...args]));
+  const trustctl = (...args: string[]) => captured((io) => buildProgram(io).parseAsync(args, { from: 'user' }));
 
   before(async () => {
     // The node starts three hours ago (its manual clock), so its first records are older than --since 1h.
@@ -51,27 +53,24 @@ describe('trustctl audit over the API (in process)', function () {
 
   it('follows the trail with -f: a record committed after it started is printed as a JSON line', async () => {
     const target = { talosconfig: await talosconfigFor('os:operator') };
-    const stop = new AbortController();
     let out = '';
     const waits: { text: string; seen: () => void }[] = [];
     const printed = (text: string) => new Promise<void>((seen) => (out.includes(text) ? seen() : waits.push({ text, seen })));
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => {
-      out += chunk;
-      for (const w of waits) if (out.includes(w.text)) w.seen();
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      const following = auditRemote({ output: 'json', follow: true }, target, stop.signal);
-      await printed('"seq":1,');
-      expect(out).not.to.include('GET /v1/audit/verify');
-      expect((await h.request(await h.role('os:reader'), 'GET', '/v1/audit/verify')).status).to.equal(403);
-      await printed('"call":"GET /v1/audit/verify"');
-      stop.abort();
-      await following;
-    } finally {
-      process.stdout.write = write;
-    }
+    const io = bufferIo(TEST_PLACE);
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        out += chunk.toString();
+        for (const w of waits) if (out.includes(w.text)) w.seen();
+        done();
+      },
+    });
+    const following = auditRemote({ output: 'json', follow: true }, target, { ...io, stdout });
+    await printed('"seq":1,');
+    expect(out).not.to.include('GET /v1/audit/verify');
+    expect((await h.request(await h.role('os:reader'), 'GET', '/v1/audit/verify')).status).to.equal(403);
+    await printed('"call":"GET /v1/audit/verify"');
+    io.stop();
+    await following;
     const last = JSON.parse(out.trim().split('\n').at(-1)!) as { action: string; source: string };
     expect(last).to.include({ action: 'refused', source: '127.0.0.1' });
   });

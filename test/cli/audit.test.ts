@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMachineConfig, parseTalosconfig } from '../../src/config/index.js';
-import { applyConfig } from '../../src/cli/apply-config-action.js';
-import { auditLocal, verifyLocal } from '../../src/cli/audit-action.js';
+import { applyConfig } from '../../src/cli/apply-config.js';
+import { auditLocal, verifyLocal } from '../../src/cli/audit.js';
 import { configNew } from '../../src/cli/config-action.js';
-import { patchMachineConfigCommand } from '../../src/cli/patch-action.js';
+import { patchMachineConfigCommand } from '../../src/cli/patch.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { tokenFingerprint } from '../../src/controllers/audit/index.js';
 import { FIXTURE_SECRETS, fixtureBundle } from '../controllers/node-harness.js';
@@ -30,16 +30,16 @@ describe('trustctl audit with --state (local commands recorded as actor local)',
   this.timeout(30_000);
   let dir: string;
   let state: string;
-  const lines = async () => (await captured(() => auditLocal({ state, output: 'json' }))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
+  const lines = async () => (await captured((io) => auditLocal({ state, output: 'json' }, io))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trustplane-audit-cli-'));
     state = join(dir, 'state');
     const config = generateMachineConfig(fixtureBundle(), { type: 'controlplane', clusterName: 'demo', endpoint: 'https://10.5.0.2:6443' });
     writeFileSync(join(dir, 'controlplane.yaml'), config.toYaml());
-    await captured(() => applyConfig({ file: join(dir, 'controlplane.yaml'), state }));
-    await captured(() => patchMachineConfigCommand({ patch: ['machine:\n  certSANs: [local.example]\n'], state }));
-    await captured(() => configNew(join(dir, 'talosconfig'), { output: 'talosconfig', withSecrets: FIXTURE_SECRETS, roles: 'os:reader', state }, { talosconfig: join(dir, 'none') }));
+    await captured((io) => applyConfig({ file: join(dir, 'controlplane.yaml'), state }, io));
+    await captured((io) => patchMachineConfigCommand({ patch: ['machine:\n  certSANs: [local.example]\n'], state }, io));
+    await captured((io) => configNew(join(dir, 'talosconfig'), { output: 'talosconfig', withSecrets: FIXTURE_SECRETS, roles: 'os:reader', state }, { talosconfig: join(dir, 'none') }, io));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -61,13 +61,13 @@ describe('trustctl audit with --state (local commands recorded as actor local)',
   });
 
   it('verifies the trail, and the real CLI exits 1 naming the record after one byte of it is changed with sqlite3', async () => {
-    const ok = await captured(() => verifyLocal(state));
+    const ok = await captured((io) => verifyLocal(state, io));
     expect(ok.exitCode).to.equal(0);
     expect(ok.stdout).to.equal(`--state ${state}: audit trail intact: records 1..6 (6), head signed through record 5\n`);
     execFileSync('sqlite3', [join(state, 'state.db'), `UPDATE resources SET spec = replace(spec, 'machine.certSANs', 'machine.certSANz') WHERE type = 'AuditRecords' AND id = '000000000003'`]);
     const box = new Sandbox();
     try {
-      const r = await box.run(['audit', 'verify', '--state', state]);
+      const r = await box.runProcess(['audit', 'verify', '--state', state]);
       expect(r.code).to.equal(1);
       expect(r.stdout).to.equal('');
       expect(r.stderr).to.equal(`--state ${state}: audit trail broken at record 3 (edited): record 3 was edited: its hash no longer matches the one record 4 carries\n`);
@@ -80,19 +80,19 @@ describe('trustctl audit with --state (local commands recorded as actor local)',
 describe('trustctl token with --state (join tokens made, revoked and the static token switched, recorded as actor local)', function () {
   this.timeout(30_000);
   let dir: string;
-  const lines = async () => (await captured(() => auditLocal({ state: join(dir, 'state'), output: 'json' }))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
+  const lines = async () => (await captured((io) => auditLocal({ state: join(dir, 'state'), output: 'json' }, io))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trustplane-audit-token-'));
     const config = generateMachineConfig(fixtureBundle(), { type: 'controlplane', clusterName: 'demo', endpoint: 'https://10.5.0.2:6443' });
     writeFileSync(join(dir, 'controlplane.yaml'), config.toYaml());
-    await captured(() => applyConfig({ file: join(dir, 'controlplane.yaml'), state: join(dir, 'state') }));
+    await captured((io) => applyConfig({ file: join(dir, 'controlplane.yaml'), state: join(dir, 'state') }, io));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('records token create (id and fingerprint, never the token), token revoke and token static', async () => {
     const state = join(dir, 'state');
-    const trustctl = (...args: string[]) => captured(() => buildProgram().exitOverride().parseAsync(['node', 'trustctl', 'token', ...args, '--state', state]));
+    const trustctl = (...args: string[]) => captured((io) => buildProgram(io).parseAsync(['token', ...args, '--state', state], { from: 'user' }));
     const token = (await trustctl('create', '--uses', '3', '--hostname', 'worker-3')).stdout.trim();
     const id = token.split('.')[0];
     await trustctl('revoke', id);

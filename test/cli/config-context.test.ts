@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { contextCredentials, formatTalosconfig, issueClientCertificate, newContext, parseTalosconfig } from '../../src/config/index.js';
 import type { Talosconfig } from '../../src/config/index.js';
 import { configAdd, configEndpoints, configNodes, configRemove } from '../../src/cli/config-context-action.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { readFixture } from '../config/support/talos-fixtures.js';
 import { CLI, Sandbox } from '../config/support/run-trustctl.js';
 import { rejection } from '../support/caught.js';
@@ -21,6 +22,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
   let box: Sandbox;
   let where: { talosconfig: string };
   const read = (): Talosconfig => parseTalosconfig(readFileSync(where.talosconfig, 'utf8'));
+  const io = () => bufferIo({ env: box.env(), cwd: box.dir });
   const empty = newContext([], { caPem: '', crtPem: '', keyPem: '' });
 
   beforeEach(() => {
@@ -32,7 +34,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
 
   describe('endpoint', () => {
     it('replaces the endpoints of the current context, trimmed, and leaves the others alone', async () => {
-      await configEndpoints([' 10.5.0.2 ', '10.5.0.3:50001', 'cp-1.example.com', '[fd00::1]:50000'], where);
+      await configEndpoints([' 10.5.0.2 ', '10.5.0.3:50001', 'cp-1.example.com', '[fd00::1]:50000'], where, io());
       const config = read();
       expect(config.contexts.prod.endpoints).to.deep.equal(['10.5.0.2', '10.5.0.3:50001', 'cp-1.example.com', '[fd00::1]:50000']);
       expect(config.contexts.prod.nodes).to.deep.equal(['10.5.0.2']);
@@ -41,7 +43,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     });
 
     it('edits the context named by --context', async () => {
-      await configEndpoints(['10.9.0.1'], { ...where, context: 'lab' });
+      await configEndpoints(['10.9.0.1'], { ...where, context: 'lab' }, io());
       expect(read().contexts.lab.endpoints).to.deep.equal(['10.9.0.1']);
       expect(read().contexts.prod.endpoints).to.deep.equal(['controlplane']);
     });
@@ -53,7 +55,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     ]) {
       it(`refuses ${JSON.stringify(bad)} and writes nothing`, async () => {
         const before = readFileSync(where.talosconfig, 'utf8');
-        const err = await rejection(configEndpoints(['10.5.0.9', bad], where));
+        const err = await rejection(configEndpoints(['10.5.0.9', bad], where, io()));
         expect(err.message).to.equal(message);
         expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
       });
@@ -61,19 +63,19 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
 
     it('refuses an unknown context, naming the defined ones, and writes nothing', async () => {
       const before = readFileSync(where.talosconfig, 'utf8');
-      const err = await rejection(configEndpoints(['10.5.0.9'], { ...where, context: 'staging' }));
+      const err = await rejection(configEndpoints(['10.5.0.9'], { ...where, context: 'staging' }, io()));
       expect(err.message).to.equal('context "staging" is not defined (defined: lab, prod)');
       expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
     });
 
     it('refuses an empty list (talosctl needs at least one endpoint)', async () => {
-      const err = await rejection(configEndpoints([], where));
+      const err = await rejection(configEndpoints([], where, io()));
       expect(err.message).to.equal('config endpoint: give at least one endpoint (host[:port], e.g. 10.5.0.2)');
     });
 
     it('refuses a talosconfig with no contexts and creates no file', async () => {
       const missing = { talosconfig: box.path('none', 'config') };
-      const err = await rejection(configEndpoints(['10.5.0.9'], missing));
+      const err = await rejection(configEndpoints(['10.5.0.9'], missing, io()));
       expect(err.message).to.equal(`talosconfig "${missing.talosconfig}" has no contexts: create one with \`trustctl gen config\` or \`trustctl config add\``);
       expect(existsSync(missing.talosconfig)).to.equal(false);
     });
@@ -81,16 +83,16 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
 
   describe('node', () => {
     it('replaces the nodes, and clears them when given none', async () => {
-      await configNodes(['10.5.0.3', '10.5.0.4'], where);
+      await configNodes(['10.5.0.3', '10.5.0.4'], where, io());
       expect(read().contexts.prod.nodes).to.deep.equal(['10.5.0.3', '10.5.0.4']);
-      await configNodes([], where);
+      await configNodes([], where, io());
       expect(read().contexts.prod.nodes).to.deep.equal([]);
       expect(read().contexts.prod.endpoints).to.deep.equal(['controlplane']);
     });
 
     it('refuses a bad node and writes nothing', async () => {
       const before = readFileSync(where.talosconfig, 'utf8');
-      const err = await rejection(configNodes(['10.5.0.3', 'bad_host!'], where));
+      const err = await rejection(configNodes(['10.5.0.3', 'bad_host!'], where, io()));
       expect(err.message).to.equal('config node: "bad_host!": expected host[:port] with an IP address or DNS name, e.g. 10.5.0.2 or cp-1.example.com:50000');
       expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
     });
@@ -110,7 +112,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     });
 
     it('adds a context from CA, certificate and key files without making it current', async () => {
-      await configAdd('reader', { ca: files.ca, crt: files.crt, key: files.key }, where);
+      await configAdd('reader', { ca: files.ca, crt: files.crt, key: files.key }, where, io());
       const config = read();
       expect(config.context).to.equal('prod');
       const creds = contextCredentials('reader', config.contexts.reader);
@@ -120,7 +122,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     });
 
     it('replaces a context of the same name, as talosctl does', async () => {
-      await configAdd('lab', { ca: files.ca }, where);
+      await configAdd('lab', { ca: files.ca }, where, io());
       expect(read().contexts.lab.ca).to.not.equal('');
       expect(Object.keys(read().contexts).sort()).to.deep.equal(['lab', 'prod']);
     });
@@ -134,7 +136,7 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
         [{ crt: files.crt, key: files.otherKey }, `config add: --key "${files.otherKey}" is not the key of the certificate in --crt "${files.crt}"`],
       ];
       for (const [opts, message] of cases) {
-        const err = await rejection(configAdd('new', opts, where));
+        const err = await rejection(configAdd('new', opts, where, io()));
         expect(err.message).to.equal(message);
         expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
       }
@@ -145,17 +147,17 @@ describe('trustctl config endpoint, node, add, remove (talosctl semantics)', () 
     beforeEach(() => writeFileSync(where.talosconfig, formatTalosconfig({ context: 'prod', contexts: { prod: empty, 'lab-1': empty, 'lab-2': empty, staging: empty } })));
 
     it('removes the contexts a * pattern matches, but never the current one', async () => {
-      await configRemove('lab-*', { noconfirm: true }, where);
+      await configRemove('lab-*', { noconfirm: true }, where, io());
       expect(Object.keys(read().contexts).sort()).to.deep.equal(['prod', 'staging']);
-      await configRemove('*', { noconfirm: true }, where);
+      await configRemove('*', { noconfirm: true }, where, io());
       expect(Object.keys(read().contexts)).to.deep.equal(['prod']);
     });
 
     it('--dry-run changes nothing; no match is an error naming the contexts', async () => {
       const before = readFileSync(where.talosconfig, 'utf8');
-      await configRemove('lab-*', { noconfirm: true, dryRun: true }, where);
+      await configRemove('lab-*', { noconfirm: true, dryRun: true }, where, io());
       expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
-      const err = await rejection(configRemove('dev*', { noconfirm: true }, where));
+      const err = await rejection(configRemove('dev*', { noconfirm: true }, where, io()));
       expect(err.message).to.equal('config remove: no contexts matched "dev*" (defined: lab-1, lab-2, prod, staging)');
       expect(readFileSync(where.talosconfig, 'utf8')).to.equal(before);
     });

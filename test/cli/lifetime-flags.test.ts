@@ -41,7 +41,7 @@ describe('lifetime flags: bounded, stated in --help, clamped to the CA with a no
       ['1s', '1s'],
       ['99999999999h', '99999999999h'],
     ]) {
-      const r = await box.run(['serve', '--once', '--state', box.path('state'), '--api-lifetime', value]);
+      const r = await box.runProcess(['serve', '--once', '--state', box.path('state'), '--api-lifetime', value]);
       expect(r.code).to.equal(1);
       expect(r.stderr).to.contain(`--api-lifetime: ${shown} is out of range; ${RANGE}`);
     }

@@ -47,9 +47,9 @@ export class NodeSandbox extends Sandbox {
     return this.path(name);
   }
 
-  /** serve --once with fixed addresses, so certificate SANs do not depend on the test machine. */
+  /** serve --once with fixed addresses, so certificate SANs do not depend on the test machine (a child: serve runs only as a process). */
   serveOnce(...extra: string[]) {
-    return this.run(['serve', '--state', this.state, '--once', '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...extra]);
+    return this.runProcess(['serve', '--state', this.state, '--once', '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...extra]);
   }
 
   async getJson<Spec>(type: string): Promise<JsonResource<Spec>[]> {
@@ -65,7 +65,7 @@ export class NodeSandbox extends Sandbox {
   start(args: string[]): Running {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: this.dir,
-      env: { PATH: process.env.PATH, HOME: this.home, TALOSCONFIG: this.talosconfig },
+      env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new Running(child);

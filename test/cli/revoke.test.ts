@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { bufferIo } from '../../src/cli/buffer-io.js';
+import { TEST_PLACE } from '../support/captured-output.js';
 import { DateTime } from 'luxon';
 import { contextCredentials, issueClientCertificate, parseTalosconfig } from '../../src/config/index.js';
 import { addRemoteOptions } from '../../src/cli/remote-target.js';
@@ -35,7 +37,6 @@ describe('trustctl revoke and crl', function () {
   describe('locally with --state', () => {
     let node: NodeHarness;
     let out = '';
-    const original = process.stdout.write.bind(process.stdout);
 
     before(async () => {
       node = await NodeHarness.start({ bundle: await freshBundle(new Date(Date.now() - 600_000)), start: DateTime.utc().startOf('second') });
@@ -45,18 +46,17 @@ describe('trustctl revoke and crl', function () {
 
     /** Runs trustctl in-process (its output captured) and returns the error it ended with, if any. */
     async function run(args: string[]): Promise<Error | undefined> {
-      out = '';
-      const program = new Command('trustctl').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: () => undefined });
+      const io = bufferIo(TEST_PLACE);
+      const program = new Command('trustctl').exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
       addRemoteOptions(program);
-      registerRevokeCommands(program);
-      process.stdout.write = (chunk: string | Uint8Array): boolean => ((out += String(chunk)), true);
+      registerRevokeCommands(program, io);
       try {
         await program.parseAsync(args, { from: 'user' });
         return undefined;
       } catch (err) {
         return err as Error;
       } finally {
-        process.stdout.write = original;
+        out = io.written.stdout;
       }
     }
     const stored = async () => {

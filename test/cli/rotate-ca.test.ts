@@ -73,6 +73,8 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     const bundlePath = cluster.box.path('secrets.yaml');
     copyFileSync(FIXTURE_SECRETS, bundlePath);
     const watcher = cluster.box.start(['-e', cluster.addresses[0], 'get', 'carotation', '-w']);
+    // The header comes with the first listing: from then on the watch sees every phase, Staged included.
+    await watcher.until('the watch has listed', (w) => w.stdout.startsWith('NODE'));
     const r = await cluster.box.run([...nodeArgs, '--talos', '--kubernetes', '--etcd', '--dry-run=false', '-o', output, '--with-secrets', bundlePath]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('> '));

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { TEST_PLACE } from '../support/captured-output.js';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +61,7 @@ describe('rotate-ca --with-secrets keeps the secrets bundle current', function (
     expect(backup).to.equal(`${path}.bak`);
     expect(readFileSync(backup, 'utf8')).to.equal(original);
     for (const p of [path, backup]) expect(statSync(p).mode & 0o777, p).to.equal(0o600);
-    const next = await loadSecretsBundle(path, {});
+    const next = await loadSecretsBundle(path, {}, TEST_PLACE);
     expect(fingerprint(next.certs.os.crt)).to.equal(fingerprint(os.crt));
     expect(fingerprint(next.certs.k8s.crt)).to.equal(fingerprint(k8s.crt));
     expect(next.certs.etcd).to.deep.equal(bundle.certs.etcd);
@@ -111,8 +112,8 @@ describe('rotate-ca --with-secrets keeps the secrets bundle current', function (
       const os = await newPair('os', 'ed25519');
       const k8s = await newPair('kubernetes', 'ecdsa');
       await writeRotatedBundle(path, withRotatedCAs(await readBundleForRotation(path, bundle.certs.os.crt), { os, kubernetes: k8s }));
-      const refreshed = await loadSecretsBundle(path, {});
-      const stale = await loadSecretsBundle(`${path}.bak`, {});
+      const refreshed = await loadSecretsBundle(path, {}, TEST_PLACE);
+      const stale = await loadSecretsBundle(`${path}.bak`, {}, TEST_PLACE);
       const cp = await node(refreshed, 'controlplane', '10.5.0.2', 'cp-1');
       await until(async () => (await find(cp.state, TrustdCertificates.type, 'trustd')) !== undefined, 'trustd certificate');
       trustd = await startTrustd({ state: cp.state, host: '127.0.0.1', port: 0, clock, rateLimit: false });

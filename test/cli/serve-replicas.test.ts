@@ -60,7 +60,7 @@ describe('trustctl serve --store etcd:// (replicas)', function () {
   });
 
   it('refuses a --store that is not an etcd URL, naming the flag', async () => {
-    const r = await box.run(['serve', '--config', box.config, '--state', box.path('other'), '--store', 'redis://127.0.0.1:1/x']);
+    const r = await box.runProcess(['serve', '--config', box.config, '--state', box.path('other'), '--store', 'redis://127.0.0.1:1/x']);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.include('--store: "redis://127.0.0.1:1/x" is not an etcd URL');
   });

@@ -204,7 +204,7 @@ describe('trustctl serve', function () {
     const port = String((taken.address() as AddressInfo).port);
     try {
       // apid starts first and binds; trustd's port is taken: the process must not stay up holding apid's.
-      const r = await box.run(['serve', '--config', box.config, '--state', box.state, '--node-ip', '127.0.0.1', '--listen-address', '127.0.0.1', '--apid-port', '0', '--trustd-port', port]);
+      const r = await box.runProcess(['serve', '--config', box.config, '--state', box.state, '--node-ip', '127.0.0.1', '--listen-address', '127.0.0.1', '--apid-port', '0', '--trustd-port', port]);
       expect(r.code, r.stderr).to.equal(1);
       expect(r.stderr).to.contain(`error: trustd cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`);
       expect(r.stderr).to.contain('free it, or pick another with --apid-port, --trustd-port or --metrics-addr');

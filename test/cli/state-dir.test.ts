@@ -56,7 +56,7 @@ describe('the state directory and its store', function () {
     writeFileSync(storeFile(), '');
     const listing = readdirSync(box.state).sort();
     for (const args of [['get', 'cs', '--state', box.state], ['serve', '--state', box.state, '--once', '--config', box.config]]) {
-      const r = await box.run(args);
+      const r = args[0] === 'serve' ? await box.runProcess(args) : await box.run(args);
       expect(r.code, args[0]).to.equal(1);
       expect(r.stderr).to.contain(`"${storeFile()}" is empty but "${storeFile()}.key" exists: restore the store or remove both`);
       expect(statSync(storeFile()).size).to.equal(0);

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { printLogs } from '../../src/cli/logs-action.js';
+import { printLogs } from '../../src/cli/logs.js';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { buildProgram } from '../../src/cli/program.js';
+import { TEST_PLACE, captured } from '../support/captured-output.js';
 import { serveLoggers } from '../../src/cli/serve-logs.js';
 import { TOKEN_PATTERN } from '../../src/config/random-token.js';
 import { JoinTokens } from '../../src/resources/index.js';
@@ -57,7 +59,7 @@ describe('trustctl token and trustctl logs', function () {
       [['--uses', '1e9'], '--uses: expected a whole number from 1 to 10000, got "1e9"'],
       [['--hostname', 'bad_host!'], '--hostname: expected a host name'],
     ] as [string[], string][]) {
-      const bad = await rejection(buildProgram().exitOverride().configureOutput({ writeErr: () => undefined }).parseAsync(['node', 'trustctl', 'token', 'create', '--state', endpoint.node.dir, ...flags]));
+      const bad = await rejection(buildProgram(bufferIo(TEST_PLACE)).parseAsync(['token', 'create', '--state', endpoint.node.dir, ...flags], { from: 'user' }));
       expect(bad.message, flags.join(' ')).to.contain(error);
     }
     expect((await stored()).map((r) => r.metadata.id)).to.deep.equal([id]);
@@ -71,16 +73,15 @@ describe('trustctl token and trustctl logs', function () {
     for (let i = 0; i < 4; i++) loggers.service('trustd')(`trustd line ${i}`, {});
     const operator = box.path('operator-talosconfig');
     await box.writeTalosconfig(operator, ['os:operator']);
-    let out = '';
-    await printLogs('trustd', { tail: 2 }, { talosconfig: operator, nodes: [target.address] }, (text) => (out += text));
+    const { stdout: out } = await captured((io) => printLogs('trustd', { tail: 2 }, { talosconfig: operator, nodes: [target.address] }, io));
     expect(out.trimEnd().split('\n').map((l) => /msg="([^"]+)"/.exec(l)?.[1])).to.deep.equal(['trustd line 2', 'trustd line 3']);
-    const refused = await rejection(printLogs('trustd', { tail: 2 }, { talosconfig: operator }, () => undefined));
+    const refused = await rejection(printLogs('trustd', { tail: 2 }, { talosconfig: operator }, bufferIo(TEST_PLACE)));
     expect(refused.message).to.equal('this node keeps no service logs (it is not run by trustctl serve)');
   });
 
   it('names the services when asked for an unknown one, before dialling anything', async () => {
-    const program = buildProgram().exitOverride();
-    const err = await rejection(program.parseAsync(['node', 'trustctl', '-e', '192.0.2.1', 'logs', 'kubelet']));
+    const program = buildProgram(bufferIo(TEST_PLACE));
+    const err = await rejection(program.parseAsync(['-e', '192.0.2.1', 'logs', 'kubelet'], { from: 'user' }));
     expect(err.message).to.equal('logs: no service "kubelet": the services with logs are apid, trustd, controller-runtime');
   });
 });

@@ -1,8 +1,12 @@
-// Runs the built CLI as a child process in a temp dir with its own HOME and TALOSCONFIG: tests never touch ~/.talos.
+// Runs trustctl in a temp dir with its own HOME and TALOSCONFIG (tests never touch ~/.talos): in process by default,
+// through runTrustctl with the sandbox's directory and environment, or as a child process (runProcess) where the process
+// boundary itself is under test (serve, signals, stdin, what loads at start-up).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { bufferIo } from '../../../src/cli/buffer-io.js';
+import { runTrustctl } from '../../../src/cli/program.js';
 
 export const CLI = resolve(process.cwd(), 'dist/src/cli/main.js');
 
@@ -21,11 +25,26 @@ export class Sandbox {
     return join(this.dir, ...parts);
   }
 
-  run(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  /** The environment a command sees: only PATH, the sandbox's HOME and TALOSCONFIG, and `extra`. */
+  env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    return { PATH: process.env.PATH, HOME: this.home, TALOSCONFIG: this.talosconfig, ...extra };
+  }
+
+  /** `trustctl args...` in this process, as if run in the sandbox's directory with env(extra). */
+  async run(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+    // serve still takes the process's own streams, signals and exit code: in here it would run inside the test runner
+    if (args.includes('serve') && !args.includes('--help')) throw new Error(`trustctl ${args.join(' ')}: serve runs only as a process; use runProcess`);
+    const io = bufferIo({ env: this.env(env), cwd: this.dir });
+    const code = await runTrustctl(args, io);
+    return { code, stdout: io.written.stdout, stderr: io.written.stderr };
+  }
+
+  /** `trustctl args...` as a child process: for serve (which runs only as a process) and process-boundary tests. */
+  runProcess(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
     return new Promise((done, fail) => {
       const child = spawn(process.execPath, [CLI, ...args], {
         cwd: this.dir,
-        env: { PATH: process.env.PATH, HOME: this.home, TALOSCONFIG: this.talosconfig, ...env },
+        env: this.env(env),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
