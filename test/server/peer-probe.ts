@@ -107,8 +107,9 @@ export async function probePeers(ca: PeerCA, nodes: { name: string; read: SpecRe
  * read at the start and `to` read after it were never held together if `from` moved in between (its accepted list
  * still [old] while `to` already serves a new-CA certificate, say). So `from` is read again after `to`: unchanged, it
  * held that view throughout, since a view never returns to an earlier one (lists widen then narrow, certificates are
- * only replaced by newer ones), and `to` held its view within that time. Changed, the pair is read again: `from` moves
- * a few times per rotation, so this ends.
+ * only replaced by newer ones), so what `to` held when read (its root, then its leaves) met that view. Changed, the pair
+ * is read again: `from` moves a few times per rotation, so this ends. A `from` that cannot be read again (killed) gives
+ * no pair: nothing shows it still held what was read.
  */
 export async function pairAtOneMoment(ca: PeerCA, from: SpecReader, to: SpecReader): Promise<[PeerView, PeerView] | undefined> {
   let a = await peerView(ca, from);
