@@ -83,22 +83,53 @@ export interface PeerTally {
 export const newTally = (): PeerTally => ({ failures: [], handshakes: 0, crossed: 0 });
 
 /**
- * One round: every ordered pair of nodes. A pair with a node that cannot be read is skipped (a node that is down is
- * not a trust failure), and a refusal counts unless the certificate it used was replaced meanwhile.
+ * One round: every ordered pair of nodes, each judged on views the two nodes held at one moment (pairAtOneMoment). A
+ * pair with a node that cannot be read is skipped (a node that is down is not a trust failure); any refusal counts.
  */
 export async function probePeers(ca: PeerCA, nodes: { name: string; read: SpecReader }[], tally: PeerTally): Promise<void> {
   for (const from of nodes) {
     for (const to of nodes) {
       if (from === to) continue;
-      const [a, b] = [await peerView(ca, from.read), await peerView(ca, to.read)];
-      if (!a || !b) continue;
+      const pair = await pairAtOneMoment(ca, from.read, to.read);
+      if (!pair) continue;
+      const [a, b] = pair;
       const error = await peerHandshake(ca, a, b);
       tally.handshakes++;
       if (a.issuing.trim() !== b.issuing.trim()) tally.crossed++;
-      if (error === undefined) continue;
-      const now = await peerView(ca, from.read);
-      if (now && now.client.crt.trim() !== a.client.crt.trim()) continue;
-      tally.failures.push(`${ca}: ${from.name} -> ${to.name}: ${error}`);
+      if (error !== undefined) tally.failures.push(`${ca}: ${from.name} -> ${to.name}: ${error}`);
     }
   }
+}
+
+/**
+ * The two nodes' views as they stood at one moment, or undefined when either cannot be read. The reads are calls made
+ * one after another, and a rotation moves on meanwhile (under load one round of reads can span a phase or more): `from`
+ * read at the start and `to` read after it were never held together if `from` moved in between (its accepted list
+ * still [old] while `to` already serves a new-CA certificate, say). So `from` is read again after `to`: unchanged, it
+ * held that view throughout, since a view never returns to an earlier one (lists widen then narrow, certificates are
+ * only replaced by newer ones), so what `to` held when read (its root, then its leaves) met that view. Changed, the pair
+ * is read again: `from` moves a few times per rotation, so this ends. A `from` that cannot be read again (killed) gives
+ * no pair: nothing shows it still held what was read.
+ */
+export async function pairAtOneMoment(ca: PeerCA, from: SpecReader, to: SpecReader): Promise<[PeerView, PeerView] | undefined> {
+  let a = await peerView(ca, from);
+  for (;;) {
+    const b = a && (await peerView(ca, to));
+    if (!a || !b) return undefined;
+    const again = await peerView(ca, from);
+    if (again && sameView(a, again)) return [a, b];
+    a = again;
+  }
+}
+
+const samePem = (x: string, y: string) => x.trim() === y.trim();
+
+function sameView(x: PeerView, y: PeerView): boolean {
+  return (
+    samePem(x.issuing, y.issuing) &&
+    x.accepted.length === y.accepted.length &&
+    x.accepted.every((p, i) => samePem(p, y.accepted[i])) &&
+    samePem(x.client.crt, y.client.crt) &&
+    samePem(x.server.crt, y.server.crt)
+  );
 }
