@@ -1,0 +1,55 @@
+// A client writing to an etcd cluster without pause, as kube-apiserver does, for tests that change the cluster under it:
+// one `etcdctl put` after another against every endpoint, each a single attempt with its own timeouts (no retry here
+// turns a failure into a success), each with the client files of that moment, every outcome counted.
+import { etcdctl } from './etcd-members.js';
+import type { ClientFiles } from './etcd-members.js';
+
+export class EtcdWriter {
+  attempted = 0;
+  /** Each key whose put etcd acknowledged, with its value. */
+  readonly written = new Map<string, string>();
+  /** Each failed put: its key and what etcdctl said. */
+  readonly failures: string[] = [];
+  private stopped = false;
+  private readonly waiters: { at: number; resolve: () => void }[] = [];
+  private readonly running: Promise<void>;
+
+  /** `client` is read before each put, so a test can hand the writer re-issued files as a node would. */
+  constructor(
+    private readonly endpoints: string[],
+    private readonly client: () => ClientFiles,
+    private readonly prefix: string,
+  ) {
+    this.running = this.loop();
+  }
+
+  /** Puts that have ended, acknowledged or not. */
+  get completed(): number {
+    return this.written.size + this.failures.length;
+  }
+
+  /** Resolves once `count` more puts than now have ended. */
+  afterPuts(count: number): Promise<void> {
+    return new Promise((resolve) => this.waiters.push({ at: this.completed + count, resolve }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const n = ++this.attempted;
+      const key = `${this.prefix}${String(n).padStart(6, '0')}`;
+      const value = `put-${n}`;
+      const r = await etcdctl(['put', key, value], { endpoints: this.endpoints, client: this.client(), dialTimeout: '2s', commandTimeout: '5s' });
+      if (r.code === 0 && r.out.trim() === 'OK') this.written.set(key, value);
+      else this.failures.push(`${key}: exit ${r.code}: ${r.out.trim()}`);
+      for (const w of this.waiters.filter((w) => w.at <= this.completed)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+}
