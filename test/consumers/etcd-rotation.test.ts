@@ -62,14 +62,14 @@ function handshake(host: string, port: number, client: Pair): Promise<{ served?:
 }
 
 /**
- * Issue 13's last requirement: the etcd CA rotated by the product (the CARotation phases the rotation driver moves the
- * control planes through, over their apid) under a three-member etcd cluster that keeps running on those control
- * planes' certificates, while kube-apiserver's etcd client keeps writing. Each control plane hands its member the files
- * its EtcdSecrets hold as soon as it reaches a phase (the driver's per-node seam), and the operator reloads the member
- * the way etcd 3.4 needs: nothing for a new certificate and key (read on each handshake), a restart for a new trust
- * bundle (read only at start-up), one member at a time with leadership moved away first. The nodes run on their
- * ManualClocks; the driver's waits between looks at a node run on the first one's, which the test moves along in small
- * steps while etcd (another process, on wall time) does its part.
+ * Issue 13's last requirement: the etcd CA rotated by the product (`rotate-ca --etcd --etcd-endpoints`: the CARotation
+ * the rotation driver moves the control planes through, over their apid) under a three-member etcd cluster that keeps
+ * running on those control planes' certificates, while kube-apiserver's etcd client keeps writing. Each control plane
+ * hands its member the files its EtcdSecrets hold whenever they change, as a node does; etcd 3.4 takes a new certificate
+ * and key at its next handshake but its trusted CA files only at start-up, so the driver waits at each phase until every
+ * member shows it, and the operator does what the rotation's lastError says: restart the members whose bundle changed,
+ * one at a time, with leadership moved away first. The nodes run on their ManualClocks; the driver's waits run on
+ * cp-1's, which the test moves along in small steps while etcd (another process, on wall time) does its part.
  */
 describe('the etcd CA rotated under a running three-member etcd cluster while writes continue', function () {
   this.timeout(120_000);
@@ -127,19 +127,11 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
     const findings: string[] = [];
     const name = (i: number) => `etcd-${i + 1}`;
     const host = (i: number) => members.addresses[i];
+    let fail: (err: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
 
-    const roll = async (i: number, phase: RotationPhase) => {
-      const leaderMoved = await members.moveLeaderAwayFrom(i);
-      await members.stop(i);
-      const from = writer.completed;
-      // writes go on while the member is down (the other two keep quorum)
-      await writer.afterPuts(2);
-      await members.restart(i);
-      actions.push({ member: name(i), phase, did: 'restarted', leaderMoved, putsWhileDown: writer.completed - from });
-    };
-
-    /** What a node does when it reaches a phase: hand its member the files its EtcdSecrets hold now, reloaded as etcd needs. */
-    const sync = async (i: number, phase: RotationPhase) => {
+    /** A control plane's part: whenever its EtcdSecrets change, hand its member (and cp-1's kube-apiserver) the files. */
+    const sync = async (i: number) => {
       const set = await etcdSet(nodes[i]);
       if (i === 0) {
         writerFiles = clientFiles(dir, caBundle(set.acceptedCAs), pair(set.certificates['apiserver-etcd-client']));
@@ -147,46 +139,55 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
       }
       const files = memberFiles(set);
       if (sameFiles(written[i], files)) return;
+      const leavesOnly = written[i] !== undefined && caSet(files.ca) === caSet(members.loadedCA(i));
       written[i] = files;
       members.write(i, files);
-      if (caSet(files.ca) === caSet(members.loadedCA(i))) {
-        // etcd reads its certificate and key files on each handshake: a new connection meets the new ones at once
-        for (const port of [2379, 2380]) {
-          const met = await handshake(host(i), port, pair(set.certificates.admin));
-          if (!met.served || met.served.fingerprint256 !== new X509Certificate(port === 2379 ? files.server.crt : files.peer.crt).fingerprint256) {
-            findings.push(`${name(i)}:${port} at ${phase}: did not serve its new certificate without a restart (${met.error ?? met.served?.subject})`);
-          }
-        }
-        actions.push({ member: name(i), phase, did: 'reloaded' });
-        return;
+      if (!leavesOnly) return; // a new trust bundle waits for the operator's restart
+      // etcd reads its certificate and key files on each handshake: a new connection meets the new ones at once
+      for (const port of [2379, 2380]) {
+        const met = await handshake(host(i), port, pair(set.certificates.admin));
+        if (met.served?.fingerprint256 !== new X509Certificate(port === 2379 ? files.server.crt : files.peer.crt).fingerprint256)
+          findings.push(`${name(i)}:${port}: did not serve its new certificate without a restart (${met.error ?? met.served?.subject})`);
       }
-      if (phase === 'NewCAAccepted') {
-        // the file already holds the new CA, but etcd read its trusted CA file at start-up: the new CA's client is refused
-        const refused = await handshake(host(i), 2379, newCAClient);
-        if (!refused.error) findings.push(`${name(i)} trusted the new CA before its restart: no restart would be needed`);
-      }
-      await roll(i, phase);
+      actions.push({ member: name(i), phase: 'NewCAIssuing', did: 'reloaded' });
+    };
+    const syncing = nodes.map((h, i) => {
+      let queue = Promise.resolve();
+      return h.node.state.watch({ namespace: 'secrets', type: EtcdSecrets.type, id: 'etcd' }).subscribe(() => (queue = queue.then(() => sync(i)).catch(fail)));
+    });
+
+    /** The operator's part: when the rotation says to restart the members, restart each one whose trust bundle changed. */
+    const roll = async (i: number, phase: RotationPhase) => {
+      // the file holds the new CA already, but etcd read its trusted CA file at start-up: the new CA's client is refused
+      if (phase === 'NewCAAccepted' && !(await handshake(host(i), 2379, newCAClient)).error) findings.push(`${name(i)} trusted the new CA before its restart`);
+      const leaderMoved = await members.moveLeaderAwayFrom(i);
+      await members.stop(i);
+      const from = writer.completed;
+      // writes go on while the member is down (the other two keep quorum)
+      await writer.afterPuts(2);
+      await members.restart(i);
+      actions.push({ member: name(i), phase, did: 'restarted', leaderMoved, putsWhileDown: writer.completed - from });
       if (phase === 'NewCAAccepted' && (await handshake(host(i), 2379, newCAClient)).error) findings.push(`${name(i)} refused the new CA's client after its restart`);
     };
-
-    const apidAddress = (a: Apid) => `127.0.0.1:${a.port}`;
-    const seam = /^(\S+) at (\w+), not recorded$/;
-    let failOperator: (err: unknown) => void = () => undefined;
-    const operatorFailed = new Promise<never>((_, reject) => (failOperator = reject));
-    const driver = startRotationDriver({
-      state: cp1.node.state,
-      clock: cp1.clock,
-      audit: cp1.node.audit,
-      pollMs: 20,
-      onStep: async (_spec, step) => {
-        const at = seam.exec(step);
-        if (!at) return;
-        await sync(apids.findIndex((a) => apidAddress(a) === at[1]), at[2] as RotationPhase).catch((err: unknown) => {
-          failOperator(err);
-          throw err;
-        });
-      },
+    const told: string[] = [];
+    let rolling = Promise.resolve();
+    const rotationAt = { namespace: CARotations.namespace, type: CARotations.type, id: 'etcd' };
+    const operator = cp1.node.state.watch<CARotationSpec>(rotationAt).subscribe((e) => {
+      const error = e.resource?.spec.lastError;
+      const asked = error && /after (\w+): .*restart the etcd members/.exec(error);
+      if (!asked) return;
+      if (!told.includes(error)) told.push(error);
+      rolling = rolling
+        .then(async () => {
+          const stale = written.flatMap((f, i) => (f && caSet(f.ca) !== caSet(members.loadedCA(i)) ? [i] : []));
+          for (const i of stale) await roll(i, asked[1] as RotationPhase);
+          // the driver retries after its backoff, on cp-1's clock: let that time pass now rather than wait it out
+          if (stale.length) await cp1.clock.advanceToNext(cp1.clock.now().plus({ seconds: 31 }));
+        })
+        .catch(fail);
     });
+
+    const driver = startRotationDriver({ state: cp1.node.state, clock: cp1.clock, audit: cp1.node.audit, pollMs: 20 });
     // The driver waits between looks at a node on cp-1's clock; it moves in step with the wall time etcd runs on.
     let pumping = true;
     const pump = (async () => {
@@ -198,12 +199,16 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
 
     const started = Date.now();
     const admin = await credentials(bundle.certs.os, [bundle.certs.os.crt]);
-    const post = await callNode(apidAddress(apids[0]), admin, 'POST', '/v1/carotations', { ca: 'etcd', newCA: next, controlPlanes: apids.map(apidAddress), workers: [] });
+    const apidAddress = (a: Apid) => `127.0.0.1:${a.port}`;
+    const request = { ca: 'etcd', newCA: next, controlPlanes: apids.map(apidAddress), workers: [], etcdEndpoints: members.addresses.map((a) => `${a}:2379`) };
+    const post = await callNode(apidAddress(apids[0]), admin, 'POST', '/v1/carotations', request);
     expect(post.status, post.error).to.equal(200);
-    const rotationAt = { namespace: CARotations.namespace, type: CARotations.type, id: 'etcd' };
     try {
-      await Promise.race([firstValueFrom(cp1.node.state.watch<CARotationSpec>(rotationAt).pipe(filter((e) => e.resource?.spec.phase === 'Done'))), operatorFailed]);
+      await Promise.race([firstValueFrom(cp1.node.state.watch<CARotationSpec>(rotationAt).pipe(filter((e) => e.resource?.spec.phase === 'Done'))), failed]);
+      await rolling;
     } finally {
+      operator.unsubscribe();
+      for (const s of syncing) s.unsubscribe();
       pumping = false;
       await pump;
       await driver.close();
@@ -218,11 +223,12 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
     const final = (await cp1.node.state.get<CARotationSpec>(rotationAt)).spec;
     expect(final.lastError).to.equal(undefined);
     expect(final.nodes.map((n) => `${n.phase}${n.error ? ` ${n.error}` : ''}`)).to.deep.equal(['Done', 'Done', 'Done']);
-    // The operator's work: a rolling restart for each new trust bundle, nothing but new files for the re-issued leaves
-    // (handed over when the driver sees the node issue from the new CA, or at the latest once its leaves are re-issued).
+    // The rotation waited for the members twice, and said why: to trust the new CA, and to stop trusting the old one.
+    expect(told.some((t) => /after NewCAAccepted: etcd at \S+ refuses a client certificate of the new etcd CA/.test(t)), told.join('\n')).to.equal(true);
+    expect(told.some((t) => /after OldCADropped: etcd at \S+ still accepts a client certificate of the old etcd CA/.test(t)), told.join('\n')).to.equal(true);
+    // The operator's work: a rolling restart for each new trust bundle, nothing but new files for the re-issued leaves.
     const did = (phase: RotationPhase, what: Action['did']) => nodes.map((_, i) => `${name(i)} ${phase} ${what}`);
-    const reissued = (a: Action): Action => (a.phase === 'LeavesReissued' ? { ...a, phase: 'NewCAIssuing' } : a);
-    const labels = actions.map(reissued).map((a) => `${a.member} ${a.phase} ${a.did}`);
+    const labels = actions.map((a) => `${a.member} ${a.phase} ${a.did}`);
     expect(labels.slice(0, MEMBERS)).to.deep.equal(did('NewCAAccepted', 'restarted'));
     expect(labels.slice(MEMBERS, 2 * MEMBERS)).to.have.members(did('NewCAIssuing', 'reloaded'));
     expect(labels.slice(2 * MEMBERS)).to.deep.equal(did('OldCADropped', 'restarted'));

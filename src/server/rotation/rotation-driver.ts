@@ -8,6 +8,7 @@ import { memoryCaKeys } from '../../controllers/certificate-cache.js';
 import { isPkcs11Uri } from '../../pki/pkcs11/pkcs11-uri.js';
 import type { AuditSink } from '../../controllers/audit/index.js';
 import type { DateTime } from 'luxon';
+import { isDeepStrictEqual } from 'node:util';
 import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
 import type { PemCertAndKey } from '../../config/index.js';
@@ -82,8 +83,9 @@ class Driver implements RotationDriver {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? (() => undefined);
     this.loop = new CoalescingLoop(this.clock, () => this.passOrRetry());
-    this.subscription = options.state.watchKind({ namespace: CARotations.namespace, type: CARotations.type }, { bootstrap: true }).subscribe({
-      next: () => this.loop.kick(),
+    this.subscription = options.state.watchKind<CARotationSpec>({ namespace: CARotations.namespace, type: CARotations.type }, { bootstrap: true }).subscribe({
+      // A failure this driver recorded is no news to it: waking on it would retry at once, past the backoff.
+      next: (e) => (e.type === 'updated' && e.old && e.resource && onlyFailureNoted(e.old.spec, e.resource.spec) ? undefined : this.loop.kick()),
       error: (err: unknown) => this.log('rotation driver stopped following the store', { error: String(err) }),
     });
   }
@@ -306,6 +308,12 @@ interface CAListWrite {
   path: string;
   from: string[];
   to: string[];
+}
+
+/** Whether two records of a rotation differ only in the failures noted on them (and the time of the note). */
+function onlyFailureNoted(before: CARotationSpec, after: CARotationSpec): boolean {
+  const plain = ({ lastError: _error, updated: _updated, nodes, ...rest }: CARotationSpec) => ({ ...rest, nodes: nodes.map(({ error: _e, ...n }) => n) });
+  return isDeepStrictEqual(plain(before), plain(after));
 }
 
 function messageOf(err: unknown): string {
