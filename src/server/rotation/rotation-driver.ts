@@ -84,8 +84,13 @@ class Driver implements RotationDriver {
     this.log = options.logger ?? (() => undefined);
     this.loop = new CoalescingLoop(this.clock, () => this.passOrRetry());
     this.subscription = options.state.watchKind<CARotationSpec>({ namespace: CARotations.namespace, type: CARotations.type }, { bootstrap: true }).subscribe({
-      // A failure this driver recorded is no news to it: waking on it would retry at once, past the backoff.
-      next: (e) => (e.type === 'updated' && e.old && e.resource && onlyFailureNoted(e.old.spec, e.resource.spec) ? undefined : this.loop.kick()),
+      next: (e) => {
+        // The bootstrap's end marker is no change (each rotation came as `created`); nor is a failure this driver noted,
+        // and waking on that would retry at once, past the backoff.
+        if (e.type === 'bootstrapped' || e.type === 'bookmark') return;
+        if (e.type === 'updated' && e.old && e.resource && onlyFailureNoted(e.old.spec, e.resource.spec)) return;
+        this.loop.kick();
+      },
       error: (err: unknown) => this.log('rotation driver stopped following the store', { error: String(err) }),
     });
   }
