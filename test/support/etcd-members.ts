@@ -129,12 +129,12 @@ export class EtcdMembers {
     return this.children[i] !== undefined;
   }
 
-  /** SIGTERM (etcd's graceful stop) and the process's end. */
-  async stop(i: number): Promise<void> {
+  /** SIGTERM (etcd's graceful stop, as an operator's restart does) and the process's end. */
+  async stop(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.children[i];
     if (!child) return;
     this.children[i] = undefined;
-    if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
+    if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => (child.once('exit', resolve), child.kill(signal)));
   }
 
   /** Starts member i again on its data dir (it rejoins with the raft state it kept) and resolves once it is healthy. */
@@ -168,8 +168,9 @@ export class EtcdMembers {
     return true;
   }
 
+  /** The end of a test: SIGKILL, since members stopping together each wait seconds to hand leadership to the others. */
   async stopAll(): Promise<void> {
-    await Promise.all(this.addresses.map((_, i) => this.stop(i)));
+    await Promise.all(this.addresses.map((_, i) => this.stop(i, 'SIGKILL')));
   }
 
   private spawn(i: number): void {

@@ -1,6 +1,6 @@
 // A client writing to an etcd cluster without pause, as kube-apiserver does, for tests that change the cluster under it:
-// one `etcdctl put` after another against every endpoint, each a single attempt with its own timeouts (no retry here
-// turns a failure into a success), each with the client files of that moment, every outcome counted.
+// one `etcdctl put` after another against the endpoints of that moment, each a single attempt with its own timeouts (no
+// retry here turns a failure into a success), each with the client files of that moment, every outcome counted.
 import { etcdctl } from './etcd-members.js';
 import type { ClientFiles } from './etcd-members.js';
 
@@ -14,9 +14,9 @@ export class EtcdWriter {
   private readonly waiters: { at: number; resolve: () => void }[] = [];
   private readonly running: Promise<void>;
 
-  /** `client` is read before each put, so a test can hand the writer re-issued files as a node would. */
+  /** Both are read before each put: a test hands the writer re-issued files as a node would, and drains a member. */
   constructor(
-    private readonly endpoints: string[],
+    private readonly endpoints: () => string[],
     private readonly client: () => ClientFiles,
     private readonly prefix: string,
   ) {
@@ -43,7 +43,7 @@ export class EtcdWriter {
       const n = ++this.attempted;
       const key = `${this.prefix}${String(n).padStart(6, '0')}`;
       const value = `put-${n}`;
-      const r = await etcdctl(['put', key, value], { endpoints: this.endpoints, client: this.client(), dialTimeout: '2s', commandTimeout: '5s' });
+      const r = await etcdctl(['put', key, value], { endpoints: this.endpoints(), client: this.client(), dialTimeout: '2s', commandTimeout: '5s' });
       if (r.code === 0 && r.out.trim() === 'OK') this.written.set(key, value);
       else this.failures.push(`${key}: exit ${r.code}: ${r.out.trim()}`);
       for (const w of this.waiters.filter((w) => w.at <= this.completed)) {

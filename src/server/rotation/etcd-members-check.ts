@@ -46,11 +46,11 @@ export async function checkEtcdMembers(input: EtcdMembersInput): Promise<void> {
   for (const endpoint of endpoints) {
     const where = `connectivity check after ${phase}: etcd at ${endpoint}`;
     const fresh = await etcdHandshake(endpoint, newClient, trusted);
-    if (!fresh.served) throw new Error(`${where} ${fresh.refused ? `refuses a client certificate of the new etcd CA (${fresh.error}); ${RESTART}` : `cannot be reached: ${fresh.error}`}`);
+    if (!fresh.served) throw new Error(`${where} ${fresh.refused ? `refuses a client certificate of the new etcd CA (${fresh.error}); ${RESTART}` : `could not be checked: ${fresh.error}`}`);
     if (at >= phaseIndex('LeavesReissued') && !isIssuedBy(fresh.served, newCA))
       throw new Error(`${where} serves a certificate the new etcd CA did not sign: write its node's re-issued etcd certificates where etcd reads them (it takes them at its next connection)`);
     const old = await etcdHandshake(endpoint, oldClient, trusted);
-    if (!dropped && !old.served) throw new Error(`${where} ${old.refused ? `refuses a client certificate of the old etcd CA before the old CA is dropped (${old.error})` : `cannot be reached: ${old.error}`}`);
-    if (dropped && !old.refused) throw new Error(`${where} ${old.served ? `still accepts a client certificate of the old etcd CA; ${RESTART}` : `cannot be reached: ${old.error}`}`);
+    if (!dropped && !old.served) throw new Error(`${where} ${old.refused ? `refuses a client certificate of the old etcd CA before the old CA is dropped (${old.error})` : `could not be checked: ${old.error}`}`);
+    if (dropped && !old.refused) throw new Error(`${where} ${old.served ? `still accepts a client certificate of the old etcd CA; ${RESTART}` : `could not be checked: ${old.error}`}`);
   }
 }
