@@ -155,17 +155,20 @@ export class EtcdMembers {
       .map(([endpoint, id, , , leader]) => ({ endpoint, id, leader: leader === 'true' }));
   }
 
-  /** When member i leads, hands leadership to another member (etcdctl move-leader) and resolves once it has moved. */
-  async moveLeaderAwayFrom(i: number): Promise<boolean> {
+  /** Whether member i is the raft leader now. */
+  async leads(i: number): Promise<boolean> {
+    return (await this.status()).some((s) => s.endpoint === this.endpoint(i) && s.leader);
+  }
+
+  /** Hands leadership from member i (the leader) to another member (etcdctl move-leader); resolves once it has moved. */
+  async moveLeaderAwayFrom(i: number): Promise<void> {
     const before = await this.status();
-    if (!before.find((s) => s.endpoint === this.endpoint(i))?.leader) return false;
     const to = before.find((s) => s.endpoint !== this.endpoint(i))!;
     const r = await etcdctl(['move-leader', to.id], { endpoints: [this.endpoint(i)], client: this.admin });
     if (r.code !== 0) throw new Error(`etcdctl move-leader ${to.id} on ${this.endpoint(i)}: ${r.out}`);
     const after = await this.status();
     const leader = after.find((s) => s.leader);
     if (leader?.endpoint !== to.endpoint) throw new Error(`after move-leader the leader is ${leader?.endpoint ?? 'none'}, not ${to.endpoint}`);
-    return true;
   }
 
   /** The end of a test: SIGKILL, since members stopping together each wait seconds to hand leadership to the others. */

@@ -10,7 +10,11 @@ export class EtcdWriter {
   readonly written = new Map<string, string>();
   /** Each failed put: its key and what etcdctl said. */
   readonly failures: string[] = [];
+  /** How long each pausedFor held the writes back (ms). */
+  readonly pauses: number[] = [];
   private stopped = false;
+  private paused: Promise<void> | undefined;
+  private idle: (() => void) | undefined;
   private readonly waiters: { at: number; resolve: () => void }[] = [];
   private readonly running: Promise<void>;
 
@@ -33,6 +37,25 @@ export class EtcdWriter {
     return new Promise((resolve) => this.waiters.push({ at: this.completed + count, resolve }));
   }
 
+  /**
+   * Runs `work` with no put in flight: the put under way ends first, and the next one starts once `work` is done. For
+   * what etcd itself cannot do under writes (a leadership transfer drops the proposals that arrive meanwhile).
+   */
+  async pausedFor<T>(work: () => Promise<T>): Promise<T> {
+    const from = Date.now();
+    let release: () => void = () => undefined;
+    const idle = new Promise<void>((resolve) => (this.idle = resolve));
+    this.paused = new Promise((resolve) => (release = resolve));
+    await idle;
+    try {
+      return await work();
+    } finally {
+      this.paused = undefined;
+      release();
+      this.pauses.push(Date.now() - from);
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.running;
@@ -40,6 +63,11 @@ export class EtcdWriter {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      if (this.paused) {
+        this.idle?.();
+        await this.paused;
+        continue;
+      }
       const n = ++this.attempted;
       const key = `${this.prefix}${String(n).padStart(6, '0')}`;
       const value = `put-${n}`;
