@@ -68,8 +68,12 @@ function handshake(host: string, port: number, client: Pair): Promise<{ served?:
  * hands its member the files its EtcdSecrets hold whenever they change, as a node does; etcd 3.4 takes a new certificate
  * and key at its next handshake but its trusted CA files only at start-up, so the driver waits at each phase until every
  * member shows it, and the operator does what the rotation's lastError says: restart the members whose bundle changed,
- * one at a time, with leadership moved away first. The nodes run on their ManualClocks; the driver's waits run on
- * cp-1's, which the test moves along in small steps while etcd (another process, on wall time) does its part.
+ * one at a time, with leadership moved away first and the member drained from the writer's endpoints. Two etcd
+ * behaviours (not the certificates') would fail a put there, so the test avoids them and says how: a member shutting
+ * down answers a request with an empty HTTP 200, hence the drain; a leader drops the proposals that arrive while it hands
+ * leadership over, hence the writer holding its next put for the move alone (measured, asserted short). The nodes run on
+ * their ManualClocks; the driver's waits run on cp-1's, which the test moves along in small steps while etcd (another
+ * process, on wall time) does its part.
  */
 describe('the etcd CA rotated under a running three-member etcd cluster while writes continue', function () {
   this.timeout(120_000);
