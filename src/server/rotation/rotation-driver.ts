@@ -37,7 +37,11 @@ import { caFieldsFor, caFieldsOf, crossSignedAt, nextPhase, samePair, sameList, 
 /** How the driver signs its audit records. */
 export const ROTATION_DRIVER_ACTOR = 'rotation-driver';
 
-export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
+/**
+ * Between the attempts at a failing step. What the driver waits for is mostly someone's action (a node back up, etcd
+ * members restarted), so it looks again within seconds rather than leave a fixed rotation idle; a look is a few calls.
+ */
+export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 5_000, jitter: 0.2 };
 
 export interface RotationDriverOptions {
   state: State;
