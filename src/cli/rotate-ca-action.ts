@@ -6,7 +6,7 @@ import type { CaProfile } from '../pki/index.js';
 import { ROTATION_PHASES, hasAcceptedList, phaseIndex } from '../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotatableCA, RotationPhase } from '../resources/ca-rotation.js';
 import type { Resource } from '../runtime/resource.js';
-import { formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index.js';
+import { ETCD_CLIENT_PORT, formatNodeAddress, parseNodeAddress, paths } from '../server/apid/index.js';
 import type { RotationRequest } from '../server/apid/index.js';
 import { ApiCallError, ApiClient, connectApi } from './api-client.js';
 import { inCwd } from './cli-io.js';
@@ -28,6 +28,9 @@ const FIELDS: Record<RotatableCA, [string, string]> = {
   etcd: ['cluster.etcd.ca', 'ExtraAcceptedCAs/etcd'],
   aggregator: ['cluster.aggregatorCA', 'ExtraAcceptedCAs/aggregator'],
 };
+
+/** What an etcd rotation that waits for the members asks of the operator. */
+const ETCD_RESTART = 'restart each etcd member, one at a time: etcd reads its trusted CA files only at start-up';
 
 /** What keeps an old talosconfig working through a Talos API CA rotation (CrossSignedCAs). */
 const CROSS_SIGNED_NOTE = 'apid sends the new CA cross-signed by the old one, so old talosconfigs work until the old CA is dropped';
@@ -51,11 +54,19 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget, io: Cl
   if (endpoints.length === 0) throw new Error(`no endpoint: pass -e ENDPOINT or set endpoints in talosconfig context "${name}"`);
   const controlPlanes = (opts.controlPlaneNodes.length ? opts.controlPlaneNodes : [endpoints[0]]).map((n) => formatNodeAddress(parseNodeAddress(n)));
   const workers = opts.workerNodes.map((n) => formatNodeAddress(parseNodeAddress(n)));
+  if (opts.etcdEndpoints.length && !kinds.includes('etcd')) throw new Error('--etcd-endpoints: only an etcd CA rotation waits for etcd members; add --etcd or leave it out');
+  const etcdEndpoints = opts.etcdEndpoints.map((n) => {
+    try {
+      return formatNodeAddress(parseNodeAddress(n, ETCD_CLIENT_PORT));
+    } catch (err) {
+      throw new Error(`--etcd-endpoints: ${(err as Error).message}`);
+    }
+  });
   const out = (line: string) => io.stdout.write(`${line}\n`);
 
   if (opts.dryRun) {
     out('> Dry-run mode enabled, no changes will be made to the cluster, re-run with `--dry-run=false` to apply the changes.');
-    for (const kind of kinds) printPlan(out, kind, controlPlanes, workers, endpoints[0], opts.output);
+    for (const kind of kinds) printPlan(out, kind, controlPlanes, workers, endpoints[0], opts.output, etcdEndpoints);
     out(opts.withSecrets ? `>   then write the new CAs into ${JSON.stringify(opts.withSecrets)} (the previous bundle kept as ${JSON.stringify(`${opts.withSecrets}.bak`)})` : `>   ${staleBundleNote(kinds)}`);
     return;
   }
@@ -69,7 +80,7 @@ export async function rotateCa(opts: RotateOptions, target: RemoteTarget, io: Cl
     await withTokenUse(opts, io, async (use) => {
       for (const kind of kinds) {
         out(`> Starting ${LABEL[kind]} CA rotation, dry-run mode false:`);
-        const next = await startRotation(current.client, kind, creds.caPem, controlPlanes, workers, out, use);
+        const next = await startRotation(current.client, kind, creds.caPem, { controlPlanes, workers, ...(kind === 'etcd' && etcdEndpoints.length ? { etcdEndpoints } : {}) }, out, use);
         const cert = parseCertificatePem(next.crt, 'new CA');
         out(`> New ${LABEL[kind]} CA: subject ${cert.subject.replace(/\n/g, ',')}, SHA-256 fingerprint ${cert.fingerprint256}, expires ${new Date(cert.validTo).toISOString()}`);
         // From NewCAAccepted on, the new client certificate is accepted everywhere; it trusts both CAs for the servers.
@@ -125,10 +136,9 @@ function staleBundleNote(kinds: readonly RotatableCA[]): string {
  * Starts a rotation with a new CA; when one of this CA is already in progress (an earlier run was interrupted), follows
  * that one instead, with the new CA the control plane holds for it.
  */
-async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: string, controlPlanes: string[], workers: string[], out: (line: string) => void, use: TokenUse): Promise<PemCertAndKey> {
+async function startRotation(client: ApiClient, kind: RotatableCA, osCaPem: string, nodes: Omit<RotationRequest, 'ca' | 'newCA'>, out: (line: string) => void, use: TokenUse): Promise<PemCertAndKey> {
   const next = await newCA(kind, osCaPem, use);
-  // RotationRequest (api-paths.ts, not this command's file) still names only os and kubernetes; the call takes all four.
-  const request: RotationRequest = { ca: kind, newCA: next, controlPlanes, workers };
+  const request: RotationRequest = { ca: kind, newCA: next, ...nodes };
   try {
     await client.call<Resource<CARotationSpec>>('POST', paths.caRotations, { body: request });
     return next;
@@ -183,7 +193,7 @@ async function follow(kind: RotatableCA, clientFor: (phase: RotationPhase | unde
   }
 }
 
-function printPlan(out: (line: string) => void, kind: RotatableCA, controlPlanes: string[], workers: string[], endpoint: string, output: string): void {
+function printPlan(out: (line: string) => void, kind: RotatableCA, controlPlanes: string[], workers: string[], endpoint: string, output: string, etcdEndpoints: string[]): void {
   const [ca, accepted] = FIELDS[kind];
   out(`> ${LABEL[kind]} CA rotation on control plane(s) ${controlPlanes.join(', ')}${workers.length ? `, worker(s) ${workers.join(', ')}` : ''}:`);
   out(`>   would generate a new ${kind} CA and start the rotation on ${endpoint}, whose rotation driver would:`);
@@ -191,9 +201,11 @@ function printPlan(out: (line: string) => void, kind: RotatableCA, controlPlanes
   out(`>   2. add the new CA to ${accepted} on ${WHERE[kind]}${kind === 'os' ? `; ${CROSS_SIGNED_NOTE}` : ''}`);
   if (kind === 'os') out('>   3. verify connectivity with the new client certificate and the old server CA');
   // No etcd server or aggregated API server runs here to connect to: the check is what the node trusts and issues.
+  else if (kind === 'etcd' && etcdEndpoints.length) out(`>   3. verify every control plane trusts both CAs, and wait until etcd at ${etcdEndpoints.join(', ')} accepts a new-CA client (${ETCD_RESTART})`);
   else out(`>   3. verify every ${hasAcceptedList(kind) ? 'node' : 'control plane'} trusts both CAs${kind === 'kubernetes' ? ' and answers the admin client certificate' : ' (no server of this CA runs here to connect to)'}`);
   out(`>   4. make the new CA issuing (${ca}), the old one still accepted`);
   out('>   5. wait until every certificate is re-issued from the new CA, and verify with the new PKI');
-  out(`>   6. remove the old CA from ${accepted}, and verify again`);
+  out(`>   6. remove the old CA from ${accepted}, and verify again${kind === 'etcd' && etcdEndpoints.length ? ` (waiting until etcd refuses an old-CA client: ${ETCD_RESTART} again)` : ''}`);
+  if (kind === 'etcd' && !etcdEndpoints.length) out(`>   note: without --etcd-endpoints nothing waits for the etcd members, which read their trusted CA files only at start-up: a member not restarted between steps 2 and 4 refuses the new certificates`);
   if (kind === 'os') out(`>   7. write the new talosconfig to ${JSON.stringify(output)}`);
 }

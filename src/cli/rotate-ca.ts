@@ -21,6 +21,8 @@ export interface RotateOptions extends Pkcs11Flags {
   withSecrets?: string;
   controlPlaneNodes: string[];
   workerNodes: string[];
+  /** etcd members (host[:port]) an etcd rotation waits for at each phase. */
+  etcdEndpoints: string[];
 }
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
@@ -44,6 +46,7 @@ export function registerRotateCaCommand(program: Command, io: CliIo): void {
     .option('--with-secrets <file>', 'the secrets bundle the cluster was generated from: rewritten at the end with the rotated CAs (the previous one kept as FILE.bak), so gen config keeps making nodes that can join')
     .option('--control-plane-nodes <nodes>', 'control-plane apid addresses host[:port] (default: the endpoint)', list, [])
     .option('--worker-nodes <nodes>', 'worker apid addresses host[:port]', list, [])
+    .option('--etcd-endpoints <endpoints>', 'with --etcd: the etcd members host[:port] (port 2379 by default); each phase waits until every member trusts what it asks (etcd reads its trusted CA files only at start-up: restart each member when told)', list, [])
     .action(async (opts: RotateOptions, cmd: Command) => (await import('./rotate-ca-action.js')).rotateCa(opts, remoteTargetOf(cmd), io));
   // the new CA key is made in this token, which must be the one the control planes sign with (serve's same flags)
   for (const option of pkcs11Options()) rotate.addOption(option);

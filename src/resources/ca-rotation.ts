@@ -44,6 +44,11 @@ const schema = z
     nodes: z.array(nodeSchema).min(1),
     newCA: z.object({ subject: z.string(), fingerprint: z.string().min(1), notAfter: isoTime }).strict(),
     oldCA: z.object({ subject: z.string(), fingerprint: z.string().min(1) }).strict(),
+    /**
+     * An etcd rotation's members (host:port of each client URL): when set, a phase is reached only once every member
+     * shows it over TLS (etcd reads its trusted CA files only at start-up, so this waits for their restarts).
+     */
+    etcdEndpoints: z.array(z.string().min(1)).optional(),
     lastError: z.string().optional(),
     started: isoTime,
     updated: isoTime,

@@ -64,8 +64,20 @@ describe('trustctl rotate-ca against trustctl serve (control plane + worker, chi
     expect(r.stdout).to.include('make the new CA issuing (cluster.etcd.ca)');
     expect(r.stdout).to.include('2. add the new CA to ExtraAcceptedCAs/etcd on every control plane (workers hold no etcd CA)');
     expect(r.stdout).to.include('3. verify every control plane trusts both CAs (no server of this CA runs here to connect to)');
+    expect(r.stdout).to.include('note: without --etcd-endpoints nothing waits for the etcd members, which read their trusted CA files only at start-up');
     expect(r.stdout).to.not.include('Talos API CA rotation');
     expect(await versions(cluster, admin)).to.deep.equal(before);
+  });
+
+  it('plans an etcd rotation that waits for the etcd members (--etcd-endpoints, port 2379 by default), and refuses the flag without --etcd', async () => {
+    const r = await cluster.box.run([...nodeArgs, '--etcd', '--etcd-endpoints', '10.5.0.2,10.5.0.3:12379']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('3. verify every control plane trusts both CAs, and wait until etcd at 10.5.0.2:2379, 10.5.0.3:12379 accepts a new-CA client (restart each etcd member, one at a time: etcd reads its trusted CA files only at start-up)');
+    expect(r.stdout).to.include('6. remove the old CA from ExtraAcceptedCAs/etcd, and verify again (waiting until etcd refuses an old-CA client: restart each etcd member');
+    expect(r.stdout).to.not.include('without --etcd-endpoints');
+    const refused = await cluster.box.run([...nodeArgs, '--kubernetes', '--etcd-endpoints', '10.5.0.2']);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.include('--etcd-endpoints: only an etcd CA rotation waits for etcd members; add --etcd or leave it out');
   });
 
   it('rotates the Talos, Kubernetes and etcd CAs, prints a > line per stage, and writes a talosconfig from the new OS CA', async () => {

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,17 +9,13 @@ import { caFromPem, encodePrivateKeyPkcs8Pem, issueCertificateAndKey, parsePriva
 import { EtcdSecrets } from '../../src/resources/index.js';
 import type { IssuedCertificatesSpec } from '../../src/resources/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
+import { ETCD, EtcdMembers, clientFiles } from '../support/etcd-members.js';
+import type { Pair } from '../support/etcd-members.js';
 import { setUpNetns } from '../support/netns.js';
 import type { NetnsSet } from '../support/netns.js';
 
 const bundle = fixtureBundle();
-const ETCD = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
 const MEMBERS = 3;
-
-interface Pair {
-  crt: string;
-  key: string;
-}
 
 /**
  * Three etcd 3.4 members on the certificates trustplane issued for three control planes, with client and peer
@@ -31,7 +26,7 @@ interface Pair {
 describe('a three-member etcd cluster runs on trustplane-issued certificates', function () {
   this.timeout(60_000);
   const nodes: NodeHarness[] = [];
-  const children: ChildProcess[] = [];
+  let members: EtcdMembers | undefined;
   let netns: NetnsSet | undefined;
   let dir: string;
   let addresses: string[];
@@ -63,38 +58,14 @@ describe('a three-member etcd cluster runs on trustplane-issued certificates', f
     for (let i = 0; i < MEMBERS; i++) nodes.push(await NodeHarness.start({ bundle, start, addresses: [addresses[i]], hostname: `etcd-${i + 1}` }));
     ca = bundle.certs.etcd.crt;
     const sets = await Promise.all(nodes.map(async (h) => (await h.node.state.get<IssuedCertificatesSpec>({ namespace: 'secrets', type: EtcdSecrets.type, id: 'etcd' })).spec.certificates));
-    const c = sets[0]['apiserver-etcd-client'];
-    client = { crt: c.crt, key: pkcs8(c.key) };
-    const peers = addresses.map((a, i) => `etcd-${i + 1}=https://${a}:2380`).join(',');
-    sets.forEach((set, i) => {
-      const a = addresses[i];
-      const args = [
-        '--name', `etcd-${i + 1}`, '--data-dir', join(dir, `data-${i}`),
-        '--listen-client-urls', `https://${a}:2379`, '--advertise-client-urls', `https://${a}:2379`,
-        '--listen-peer-urls', `https://${a}:2380`, '--initial-advertise-peer-urls', `https://${a}:2380`,
-        '--initial-cluster', peers, '--initial-cluster-state', 'new', '--initial-cluster-token', `tp-${process.pid}`,
-        '--client-cert-auth', '--trusted-ca-file', file('ca.crt', ca),
-        '--cert-file', file(`server-${i}.crt`, set.server.crt), '--key-file', file(`server-${i}.key`, pkcs8(set.server.key)),
-        '--peer-client-cert-auth', '--peer-trusted-ca-file', file('ca.crt', ca),
-        '--peer-cert-file', file(`peer-${i}.crt`, set.peer.crt), '--peer-key-file', file(`peer-${i}.key`, pkcs8(set.peer.key)),
-        '--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'error', '--logger', 'zap',
-      ];
-      const command = [...(netns?.exec(i) ?? []), ETCD, ...args];
-      const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr?.resume();
-      children.push(child);
-    });
-    const deadline = Date.now() + 20_000;
-    while (etcdctl(['endpoint', 'health']).code !== 0) {
-      if (Date.now() > deadline) throw new Error(`the etcd cluster did not become healthy: ${etcdctl(['endpoint', 'health']).out}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const pair = (p: { crt: string; key: string }): Pair => ({ crt: p.crt, key: pkcs8(p.key) });
+    client = pair(sets[0]['apiserver-etcd-client']);
+    const files = sets.map((set) => ({ ca, server: pair(set.server), peer: pair(set.peer) }));
+    members = await EtcdMembers.start(dir, netns, addresses, files, clientFiles(dir, ca, client));
   });
 
   after(async () => {
-    await Promise.all(
-      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => (c.once('exit', r), c.kill('SIGTERM'))))),
-    );
+    await members?.stopAll();
     netns?.tearDown();
     for (const h of nodes) await h.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });

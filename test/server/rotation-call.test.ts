@@ -90,4 +90,26 @@ describe('POST /v1/carotations (starting a CA rotation over apid)', function () 
     expect(spec.oldCA.subject).to.equal('');
     expect(spec.newCA.subject).to.equal('CN=front-proxy');
   });
+
+  it('keeps the etcd members an etcd rotation waits for (port 2379 by default), and refuses them on another rotation or malformed, writing nothing', async () => {
+    const ca = await createCA('etcd', { algorithm: 'ecdsa' });
+    const etcd = (over: Record<string, unknown>) => body({ ca: 'etcd', newCA: { crt: ca.certPem, key: encodePrivateKeyPem(ca.key) }, workers: [], ...over });
+    const rotationOf = (id: string) => h.node.node.state.find({ namespace: CARotations.namespace, type: CARotations.type, id });
+    const cases: [Record<string, unknown>, string][] = [
+      [body({ ca: 'kubernetes', etcdEndpoints: ['10.5.0.2:2379'] }), 'etcdEndpoints: only an etcd rotation waits for etcd members, this one rotates the kubernetes CA; leave it out'],
+      [etcd({ etcdEndpoints: '10.5.0.2:2379' }), 'etcdEndpoints: expected a list of node addresses (host:port)'],
+      [etcd({ etcdEndpoints: ['10.5.0.2:2379', '10.5.0.3:70000'] }), 'etcdEndpoints[1]: node address "10.5.0.3:70000": port must be 1-65535, got "70000"'],
+      [etcd({ etcdEndpoints: ['10.5.0.2', '10.5.0.2:2379'] }), 'etcdEndpoints: 10.5.0.2:2379 is listed twice'],
+    ];
+    for (const [request, message] of cases) {
+      const answer = await h.request(admin, 'POST', '/v1/carotations', request);
+      expect(answer.status, JSON.stringify(request.etcdEndpoints)).to.equal(400);
+      expect(answer.json.error).to.equal(message);
+    }
+    expect(await rotationOf('kubernetes')).to.equal(undefined);
+    expect(await rotationOf('etcd')).to.equal(undefined);
+    const answer = await h.request(admin, 'POST', '/v1/carotations', etcd({ etcdEndpoints: ['10.5.0.2', '[fd00::2]:12379'] }));
+    expect(answer.status, answer.body).to.equal(200);
+    expect((answer.json as unknown as { spec: { etcdEndpoints: string[] } }).spec.etcdEndpoints).to.deep.equal(['10.5.0.2:2379', '[fd00::2]:12379']);
+  });
 });

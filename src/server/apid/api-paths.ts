@@ -109,6 +109,11 @@ export interface RotationRequest {
   /** apid addresses (host:port) the driver reaches each node at: control planes first, then workers. */
   controlPlanes: string[];
   workers?: string[];
+  /**
+   * etcd rotation only: the client URLs (host[:port], port 2379 by default) of the etcd members the control planes run.
+   * Each phase then waits until every member trusts what it asks, which for etcd 3.4 takes a restart of each member.
+   */
+  etcdEndpoints?: string[];
 }
 
 /** POST /v1/check: how many years ahead to look (default 10). */

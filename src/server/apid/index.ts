@@ -2,7 +2,7 @@
 export { startApid } from './apid-server.js';
 export type { Apid, ApidOptions } from './apid-server.js';
 export * from './api-paths.js';
-export { APID_PORT, parseNodeAddress, formatNodeAddress } from './node-address.js';
+export { APID_PORT, ETCD_CLIENT_PORT, parseNodeAddress, formatNodeAddress } from './node-address.js';
 export type { NodeAddress } from './node-address.js';
 export { NOT_AUTHORIZED, IMPERSONATOR_ROLE } from './authorization.js';
 export { NO_CLIENT_CERTIFICATE } from './client-verification.js';

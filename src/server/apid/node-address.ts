@@ -1,5 +1,7 @@
 // How nodes are addressed on the command line and in forwarded requests: host[:port], IPv6 as [addr]:port.
 export const APID_PORT = 50000;
+/** etcd's client port, for an etcd member given without one. */
+export const ETCD_CLIENT_PORT = 2379;
 
 export interface NodeAddress {
   host: string;

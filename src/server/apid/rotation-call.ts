@@ -16,7 +16,7 @@ import type { Pointer, Resource } from '../../runtime/resource.js';
 import type { BatchOp, State } from '../../runtime/state.js';
 import { ApiError } from './api-error.js';
 import type { RotationRequest } from './api-paths.js';
-import { parseNodeAddress } from './node-address.js';
+import { ETCD_CLIENT_PORT, formatNodeAddress, parseNodeAddress } from './node-address.js';
 import { readJsonBody, requirePermission } from './router.js';
 import { callActor, callSource } from './call-actor.js';
 import type { CallContext } from './router.js';
@@ -34,6 +34,7 @@ export function rotationCall(state: State, clock: Clock, caKeys: CaKeys, audit: 
     const controlPlanes = addressList(body.controlPlanes, 'controlPlanes');
     const workers = addressList(body.workers ?? [], 'workers');
     if (controlPlanes.length === 0) throw new ApiError(400, 'controlPlanes: expected at least one control plane address (host:port)');
+    const etcdEndpoints = body.etcdEndpoints === undefined ? [] : endpointList(ca, body.etcdEndpoints);
     if (typeof body.newCA?.crt !== 'string' || typeof body.newCA.key !== 'string') throw new ApiError(400, 'newCA: expected {crt, key} in PEM');
     let next;
     try {
@@ -58,6 +59,7 @@ export function rotationCall(state: State, clock: Clock, caKeys: CaKeys, audit: 
       newCA: { subject: next.cert.subject.replace(/\n/g, ','), fingerprint: next.cert.fingerprint256, notAfter: new Date(next.cert.validTo).toISOString() },
       // Upstream's aggregator CA has an empty subject (node reports it as undefined).
       oldCA: { subject: (oldCert.subject ?? '').replace(/\n/g, ','), fingerprint: oldCert.fingerprint256 },
+      ...(etcdEndpoints.length ? { etcdEndpoints } : {}),
       started: now,
       updated: now,
     };
@@ -116,5 +118,14 @@ function addressList(value: unknown, field: string): string[] {
   });
   const dup = list.find((v, i) => list.indexOf(v) !== i);
   if (dup) throw new ApiError(400, `${field}: ${dup} is listed twice`);
+  return list;
+}
+
+/** The etcd members an etcd rotation waits for, as host:port (etcd's client port when none is given). */
+function endpointList(ca: RotatableCA, value: unknown): string[] {
+  if (ca !== 'etcd') throw new ApiError(400, `etcdEndpoints: only an etcd rotation waits for etcd members, this one rotates the ${ca} CA; leave it out`);
+  const list = addressList(value, 'etcdEndpoints').map((e) => formatNodeAddress(parseNodeAddress(e, ETCD_CLIENT_PORT)));
+  const dup = list.find((v, i) => list.indexOf(v) !== i);
+  if (dup) throw new ApiError(400, `etcdEndpoints: ${dup} is listed twice`);
   return list;
 }

@@ -5,6 +5,7 @@ import { phaseIndex } from '../../resources/ca-rotation.js';
 import type { CARotationSecretsSpec, CARotationSpec, RotationPhase } from '../../resources/ca-rotation.js';
 import { paths } from '../apid/api-paths.js';
 import { tlsPair } from '../apid/tls-material.js';
+import { checkEtcdMembers } from './etcd-members-check.js';
 import { callNode } from './node-client.js';
 import type { NodeCredentials } from './node-client.js';
 
@@ -47,4 +48,5 @@ export async function checkConnectivity(input: ConnectivityInput): Promise<void>
         throw new Error(`connectivity check after ${phase}: ${node.address} should refuse ${probe.what} with "${UNKNOWN_AUTHORITY}", got ${ok ? 'an answer' : answer.error}`);
     }
   }
+  await checkEtcdMembers(input);
 }

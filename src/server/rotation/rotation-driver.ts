@@ -8,6 +8,7 @@ import { memoryCaKeys } from '../../controllers/certificate-cache.js';
 import { isPkcs11Uri } from '../../pki/pkcs11/pkcs11-uri.js';
 import type { AuditSink } from '../../controllers/audit/index.js';
 import type { DateTime } from 'luxon';
+import { isDeepStrictEqual } from 'node:util';
 import type { Subscription } from 'rxjs';
 import { issueClientCertificate, MachineConfig } from '../../config/index.js';
 import type { PemCertAndKey } from '../../config/index.js';
@@ -36,7 +37,11 @@ import { caFieldsFor, caFieldsOf, crossSignedAt, nextPhase, samePair, sameList, 
 /** How the driver signs its audit records. */
 export const ROTATION_DRIVER_ACTOR = 'rotation-driver';
 
-export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
+/**
+ * Between the attempts at a failing step. What the driver waits for is mostly someone's action (a node back up, etcd
+ * members restarted), so it looks again within seconds rather than leave a fixed rotation idle; a look is a few calls.
+ */
+export const ROTATION_BACKOFF: BackoffPolicy = { initialMs: 500, multiplier: 2, maxMs: 5_000, jitter: 0.2 };
 
 export interface RotationDriverOptions {
   state: State;
@@ -82,8 +87,14 @@ class Driver implements RotationDriver {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? (() => undefined);
     this.loop = new CoalescingLoop(this.clock, () => this.passOrRetry());
-    this.subscription = options.state.watchKind({ namespace: CARotations.namespace, type: CARotations.type }, { bootstrap: true }).subscribe({
-      next: () => this.loop.kick(),
+    this.subscription = options.state.watchKind<CARotationSpec>({ namespace: CARotations.namespace, type: CARotations.type }, { bootstrap: true }).subscribe({
+      next: (e) => {
+        // The bootstrap's end marker is no change (each rotation came as `created`); nor is a failure this driver noted,
+        // and waking on that would retry at once, past the backoff.
+        if (e.type === 'bootstrapped' || e.type === 'bookmark') return;
+        if (e.type === 'updated' && e.old && e.resource && onlyFailureNoted(e.old.spec, e.resource.spec)) return;
+        this.loop.kick();
+      },
       error: (err: unknown) => this.log('rotation driver stopped following the store', { error: String(err) }),
     });
   }
@@ -306,6 +317,12 @@ interface CAListWrite {
   path: string;
   from: string[];
   to: string[];
+}
+
+/** Whether two records of a rotation differ only in the failures noted on them (and the time of the note). */
+function onlyFailureNoted(before: CARotationSpec, after: CARotationSpec): boolean {
+  const plain = ({ lastError: _error, updated: _updated, nodes, ...rest }: CARotationSpec) => ({ ...rest, nodes: nodes.map(({ error: _e, ...n }) => n) });
+  return isDeepStrictEqual(plain(before), plain(after));
 }
 
 function messageOf(err: unknown): string {
