@@ -2,8 +2,10 @@
 // one issuance is what an issuing controller does (a fresh P-256 key, the leaf signed, the sealed set written), plus,
 // with audit, the record handed to the recorder as the controllers do it (details read off the parsed certificate; not
 // awaited), whose group commits and head signatures (every 64 records) then run between issuances. The figure is the
-// whole difference per issuance, background commits included. Rounds alternate so drift hits both sides.
-// Target: audit cost < 5% of issuance time. AUDIT_BENCH_ROUNDS (default 20 rounds of 25) shortens a smoke run.
+// whole difference per issuance, background commits included. Rounds alternate so drift hits both sides, and each
+// round gives its own ratio: the median of those is the figure, as a burst of other work on this shared 2-core machine
+// lands in one round and moves the mean of all. Target: audit cost < 5% of issuance time. AUDIT_BENCH_ROUNDS (default
+// 40 rounds of 25) shortens a smoke run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +19,7 @@ import { ApiCertificates, nodeRegistry } from '../src/resources/index.js';
 import type { IssuedCertificatesSpec } from '../src/resources/index.js';
 import { openSqliteState } from '../src/runtime/sqlite/index.js';
 
-const ROUNDS = Number(process.env.AUDIT_BENCH_ROUNDS ?? 20);
+const ROUNDS = Number(process.env.AUDIT_BENCH_ROUNDS ?? 40);
 const PER_ROUND = 25;
 const dir = mkdtempSync(join(tmpdir(), 'tp-bench-audit-'));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
   };
   // CPU time of this process per side: steadier than wall time on a shared machine.
   const cpu = { without: 0, with: 0 };
+  const roundRatios: number[] = [];
   const cpuMs = (since: NodeJS.CpuUsage) => {
     const used = process.cpuUsage(since);
     return (used.user + used.system) / 1000;
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     await audit.flushed();
     withAudit[withAudit.length - 1] += performance.now() - t0;
     cpu.with += cpuMs(c0);
+    roundRatios.push(mean(withAudit.slice(-PER_ROUND)) / mean(without.slice(-PER_ROUND)) - 1);
   }
   await audit.close();
   const verdict = await verifyStoredTrail(state);
@@ -90,7 +94,9 @@ async function main(): Promise<void> {
   console.log(`issuance with audit                                     mean ${ms(mean(withAudit))}  over ${withAudit.length}`);
   console.log(`handing the record over (on the issuing path)            mean ${ms(mean(appends))}`);
   console.log(`audit commits: ${batches.length} transactions for ${withAudit.length} records (${(withAudit.length / batches.length).toFixed(1)} per commit)`);
-  console.log(`audit cost per issuance: ${(((mean(withAudit) - base) / base) * 100).toFixed(2)}% of issuance time, background commits included (target < 5%)`);
+  const median = [...roundRatios].sort((a, b) => a - b)[Math.floor(roundRatios.length / 2)];
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  console.log(`audit cost per issuance: ${pct(median)} of issuance time, median of ${roundRatios.length} rounds, background commits included (target < 5%); mean of all ${pct((mean(withAudit) - base) / base)}`);
   console.log(`CPU per issuance: ${ms(cpu.without / without.length)} without, ${ms(cpu.with / withAudit.length)} with audit: ${(((cpu.with - cpu.without) / cpu.without) * 100).toFixed(2)}%`);
   console.log(`trail after the run: ${verdict.ok ? 'intact' : `BROKEN: ${verdict.problem?.message}`}, ${verdict.records} records`);
   if (!verdict.ok) process.exitCode = 1;
