@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { generateMachineConfig, parseTalosconfig } from '../../src/config/index.js';
 import { applyConfig } from '../../src/cli/apply-config.js';
 import { auditLocal, verifyLocal } from '../../src/cli/audit.js';
-import { configNew } from '../../src/cli/config-action.js';
+import { configNew } from '../../src/cli/config-new.js';
 import { patchMachineConfigCommand } from '../../src/cli/patch.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { tokenFingerprint } from '../../src/controllers/audit/index.js';

@@ -1,82 +1,60 @@
-// The actions of `trustctl config ...` (config.ts declares the commands), loaded only when one runs.
-import { readFile } from 'node:fs/promises';
-import {
-  caPairProblem,
-  ConfigError,
-  contextNameFor,
-  formatTalosconfig,
-  issueClientCertificate,
-  mergeTalosconfig,
-  MultiError,
-  newContext,
-  parseMachineConfig,
-  parseRoles,
-  parseSecretsBundle,
-  parseTalosconfig,
-  readTalosconfigFile,
-  resolveTalosconfigPath,
-  selectContext,
-  validateSecretsBundle,
-} from '../config/index.js';
-import type { PemCertAndKey, Talosconfig } from '../config/index.js';
+// `trustctl config new`: a talosconfig with a new client certificate. Offline with --with-secrets, signed with the OS
+// CA of a secrets bundle or a control plane machine config (in the PKCS#11 token when the key is a pkcs11: URI, and
+// recorded in a local node's audit trail with --state); else issued by a node over the API (remote-config-new.ts).
+// Whatever signs, reads or writes loads only when the command runs.
+import type { Command } from 'commander';
+import type { PemCertAndKey } from '../config/index.js';
+import { ageIdentityOption } from './age-flags.js';
 import type { AgeIdentityFlags } from './age-flags.js';
-import { inCwd } from './cli-io.js';
 import type { CliIo, CliPlace } from './cli-io.js';
-import { refuseOverwrite, writeFileAtomic } from './files.js';
-import { cannotRead, readInputFile } from './input-file.js';
-import type { Located, NewOptions } from './config.js';
-import { withTokenUse } from './pkcs11-use.js';
+import { inCwd } from './cli-io.js';
+import { clampNotice, DEFAULT_CRT_TTL_MS, durationOption, formatHours, lifetimeHours, LIFETIME_BOUNDS_HELP } from './duration.js';
+import { pkcs11Options } from './pkcs11-flags.js';
+import type { Pkcs11Flags } from './pkcs11-flags.js';
 import { requireStore, resolveStateDir } from './state-path.js';
-import { clampNotice, DEFAULT_CRT_TTL_MS, lifetimeHours } from './duration.js';
+import { load, located, withTalosconfigOption } from './talosconfig-file.js';
+import type { Located } from './talosconfig-file.js';
 
-/** The talosconfig at --talosconfig, $TALOSCONFIG or ~/.talos/config (empty when the file does not exist yet). */
-export async function load(where: Located, place: CliPlace): Promise<{ path: string; config: Talosconfig }> {
-  const path = resolveTalosconfigPath(where.talosconfig, place.env);
-  return { path, config: await readTalosconfigFile(path, inCwd(place, path)) };
+export interface NewOptions extends AgeIdentityFlags, Pkcs11Flags {
+  output: string;
+  withSecrets?: string;
+  roles: string;
+  /** Milliseconds; undefined when the flag was not given (87600h then, clamped to the CA without a notice). */
+  crtTtl?: number;
+  cluster?: string;
+  force?: boolean;
+  /** With --with-secrets: the state directory of the node whose audit trail records the issuance. */
+  state?: string;
 }
 
-export async function save(path: string, config: Talosconfig, place: CliPlace): Promise<void> {
-  await writeFileAtomic({ path: inCwd(place, path), data: formatTalosconfig(config), mode: 0o600 });
-}
-
-export async function configContexts(where: Located, io: CliIo): Promise<void> {
-  const { config } = await load(where, io);
-  const rows = [['CURRENT', 'NAME', 'ENDPOINTS', 'NODES']];
-  for (const name of Object.keys(config.contexts).sort()) {
-    const ctx = config.contexts[name];
-    const nodes = ctx.nodes.length > 3 ? `${ctx.nodes.slice(0, 3).join(',')}...` : ctx.nodes.join(',');
-    rows.push([name === config.context ? '*' : '', name, ctx.endpoints.join(','), nodes]);
-  }
-  io.stdout.write(tabulate(rows));
-}
-
-/** Columns padded like Go's tabwriter with padding 3 (what talosctl uses). */
-function tabulate(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join('').trimEnd() + '\n').join('');
-}
-
-export async function configUseContext(name: string, where: Located, io: CliIo): Promise<void> {
-  const { path, config } = await load(where, io);
-  selectContext(config, name);
-  await save(path, { ...config, context: name }, io);
-}
-
-export async function configMerge(file: string, where: Located, io: CliIo): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(inCwd(io, file), 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  const other = parseTalosconfig(text, file);
-  const { path, config } = await load(where, io);
-  const { merged, renames } = mergeTalosconfig(config, other);
-  await save(path, merged, io);
-  for (const r of renames) io.stderr.write(`renamed talosconfig context "${r.from}" -> "${r.to}"\n`);
+export function registerConfigNewCommand(config: Command, io: CliIo): void {
+  const command = withTalosconfigOption(config.command('new'))
+    .description('Generate a new client configuration: offline with --with-secrets (secrets bundle or control plane config), else issued by a node over the API (os:admin)')
+    .argument('[path]', 'where to write it (same as -o)')
+    .option('-o, --output <file>', 'where to write the new talosconfig', 'talosconfig')
+    .option('--with-secrets <file>', 'secrets bundle (or control plane machine config) holding the OS CA key; plain or age-encrypted')
+    .addOption(ageIdentityOption())
+    .option('--roles <roles>', 'comma-separated roles', 'os:admin')
+    // No value default: an unset --crt-ttl is cut to the CA's end silently, a given one with a note. --help shows the
+    // default as talosctl does (8760h, Talos's 365 days), not in milliseconds.
+    .option('--crt-ttl <duration>', `certificate lifetime (Go syntax: 24h, 8760h; ${LIFETIME_BOUNDS_HELP}) (default: ${formatHours(DEFAULT_CRT_TTL_MS)})`, durationOption('--crt-ttl'))
+    .option('--cluster <name>', 'cluster name for the context (default: from a machine config, else the current context)')
+    .option('--force', 'overwrite an existing file')
+    .option('--state <dir>', "with --with-secrets: record the issuance in the audit trail of the node with this state directory")
+    .action(async (path: string | undefined, opts: NewOptions, cmd: Command) => {
+      if (opts.withSecrets) return configNew(path ?? opts.output, opts, located(cmd), io);
+      const { remoteConfigNew } = await import('./remote-config-new.js');
+      const { remoteTargetOf } = await import('./remote-target.js');
+      return remoteConfigNew(path ?? opts.output, { roles: opts.roles, ...(opts.crtTtl !== undefined ? { crtTtlMs: opts.crtTtl } : {}), cluster: opts.cluster, force: opts.force }, remoteTargetOf(cmd), io);
+    });
+  // with --with-secrets whose OS CA key is a pkcs11: URI, the client certificate is signed in the token
+  for (const option of pkcs11Options()) command.addOption(option);
 }
 
 export async function configNew(path: string, opts: NewOptions, where: Located, io: CliIo): Promise<void> {
+  const { contextNameFor, formatTalosconfig, issueClientCertificate, newContext, parseRoles } = await import('../config/index.js');
+  const { refuseOverwrite, writeFileAtomic } = await import('./files.js');
+  const { withTokenUse } = await import('./pkcs11-use.js');
   const ttlMs = opts.crtTtl ?? DEFAULT_CRT_TTL_MS;
   if (!(ttlMs > 0)) throw new Error('crt_ttl should be positive');
   const validityHours = lifetimeHours('--crt-ttl', ttlMs);
@@ -115,6 +93,8 @@ async function recordIssuance(stateFlag: string, crt: string, roles: string[], i
 
 /** The OS CA and cluster name from either a secrets bundle or a control plane machine config. */
 async function readSigningSource(file: string, flags: AgeIdentityFlags, place: CliPlace): Promise<{ osCA: PemCertAndKey; clusterName: string; field: string }> {
+  const { caPairProblem, ConfigError, MultiError, parseMachineConfig, parseSecretsBundle, validateSecretsBundle } = await import('../config/index.js');
+  const { cannotRead, readInputFile } = await import('./input-file.js');
   const text = await readInputFile({ path: file, label: `--with-secrets "${file}"`, unreadable: (err) => cannotRead('--with-secrets', file, err) }, flags, place);
   try {
     if (/^version:\s*v1alpha1\s*$/m.test(text)) {
