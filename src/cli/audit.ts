@@ -126,7 +126,7 @@ export function storeTrail(stateFlag: string | undefined, io: CliIo): AuditSourc
     const { openNodeState } = await import('../server/node.js');
     const dir = resolveStateDir(stateFlag, io);
     requireStore(dir);
-    const { state } = await openNodeState(dir, undefined, true);
+    const { state } = await openNodeState(dir, undefined, true, io.env);
     try {
       return await use({
         byNode: false,

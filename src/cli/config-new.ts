@@ -83,7 +83,7 @@ async function recordIssuance(stateFlag: string, crt: string, roles: string[], i
   const { certificateDetails } = await import('../controllers/audit/index.js');
   const { openNodeState } = await import('../server/node.js');
   const { recordLocally } = await import('./local-audit.js');
-  const { state } = await openNodeState(resolveStateDir(stateFlag, io));
+  const { state } = await openNodeState(resolveStateDir(stateFlag, io), undefined, false, io.env);
   try {
     await recordLocally(state, { action: 'certificate-issued', details: { ...certificateDetails('os', new X509Certificate(crt)), issuedBy: 'config new', roles } }, io.stderr);
   } finally {

@@ -11,6 +11,7 @@ import { nodeRegistry } from '../resources/index.js';
 import type { Clock } from '../runtime/clock.js';
 import { ControllerStatuses } from '../runtime/controller-status.js';
 import type { ResourceRegistry } from '../runtime/resource.js';
+import type { KeyEnvironment } from '../runtime/encryption/state-key.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { RuntimeLogger } from '../runtime/runtime-context.js';
 import { openSqliteState } from '../runtime/sqlite/index.js';
@@ -40,10 +41,11 @@ export function nodeResourceRegistry(): ResourceRegistry {
 }
 
 /** `readOnly` (readers such as `trustctl get`): the store must exist; nothing is created, migrated or written. */
-export async function openNodeState(stateDir: string, clock?: Clock, readOnly = false): Promise<{ state: State; registry: ResourceRegistry }> {
+/** `keyEnv`: where TRUSTPLANE_STATE_KEY is read (default: process.env; a command run in process gives its io's). */
+export async function openNodeState(stateDir: string, clock?: Clock, readOnly = false, keyEnv?: KeyEnvironment): Promise<{ state: State; registry: ResourceRegistry }> {
   if (!readOnly) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const registry = nodeResourceRegistry();
-  const state = await openSqliteState({ path: join(stateDir, STATE_FILE), registry, readOnly, ...(clock ? { clock } : {}) });
+  const state = await openSqliteState({ path: join(stateDir, STATE_FILE), registry, readOnly, ...(clock ? { clock } : {}), ...(keyEnv ? { keyEnv } : {}) });
   return { state, registry };
 }
 
