@@ -21,6 +21,8 @@ export const STATE_FILE = 'state.db';
 
 export interface NodeOptions extends Omit<NodeControllerOptions, 'encryptedAtRest' | 'audit'> {
   stateDir: string;
+  /** Where the store's TRUSTPLANE_STATE_KEY is read (default: process.env). */
+  keyEnv?: KeyEnvironment;
   clock?: Clock;
   logger?: RuntimeLogger;
   /** How the audit trail signs its head and how long it keeps records (defaults in audit-recorder.ts). */
@@ -53,12 +55,12 @@ export async function openNodeState(stateDir: string, clock?: Clock, readOnly = 
  * Opens a shared store (`etcd://HOST:PORT[,...]/PREFIX`) for a replica. Replicas must share the sealing key: set
  * TRUSTPLANE_STATE_KEY on each, or copy `store.key` from the first replica's state directory to the others.
  */
-export async function openSharedNodeState(store: string, stateDir: string, clock?: Clock): Promise<{ state: State; registry: ResourceRegistry }> {
+export async function openSharedNodeState(store: string, stateDir: string, clock?: Clock, keyEnv?: KeyEnvironment): Promise<{ state: State; registry: ResourceRegistry }> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const registry = nodeResourceRegistry();
   // Loaded only here: the etcd client is heavy and a SQLite node never needs it.
   const { openStateFromUrl } = await import('../runtime/store-url.js');
-  const state = await openStateFromUrl(store, { registry, keyFile: join(stateDir, 'store.key'), ...(clock ? { clock } : {}) });
+  const state = await openStateFromUrl(store, { registry, keyFile: join(stateDir, 'store.key'), ...(clock ? { clock } : {}), ...(keyEnv ? { keyEnv } : {}) });
   return { state, registry };
 }
 
@@ -77,7 +79,7 @@ export function nodeRuntime(state: State, registry: ResourceRegistry, options: O
 
 /** Opens the store and registers the controllers; call runtime.start() to run them. */
 export async function openNode(options: NodeOptions): Promise<Node> {
-  const { state, registry } = await openNodeState(options.stateDir, options.clock);
+  const { state, registry } = await openNodeState(options.stateDir, options.clock, false, options.keyEnv);
   const audit = nodeAuditRecorder(state, options);
   const runtime = nodeRuntime(state, registry, { ...options, audit });
   return {
