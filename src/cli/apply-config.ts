@@ -48,7 +48,7 @@ async function applyConfigFile(file: MachineConfigFile, opts: ApplyOptions, io: 
   const { openNodeState } = await import('../server/node.js');
   const { applyMachineConfig } = await import('./machine-config-file.js');
   const { recordConfigChange } = await import('./local-audit.js');
-  const { state } = await openNodeState(dir);
+  const { state } = await openNodeState(dir, undefined, false, io.env);
   try {
     const result = await applyMachineConfig(state, file);
     if (result.changed) await recordConfigChange(state, 'apply-config', result.previous, result.resource, io.stderr);
@@ -65,7 +65,7 @@ async function dryRun(file: MachineConfigFile, dir: string, io: CliIo): Promise<
   let stored: Awaited<ReturnType<typeof storedMachineConfig>>;
   if (storeExists(dir)) {
     const { openNodeState } = await import('../server/node.js');
-    const { state } = await openNodeState(dir, undefined, true);
+    const { state } = await openNodeState(dir, undefined, true, io.env);
     try {
       stored = await storedMachineConfig(state);
     } finally {

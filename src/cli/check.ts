@@ -62,7 +62,7 @@ function storeCheck(stateFlag: string | undefined, talosconfig: string | undefin
     const clientCertificates = await heldClientCertificates(talosconfig, io);
     const { DateTime } = await import('luxon');
     const { checkStateDir } = await import('../server/check/index.js');
-    return { reports: { local: await checkStateDir(stateDir, { from: DateTime.fromJSDate(now).toUTC(), years, clientCertificates }) }, byNode: false };
+    return { reports: { local: await checkStateDir(stateDir, { from: DateTime.fromJSDate(now).toUTC(), years, clientCertificates, keyEnv: io.env }) }, byNode: false };
   };
 }
 

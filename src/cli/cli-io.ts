@@ -58,7 +58,8 @@ export function processIo(): CliIo {
     },
     env: process.env,
     cwd: process.cwd(),
-    // the process's own, so `serve` (which still sets process.exitCode itself) and the commands agree on one code
+    // the process's own, so serve's signal handling (which sets process.exitCode when stopping fails) and the commands
+    // agree on one code
     get exitCode() {
       return typeof process.exitCode === 'number' ? process.exitCode : 0;
     },

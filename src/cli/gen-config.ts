@@ -1,35 +1,59 @@
-// The action of `trustctl gen config`, loaded only when that command runs.
+// `trustctl gen config`: control plane and worker machine configs and a talosconfig, from a secrets bundle or a new
+// one. Every output is produced and checked before any file is written. The generators load only when it runs.
 import { join } from 'node:path';
-import {
-  ConfigError,
-  endpointProblem,
-  formatTalosconfig,
-  generateMachineConfig,
-  generateSecretsBundle,
-  isIPAddress,
-  issueClientCertificate,
-  machineConfigProblems,
-  MultiError,
-  newContext,
-  parseSecretsBundle,
-  subjectAltNameProblem,
-  validateSecretsBundle,
-} from '../config/index.js';
+import type { Command } from 'commander';
+import type * as ConfigModule from '../config/index.js';
 import type { SecretsBundle } from '../config/index.js';
-import type { AgeIdentityFlags } from './age-flags.js';
+import { ageIdentityOption, ageRecipientOption, ageRecipientsFileOption } from './age-flags.js';
+import type { AgeIdentityFlags, AgeRecipientFlags } from './age-flags.js';
+import { caAlgorithmOption } from './ca-algorithm-flag.js';
+import type { CaAlgorithm } from './ca-algorithm-flag.js';
 import { inCwd } from './cli-io.js';
 import type { CliIo, CliPlace } from './cli-io.js';
-import { cannotRead, readInputFile } from './input-file.js';
-import { ageSeal } from './age-output.js';
-import { writeFilesAtomic, refuseOverwrite } from './files.js';
 import type { OutputFile } from './files.js';
-import { OUTPUT_TYPES } from './gen.js';
-import type { GenConfigOptions, OutputType } from './gen.js';
-import { withTokenUse } from './pkcs11-use.js';
+import { pkcs11Options } from './pkcs11-flags.js';
+import type { Pkcs11Flags } from './pkcs11-flags.js';
 import type { TokenUse } from './pkcs11-use.js';
-import { withProgress } from './progress.js';
 
+export const OUTPUT_TYPES = ['controlplane', 'worker', 'talosconfig'] as const;
+export type OutputType = (typeof OUTPUT_TYPES)[number];
+
+export interface GenConfigOptions extends AgeIdentityFlags, AgeRecipientFlags, Pkcs11Flags {
+  withSecrets?: string;
+  outputTypes: string;
+  output: string;
+  force?: boolean;
+  kubernetesVersion?: string;
+  additionalSans?: string;
+  installDisk?: string;
+  caAlgorithm: CaAlgorithm;
+}
+
+export function registerGenConfigCommand(gen: Command, io: CliIo): void {
+  const config = gen
+    .command('config')
+    .description('Generate control plane and worker machine configs and a talosconfig')
+    .argument('<cluster-name>', 'the cluster name')
+    .argument('<endpoint>', 'the Kubernetes API endpoint, e.g. https://10.0.0.1:6443')
+    .option('--with-secrets <file>', 'use this secrets bundle (plain or age-encrypted) instead of generating one')
+    .addOption(ageIdentityOption())
+    .option('--output-types <types>', 'comma-separated outputs: controlplane, worker, talosconfig', OUTPUT_TYPES.join(','))
+    .option('-o, --output <dir>', 'destination directory ("-" prints a single output type to stdout)', '.')
+    .option('--force', 'overwrite existing files')
+    .option('--kubernetes-version <version>', 'Kubernetes version for the component images')
+    .option('--additional-sans <names>', 'comma-separated extra names for the Talos and Kubernetes API certificates')
+    .option('--install-disk <disk>', 'the disk Talos installs to')
+    .addOption(caAlgorithmOption())
+    .addOption(ageRecipientOption('every output (the configs and the talosconfig)'))
+    .addOption(ageRecipientsFileOption())
+    .action((name: string, endpoint: string, opts: GenConfigOptions) => genConfig(name, endpoint, opts, io));
+  for (const option of pkcs11Options()) config.addOption(option);
+}
+
+/** The bundle of --with-secrets, parsed and checked; a bad one is named with the fix. */
 export async function loadSecretsBundle(path: string, flags: AgeIdentityFlags, place: CliPlace): Promise<SecretsBundle> {
+  const { ConfigError, MultiError, parseSecretsBundle, validateSecretsBundle } = await import('../config/index.js');
+  const { cannotRead, readInputFile } = await import('./input-file.js');
   const text = await readInputFile({ path, label: `secrets bundle "${path}"`, unreadable: (err) => cannotRead('--with-secrets', path, err) }, flags, place);
   try {
     return validateSecretsBundle(parseSecretsBundle(text, path), new Date());
@@ -47,7 +71,7 @@ function parseOutputTypes(value: string): OutputType[] {
   return [...new Set(types)] as OutputType[];
 }
 
-function parseSans(value: string | undefined): string[] {
+function parseSans(value: string | undefined, subjectAltNameProblem: (san: string) => string | undefined): string[] {
   const sans = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   sans.forEach((san, i) => {
     const problem = subjectAltNameProblem(san);
@@ -62,13 +86,19 @@ function endpointHost(endpoint: string): string {
 }
 
 export async function genConfig(name: string, endpoint: string, opts: GenConfigOptions, io: CliIo): Promise<void> {
+  const config = await import('../config/index.js');
+  const { endpointProblem, generateSecretsBundle } = config;
+  const { ageSeal } = await import('./age-output.js');
+  const { refuseOverwrite, writeFilesAtomic } = await import('./files.js');
+  const { withTokenUse } = await import('./pkcs11-use.js');
+  const { withProgress } = await import('./progress.js');
   if (!name.trim()) throw new Error('<cluster-name>: must not be empty');
   const endpointError = endpointProblem(endpoint);
   if (endpointError) throw new Error(`<endpoint>: ${endpointError}`);
   const types = parseOutputTypes(opts.outputTypes);
   const toStdout = opts.output === '-';
   if (toStdout && types.length !== 1) throw new Error('-o -: printing to stdout needs exactly one --output-types value');
-  const sans = parseSans(opts.additionalSans);
+  const sans = parseSans(opts.additionalSans, config.subjectAltNameProblem);
   const fileOf = (t: OutputType) => join(opts.output, t === 'talosconfig' ? 'talosconfig' : `${t}.yaml`);
   if (!toStdout) for (const t of types) refuseOverwrite(fileOf(t), Boolean(opts.force), inCwd(io, fileOf(t)));
   const seal = await ageSeal(opts, io);
@@ -79,7 +109,7 @@ export async function genConfig(name: string, endpoint: string, opts: GenConfigO
       : await withProgress(io.stderr, (step) => generateSecretsBundle({ osCAAlgorithm: opts.caAlgorithm, onStep: step, ...(use.newCA ? { newCA: use.newCA } : {}) }));
     const files: OutputFile[] = [];
     for (const type of types) {
-      files.push({ path: inCwd(io, fileOf(type)), data: await seal(await renderOutput(type, bundle, name, endpoint, sans, opts, use)), mode: 0o600 });
+      files.push({ path: inCwd(io, fileOf(type)), data: await seal(await renderOutput(config, { type, bundle, name, endpoint, sans, opts, use })), mode: 0o600 });
     }
     if (toStdout) io.stdout.write(files[0].data);
     else await writeFilesAtomic(files, Boolean(opts.force));
@@ -87,27 +117,38 @@ export async function genConfig(name: string, endpoint: string, opts: GenConfigO
   });
   if (toStdout) return;
   for (const t of outputs) io.stderr.write(`created ${fileOf(t)}\n`);
-  if (types.includes('talosconfig')) io.stderr.write(endpointNote(fileOf('talosconfig'), endpoint));
+  if (types.includes('talosconfig')) io.stderr.write(endpointNote(fileOf('talosconfig'), endpoint, config.isIPAddress));
 }
 
 /**
  * The talosconfig's endpoint is the host of the Kubernetes endpoint, which is often a name only the nodes or a load
  * balancer know (`https://controlplane:6443`): say what was written and how to point it at the nodes' addresses.
  */
-function endpointNote(path: string, endpoint: string): string {
+function endpointNote(path: string, endpoint: string, isIPAddress: (host: string) => boolean): string {
   const host = endpointHost(endpoint);
   const change = `trustctl --talosconfig ${path} config endpoint <node address>...`;
   if (isIPAddress(host)) return `talosconfig endpoints: ${host} (the host of ${endpoint}); to use other nodes: ${change}\n`;
   return `talosconfig endpoints: ${host} (the host of ${endpoint}); if that name does not resolve from this machine, give the nodes' addresses instead: ${change}\n`;
 }
 
-async function renderOutput(type: OutputType, bundle: SecretsBundle, name: string, endpoint: string, sans: string[], opts: GenConfigOptions, use: TokenUse): Promise<string> {
+interface Render {
+  type: OutputType;
+  bundle: SecretsBundle;
+  name: string;
+  endpoint: string;
+  sans: string[];
+  opts: GenConfigOptions;
+  use: TokenUse;
+}
+
+async function renderOutput(config: typeof ConfigModule, { type, bundle, name, endpoint, sans, opts, use }: Render): Promise<string> {
+  const { formatTalosconfig, generateMachineConfig, issueClientCertificate, machineConfigProblems, MultiError, newContext } = config;
   if (type === 'talosconfig') {
     const client = await issueClientCertificate(bundle.certs.os, { roles: ['os:admin'], signingCA: (os) => use.signingCA(os, 'certs.os') });
     const context = newContext([endpointHost(endpoint)], { caPem: bundle.certs.os.crt, crtPem: client.crt, keyPem: client.key });
     return formatTalosconfig({ context: name, contexts: { [name]: context } });
   }
-  const config = generateMachineConfig(bundle, {
+  const machine = generateMachineConfig(bundle, {
     type,
     clusterName: name,
     endpoint,
@@ -116,7 +157,7 @@ async function renderOutput(type: OutputType, bundle: SecretsBundle, name: strin
     ...(opts.installDisk ? { installDisk: opts.installDisk } : {}),
   });
   // what we hand out must load back: validate every output before any file is written
-  const problems = machineConfigProblems(config, { now: new Date() });
+  const problems = machineConfigProblems(machine, { now: new Date() });
   if (problems.length > 0) throw new Error(`generated ${type} config is invalid: ${new MultiError(problems).message}`);
-  return config.toYaml();
+  return machine.toYaml();
 }

@@ -1,21 +1,58 @@
-// The action of `trustctl gen secrets`, loaded only when that command runs. It imports the few src/config modules it
-// needs rather than the index: the index brings machine configs, talosconfigs and patches this command never uses.
+// `trustctl gen secrets`: a secrets bundle (cluster CAs, tokens, encryption keys), new or around a kubeadm PKI, with
+// its CA keys optionally in a PKCS#11 token. Nothing is written unless the whole bundle was made. The generators load
+// only when the command runs, and only the few src/config modules it needs: the index brings machine configs,
+// talosconfigs and patches this command never uses.
 import { join } from 'node:path';
-import { generateSecretsBundle } from '../config/secrets-bundle-generate.js';
+import { Option } from 'commander';
+import type { Command } from 'commander';
 import type { SuppliedSecrets } from '../config/secrets-bundle-generate.js';
-import { formatSecretsBundleYaml } from '../config/secrets-bundle-codec.js';
-import { readKubernetesPki } from '../config/kubernetes-pki.js';
-import { isToken } from '../config/random-token.js';
-import { ageSeal } from './age-output.js';
+import { ageRecipientOption, ageRecipientsFileOption } from './age-flags.js';
+import type { AgeRecipientFlags } from './age-flags.js';
+import { caAlgorithmOption } from './ca-algorithm-flag.js';
+import type { CaAlgorithm } from './ca-algorithm-flag.js';
 import { inCwd } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
-import { refuseOverwrite, writeFileAtomic } from './files.js';
-import type { GenSecretsOptions } from './gen.js';
-import { withTokenUse } from './pkcs11-use.js';
+import { pkcs11Options } from './pkcs11-flags.js';
+import type { Pkcs11Flags } from './pkcs11-flags.js';
 import type { TokenUse } from './pkcs11-use.js';
-import { withProgress } from './progress.js';
+
+export interface GenSecretsOptions extends AgeRecipientFlags, Pkcs11Flags {
+  pkcs11Import?: boolean;
+  output: string;
+  force?: boolean;
+  fromKubernetesPki?: string;
+  kubernetesBootstrapToken?: string;
+  caAlgorithm: CaAlgorithm;
+  serviceAccountAlgorithm: 'ecdsa' | 'rsa';
+}
+
+export function registerGenSecretsCommand(gen: Command, io: CliIo): void {
+  const secrets = gen
+    .command('secrets')
+    .description('Generate a secrets bundle: cluster CAs, tokens and encryption keys')
+    .option('-o, --output <file>', 'where to write the bundle ("-" for stdout)', 'secrets.yaml')
+    .option('--force', 'overwrite an existing file')
+    .option('--from-kubernetes-pki <dir>', 'take the Kubernetes, etcd and aggregator CAs and the service-account key from a kubeadm PKI directory')
+    .option('--kubernetes-bootstrap-token <token>', 'with --from-kubernetes-pki: keep the existing kubeadm bootstrap token')
+    .addOption(caAlgorithmOption())
+    .addOption(new Option('--service-account-algorithm <alg>', 'service-account key algorithm (rsa: RSA-4096)').choices(['ecdsa', 'rsa']).default('ecdsa'))
+    .addOption(ageRecipientOption('the bundle'))
+    .addOption(ageRecipientsFileOption())
+    .addHelpText('after', '\nWith --pkcs11-module, --pkcs11-token and --pkcs11-pin-file the four CA keys are generated inside the token\n(sensitive, never extractable) and the bundle holds their pkcs11: URIs instead of keys.')
+    .action((opts: GenSecretsOptions) => genSecrets(opts, io));
+  for (const option of pkcs11Options()) secrets.addOption(option);
+  secrets.option('--pkcs11-import', 'with --from-kubernetes-pki: move the imported CA keys into the token; the bundle holds their pkcs11: URIs, not the keys');
+}
 
 export async function genSecrets(opts: GenSecretsOptions, io: CliIo): Promise<void> {
+  const { generateSecretsBundle } = await import('../config/secrets-bundle-generate.js');
+  const { formatSecretsBundleYaml } = await import('../config/secrets-bundle-codec.js');
+  const { readKubernetesPki } = await import('../config/kubernetes-pki.js');
+  const { isToken } = await import('../config/random-token.js');
+  const { ageSeal } = await import('./age-output.js');
+  const { refuseOverwrite, writeFileAtomic } = await import('./files.js');
+  const { withTokenUse } = await import('./pkcs11-use.js');
+  const { withProgress } = await import('./progress.js');
   const toStdout = opts.output === '-';
   const output = inCwd(io, opts.output);
   if (!toStdout) refuseOverwrite(opts.output, Boolean(opts.force), output);

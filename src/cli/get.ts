@@ -88,7 +88,7 @@ async function storeSource(stateFlag: string | undefined, io: CliIo): Promise<Re
   const { WatchPrinter, formatResources } = await import('./resource-output.js');
   const dir = resolveStateDir(stateFlag, io);
   requireStore(dir);
-  const { state } = await openNodeState(dir, undefined, true);
+  const { state } = await openNodeState(dir, undefined, true, io.env);
   const kindOf = (def: ResourceDefinition, opts: GetOptions): Kind => ({ namespace: opts.namespace ?? def.namespace, type: def.type });
   return {
     async print(def, id, opts) {

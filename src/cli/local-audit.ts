@@ -7,7 +7,7 @@ import type { State } from '../runtime/state.js';
 import type { CliOutput } from './cli-io.js';
 
 /** `stderr` takes the warning when the record cannot be written (the change itself stands). */
-export async function recordLocally(state: State, event: Omit<AuditEvent, 'actor'>, stderr: CliOutput = process.stderr): Promise<void> {
+export async function recordLocally(state: State, event: Omit<AuditEvent, 'actor'>, stderr: CliOutput): Promise<void> {
   const { AuditRecorder, LOCAL_ACTOR } = await import('../controllers/audit/index.js');
   const audit = new AuditRecorder({ state, onError: (message, fields) => stderr.write(`warning: ${message}: ${String(fields.error)}\n`) });
   await audit.record({ actor: LOCAL_ACTOR, ...event });
@@ -15,7 +15,7 @@ export async function recordLocally(state: State, event: Omit<AuditEvent, 'actor
 }
 
 /** The record of a machine config written by a local command (`via`: apply-config, patch, serve --config). */
-export async function recordConfigChange(state: State, via: string, before: Resource<MachineConfigSpec> | undefined, after: Resource<MachineConfigSpec>, stderr?: CliOutput): Promise<void> {
+export async function recordConfigChange(state: State, via: string, before: Resource<MachineConfigSpec> | undefined, after: Resource<MachineConfigSpec>, stderr: CliOutput): Promise<void> {
   const { configChangeDetails } = await import('../controllers/audit/index.js');
   await recordLocally(state, { action: 'machine-config-changed', details: { ...configChangeDetails(via, before?.spec.yaml, after.spec.yaml), version: after.metadata.version } }, stderr);
 }

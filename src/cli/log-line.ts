@@ -38,7 +38,7 @@ export function formatLogLine(format: LogFormat, time: Date, level: LogLevel, me
   return scrubSecrets(line);
 }
 
-export function createLineLogger(format: LogFormat, write: (line: string) => void = (l) => process.stderr.write(l)): LineLogger {
+export function createLineLogger(format: LogFormat, write: (line: string) => void): LineLogger {
   return (level, message, fields) => write(`${formatLogLine(format, new Date(), level, message, fields)}\n`);
 }
 

@@ -47,7 +47,7 @@ export async function patchMachineConfigCommand(opts: PatchOptions, io: CliIo): 
   const dir = resolveStateDir(opts.state, io);
   requireStore(dir);
   const { openNodeState } = await import('../server/node.js');
-  const { state } = await openNodeState(dir);
+  const { state } = await openNodeState(dir, undefined, false, io.env);
   try {
     const stored = await storedMachineConfig(state);
     if (!stored) throw new Error(`the store in "${dir}" holds no machine config to patch; apply one first: trustctl apply-config -f controlplane.yaml --state ${dir}`);

@@ -32,7 +32,7 @@ export function buildProgram(io: CliIo): Command {
   registerGenCommands(program, io);
   registerConfigCommands(program, io);
   registerInspectCommands(program);
-  registerServeCommand(program);
+  registerServeCommand(program, io);
   registerGetCommand(program, io);
   registerApplyConfigCommand(program, io);
   registerVersionCommand(program, io);

@@ -193,7 +193,7 @@ async function withStore<T>(stateFlag: string | undefined, place: CliPlace, read
   const dir = resolveStateDir(stateFlag, place);
   requireStore(dir);
   const { openNodeState } = await import('../server/node.js');
-  const { state } = await openNodeState(dir, undefined, readOnly);
+  const { state } = await openNodeState(dir, undefined, readOnly, place.env);
   try {
     return await use(state);
   } finally {

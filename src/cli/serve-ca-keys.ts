@@ -2,12 +2,13 @@
 // start-up and the outcome logged; a token that cannot be opened does not stop the node: the controllers that sign
 // with it fail and retry with backoff (shown in CertificateStatus and SecurityStatus), trustd answers 503 meanwhile.
 import type { TokenCaKeys } from '../config/token-ca-keys.js';
+import type { CliEnv } from './cli-io.js';
 import type { LineLogger } from './log-line.js';
 import { pkcs11Settings } from './pkcs11-flags.js';
 import type { Pkcs11Flags } from './pkcs11-flags.js';
 
-export async function openCaKeys(flags: Pkcs11Flags, log: LineLogger): Promise<TokenCaKeys | undefined> {
-  const settings = pkcs11Settings(flags);
+export async function openCaKeys(flags: Pkcs11Flags, log: LineLogger, env: CliEnv): Promise<TokenCaKeys | undefined> {
+  const settings = pkcs11Settings(flags, env);
   if (!settings) return undefined;
   const [{ TokenCaKeys }, { memoryCaKeys }] = await Promise.all([import('../config/token-ca-keys.js'), import('../controllers/certificate-cache.js')]);
   const keys = new TokenCaKeys(settings, memoryCaKeys);

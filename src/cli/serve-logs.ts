@@ -15,7 +15,8 @@ export interface ServeLoggers {
   logs: ServiceLogs;
 }
 
-export function serveLoggers(format: LogFormat, write: (line: string) => void = (l) => process.stderr.write(l), logs = new ServiceLogs()): ServeLoggers {
+/** `write`: where every line goes besides its service's ring (serve: the io's stderr). */
+export function serveLoggers(format: LogFormat, write: (line: string) => void, logs = new ServiceLogs()): ServeLoggers {
   const lineLogger = (name: ServiceName) =>
     createLineLogger(format, (line) => {
       write(line);

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { CertificateLifetimes } from '../controllers/lifetimes.js';
 import type { RunningReplica } from '../server/node-assembly/index.js';
+import type { CliIo } from './cli-io.js';
 import type { MachineConfigFile } from './machine-config-file.js';
 import { applyConfigOnStart } from './serve-apply-config.js';
 import { openCaKeys } from './serve-ca-keys.js';
@@ -19,6 +20,7 @@ export interface ReplicaContext {
   lifetimes: Partial<CertificateLifetimes>;
   stateDir: string;
   loggers: ServeLoggers;
+  io: CliIo;
 }
 
 export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Promise<void> {
@@ -29,7 +31,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
   mkdirSync(ctx.stateDir, { recursive: true, mode: 0o700 });
   const loose = tightenStateDir(ctx.stateDir);
   if (loose) log('warn', 'state directory tightened', { state: ctx.stateDir, finding: loose.message });
-  const caKeys = await openCaKeys(opts, log);
+  const caKeys = await openCaKeys(opts, log, ctx.io.env);
   const { startReplica } = await import('../server/node-assembly/index.js');
   let starting: Promise<RunningReplica> | undefined;
   const stopping = onStopSignal(log, async () => {
@@ -43,6 +45,7 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
       node: {
         ...(caKeys ? { caKeys } : {}),
         stateDir: ctx.stateDir,
+        keyEnv: ctx.io.env,
         storeFindings: loose ? [loose] : [],
         addresses: nodeAddresses(opts),
         lifetimes: ctx.lifetimes,
@@ -51,13 +54,13 @@ export async function serveReplica(opts: ServeOptions, ctx: ReplicaContext): Pro
       },
       services,
       opened: ({ state }) => log('info', 'replica opening', { store: store.replace(/\/\/[^@/]*@/, '//'), keys: state.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted' }),
-      prepare: (replica) => applyConfigOnStart(replica, ctx.file, log, '-e <a running replica>'),
+      prepare: (replica) => applyConfigOnStart(replica, ctx.file, { log, stderr: ctx.io.stderr }, '-e <a running replica>'),
     });
     const replica = await starting;
     replica.leadership.catch((err: unknown) => {
       log('error', 'leader election failed', { error: err instanceof Error ? err.message : String(err) });
       void stopping.stop('election failure');
-      process.exitCode = 1;
+      ctx.io.exitCode = 1;
     });
     await stopping.done;
   } finally {

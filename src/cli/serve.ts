@@ -13,8 +13,9 @@ import { ageIdentityOption } from './age-flags.js';
 import { durationOption, LIFETIME_BOUNDS_HELP } from './duration.js';
 import { STATE_OPTION_HELP } from './state-path.js';
 import type { ServeOptions } from './serve-options.js';
+import type { CliIo } from './cli-io.js';
 
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, io: CliIo): void {
   const serve = program
     .command('serve')
     .description('Run a node in the foreground: the controllers that issue, renew and report every certificate')
@@ -40,7 +41,7 @@ export function registerServeCommand(program: Command): void {
     .option('--audit-retention <duration>', 'how long audit records are kept (Go syntax; default 8760h); older ones are pruned, and the pruning recorded', auditRetentionOption)
     .option('--audit-max-records <n>', 'how many audit records are kept at most (default 100000); the oldest are pruned first', auditRecordsOption)
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics over plain HTTP at this address (e.g. 127.0.0.1:9100)')
-    .action(async (opts: ServeOptions) => (await import('./serve-action.js')).serve(opts));
+    .action(async (opts: ServeOptions) => (await import('./serve-action.js')).serve(opts, io));
   // a config whose CA keys are pkcs11: URIs signs in this token: leaf issuance by the controllers and CSRs in trustd
   for (const option of pkcs11Options()) serve.addOption(option);
 }

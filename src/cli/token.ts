@@ -134,7 +134,7 @@ async function withBackend<T>(cmd: Command, stateFlag: string | undefined, io: C
   // Tokens belong in a node's store: a path with none is a mistake, not a place to start a new store.
   requireStore(dir);
   const { openNodeState } = await import('../server/node.js');
-  const { state } = await openNodeState(dir, undefined, readOnly);
+  const { state } = await openNodeState(dir, undefined, readOnly, io.env);
   try {
     return await use(await localBackend(state, io));
   } finally {

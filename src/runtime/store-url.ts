@@ -2,7 +2,7 @@
 // `sqlite:PATH` (or a plain path) for the embedded default. Also picks the leader elector that fits the store.
 import type { Clock } from './clock.js';
 import { ValidationError } from './errors.js';
-import type { StateKeySource } from './encryption/state-key.js';
+import type { KeyEnvironment, StateKeySource } from './encryption/state-key.js';
 import { EtcdLeaderElector, EtcdState, openEtcdState } from './etcd/index.js';
 import type { LeaderElector } from './leader-election.js';
 import type { ResourceRegistry } from './resource.js';
@@ -14,6 +14,8 @@ export interface StoreUrlOptions {
   clock?: Clock;
   /** As the backends take it; default 'auto' (TRUSTPLANE_STATE_KEY when set, else the key file). */
   encryptionKey?: StateKeySource;
+  /** Where TRUSTPLANE_STATE_KEY is read (default: process.env). */
+  keyEnv?: KeyEnvironment;
   /** etcd only: the key file for 'file'/'auto' when TRUSTPLANE_STATE_KEY is not set (must end in `.key`). */
   keyFile?: string;
   /** etcd only: deadline of each call in ms (default 5 s). */
@@ -21,15 +23,15 @@ export interface StoreUrlOptions {
 }
 
 export async function openStateFromUrl(url: string, options: StoreUrlOptions): Promise<State> {
-  const { registry, clock, encryptionKey } = options;
+  const { registry, clock, encryptionKey, keyEnv } = options;
   if (url.startsWith('etcd://')) {
-    return openEtcdState({ url, registry, clock, encryptionKey, keyFile: options.keyFile, callTimeoutMs: options.callTimeoutMs });
+    return openEtcdState({ url, registry, clock, encryptionKey, keyEnv, keyFile: options.keyFile, callTimeoutMs: options.callTimeoutMs });
   }
   const path = url.startsWith('sqlite://') ? url.slice('sqlite://'.length) : url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (path === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
     throw new ValidationError('store', `"${url}" is not a store: give etcd://HOST:PORT[,HOST:PORT...]/PREFIX, sqlite:PATH or a file path`);
   }
-  return openSqliteState({ path, registry, clock, encryptionKey });
+  return openSqliteState({ path, registry, clock, encryptionKey, keyEnv });
 }
 
 /**

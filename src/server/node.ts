@@ -11,6 +11,7 @@ import { nodeRegistry } from '../resources/index.js';
 import type { Clock } from '../runtime/clock.js';
 import { ControllerStatuses } from '../runtime/controller-status.js';
 import type { ResourceRegistry } from '../runtime/resource.js';
+import type { KeyEnvironment } from '../runtime/encryption/state-key.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { RuntimeLogger } from '../runtime/runtime-context.js';
 import { openSqliteState } from '../runtime/sqlite/index.js';
@@ -20,6 +21,8 @@ export const STATE_FILE = 'state.db';
 
 export interface NodeOptions extends Omit<NodeControllerOptions, 'encryptedAtRest' | 'audit'> {
   stateDir: string;
+  /** Where the store's TRUSTPLANE_STATE_KEY is read (default: process.env). */
+  keyEnv?: KeyEnvironment;
   clock?: Clock;
   logger?: RuntimeLogger;
   /** How the audit trail signs its head and how long it keeps records (defaults in audit-recorder.ts). */
@@ -40,10 +43,11 @@ export function nodeResourceRegistry(): ResourceRegistry {
 }
 
 /** `readOnly` (readers such as `trustctl get`): the store must exist; nothing is created, migrated or written. */
-export async function openNodeState(stateDir: string, clock?: Clock, readOnly = false): Promise<{ state: State; registry: ResourceRegistry }> {
+/** `keyEnv`: where TRUSTPLANE_STATE_KEY is read (default: process.env; a command run in process gives its io's). */
+export async function openNodeState(stateDir: string, clock?: Clock, readOnly = false, keyEnv?: KeyEnvironment): Promise<{ state: State; registry: ResourceRegistry }> {
   if (!readOnly) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const registry = nodeResourceRegistry();
-  const state = await openSqliteState({ path: join(stateDir, STATE_FILE), registry, readOnly, ...(clock ? { clock } : {}) });
+  const state = await openSqliteState({ path: join(stateDir, STATE_FILE), registry, readOnly, ...(clock ? { clock } : {}), ...(keyEnv ? { keyEnv } : {}) });
   return { state, registry };
 }
 
@@ -51,12 +55,12 @@ export async function openNodeState(stateDir: string, clock?: Clock, readOnly = 
  * Opens a shared store (`etcd://HOST:PORT[,...]/PREFIX`) for a replica. Replicas must share the sealing key: set
  * TRUSTPLANE_STATE_KEY on each, or copy `store.key` from the first replica's state directory to the others.
  */
-export async function openSharedNodeState(store: string, stateDir: string, clock?: Clock): Promise<{ state: State; registry: ResourceRegistry }> {
+export async function openSharedNodeState(store: string, stateDir: string, clock?: Clock, keyEnv?: KeyEnvironment): Promise<{ state: State; registry: ResourceRegistry }> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const registry = nodeResourceRegistry();
   // Loaded only here: the etcd client is heavy and a SQLite node never needs it.
   const { openStateFromUrl } = await import('../runtime/store-url.js');
-  const state = await openStateFromUrl(store, { registry, keyFile: join(stateDir, 'store.key'), ...(clock ? { clock } : {}) });
+  const state = await openStateFromUrl(store, { registry, keyFile: join(stateDir, 'store.key'), ...(clock ? { clock } : {}), ...(keyEnv ? { keyEnv } : {}) });
   return { state, registry };
 }
 
@@ -75,7 +79,7 @@ export function nodeRuntime(state: State, registry: ResourceRegistry, options: O
 
 /** Opens the store and registers the controllers; call runtime.start() to run them. */
 export async function openNode(options: NodeOptions): Promise<Node> {
-  const { state, registry } = await openNodeState(options.stateDir, options.clock);
+  const { state, registry } = await openNodeState(options.stateDir, options.clock, false, options.keyEnv);
   const audit = nodeAuditRecorder(state, options);
   const runtime = nodeRuntime(state, registry, { ...options, audit });
   return {

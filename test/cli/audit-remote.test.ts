@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DateTime } from 'luxon';
 import { formatTalosconfig, newContext } from '../../src/config/index.js';
-import { auditRemote } from '../../src/cli/audit.js';
+import { apiTrail, printAudit } from '../../src/cli/audit.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { ApidHarness } from '../server/apid-harness.js';
 import { bufferIo } from '../../src/cli/buffer-io.js';
@@ -64,7 +64,7 @@ describe('trustctl audit over the API (in process)', function () {
         done();
       },
     });
-    const following = auditRemote({ output: 'json', follow: true }, target, { ...io, stdout });
+    const following = printAudit({ output: 'json', follow: true }, apiTrail(target, io), { ...io, stdout });
     await printed('"seq":1,');
     expect(out).not.to.include('GET /v1/audit/verify');
     expect((await h.request(await h.role('os:reader'), 'GET', '/v1/audit/verify')).status).to.equal(403);

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMachineConfig, parseTalosconfig } from '../../src/config/index.js';
 import { applyConfig } from '../../src/cli/apply-config.js';
-import { auditLocal, verifyLocal } from '../../src/cli/audit.js';
-import { configNew } from '../../src/cli/config-action.js';
+import { printAudit, storeTrail, verifyAudit } from '../../src/cli/audit.js';
+import { configNew } from '../../src/cli/config-new.js';
 import { patchMachineConfigCommand } from '../../src/cli/patch.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { tokenFingerprint } from '../../src/controllers/audit/index.js';
@@ -30,7 +30,7 @@ describe('trustctl audit with --state (local commands recorded as actor local)',
   this.timeout(30_000);
   let dir: string;
   let state: string;
-  const lines = async () => (await captured((io) => auditLocal({ state, output: 'json' }, io))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
+  const lines = async () => (await captured((io) => printAudit({ state, output: 'json' }, storeTrail(state, io), io))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trustplane-audit-cli-'));
@@ -61,7 +61,7 @@ describe('trustctl audit with --state (local commands recorded as actor local)',
   });
 
   it('verifies the trail, and the real CLI exits 1 naming the record after one byte of it is changed with sqlite3', async () => {
-    const ok = await captured((io) => verifyLocal(state, io));
+    const ok = await captured((io) => verifyAudit(storeTrail(state, io), io));
     expect(ok.exitCode).to.equal(0);
     expect(ok.stdout).to.equal(`--state ${state}: audit trail intact: records 1..6 (6), head signed through record 5\n`);
     execFileSync('sqlite3', [join(state, 'state.db'), `UPDATE resources SET spec = replace(spec, 'machine.certSANs', 'machine.certSANz') WHERE type = 'AuditRecords' AND id = '000000000003'`]);
@@ -80,7 +80,7 @@ describe('trustctl audit with --state (local commands recorded as actor local)',
 describe('trustctl token with --state (join tokens made, revoked and the static token switched, recorded as actor local)', function () {
   this.timeout(30_000);
   let dir: string;
-  const lines = async () => (await captured((io) => auditLocal({ state: join(dir, 'state'), output: 'json' }, io))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
+  const lines = async () => (await captured((io) => printAudit({ state: join(dir, 'state'), output: 'json' }, storeTrail(join(dir, 'state'), io), io))).stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trustplane-audit-token-'));

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bufferIo } from '../../src/cli/buffer-io.js';
 import { runTrustctl } from '../../src/cli/program.js';
-import { openNodeState } from '../../src/server/node.js';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { openSqliteState } from '../../src/runtime/sqlite/index.js';
+import { nodeResourceRegistry, openNodeState } from '../../src/server/node.js';
 import { FIXTURE_SECRETS } from '../controllers/node-harness.js';
 
 describe('runTrustctl (trustctl in process)', () => {
@@ -68,5 +71,23 @@ describe('runTrustctl (trustctl in process)', () => {
     expect(await running).to.equal(0);
     expect(io.stopListeners()).to.equal(0);
     expect(io.written.stdout).to.match(/^\*\s+NAMESPACE\s+TYPE\s+ID\s+VERSION/);
+  });
+
+  it("opens a store sealed with TRUSTPLANE_STATE_KEY from the io's environment, not the process's, and writes no key file", async () => {
+    expect(process.env.TRUSTPLANE_STATE_KEY, 'the test process must not have a key of its own').to.equal(undefined);
+    const stateDir = join(dir, 'state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    const key = randomBytes(32);
+    const sealed = await openSqliteState({ path: join(stateDir, 'state.db'), registry: nodeResourceRegistry(), encryptionKey: key });
+    await sealed.close();
+
+    const withKey = bufferIo({ env: { TRUSTPLANE_STATE_KEY: key.toString('base64') }, cwd: dir });
+    expect(await runTrustctl(['audit', 'verify', '--state', stateDir], withKey), withKey.written.stderr).to.equal(0);
+    expect(withKey.written.stdout).to.equal(`--state ${stateDir}: audit trail empty: nothing recorded yet\n`);
+
+    const without = bufferIo(place());
+    expect(await runTrustctl(['audit', 'verify', '--state', stateDir], without)).to.equal(1);
+    expect(without.written.stderr).to.contain(`state key file "${join(stateDir, 'state.db.key')}" is missing`);
+    expect(existsSync(join(stateDir, 'state.db.key'))).to.equal(false);
   });
 });

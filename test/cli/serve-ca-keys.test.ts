@@ -19,12 +19,12 @@ describe('serve: the PKCS#11 token at start-up (SoftHSM2)', () => {
   afterEach(() => soft?.remove());
 
   it('without the flags or variables, keeps the CA keys in memory and says nothing', async () => {
-    expect(await openCaKeys({}, log)).to.equal(undefined);
+    expect(await openCaKeys({}, log, {})).to.equal(undefined);
     expect(lines).to.deep.equal([]);
   });
 
   it('says the token is open, naming module and token (never the PIN)', async () => {
-    const keys = await openCaKeys({ pkcs11Module: soft.module, pkcs11Token: soft.label, pkcs11PinFile: soft.pinFile }, log);
+    const keys = await openCaKeys({ pkcs11Module: soft.module, pkcs11Token: soft.label, pkcs11PinFile: soft.pinFile }, log, {});
     keys?.close();
     expect(lines).to.deep.equal([`info PKCS#11 token opened {"module":"${soft.module}","token":"serve"}`]);
   });
@@ -32,7 +32,7 @@ describe('serve: the PKCS#11 token at start-up (SoftHSM2)', () => {
   it('a wrong PIN is a warning naming the module, the token and the fix; serve goes on (the keys object is returned)', async () => {
     const pinFile = join(soft.dir, 'bad');
     writeFileSync(pinFile, '4321\n');
-    const keys = await openCaKeys({ pkcs11Module: soft.module, pkcs11Token: soft.label, pkcs11PinFile: pinFile }, log);
+    const keys = await openCaKeys({ pkcs11Module: soft.module, pkcs11Token: soft.label, pkcs11PinFile: pinFile }, log, {});
     expect(keys).to.not.equal(undefined);
     keys?.close();
     expect(lines).to.have.length(1);

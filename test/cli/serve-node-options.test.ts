@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bufferIo } from '../../src/cli/buffer-io.js';
 import { serve } from '../../src/cli/serve-action.js';
 import { serviceOptions } from '../../src/cli/serve-node-options.js';
 import { serveLoggers } from '../../src/cli/serve-logs.js';
@@ -32,9 +34,26 @@ describe("serve's flags as the options of a node", () => {
     const config = join(dir, 'controlplane.yaml');
     writeFileSync(config, generateMachineConfig(fixtureBundle(), { type: 'controlplane', clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' }).toYaml());
     const state = join(dir, 'node');
-    const err = await rejection(serve({ ...defaults, config, state, listenAddress: '127.0.0.1', apidPort: 0, trustdPort: 0, metricsAddr: '127.0.0.1' }));
+    const err = await rejection(serve({ ...defaults, config, state, listenAddress: '127.0.0.1', apidPort: 0, trustdPort: 0, metricsAddr: '127.0.0.1' }, bufferIo({ env: {}, cwd: dir })));
     expect(err.message).to.equal('--metrics-addr: expected HOST:PORT, got "127.0.0.1"');
     expect(existsSync(state)).to.equal(false);
+  });
+
+  it("serve --once in process: its log lines, the summary and a sealed store's key come from the io, not the process", async function () {
+    this.timeout(30_000);
+    expect(process.env.TRUSTPLANE_STATE_KEY, 'the test process must not have a key of its own').to.equal(undefined);
+    const config = join(dir, 'controlplane.yaml');
+    writeFileSync(config, generateMachineConfig(fixtureBundle(), { type: 'controlplane', clusterName: 'demo', endpoint: 'https://127.0.0.1:6443' }).toYaml());
+    const state = join(dir, 'node');
+    const io = bufferIo({ env: { TRUSTPLANE_STATE_KEY: randomBytes(32).toString('base64') }, cwd: dir });
+    await serve({ ...defaults, config, state: 'node', once: true, nodeIp: ['10.5.0.2'], hostname: 'cp-1' }, io);
+    expect(io.exitCode, io.written.stderr).to.equal(0);
+    expect(io.written.stderr).to.match(/msg="node opening" state=\S+ keys="encrypted at rest"/);
+    expect(io.written.stderr).to.include('msg="node settled"');
+    expect(io.written.stdout).to.match(/^node settled: (\d+)\/\1 controllers idle; \d+ certificates .*; security: /);
+    // sealed with the io's key: no key file was made beside the store
+    expect(existsSync(join(state, 'state.db'))).to.equal(true);
+    expect(existsSync(join(state, 'state.db.key'))).to.equal(false);
   });
 
   it('hands the services the listen address, ports, members, watch limits and the metrics address (an empty host kept as given)', () => {

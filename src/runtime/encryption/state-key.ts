@@ -10,6 +10,12 @@ export const STATE_KEY_ENV = 'TRUSTPLANE_STATE_KEY';
 /** `auto`: the environment variable when set, else the key file. `none`: sensitive specs are stored in the clear. */
 export type StateKeySource = Buffer | 'file' | 'env' | 'auto' | 'none';
 
+/**
+ * Where TRUSTPLANE_STATE_KEY is read: the process's environment unless a caller gives its own (a CLI command run in
+ * process passes its io's, so it never sees a key set for the process around it).
+ */
+export type KeyEnvironment = Readonly<Record<string, string | undefined>>;
+
 export interface LoadedKey {
   key: Buffer | undefined;
   /** Where the key came from, for error messages (never the key itself). */
@@ -25,17 +31,17 @@ export function keyFilePath(storePath: string): string {
  * `storeHasEncryptedData` stops a lost key file from being silently replaced by a fresh one; `create` false (a
  * reader) never makes one.
  */
-export function loadStateKey(source: StateKeySource, storePath: string, storeHasEncryptedData: boolean, create = true): LoadedKey {
+export function loadStateKey(source: StateKeySource, storePath: string, storeHasEncryptedData: boolean, create = true, env: KeyEnvironment = process.env): LoadedKey {
   if (Buffer.isBuffer(source)) return { key: checkLength(source, 'the encryptionKey option'), origin: 'the encryptionKey option' };
   if (source === 'none') return { key: undefined, origin: 'none' };
-  if (source === 'env' || (source === 'auto' && process.env[STATE_KEY_ENV] !== undefined)) return fromEnv();
+  if (source === 'env' || (source === 'auto' && env[STATE_KEY_ENV] !== undefined)) return fromEnv(env);
   if (storePath === ':memory:') return { key: randomBytes(KEY_BYTES), origin: 'an ephemeral key (in-memory store)' };
   if (!create && !storeHasEncryptedData && !existsSync(keyFilePath(storePath))) return { key: undefined, origin: 'none' };
   return fromFile(keyFilePath(storePath), storePath, storeHasEncryptedData);
 }
 
-function fromEnv(): LoadedKey {
-  const text = process.env[STATE_KEY_ENV];
+function fromEnv(env: KeyEnvironment): LoadedKey {
+  const text = env[STATE_KEY_ENV];
   if (!text) {
     throw new EncryptionError(`${STATE_KEY_ENV} is not set: set it to the base64 of 32 random bytes (openssl rand -base64 32)`);
   }

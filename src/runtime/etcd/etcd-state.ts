@@ -10,7 +10,7 @@ import { EncryptionError, UnavailableError, ValidationError } from '../errors.js
 import type { Pointer, Resource, ResourceRegistry } from '../resource.js';
 import { SecretBox } from '../encryption/secret-box.js';
 import { STATE_KEY_ENV, loadStateKey } from '../encryption/state-key.js';
-import type { StateKeySource } from '../encryption/state-key.js';
+import type { KeyEnvironment, StateKeySource } from '../encryption/state-key.js';
 import type { Bookmark, ListOptions, WatchEvent } from '../state.js';
 import { FencedWriteError } from '../leader-election.js';
 import { KEY_CHECK, keyCheckOpens, sealKeyCheck } from '../store/key-check.js';
@@ -43,6 +43,8 @@ export interface EtcdStateOptions {
    * Every replica of one store needs the same key.
    */
   encryptionKey?: StateKeySource;
+  /** Where 'env' and 'auto' read TRUSTPLANE_STATE_KEY (default: process.env). */
+  keyEnv?: KeyEnvironment;
   /** The key file for 'file' and 'auto'; its name must end in `.key`. */
   keyFile?: string;
   /** Revisions of change log kept for resuming watches (default 10,000); pruned in steps like SQLite's. */
@@ -461,7 +463,7 @@ async function unlock(conn: EtcdConnection, keys: EtcdKeys, options: EtcdStateOp
   const read = async () => (await conn.read([{ key: checkKey }])).kvs[0][0]?.value;
   const check = await read();
   const source = options.encryptionKey ?? 'auto';
-  const usesFile = source === 'file' || (source === 'auto' && process.env[STATE_KEY_ENV] === undefined);
+  const usesFile = source === 'file' || (source === 'auto' && (options.keyEnv ?? process.env)[STATE_KEY_ENV] === undefined);
   if (usesFile && !options.keyFile?.endsWith('.key')) {
     throw new EncryptionError(
       options.keyFile
@@ -469,7 +471,7 @@ async function unlock(conn: EtcdConnection, keys: EtcdKeys, options: EtcdStateOp
         : `store "${options.url}" needs an encryption key: set ${STATE_KEY_ENV} (the same on every replica) or give a keyFile`,
     );
   }
-  const loaded = loadStateKey(source, usesFile ? options.keyFile!.slice(0, -'.key'.length) : options.url, check !== undefined);
+  const loaded = loadStateKey(source, usesFile ? options.keyFile!.slice(0, -'.key'.length) : options.url, check !== undefined, true, options.keyEnv);
   if (!loaded.key) {
     if (check !== undefined) {
       throw new EncryptionError(`store "${options.url}" holds encrypted data: open it with its key (${STATE_KEY_ENV} or its key file), not encryptionKey 'none'`);

@@ -11,7 +11,7 @@ import { EncryptionError, UnavailableError, ValidationError } from '../errors.js
 import type { Pointer, Resource, ResourceRegistry } from '../resource.js';
 import { SecretBox } from '../encryption/secret-box.js';
 import { loadStateKey } from '../encryption/state-key.js';
-import type { StateKeySource } from '../encryption/state-key.js';
+import type { KeyEnvironment, StateKeySource } from '../encryption/state-key.js';
 import type { Bookmark, ListOptions, WatchEvent } from '../state.js';
 import { KEY_CHECK, keyCheckOpens, sealKeyCheck } from '../store/key-check.js';
 import { listedResources } from '../store/listed-rows.js';
@@ -43,6 +43,8 @@ export interface SqliteStateOptions {
    * (`<path>.key`, mode 0600, created on first open), 'auto' (env when set, else file; the default) or 'none'.
    */
   encryptionKey?: StateKeySource;
+  /** Where 'env' and 'auto' read TRUSTPLANE_STATE_KEY (default: process.env). */
+  keyEnv?: KeyEnvironment;
   /**
    * How many revisions of event history to keep for resuming watches (default 10,000). Pruning runs every
    * historyLimit/16 revisions (at most 256), so up to that many more may be kept.
@@ -148,7 +150,7 @@ export class SqliteState extends StateCore {
     this.pruneEvery = Math.max(1, Math.min(256, Math.floor(historyLimit / 16)));
     this.s = prepareStatements(db);
     this.sensitive = sensitiveTypes(options.registry);
-    const box = this.unlock(options.encryptionKey ?? 'auto', options.readOnly === true);
+    const box = this.unlock(options.encryptionKey ?? 'auto', options.readOnly === true, options.keyEnv);
     this.encryptedAtRest = box.box !== undefined;
     this.keyOrigin = box.origin;
     this.codec = new SpecCodec(box.box, box.origin, options.path, this.sensitive);
@@ -301,9 +303,9 @@ export class SqliteState extends StateCore {
   }
 
   /** Opens the key and proves it is the one this file was written with, before anything is read or written. */
-  private unlock(source: StateKeySource, readOnly: boolean): { box: SecretBox | undefined; origin: string } {
+  private unlock(source: StateKeySource, readOnly: boolean, env: KeyEnvironment | undefined): { box: SecretBox | undefined; origin: string } {
     const check = this.s.getMeta.get(KEY_CHECK);
-    const loaded = loadStateKey(source, this.path, check !== undefined, !readOnly);
+    const loaded = loadStateKey(source, this.path, check !== undefined, !readOnly, env);
     if (!loaded.key) {
       if (check !== undefined) {
         throw new EncryptionError(`store "${this.path}" holds encrypted data: open it with its key (key file or TRUSTPLANE_STATE_KEY), not encryptionKey 'none'`);

@@ -1,5 +1,6 @@
 // `trustctl check`: the node's controllers run years ahead over a copy of its store, reporting the renewal calendar and
 // the problems they would meet. Nothing is written to the node's store.
+import type { KeyEnvironment } from '../../runtime/encryption/state-key.js';
 import { withClientCertificates } from './client-certificates.js';
 import type { HeldClientCertificate } from './client-certificates.js';
 import type { CheckReport } from './report.js';
@@ -10,11 +11,13 @@ import { copyStateDir } from './store-copy.js';
 export interface CheckOptions extends SimulationOptions {
   /** Client certificates held outside the node (talosconfig contexts). */
   clientCertificates?: readonly HeldClientCertificate[];
+  /** Where TRUSTPLANE_STATE_KEY is read to open the store (default: process.env). */
+  keyEnv?: KeyEnvironment;
 }
 
 /** Checks the node whose store is in `stateDir` (opened read-only, copied, closed). */
 export async function checkStateDir(stateDir: string, options: CheckOptions): Promise<CheckReport> {
-  const report = await simulate((clock) => copyStateDir(stateDir, clock), options);
+  const report = await simulate((clock) => copyStateDir(stateDir, clock, options.keyEnv), options);
   return withClientCertificates(report, options.clientCertificates ?? [], options.from.toJSDate());
 }
 

@@ -7,6 +7,7 @@ import type { BatchOp, State } from '../../runtime/state.js';
 import { openNodeState } from '../node.js';
 import type { ResourceRegistry } from '../../runtime/resource.js';
 import type { Clock } from '../../runtime/clock.js';
+import type { KeyEnvironment } from '../../runtime/encryption/state-key.js';
 
 export interface StoreCopy {
   state: State;
@@ -38,8 +39,8 @@ export async function copyIntoMemory(source: State, registry: ResourceRegistry, 
 }
 
 /** Opens the node's store in `stateDir` read-only and copies it; the live store is closed before this returns. */
-export async function copyStateDir(stateDir: string, clock: Clock): Promise<StoreCopy> {
-  const { state, registry } = await openNodeState(stateDir, undefined, true);
+export async function copyStateDir(stateDir: string, clock: Clock, keyEnv?: KeyEnvironment): Promise<StoreCopy> {
+  const { state, registry } = await openNodeState(stateDir, undefined, true, keyEnv);
   try {
     return await copyIntoMemory(state, registry, clock);
   } finally {

@@ -45,7 +45,7 @@ export interface RunningReplica extends ReplicaStore {
 export async function startReplica(options: StartReplicaOptions): Promise<RunningReplica> {
   const { caKeys, clock } = options.node;
   const logger = options.node.logger ?? (() => undefined);
-  const { state, registry } = await openSharedNodeState(options.store, options.node.stateDir, clock);
+  const { state, registry } = await openSharedNodeState(options.store, options.node.stateDir, clock, options.node.keyEnv);
   const audit = nodeAuditRecorder(state, options.node).start();
   const elector = leaderElectorFor(state, { name: options.name });
   let services: NodeServices | undefined;

@@ -1,13 +1,20 @@
 // `trustctl config info`: the current context in a few lines (or JSON/YAML), its client certificate or CA as PEM
 // (`--crt`, `--ca`: pipe to `openssl x509 -noout -text`), or the context as talosconfig YAML (`--base64=false`, the
 // form the Talos PKI page pipes into `yq '.contexts[.context].crt' | base64 -d`).
-import { stringify } from 'yaml';
-import { contextCredentials, formatTalosconfig, readTalosconfigFile, resolveTalosconfigPath, selectContext } from '../config/index.js';
-import { parseCertificatePem } from '../pki/index.js';
-import { inCwd } from './cli-io.js';
+import { Option } from 'commander';
+import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
-import type { InfoOptions } from './config.js';
 import { relativeTime } from './relative-time.js';
+import { load, located, withTalosconfigOption } from './talosconfig-file.js';
+import type { Located } from './talosconfig-file.js';
+
+export interface InfoOptions extends Located {
+  output: string;
+  crt?: boolean;
+  ca?: boolean;
+  /** `--base64=false` (or true): the talosconfig YAML form; the value is accepted, the fields are base64 either way. */
+  base64?: string;
+}
 
 interface Info {
   context: string;
@@ -18,10 +25,26 @@ interface Info {
   certNotAfter: string;
 }
 
+export function registerConfigInfoCommand(config: Command, io: CliIo): void {
+  withTalosconfigOption(config.command('info'))
+    .description('Show information about the current context')
+    .option('--context <name>', 'show this context instead of the current one')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
+    .option('--crt', 'print the client certificate as PEM (for `openssl x509 -noout -text`)')
+    .option('--ca', 'print the CA certificate as PEM (for `openssl verify -CAfile`)')
+    .addOption(
+      new Option('--base64 <bool>', "print the context as talosconfig YAML for yq, as in the Talos docs' `config info --base64=false | yq -r '.contexts[.context].crt' | base64 -d`; ca and crt stay base64 as in the file, the key is left out")
+        .choices(['true', 'false']),
+    )
+    .action((opts: InfoOptions, cmd: Command) => configInfo({ ...opts, ...located(cmd) }, io));
+}
+
 export async function configInfo(opts: InfoOptions, io: CliIo): Promise<void> {
+  const { stringify } = await import('yaml');
+  const { contextCredentials, formatTalosconfig, selectContext } = await import('../config/index.js');
+  const { parseCertificatePem } = await import('../pki/index.js');
   const pem = pemWanted(opts);
-  const path = resolveTalosconfigPath(opts.talosconfig, io.env);
-  const config = await readTalosconfigFile(path, inCwd(io, path));
+  const { path, config } = await load(opts, io);
   if (Object.keys(config.contexts).length === 0)
     throw new Error(`talosconfig "${path}" has no contexts: create one with \`trustctl gen config\` and add it with \`trustctl config merge\``);
   const { name, context } = selectContext(config, opts.context || config.context);
