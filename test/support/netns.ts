@@ -17,10 +17,53 @@ function ip(args: string[]): { ok: boolean; err: string } {
   return { ok: r.status === 0, err: r.stderr ?? '' };
 }
 
+/** Whether process `pid` still runs (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the namespaces, veths and bridge a killed test process left behind (their names carry its pid): a leftover
+ * bridge keeps its subnet routed, and a later run that picks the same subnet cannot reach its own members.
+ */
+function removeLeftovers(tag: string): void {
+  const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  const dead = new Set<string>();
+  for (const line of listed.split('\n')) {
+    const m = new RegExp(`^(${tag}(\\d+))n\\d+\\b`).exec(line.trim());
+    if (m && !alive(Number(m[2]))) dead.add(m[1]);
+  }
+  for (const id of dead) {
+    for (const line of listed.split('\n')) {
+      const name = line.trim().split(' ')[0];
+      if (name?.startsWith(`${id}n`)) ip(['netns', 'del', name]);
+    }
+    ip(['link', 'del', `b${id}`.slice(0, 15)]);
+  }
+}
+
+/** A /24 under 10.213 that no interface of this host has an address in, starting from one derived from the pid. */
+function freeSubnet(): string | undefined {
+  const used = spawnSync('ip', ['-o', '-4', 'addr'], { encoding: 'utf8' }).stdout ?? '';
+  for (let k = 0; k < 250; k++) {
+    const subnet = `10.213.${(process.pid + k) % 250}`;
+    if (!used.includes(` ${subnet}.`)) return subnet;
+  }
+  return undefined;
+}
+
 export function setUpNetns(count: number, tag: string): NetnsSet | undefined {
-  const id = `${tag}${process.pid % 10000}`;
+  // The whole pid: removeLeftovers reads it back to tell a dead run's names from a live one's.
+  const id = `${tag}${process.pid}`;
   const bridge = `b${id}`.slice(0, 15);
-  const subnet = `10.213.${process.pid % 250}`;
+  removeLeftovers(tag);
+  const subnet = freeSubnet();
+  if (!subnet) return undefined;
   const names = Array.from({ length: count }, (_, i) => `${id}n${i}`);
   const tearDown = () => {
     for (const n of names) ip(['netns', 'del', n]);
