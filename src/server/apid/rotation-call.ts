@@ -105,27 +105,32 @@ async function currentCA(state: State, ca: RotatableCA): Promise<{ crt: string; 
   return { crt: pair.crt, key: pair.key };
 }
 
-function addressList(value: unknown, field: string): string[] {
+/**
+ * A list of host[:port] addresses, each checked as the driver will dial it and listed once. With `defaultPort` each is
+ * stored normalised to host:port (so "10.5.0.2" and "10.5.0.2:2379" are the same member); without, as given (trimmed).
+ */
+function addressList(value: unknown, field: string, defaultPort?: number): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !v.trim())) throw new ApiError(400, `${field}: expected a list of node addresses (host:port)`);
-  const list = (value as string[]).map((v) => v.trim());
   // the rotation driver dials these, and apid forwards to them as known nodes: one that cannot be dialled is refused now
-  list.forEach((address, i) => {
+  const list = (value as string[]).map((v, i) => {
+    const address = v.trim();
     try {
-      parseNodeAddress(address);
+      const parsed = parseNodeAddress(address, defaultPort);
+      return defaultPort === undefined ? address : formatNodeAddress(parsed);
     } catch (err) {
       throw new ApiError(400, `${field}[${i}]: ${(err as Error).message}`);
     }
   });
-  const dup = list.find((v, i) => list.indexOf(v) !== i);
-  if (dup) throw new ApiError(400, `${field}: ${dup} is listed twice`);
+  const seen = new Set<string>();
+  for (const address of list) {
+    if (seen.has(address)) throw new ApiError(400, `${field}: ${address} is listed twice`);
+    seen.add(address);
+  }
   return list;
 }
 
 /** The etcd members an etcd rotation waits for, as host:port (etcd's client port when none is given). */
 function endpointList(ca: RotatableCA, value: unknown): string[] {
   if (ca !== 'etcd') throw new ApiError(400, `etcdEndpoints: only an etcd rotation waits for etcd members, this one rotates the ${ca} CA; leave it out`);
-  const list = addressList(value, 'etcdEndpoints').map((e) => formatNodeAddress(parseNodeAddress(e, ETCD_CLIENT_PORT)));
-  const dup = list.find((v, i) => list.indexOf(v) !== i);
-  if (dup) throw new ApiError(400, `etcdEndpoints: ${dup} is listed twice`);
-  return list;
+  return addressList(value, 'etcdEndpoints', ETCD_CLIENT_PORT);
 }
