@@ -3,7 +3,6 @@
 import type { Clock } from './clock.js';
 import { ValidationError } from './errors.js';
 import type { KeyEnvironment, StateKeySource } from './encryption/state-key.js';
-import { EtcdLeaderElector, EtcdState, openEtcdState } from './etcd/index.js';
 import type { LeaderElector } from './leader-election.js';
 import type { ResourceRegistry } from './resource.js';
 import { openSqliteState } from './sqlite/index.js';
@@ -25,6 +24,8 @@ export interface StoreUrlOptions {
 export async function openStateFromUrl(url: string, options: StoreUrlOptions): Promise<State> {
   const { registry, clock, encryptionKey, keyEnv } = options;
   if (url.startsWith('etcd://')) {
+    // Loaded only here: the etcd client (gRPC, protobuf) costs a SQLite node's every start a third of a second.
+    const { openEtcdState } = await import('./etcd/index.js');
     return openEtcdState({ url, registry, clock, encryptionKey, keyEnv, keyFile: options.keyFile, callTimeoutMs: options.callTimeoutMs });
   }
   const path = url.startsWith('sqlite://') ? url.slice('sqlite://'.length) : url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
@@ -38,6 +39,7 @@ export async function openStateFromUrl(url: string, options: StoreUrlOptions): P
  * The elector replicas of a shared store campaign with; undefined for a store only one node uses (SQLite), whose
  * runtime simply runs. `ttlSeconds` bounds how long a dead leader holds the role (default 5).
  */
-export function leaderElectorFor(state: State, options: { name: string; ttlSeconds?: number }): LeaderElector | undefined {
+export async function leaderElectorFor(state: State, options: { name: string; ttlSeconds?: number }): Promise<LeaderElector | undefined> {
+  const { EtcdLeaderElector, EtcdState } = await import('./etcd/index.js');
   return state instanceof EtcdState ? new EtcdLeaderElector({ state, ...options }) : undefined;
 }

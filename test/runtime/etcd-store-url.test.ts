@@ -32,7 +32,7 @@ describe('store URLs (--store)', () => {
       const b = await openStateFromUrl(join(dir, 'b.db'), { registry: testRegistry(), encryptionKey: 'none' });
       expect(a).to.be.instanceOf(SqliteState);
       expect(b).to.be.instanceOf(SqliteState);
-      expect(leaderElectorFor(a, { name: 'n' })).to.equal(undefined);
+      expect(await leaderElectorFor(a, { name: 'n' })).to.equal(undefined);
       await a.close();
       await b.close();
       const err = await openStateFromUrl('redis://x:1/p', { registry: testRegistry() }).catch((e: unknown) => e);
@@ -55,7 +55,7 @@ describe('store URLs (--store)', () => {
       try {
         expect(state).to.be.instanceOf(EtcdState);
         expect(state.encryptedAtRest).to.equal(true);
-        const elector = leaderElectorFor(state, { name: 'n', ttlSeconds: 2 });
+        const elector = await leaderElectorFor(state, { name: 'n', ttlSeconds: 2 });
         const term = await elector!.campaign(new AbortController().signal);
         expect(term.holder).to.match(/^n \(term \d+\)$/);
         await term.resign();

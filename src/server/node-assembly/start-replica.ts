@@ -47,7 +47,7 @@ export async function startReplica(options: StartReplicaOptions): Promise<Runnin
   const logger = options.node.logger ?? (() => undefined);
   const { state, registry } = await openSharedNodeState(options.store, options.node.stateDir, clock, options.node.keyEnv);
   const audit = nodeAuditRecorder(state, options.node).start();
-  const elector = leaderElectorFor(state, { name: options.name });
+  const elector = await leaderElectorFor(state, { name: options.name });
   let services: NodeServices | undefined;
   let loop: ReturnType<typeof runWhileLeader> | undefined;
   const stop = once(async () => {
