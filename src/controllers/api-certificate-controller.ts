@@ -17,6 +17,8 @@ import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import { freshLeafKeys } from './issuing/leaf-keys.js';
+import type { LeafKeySource } from './issuing/leaf-keys.js';
 import type { AuditSink } from './audit/audit-event.js';
 import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
@@ -27,7 +29,12 @@ import type { SplitSans } from './sans.js';
 export const API_CERTIFICATES_ID = 'api';
 export const WORKER_PENDING = 'waiting for trustd: workers receive their apid certificate from a control-plane node';
 
-export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
+export function apiCertificateController(
+  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
+  caKeys: CaKeys = memoryCaKeys,
+  audit: AuditSink = noAudit,
+  leafKeys: LeafKeySource = freshLeafKeys,
+): Controller {
   return {
     name: 'ApiCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID), input(TrustdResponses, 'secrets', TRUSTD_RESPONSE_ID)],
@@ -43,7 +50,7 @@ export function apiCertificateController(lifetimes: CertificateLifetimes = DEFAU
 
       const ca = caKeys.signingCA(root.spec.issuingCA.crt, root.spec.issuingCA.key, 'machine.ca');
       const wanted = apiCertificatePlans(lifetimes, sans.spec).map((plan) => ({ ...plan, ca }));
-      return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs, audit });
+      return writeIssuedSet(rt, ApiCertificates, API_CERTIFICATES_ID, wanted, { acceptedCAs, audit, leafKeys });
     },
   };
 }

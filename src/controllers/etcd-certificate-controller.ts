@@ -10,6 +10,8 @@ import type { NodeAddressesSpec } from '../resources/node-addresses.js';
 import { EtcdRootSecrets } from '../resources/root-secrets.js';
 import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import { freshLeafKeys } from './issuing/leaf-keys.js';
+import type { LeafKeySource } from './issuing/leaf-keys.js';
 import type { AuditSink } from './audit/audit-event.js';
 import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
@@ -22,7 +24,12 @@ import type { CertificatePlan } from './issuing/certificate-request.js';
 
 export const ETCD_SECRETS_ID = 'etcd';
 
-export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
+export function etcdCertificateController(
+  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
+  caKeys: CaKeys = memoryCaKeys,
+  audit: AuditSink = noAudit,
+  leafKeys: LeafKeySource = freshLeafKeys,
+): Controller {
   return {
     name: 'EtcdCertificateController',
     inputs: [input(EtcdRootSecrets, 'secrets', ETCD_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],
@@ -38,7 +45,7 @@ export function etcdCertificateController(lifetimes: CertificateLifetimes = DEFA
       if (!node) return idle('waiting for node addresses');
       const ca = caKeys.signingCA(root.spec.ca.crt, root.spec.ca.key, 'cluster.etcd.ca');
       const wanted = etcdCertificatePlans(lifetimes, node.spec).map((plan) => ({ ...plan, ca }));
-      return writeIssuedSet(rt, EtcdSecrets, ETCD_SECRETS_ID, wanted, { acceptedCAs: root.spec.acceptedCAs, audit });
+      return writeIssuedSet(rt, EtcdSecrets, ETCD_SECRETS_ID, wanted, { acceptedCAs: root.spec.acceptedCAs, audit, leafKeys });
     },
   };
 }

@@ -15,6 +15,7 @@ import { kubernetesCertificateController } from './kubernetes-certificate-contro
 import { kubernetesRootSecretsController } from './kubernetes-root-secrets-controller.js';
 import { lifetimesWith } from './lifetimes.js';
 import type { CertificateLifetimes } from './lifetimes.js';
+import type { LeafKeySource } from './issuing/leaf-keys.js';
 import { nodeAddressesController } from './node-addresses-controller.js';
 import type { NodeAddressOverrides } from './node-addresses-controller.js';
 import { osRootSecretsController } from './os-root-secrets-controller.js';
@@ -31,23 +32,26 @@ export interface NodeControllerOptions {
   caKeys?: CaKeys;
   /** Where issuing controllers record each certificate they issue (none when absent: simulations, previews). */
   audit?: AuditSink;
+  /** Where each issued certificate's key comes from (default: a fresh key each; `check` reuses one, see leaf-keys.ts). */
+  leafKeys?: LeafKeySource;
 }
 
 export function nodeControllers(options: NodeControllerOptions): Controller[] {
   const lifetimes = lifetimesWith(options.lifetimes);
   const caKeys = options.caKeys ?? memoryCaKeys;
+  const { audit, leafKeys } = options;
   return [
     nodeAddressesController(options.addresses),
     osRootSecretsController,
     etcdRootSecretsController,
     kubernetesRootSecretsController,
     certSANsController,
-    apiCertificateController(lifetimes, caKeys, options.audit),
-    trustdCertificateController(lifetimes, caKeys, options.audit),
-    etcdCertificateController(lifetimes, caKeys, options.audit),
-    kubernetesCertificateController(lifetimes, caKeys, options.audit),
+    apiCertificateController(lifetimes, caKeys, audit, leafKeys),
+    trustdCertificateController(lifetimes, caKeys, audit, leafKeys),
+    etcdCertificateController(lifetimes, caKeys, audit, leafKeys),
+    kubernetesCertificateController(lifetimes, caKeys, audit, leafKeys),
     revocationListController(caKeys),
-    kubeletCertificateController(lifetimes, caKeys, options.audit),
+    kubeletCertificateController(lifetimes, caKeys, audit, leafKeys),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];
@@ -57,4 +61,6 @@ export function nodeControllers(options: NodeControllerOptions): Controller[] {
 export const allControllers: Controller[] = nodeControllers({ encryptedAtRest: true });
 
 export { DEFAULT_LIFETIMES, lifetimesWith } from './lifetimes.js';
+export { freshLeafKeys, reusedLeafKeys } from './issuing/leaf-keys.js';
+export type { LeafKeySource } from './issuing/leaf-keys.js';
 export type { CertificateLifetimes } from './lifetimes.js';

@@ -19,6 +19,8 @@ import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import { freshLeafKeys } from './issuing/leaf-keys.js';
+import type { LeafKeySource } from './issuing/leaf-keys.js';
 import type { AuditSink } from './audit/audit-event.js';
 import { noAudit } from './audit/audit-event.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
@@ -31,7 +33,12 @@ export const KUBELET_CERTIFICATES_ID = 'kubelet';
 export const KUBELET_NODE_PREFIX = 'system:node:';
 export const KUBELET_NODES_GROUP = 'system:nodes';
 
-export function kubeletCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
+export function kubeletCertificateController(
+  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
+  caKeys: CaKeys = memoryCaKeys,
+  audit: AuditSink = noAudit,
+  leafKeys: LeafKeySource = freshLeafKeys,
+): Controller {
   return {
     name: 'KubeletCertificateController',
     inputs: [
@@ -49,7 +56,7 @@ export function kubeletCertificateController(lifetimes: CertificateLifetimes = D
       if (root) {
         const ca = caKeys.signingCA(root.spec.ca.crt, root.spec.ca.key, 'cluster.ca');
         const wanted = kubeletCertificatePlans(lifetimes, node.spec).map((plan) => ({ ...plan, ca }));
-        return writeIssuedSet(rt, KubeletCertificates, KUBELET_CERTIFICATES_ID, wanted, { acceptedCAs: root.spec.acceptedCAs, audit });
+        return writeIssuedSet(rt, KubeletCertificates, KUBELET_CERTIFICATES_ID, wanted, { acceptedCAs: root.spec.acceptedCAs, audit, leafKeys });
       }
       const mc = await rt.get(MachineConfigs, MACHINE_CONFIG_ID);
       const config = mc && machineConfigOf(mc);

@@ -12,6 +12,8 @@ import type { NodeAddressesSpec } from '../resources/node-addresses.js';
 import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import { freshLeafKeys } from './issuing/leaf-keys.js';
+import type { LeafKeySource } from './issuing/leaf-keys.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
 import type { AuditSink } from './audit/audit-event.js';
 import { noAudit } from './audit/audit-event.js';
@@ -54,7 +56,12 @@ function kubeconfigs(root: KubernetesRootSecretsSpec, certs: IssuedSet): Record<
   return out;
 }
 
-export function kubernetesCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
+export function kubernetesCertificateController(
+  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
+  caKeys: CaKeys = memoryCaKeys,
+  audit: AuditSink = noAudit,
+  leafKeys: LeafKeySource = freshLeafKeys,
+): Controller {
   return {
     name: 'KubernetesCertificateController',
     inputs: [input(KubernetesRootSecrets, 'secrets', K8S_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],
@@ -78,6 +85,7 @@ export function kubernetesCertificateController(lifetimes: CertificateLifetimes 
         acceptedCAs: root.spec.acceptedCAs,
         kubeconfigs: (certs) => kubeconfigs(root.spec, certs),
         audit,
+        leafKeys,
       });
     },
   };

@@ -10,6 +10,8 @@ import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
+import { freshLeafKeys } from './issuing/leaf-keys.js';
+import type { LeafKeySource } from './issuing/leaf-keys.js';
 import type { AuditSink } from './audit/audit-event.js';
 import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
@@ -19,7 +21,12 @@ import type { SplitSans } from './sans.js';
 
 export const TRUSTD_CERTIFICATES_ID = 'trustd';
 
-export function trustdCertificateController(lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES, caKeys: CaKeys = memoryCaKeys, audit: AuditSink = noAudit): Controller {
+export function trustdCertificateController(
+  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
+  caKeys: CaKeys = memoryCaKeys,
+  audit: AuditSink = noAudit,
+  leafKeys: LeafKeySource = freshLeafKeys,
+): Controller {
   return {
     name: 'TrustdCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID)],
@@ -38,6 +45,7 @@ export function trustdCertificateController(lifetimes: CertificateLifetimes = DE
       return writeIssuedSet(rt, TrustdCertificates, TRUSTD_CERTIFICATES_ID, wanted, {
         acceptedCAs: root.spec.acceptedCAs,
         audit,
+        leafKeys,
       });
     },
   };

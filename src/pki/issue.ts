@@ -54,7 +54,11 @@ export interface IssuedCertificateAndKey {
 }
 
 /** Without `algorithm` the new key follows the CA's key algorithm (as Talos does for client certificates). */
-export type IssueWithKeyOptions = Omit<IssueOptions, 'publicKey'> & KeyOptions & { algorithm?: KeyAlgorithm };
+export type IssueWithKeyOptions = Omit<IssueOptions, 'publicKey'> & KeyOptions & {
+  algorithm?: KeyAlgorithm;
+  /** A key made beforehand (of `algorithm`), instead of a new one. */
+  key?: KeyPair;
+};
 
 export const DEFAULT_BACKDATE_MINUTES = 5;
 
@@ -141,7 +145,7 @@ export function authorityKeyIdOf(ca: SigningCA): Buffer {
 
 /** Generates a key (off the event loop) and issues a certificate for it. */
 export async function issueCertificateAndKey(ca: SigningCA, profile: LeafProfile, options: IssueWithKeyOptions = {}): Promise<IssuedCertificateAndKey> {
-  const key = await generateKeyPair(options.algorithm ?? ca.signer.algorithm, { rsaBits: options.rsaBits });
+  const key = options.key ?? (await generateKeyPair(options.algorithm ?? ca.signer.algorithm, { rsaBits: options.rsaBits }));
   const { certPem, cert, clampedTo } = await issueCertificateAsync(ca, profile, { ...options, publicKey: key.publicKey });
   return { certPem, keyPem: encodePrivateKeyPem(key), cert, key, ...(clampedTo ? { clampedTo } : {}) };
 }

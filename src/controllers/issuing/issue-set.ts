@@ -9,6 +9,8 @@ import type { AuditDetails } from '../../resources/audit-records.js';
 import { certificateDetails } from '../audit/certificate-details.js';
 import { reissueVerdict } from '../policy/reissue-policy.js';
 import { renewalTime } from '../policy/renewal-time.js';
+import { freshLeafKeys } from './leaf-keys.js';
+import type { LeafKeySource } from './leaf-keys.js';
 
 export interface WantedCertificate {
   name: string;
@@ -25,7 +27,13 @@ export interface IssueSetResult {
   nextRenewal: Date | undefined;
 }
 
-export async function issueSet(setId: string, current: IssuedSet, wanted: readonly WantedCertificate[], now: Date): Promise<IssueSetResult> {
+export async function issueSet(
+  setId: string,
+  current: IssuedSet,
+  wanted: readonly WantedCertificate[],
+  now: Date,
+  leafKeys: LeafKeySource = freshLeafKeys,
+): Promise<IssueSetResult> {
   const certificates: IssuedSet = {};
   const issued: IssueSetResult['issued'] = [];
   for (const w of wanted) {
@@ -35,7 +43,7 @@ export async function issueSet(setId: string, current: IssuedSet, wanted: readon
       certificates[w.name] = held!;
       continue;
     }
-    const { certificate, clampedTo, details } = await issueOne(setId, w, now, verdict.reason);
+    const { certificate, clampedTo, details } = await issueOne(setId, w, now, verdict.reason, leafKeys);
     const message = verdict.message + clampNote(w, now, clampedTo);
     certificates[w.name] = { ...certificate, reasonMessage: message };
     issued.push({ name: w.name, reason: verdict.reason, message, details });
@@ -56,7 +64,7 @@ function clampNote(w: WantedCertificate, now: Date, clampedTo: Date | undefined)
   return cutMs > wantedMs / 100 ? `; ends with the ${w.issuer} CA at ${clampedTo.toISOString()}, before the ${w.request.validityHours}h asked for` : '';
 }
 
-async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason): Promise<{ certificate: IssuedCertificate; clampedTo?: Date; details: AuditDetails }> {
+async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: IssueReason, leafKeys: LeafKeySource): Promise<{ certificate: IssuedCertificate; clampedTo?: Date; details: AuditDetails }> {
   const caNotAfter = Date.parse(w.ca.cert.validTo);
   if (caNotAfter <= now.getTime()) {
     throw new Error(`${setId}/${w.name}: the ${w.issuer} CA expired at ${new Date(caNotAfter).toISOString()}; rotate it: ${rotateCaCommand(w.issuer)}`);
@@ -64,8 +72,7 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
   const { request } = w;
   const algorithm = w.ca.signer.algorithm;
   const made = await issueCertificateAndKey(w.ca, request.profile as LeafProfile, {
-    algorithm,
-    ...(algorithm === 'rsa' ? { rsaBits: 2048 } : {}),
+    key: await leafKeys(algorithm, algorithm === 'rsa' ? 2048 : undefined),
     now,
     validityHours: request.validityHours,
     commonName: request.commonName,

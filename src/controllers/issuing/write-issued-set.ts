@@ -8,12 +8,15 @@ import type { AuditSink } from '../audit/audit-event.js';
 import { controllerActor } from '../audit/audit-event.js';
 import { issueSet } from './issue-set.js';
 import type { WantedCertificate } from './issue-set.js';
+import type { LeafKeySource } from './leaf-keys.js';
 
 export interface IssuedSetExtras {
   acceptedCAs: string[];
   kubeconfigs?: (certificates: IssuedCertificatesSpec['certificates']) => Record<string, string>;
   /** Where each issuance is recorded, once it is written. */
   audit: AuditSink;
+  /** Where each new certificate's key comes from (default: a fresh key each). */
+  leafKeys?: LeafKeySource;
 }
 
 export async function writeIssuedSet(
@@ -25,7 +28,7 @@ export async function writeIssuedSet(
 ): Promise<ReconcileResult> {
   const current = await rt.get(definition, id);
   const now = rt.clock.now().toJSDate();
-  const plan = await issueSet(id, current?.spec.certificates ?? {}, wanted, now);
+  const plan = await issueSet(id, current?.spec.certificates ?? {}, wanted, now, extras.leafKeys);
   const next: IssuedCertificatesSpec = {
     certificates: plan.certificates,
     acceptedCAs: extras.acceptedCAs,

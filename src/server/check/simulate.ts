@@ -3,7 +3,7 @@
 // Each certificate's serial is watched between jumps: a new serial is a renewal at that time.
 import { DateTime } from 'luxon';
 import type { CaKeys } from '../../config/ca-keys.js';
-import { nodeControllers } from '../../controllers/index.js';
+import { nodeControllers, reusedLeafKeys } from '../../controllers/index.js';
 import type { CertificateLifetimes } from '../../controllers/index.js';
 import { NODE_ADDRESSES_ID } from '../../controllers/node-addresses-controller.js';
 import { CertificateStatuses, NodeAddresses, rotateCaCommand } from '../../resources/index.js';
@@ -49,6 +49,8 @@ export async function simulate(open: (clock: ManualClock) => Promise<StoreCopy>,
       ...(addresses ? { addresses: { addresses: addresses.spec.addresses, hostname: addresses.spec.hostname } } : {}),
       lifetimes: simulatedLifetimes(options.lifetimes ?? (await storedLifetimes(copy.state))),
       ...(options.caKeys ? { caKeys: options.caKeys } : {}),
+      // Every certificate the look-ahead issues is thrown away: one key per type serves them all.
+      leafKeys: reusedLeafKeys(),
     });
     for (const c of controllers) runtime.register(c);
     await runtime.start();
