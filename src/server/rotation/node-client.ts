@@ -2,6 +2,9 @@
 // call is judged by the node's accepted CAs as they are now, exactly as a new talosctl connection would be.
 import https from 'node:https';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { boundedMemo } from '../../controllers/certificate-cache.js';
 import { parseNodeAddress } from '../apid/node-address.js';
 
 /** A client certificate and key (PKCS#8) plus the CA bundle the server's certificate must chain to. */
@@ -21,24 +24,38 @@ export interface NodeAnswer {
 /** Real time allowed for one call (connect, TLS, answer). */
 const CALL_TIMEOUT_MS = 10_000;
 
+// Loading a key and a CA bundle into a TLS context cost more than the handshake (a third of a rotation's CPU): one
+// context per credentials, reused by every fresh connection made with them.
+const contextOf = boundedMemo((triple: string): SecureContext => {
+  const [ca, cert, key] = triple.split('\u0000');
+  return createSecureContext({ ca, cert, key });
+}, 64);
+
 export function callNode(address: string, creds: NodeCredentials, method: string, path: string, body?: unknown): Promise<NodeAnswer> {
   const { host, port } = parseNodeAddress(address);
   const text = body === undefined ? undefined : JSON.stringify(body);
+  let secureContext: SecureContext;
+  try {
+    secureContext = contextOf(`${creds.ca}\u0000${creds.cert}\u0000${creds.key}`);
+  } catch (err) {
+    // As a connection failure, like the same credentials given to https.request straight away.
+    return Promise.resolve({ status: 0, error: err instanceof Error ? err.message : String(err) });
+  }
+  // https passes secureContext on to tls.connect; its RequestOptions type does not name it.
+  const options: https.RequestOptions & { secureContext: SecureContext } = {
+    host,
+    port,
+    method,
+    path,
+    agent: false,
+    secureContext,
+    timeout: CALL_TIMEOUT_MS,
+    ...(isIP(host) ? {} : { servername: host }),
+    headers: text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {},
+  };
   return new Promise((resolve) => {
     const req = https.request(
-      {
-        host,
-        port,
-        method,
-        path,
-        agent: false,
-        ca: creds.ca,
-        cert: creds.cert,
-        key: creds.key,
-        timeout: CALL_TIMEOUT_MS,
-        ...(isIP(host) ? {} : { servername: host }),
-        headers: text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {},
-      },
+      options,
       (res) => {
         let data = '';
         res.setEncoding('utf8');
