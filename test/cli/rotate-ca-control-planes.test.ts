@@ -10,6 +10,7 @@ import type { CARotationSpec, IssuedCertificatesSpec } from '../../src/resources
 import { OLD_OS_CA, RotationCluster, credentials } from '../server/rotation-cluster.js';
 import { PEER_RULES, newTally, peerView, probePeers } from '../server/peer-probe.js';
 import type { PeerCA } from '../server/peer-probe.js';
+import { pacedRounds } from '../server/paced-rounds.js';
 
 const ROTATED: PeerCA[] = ['kubernetes', 'etcd', 'aggregator'];
 
@@ -33,16 +34,17 @@ describe('trustctl rotate-ca --kubernetes --etcd --aggregator across three contr
     const peers = { kubernetes: newTally(), etcd: newTally(), aggregator: newTally() };
     let calls = 0;
     let stop = false;
-    const prober = (async () => {
-      while (!stop) {
+    const prober = pacedRounds(
+      () => stop,
+      async () => {
         for (const m of cluster.members) {
           const answer = await cluster.call(m, admin, 'GET', '/v1/version');
           calls++;
           if (answer.error !== undefined) failures.push(`${m.name} apid: ${answer.error}`);
         }
         for (const ca of ROTATED) await probePeers(ca, nodes, peers[ca]);
-      }
-    })();
+      },
+    );
 
     const r = await cluster.box.run(['-e', cluster.address(cps[0]), 'rotate-ca', '--kubernetes', '--etcd', '--aggregator', '--dry-run=false', '--control-plane-nodes', cps.map((m) => cluster.address(m)).join(','), '--worker-nodes', cluster.address(worker)]);
     stop = true;

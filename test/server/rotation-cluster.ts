@@ -2,6 +2,7 @@
 // trustd, then workers joining through the first one's) on 127.0.0.1 with free ports, made from the Talos fixture
 // bundle, plus the credentials a test needs to talk to them.
 import { copyFileSync, mkdirSync } from 'node:fs';
+import https from 'node:https';
 import { issueClientCertificate } from '../../src/config/index.js';
 import type { PemCertAndKey } from '../../src/config/index.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../src/pki/index.js';
@@ -36,6 +37,7 @@ interface Member {
 export class RotationCluster {
   readonly box = new NodeSandbox();
   readonly members: Member[] = [];
+  private readonly agents = new Map<string, https.Agent>();
 
   static async start(workers: number, controlPlanes = 1): Promise<RotationCluster> {
     const cluster = new RotationCluster();
@@ -132,13 +134,24 @@ export class RotationCluster {
 
   /** A resource's spec on `m` read over apid; undefined when it has none or does not answer (killed, restarting). */
   reader(m: Member, creds: NodeCredentials): (type: string, id: string) => Promise<unknown> {
+    // Reads go over one kept-alive connection per node and credentials: the peer probers read in a loop, and a fresh
+    // handshake per read made the nodes spend most of the test's CPU on handshakes. (Calls whose acceptance is under
+    // test go through call(), a fresh connection each.)
+    const key = `${m.name}\u0000${creds.cert}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: creds.ca, cert: creds.cert, key: creds.key });
+      this.agents.set(key, agent);
+    }
+    const via = agent;
     return async (type, id) => {
-      const answer = await this.call(m, creds, 'GET', `/v1/resources/${type}/${id}`);
-      return answer.error === undefined ? (answer.body as { spec: unknown }).spec : undefined;
+      const answer = await getJson(via, this.address(m), `/v1/resources/${type}/${id}`);
+      return answer === undefined ? undefined : (answer as { spec: unknown }).spec;
     };
   }
 
   async destroy(): Promise<void> {
+    for (const agent of this.agents.values()) agent.destroy();
     for (const m of this.members) {
       m.process?.signal('SIGTERM');
       await m.process?.exited;
@@ -148,3 +161,26 @@ export class RotationCluster {
 }
 
 export { Sandbox };
+
+/** A GET's JSON body through `agent`; undefined for any refusal or failure (a node down or restarting). */
+function getJson(agent: https.Agent, address: string, path: string): Promise<unknown> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve) => {
+    const req = https.request({ host, port, path, agent, timeout: 10_000 }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (data += d));
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? (JSON.parse(data) as unknown) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}

@@ -18,6 +18,7 @@ import type { Member } from './local-cluster.js';
 import { newTally, probePeers } from './peer-probe.js';
 import type { PeerCA } from './peer-probe.js';
 import { credentials } from './rotation-cluster.js';
+import { pacedRounds } from './paced-rounds.js';
 
 const never = () => new Promise<void>(() => undefined);
 const reader = (m: Member) => async (type: string, id: string) => (await m.node.state.find({ namespace: 'secrets', type, id }))?.spec;
@@ -72,8 +73,9 @@ describe('CA rotation driver killed at every step (two control planes and a work
       const peers = newTally();
       let stop = false;
       // The certificate a person should be using: the old one until the new CA is accepted everywhere, then the new one.
-      const prober = (async () => {
-        while (!stop) {
+      const prober = pacedRounds(
+        () => stop,
+        async () => {
           for (const m of cluster.members) {
             const before = await phase();
             const creds: NodeCredentials = phaseIndex(before) >= phaseIndex('NewCAAccepted') ? rotated : current;
@@ -81,8 +83,8 @@ describe('CA rotation driver killed at every step (two control planes and a work
             if (answer.error !== undefined) failures.push(`${m.address} in ${before}: ${answer.error}`);
           }
           if (c.ca !== 'os') await probePeers(c.ca as PeerCA, [cp1, cp2].map((m) => ({ name: m.address, read: reader(m) })), peers);
-        }
-      })();
+        },
+      );
 
       const seen = new Set<string>();
       const killedAt: string[] = [];

@@ -18,6 +18,7 @@ import type { Member } from './local-cluster.js';
 import { newTally, peerHandshake, peerView, probePeers } from './peer-probe.js';
 import type { PeerCA, PeerView } from './peer-probe.js';
 import { credentials } from './rotation-cluster.js';
+import { pacedRounds } from './paced-rounds.js';
 
 const never = () => new Promise<void>(() => undefined);
 const pems = (list: readonly string[]) => list.map((p) => p.trim());
@@ -74,16 +75,17 @@ describe('etcd and aggregator CA rotation across three control planes and a work
       const peers = newTally();
       let calls = 0;
       let stop = false;
-      const prober = (async () => {
-        while (!stop) {
+      const prober = pacedRounds(
+        () => stop,
+        async () => {
           for (const m of cluster.members) {
             const answer = await callNode(m.address, admin, 'GET', '/v1/version');
             calls++;
             if (answer.error !== undefined) failures.push(`${m.address} apid: ${answer.error}`);
           }
           await probePeers(c.ca, cps.map((m) => ({ name: m.address, read: reader(m.node) })), peers);
-        }
-      })();
+        },
+      );
 
       const started = await callNode(cp1.address, admin, 'POST', '/v1/carotations', { ca: c.ca, newCA: next, controlPlanes: cps.map((m) => m.address), workers: [worker.address] });
       expect(started.status, started.error).to.equal(200);

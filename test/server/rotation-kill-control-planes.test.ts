@@ -11,6 +11,7 @@ import { NOT_ISSUED_BY, verifyPlain, verifyStrict } from '../pki/openssl.js';
 import { PEER_RULES, newTally, peerView, probePeers } from './peer-probe.js';
 import type { PeerCA } from './peer-probe.js';
 import { OLD_OS_CA, RotationCluster, credentials } from './rotation-cluster.js';
+import { pacedRounds } from './paced-rounds.js';
 
 const at = (phase: RotationPhase | undefined) => (phase ? phaseIndex(phase) : -1);
 
@@ -37,9 +38,7 @@ describe('CA rotation across two control planes when the driving one is killed (
 
       const peers = newTally();
       let stop = false;
-      const prober = (async () => {
-        while (!stop) await probePeers(ca, nodes, peers);
-      })();
+      const prober = pacedRounds(() => stop, () => probePeers(ca, nodes, peers));
 
       const started = await cluster.call(cp, admin, 'POST', '/v1/carotations', { ca, newCA: next, controlPlanes: cps.map((m) => cluster.address(m)), workers: [cluster.address(worker)] });
       expect(started.status, started.error).to.equal(200);

@@ -10,6 +10,7 @@ import type { IssuedCertificatesSpec } from '../../src/resources/issued-certific
 import type { NodeCredentials } from '../../src/server/rotation/node-client.js';
 import { verifyStrict } from '../pki/openssl.js';
 import { OLD_OS_CA, RotationCluster, credentials } from './rotation-cluster.js';
+import { pacedRounds } from './paced-rounds.js';
 
 async function newOsCA(): Promise<PemCertAndKey> {
   const ca = await createCA('os', { algorithm: 'ed25519', now: new Date(Date.now() - 300_000) });
@@ -148,8 +149,9 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       let answered = 0;
       let known: RotationPhase | undefined;
       let stop = false;
-      const prober = (async () => {
-        while (!stop) {
+      const prober = pacedRounds(
+        () => stop,
+        async () => {
           for (const m of cluster.members) {
             known = (await observe(cluster, [oldCreds, newCreds]).catch(() => undefined))?.phase ?? known;
             const answer = await cluster.call(m, at(known) >= at('NewCAAccepted') ? newCreds : oldCreds, 'GET', '/v1/version');
@@ -157,8 +159,8 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
             else if (answer.error !== undefined) failures.push(`${m.name} in ${known ?? 'Staged'}: ${answer.error}`);
             else answered++;
           }
-        }
-      })();
+        },
+      );
       const killedIn = await cluster.killInEachPhase(cp, async () => (await observe(cluster, [oldCreds, newCreds]))?.phase);
       stop = true;
       await prober;
