@@ -108,7 +108,7 @@ function which(name: string): boolean {
 }
 
 async function genSecrets(): Promise<void> {
-  const cli = 'dist/src/cli/main.js';
+  const cli = 'dist/bundle/trustctl.js';
   const script = join(dir, 'cas-openssl.sh');
   writeFileSync(script, OPENSSL_SCRIPT, { mode: 0o755 });
   const work = (i: number, what: string) => {
@@ -132,7 +132,7 @@ async function genSecrets(): Promise<void> {
     runs.inProcess.push(performance.now() - t0);
   }
   if (haveCli) row('`trustctl gen secrets` process vs openssl', median(runs.ours), median(runs.openssl), 'ms', 'openssl script', false);
-  else console.log('`trustctl gen secrets`: dist/src/cli/main.js missing, process figure skipped');
+  else console.log('`trustctl gen secrets`: dist/bundle/trustctl.js missing, process figure skipped');
   if (haveCfssl && haveCli) row('`trustctl gen secrets` process vs cfssl', median(runs.ours), median(runs.cfssl), 'ms', 'cfssl script  ', false);
   else if (!haveCfssl) console.log('cfssl: not installed (apt-get install golang-cfssl), skipped');
   console.log(`${'context: bare `node -e 0` start-up'.padEnd(44)} ${fmt(median(runs.node))} ms; in-process generateSecretsBundle ${fmt(median(runs.inProcess))} ms (medians of ${PROCESS_RUNS})`);

@@ -10,8 +10,8 @@ for arg in "$@"; do
 done
 cd "$repo"
 [ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f dist/src/cli/main.js ] || npm run build
-trustctl() { node "$repo/dist/src/cli/main.js" "$@"; }
+[ -f dist/bundle/trustctl.js ] || npm run build
+trustctl() { node "$repo/dist/bundle/trustctl.js" "$@"; }
 
 pids=()
 cleanup() {
@@ -26,7 +26,7 @@ start() { # name config ip [extra flags]
   local name=$1 config=$2 ip=$3
   shift 3
   # node itself in the background (not the trustctl function), so $! is the process that SIGTERM must reach
-  node "$repo/dist/src/cli/main.js" serve --config "$config" --state "$work/$name" --node-ip "$ip" --hostname "$name" --listen-address "$ip" "$@" \
+  node "$repo/dist/bundle/trustctl.js" serve --config "$config" --state "$work/$name" --node-ip "$ip" --hostname "$name" --listen-address "$ip" "$@" \
     >"$work/$name.log" 2>&1 &
   pids+=($!)
   echo "> started $name on $ip (log: $work/$name.log)"

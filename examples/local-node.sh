@@ -7,8 +7,8 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-$repo/demo-node}"
 cd "$repo"
 [ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f dist/src/cli/main.js ] || npm run build
-trustctl() { node "$repo/dist/src/cli/main.js" "$@"; }
+[ -f dist/bundle/trustctl.js ] || npm run build
+trustctl() { node "$repo/dist/bundle/trustctl.js" "$@"; }
 
 mkdir -p "$work" && chmod 700 "$work"
 cd "$work"

@@ -55,7 +55,7 @@ describe('trustctl inspect dependencies', () => {
   });
 
   it('draws the controllers the node runs, from the installed binary, without a store', () => {
-    const result = spawnSync(process.execPath, ['dist/src/cli/main.js', 'inspect', 'dependencies'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['dist/bundle/trustctl.js', 'inspect', 'dependencies'], { encoding: 'utf8' });
     expect(result.stderr).to.equal('');
     expect(result.status).to.equal(0);
     expect(result.stdout).to.equal(renderDependencyText(dependencyGraph(allControllers)));

@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { generateMachineConfig, parseMachineConfig } from '../../src/config/index.js';
 import type { PemCertAndKey } from '../../src/config/index.js';
 import { parsePrivateKeyPem } from '../../src/pki/index.js';
@@ -20,7 +19,8 @@ import { STATE_FILE, nodeResourceRegistry } from '../../src/server/node.js';
 import { fixtureBundle } from '../controllers/node-harness.js';
 import { prng } from '../support/prng.js';
 
-const WORKER = fileURLToPath(new URL('./crash-node.js', import.meta.url));
+// crash-node.ts, bundled by `npm run build` (scripts/bundle.mjs): a hundred workers start, and each loads like trustctl.
+const WORKER = resolve(process.cwd(), 'dist/test-bundle/crash-node.js');
 const KILLS = 100;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 

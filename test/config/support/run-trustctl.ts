@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { bufferIo } from '../../../src/cli/buffer-io.js';
 import { runTrustctl } from '../../../src/cli/program.js';
 
-export const CLI = resolve(process.cwd(), 'dist/src/cli/main.js');
+// The package's bin: the bundle `npm run build` makes of src/cli/main.ts (scripts/bundle.mjs).
+export const CLI = resolve(process.cwd(), 'dist/bundle/trustctl.js');
 
 export interface CliResult {
   code: number | null;
