@@ -1,8 +1,7 @@
 // Issues the apid server certificate (node SANs) and, on control-plane nodes, the impersonator client certificate,
 // from the Talos OS CA. Workers get theirs from trustd: the trustd client (src/server) writes what trustd answered to
 // TrustdResponses, and this controller installs it once it checks out; until then the set shows as pending, and why.
-import { memoryCaKeys, parseCertificate } from './certificate-cache.js';
-import type { CaKeys } from '../config/ca-keys.js';
+import { parseCertificate } from './certificate-cache.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller, ReconcileContext, ReconcileResult } from '../runtime/controller.js';
 import { inspectCertificate, parsePrivateKeyPem, samePublicKey, verifyChain } from '../pki/index.js';
@@ -17,24 +16,17 @@ import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
-import { freshLeafKeys } from './issuing/leaf-keys.js';
-import type { LeafKeySource } from './issuing/leaf-keys.js';
-import type { AuditSink } from './audit/audit-event.js';
-import { noAudit } from './audit/audit-event.js';
+import { issuingWith } from './issuing/issuing-options.js';
+import type { IssuingOptions } from './issuing/issuing-options.js';
 import type { CertificateLifetimes } from './lifetimes.js';
-import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 import type { SplitSans } from './sans.js';
 
 export const API_CERTIFICATES_ID = 'api';
 export const WORKER_PENDING = 'waiting for trustd: workers receive their apid certificate from a control-plane node';
 
-export function apiCertificateController(
-  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
-  caKeys: CaKeys = memoryCaKeys,
-  audit: AuditSink = noAudit,
-  leafKeys: LeafKeySource = freshLeafKeys,
-): Controller {
+export function apiCertificateController(options: IssuingOptions = {}): Controller {
+  const { lifetimes, caKeys, audit, leafKeys } = issuingWith(options);
   return {
     name: 'ApiCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID), input(TrustdResponses, 'secrets', TRUSTD_RESPONSE_ID)],

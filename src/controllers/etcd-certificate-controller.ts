@@ -1,7 +1,5 @@
 // Issues etcd's server, peer, admin and apiserver-etcd-client certificates from the etcd CA on control-plane nodes.
 // etcd certificates carry the node's own addresses, not machine.certSANs, so a certSANs change leaves them alone.
-import { memoryCaKeys } from './certificate-cache.js';
-import type { CaKeys } from '../config/ca-keys.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { EtcdSecrets } from '../resources/issued-certificates.js';
@@ -10,12 +8,9 @@ import type { NodeAddressesSpec } from '../resources/node-addresses.js';
 import { EtcdRootSecrets } from '../resources/root-secrets.js';
 import { ETCD_ROOT_ID } from './etcd-root-secrets-controller.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
-import { freshLeafKeys } from './issuing/leaf-keys.js';
-import type { LeafKeySource } from './issuing/leaf-keys.js';
-import type { AuditSink } from './audit/audit-event.js';
-import { noAudit } from './audit/audit-event.js';
+import { issuingWith } from './issuing/issuing-options.js';
+import type { IssuingOptions } from './issuing/issuing-options.js';
 import type { CertificateLifetimes } from './lifetimes.js';
-import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { splitSans } from './sans.js';
 import type { SplitSans } from './sans.js';
@@ -24,12 +19,8 @@ import type { CertificatePlan } from './issuing/certificate-request.js';
 
 export const ETCD_SECRETS_ID = 'etcd';
 
-export function etcdCertificateController(
-  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
-  caKeys: CaKeys = memoryCaKeys,
-  audit: AuditSink = noAudit,
-  leafKeys: LeafKeySource = freshLeafKeys,
-): Controller {
+export function etcdCertificateController(options: IssuingOptions = {}): Controller {
+  const { lifetimes, caKeys, audit, leafKeys } = issuingWith(options);
   return {
     name: 'EtcdCertificateController',
     inputs: [input(EtcdRootSecrets, 'secrets', ETCD_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],

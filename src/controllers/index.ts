@@ -39,19 +39,19 @@ export interface NodeControllerOptions {
 export function nodeControllers(options: NodeControllerOptions): Controller[] {
   const lifetimes = lifetimesWith(options.lifetimes);
   const caKeys = options.caKeys ?? memoryCaKeys;
-  const { audit, leafKeys } = options;
+  const issuing = { lifetimes, caKeys, audit: options.audit, leafKeys: options.leafKeys };
   return [
     nodeAddressesController(options.addresses),
     osRootSecretsController,
     etcdRootSecretsController,
     kubernetesRootSecretsController,
     certSANsController,
-    apiCertificateController(lifetimes, caKeys, audit, leafKeys),
-    trustdCertificateController(lifetimes, caKeys, audit, leafKeys),
-    etcdCertificateController(lifetimes, caKeys, audit, leafKeys),
-    kubernetesCertificateController(lifetimes, caKeys, audit, leafKeys),
+    apiCertificateController(issuing),
+    trustdCertificateController(issuing),
+    etcdCertificateController(issuing),
+    kubernetesCertificateController(issuing),
     revocationListController(caKeys),
-    kubeletCertificateController(lifetimes, caKeys, audit, leafKeys),
+    kubeletCertificateController(issuing),
     certificateStatusController,
     securityStatusController({ encryptedAtRest: options.encryptedAtRest, storeFindings: options.storeFindings }),
   ];

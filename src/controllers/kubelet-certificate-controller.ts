@@ -3,8 +3,7 @@
 // worker holds no Kubernetes CA key, so its kubelet CSR client (src/server) asks a control plane's trustd and writes the
 // answers to KubeletResponses, and this controller installs each one that checks out. The node name is the hostname,
 // as Talos registers nodes.
-import { memoryCaKeys, parseCertificate } from './certificate-cache.js';
-import type { CaKeys } from '../config/ca-keys.js';
+import { parseCertificate } from './certificate-cache.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller, ReconcileContext, ReconcileResult } from '../runtime/controller.js';
 import { inspectCertificate, parsePrivateKeyPem, samePublicKey, verifyChain } from '../pki/index.js';
@@ -19,13 +18,10 @@ import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
-import { freshLeafKeys } from './issuing/leaf-keys.js';
-import type { LeafKeySource } from './issuing/leaf-keys.js';
-import type { AuditSink } from './audit/audit-event.js';
-import { noAudit } from './audit/audit-event.js';
+import { issuingWith } from './issuing/issuing-options.js';
+import type { IssuingOptions } from './issuing/issuing-options.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
 import type { CertificateLifetimes } from './lifetimes.js';
-import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { splitSans, uniqueList } from './sans.js';
 
@@ -33,12 +29,8 @@ export const KUBELET_CERTIFICATES_ID = 'kubelet';
 export const KUBELET_NODE_PREFIX = 'system:node:';
 export const KUBELET_NODES_GROUP = 'system:nodes';
 
-export function kubeletCertificateController(
-  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
-  caKeys: CaKeys = memoryCaKeys,
-  audit: AuditSink = noAudit,
-  leafKeys: LeafKeySource = freshLeafKeys,
-): Controller {
+export function kubeletCertificateController(options: IssuingOptions = {}): Controller {
+  const { lifetimes, caKeys, audit, leafKeys } = issuingWith(options);
   return {
     name: 'KubeletCertificateController',
     inputs: [

@@ -1,7 +1,5 @@
 // Issues the control plane's Kubernetes certificates (kube-apiserver, its kubelet client, the front-proxy client,
 // controller-manager, scheduler and admin) and writes their kubeconfigs.
-import { memoryCaKeys } from './certificate-cache.js';
-import type { CaKeys } from '../config/ca-keys.js';
 import { formatKubeconfig } from '../config/kubeconfig.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
@@ -12,13 +10,10 @@ import type { NodeAddressesSpec } from '../resources/node-addresses.js';
 import { KubernetesRootSecrets } from '../resources/root-secrets.js';
 import type { KubernetesRootSecretsSpec } from '../resources/root-secrets.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
-import { freshLeafKeys } from './issuing/leaf-keys.js';
-import type { LeafKeySource } from './issuing/leaf-keys.js';
+import { issuingWith } from './issuing/issuing-options.js';
+import type { IssuingOptions } from './issuing/issuing-options.js';
 import { K8S_ROOT_ID } from './kubernetes-root-secrets-controller.js';
-import type { AuditSink } from './audit/audit-event.js';
-import { noAudit } from './audit/audit-event.js';
 import type { CertificateLifetimes } from './lifetimes.js';
-import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { NODE_ADDRESSES_ID } from './node-addresses-controller.js';
 import { splitSans } from './sans.js';
 import type { SplitSans } from './sans.js';
@@ -56,12 +51,8 @@ function kubeconfigs(root: KubernetesRootSecretsSpec, certs: IssuedSet): Record<
   return out;
 }
 
-export function kubernetesCertificateController(
-  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
-  caKeys: CaKeys = memoryCaKeys,
-  audit: AuditSink = noAudit,
-  leafKeys: LeafKeySource = freshLeafKeys,
-): Controller {
+export function kubernetesCertificateController(options: IssuingOptions = {}): Controller {
+  const { lifetimes, caKeys, audit, leafKeys } = issuingWith(options);
   return {
     name: 'KubernetesCertificateController',
     inputs: [input(KubernetesRootSecrets, 'secrets', K8S_ROOT_ID), input(NodeAddresses, 'network', NODE_ADDRESSES_ID)],

@@ -1,6 +1,4 @@
 // Issues trustd's server certificate on control-plane nodes from the Talos OS CA, for the same names as apid.
-import { memoryCaKeys } from './certificate-cache.js';
-import type { CaKeys } from '../config/ca-keys.js';
 import { idle, input, exclusive } from '../runtime/controller.js';
 import type { Controller } from '../runtime/controller.js';
 import { CertSANs } from '../resources/cert-sans.js';
@@ -10,23 +8,16 @@ import { CERT_SANS_ID } from './cert-sans-controller.js';
 import { certificateRequest } from './issuing/certificate-request.js';
 import type { CertificatePlan } from './issuing/certificate-request.js';
 import { writeIssuedSet } from './issuing/write-issued-set.js';
-import { freshLeafKeys } from './issuing/leaf-keys.js';
-import type { LeafKeySource } from './issuing/leaf-keys.js';
-import type { AuditSink } from './audit/audit-event.js';
-import { noAudit } from './audit/audit-event.js';
+import { issuingWith } from './issuing/issuing-options.js';
+import type { IssuingOptions } from './issuing/issuing-options.js';
 import type { CertificateLifetimes } from './lifetimes.js';
-import { DEFAULT_LIFETIMES } from './lifetimes.js';
 import { OS_ROOT_ID } from './os-root-secrets-controller.js';
 import type { SplitSans } from './sans.js';
 
 export const TRUSTD_CERTIFICATES_ID = 'trustd';
 
-export function trustdCertificateController(
-  lifetimes: CertificateLifetimes = DEFAULT_LIFETIMES,
-  caKeys: CaKeys = memoryCaKeys,
-  audit: AuditSink = noAudit,
-  leafKeys: LeafKeySource = freshLeafKeys,
-): Controller {
+export function trustdCertificateController(options: IssuingOptions = {}): Controller {
+  const { lifetimes, caKeys, audit, leafKeys } = issuingWith(options);
   return {
     name: 'TrustdCertificateController',
     inputs: [input(OSRootSecrets, 'secrets', OS_ROOT_ID), input(CertSANs, 'secrets', CERT_SANS_ID)],
