@@ -3,6 +3,9 @@
 // Files run in TEST_JOBS worker processes (default 2, one per core here; TEST_JOBS=1 runs them in this process, in
 // order). Each file runs whole in one worker, so a file's hooks and state never meet another file's.
 import Mocha from 'mocha';
+// Tests that spawn trustctl (or the crash worker) run the esbuild bundle: rebuilt here first (under a second), so a
+// plain `tsc` before this runner never leaves them running an older trustctl than the in-process tests.
+import './bundle.mjs';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
