@@ -1,7 +1,5 @@
 // The controllers a trustplane node runs, in the order their outputs feed each other (the runtime does not need the
 // order; a reader does).
-import type { CaKeys } from '../config/ca-keys.js';
-import type { AuditSink } from './audit/audit-event.js';
 import type { Finding } from '../resources/security-status.js';
 import type { Controller } from '../runtime/controller.js';
 import { apiCertificateController } from './api-certificate-controller.js';
@@ -15,7 +13,7 @@ import { kubernetesCertificateController } from './kubernetes-certificate-contro
 import { kubernetesRootSecretsController } from './kubernetes-root-secrets-controller.js';
 import { lifetimesWith } from './lifetimes.js';
 import type { CertificateLifetimes } from './lifetimes.js';
-import type { LeafKeySource } from './issuing/leaf-keys.js';
+import type { IssuingOptions } from './issuing/issuing-options.js';
 import { nodeAddressesController } from './node-addresses-controller.js';
 import type { NodeAddressOverrides } from './node-addresses-controller.js';
 import { osRootSecretsController } from './os-root-secrets-controller.js';
@@ -23,17 +21,12 @@ import { revocationListController } from './revocation-list-controller.js';
 import { securityStatusController } from './security-status-controller.js';
 import { trustdCertificateController } from './trustd-certificate-controller.js';
 
-export interface NodeControllerOptions {
+/** The issuing controllers' options (caKeys, audit, leafKeys; see issuing-options.ts), lifetimes given in part. */
+export interface NodeControllerOptions extends Omit<IssuingOptions, 'lifetimes'> {
   addresses?: NodeAddressOverrides;
   lifetimes?: Partial<CertificateLifetimes>;
   encryptedAtRest: boolean;
   storeFindings?: readonly Finding[];
-  /** Where the CAs sign (default: PEM keys in memory; TokenCaKeys for keys in a PKCS#11 token). */
-  caKeys?: CaKeys;
-  /** Where issuing controllers record each certificate they issue (none when absent: simulations, previews). */
-  audit?: AuditSink;
-  /** Where each issued certificate's key comes from (default: a fresh key each; `check` reuses one, see leaf-keys.ts). */
-  leafKeys?: LeafKeySource;
 }
 
 export function nodeControllers(options: NodeControllerOptions): Controller[] {

@@ -41,6 +41,17 @@ describe("the rotation driver's node client", () => {
     expect((await callNode(address, creds, 'GET', '/v1/version')).status).to.equal(200);
   });
 
+  it('refuses a server whose certificate does not chain to the CA of the credentials, as before the context was cached', async () => {
+    const other = await createCA('os', { key: sharedKey('ed25519') });
+    const before = handshakes;
+    const refused = await callNode(address, { ...creds, ca: other.certPem }, 'GET', '/v1/version');
+    expect(refused.status).to.equal(0);
+    expect(refused.error).to.match(/certificate/i);
+    // The same client certificate with the right CA still gets through: the refusal was the server check, not a stale context.
+    expect((await callNode(address, creds, 'GET', '/v1/version')).status).to.equal(200);
+    expect(handshakes - before).to.equal(1);
+  });
+
   it('is refused by a server that does not trust the client certificate', async () => {
     const other = await createCA('os', { key: sharedKey('ed25519') });
     const stranger = await issueCertificateAndKey(other, 'talos-client', { commonName: 'admin', organizations: ['os:admin'] });

@@ -8,6 +8,7 @@ import type { PemCertAndKey } from '../../src/config/index.js';
 import { encodePrivateKeyPkcs8Pem, parsePrivateKeyPem } from '../../src/pki/index.js';
 import { phaseIndex } from '../../src/resources/ca-rotation.js';
 import type { RotationPhase } from '../../src/resources/ca-rotation.js';
+import { parseNodeAddress } from '../../src/server/apid/node-address.js';
 import { callNode } from '../../src/server/rotation/node-client.js';
 import type { NodeAnswer, NodeCredentials } from '../../src/server/rotation/node-client.js';
 import { Sandbox } from '../config/support/run-trustctl.js';
@@ -164,7 +165,7 @@ export { Sandbox };
 
 /** A GET's JSON body through `agent`; undefined for any refusal or failure (a node down or restarting). */
 function getJson(agent: https.Agent, address: string, path: string): Promise<unknown> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const { host, port } = parseNodeAddress(address);
   return new Promise((resolve) => {
     const req = https.request({ host, port, path, agent, timeout: 10_000 }, (res) => {
       let data = '';

@@ -15,8 +15,8 @@ export interface IssuedSetExtras {
   kubeconfigs?: (certificates: IssuedCertificatesSpec['certificates']) => Record<string, string>;
   /** Where each issuance is recorded, once it is written. */
   audit: AuditSink;
-  /** Where each new certificate's key comes from (default: a fresh key each). */
-  leafKeys?: LeafKeySource;
+  /** Where each new certificate's key comes from (see leaf-keys.ts). */
+  leafKeys: LeafKeySource;
 }
 
 export async function writeIssuedSet(
