@@ -1,17 +1,28 @@
 // Runs the compiled mocha suite and closes with the line CI reads: `N passed, N failed, N skipped`.
-// Usage: node scripts/run-tests.mjs [substring filter on test file paths] [--grep PATTERN]
+// Usage: node scripts/run-tests.mjs [substring filter on test file paths] [--grep PATTERN] [--lint]
+// --lint (what `npm test` gives) runs eslint beside the suite, and a lint failure counts as one failed test: eslint
+// keeps one core busy for ~20 s while the suite, which waits on child processes and sockets now and then, leaves some
+// of the two cores idle; one after the other they took that much longer.
 // Files run in TEST_JOBS worker processes (default 2, one per core here; TEST_JOBS=1 runs them in this process, in
 // order). Each file runs whole in one worker, so a file's hooks and state never meet another file's.
 import Mocha from 'mocha';
 // Tests that spawn trustctl (or the crash worker) run the esbuild bundle: rebuilt here first (under a second), so a
 // plain `tsc` before this runner never leaves them running an older trustctl than the in-process tests.
 import './bundle.mjs';
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
 const grepAt = args.indexOf('--grep');
 const grep = grepAt >= 0 ? args.splice(grepAt, 2)[1] : undefined;
+const lintAt = args.indexOf('--lint');
+if (lintAt >= 0) args.splice(lintAt, 1);
+// A machine-wide extra CA bundle (NODE_EXTRA_CA_CERTS) is read and parsed by every Node process as it starts: ~40 ms
+// each here, and the suite starts hundreds (the crash test alone a hundred). Nothing under test trusts a public CA, so
+// the test workers, and every process they start, go without it.
+delete process.env.NODE_EXTRA_CA_CERTS;
+const lint = lintAt >= 0 ? startLint() : undefined;
 const fileFilter = args[0];
 const jobs = Number(process.env.TEST_JOBS ?? 2);
 if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`TEST_JOBS: expected a whole number >= 1, got ${process.env.TEST_JOBS}`);
@@ -38,8 +49,17 @@ const parallel = jobs > 1 && files.length > 1;
 const mocha = new Mocha({ reporter: 'spec', timeout: 60_000, grep, ...(parallel ? { parallel: true, jobs } : {}) });
 for (const file of parallel ? [...files].sort((a, b) => weight(a) - weight(b)) : files) mocha.addFile(file);
 if (!parallel) await mocha.loadFilesAsync();
-const runner = mocha.run(() => {
-  const { passes = 0, failures = 0, pending = 0 } = runner.stats ?? {};
+const runner = mocha.run(async () => {
+  const { passes = 0, pending = 0 } = runner.stats ?? {};
+  let { failures = 0 } = runner.stats ?? {};
+  if (lint) {
+    const { code, output } = await lint;
+    if (code === 0) console.log('\n  lint: eslint found no problems');
+    else {
+      console.log(`\n  lint failed: eslint exited ${code}\n${output}`);
+      failures++;
+    }
+  }
   console.log(`\n${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);
   process.exitCode = failures > 0 ? 1 : 0;
   // Something a test left running (a child process, a server) would keep this process, and CI, waiting for ever.
@@ -48,3 +68,15 @@ const runner = mocha.run(() => {
     process.exit();
   }, 10_000).unref();
 });
+
+/** eslint over the whole tree (`npm run lint`) as a child process; its output is held until the suite ends. */
+function startLint() {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['node_modules/eslint/bin/eslint.js', '--no-warn-ignored', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (err) => resolve({ code: -1, output: String(err) }));
+    child.on('close', (code, signal) => resolve({ code: code ?? signal, output }));
+  });
+}

@@ -38,7 +38,7 @@ export function inCwd(place: CliPlace, path: string): string {
   return isAbsolute(path) ? path : resolve(place.cwd, path);
 }
 
-/** The process's environment and directory: the default of helpers `serve` shares, which runs only as a process. */
+/** The process's environment and directory: the default of helpers called without a command's own io. */
 export function processPlace(): CliPlace {
   return { env: process.env, cwd: process.cwd() };
 }

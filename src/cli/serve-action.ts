@@ -37,7 +37,9 @@ export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
   const loose = tightenStateDir(stateDir);
   if (loose) log('warn', 'state directory tightened', { state: stateDir, finding: loose.message });
   const lock = lockStateDir(stateDir);
-  process.once('exit', () => lock.release());
+  // Released when serve returns; on an exit that skips the finally (process.exit on a second signal) as the process ends.
+  const releaseOnExit = () => lock.release();
+  process.once('exit', releaseOnExit);
   const caKeys = await openCaKeys(opts, log, io.env);
   const { startNode } = await import('../server/node-assembly/index.js');
   let starting: Promise<RunningNode> | undefined;
@@ -82,6 +84,8 @@ export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
     }
   } finally {
     await stopping.stop('exit');
+    process.off('exit', releaseOnExit);
+    lock.release();
   }
 }
 

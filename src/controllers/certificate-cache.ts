@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { memoryCaOf } from '../config/ca-entry.js';
 import type { CaKeys } from '../config/ca-keys.js';
-import { caFromPem } from '../pki/index.js';
+import { caFromPem, isIssuedBy } from '../pki/index.js';
 import type { CertificateAuthority } from '../pki/index.js';
 import { isPkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
 
@@ -21,6 +21,17 @@ export function boundedMemo<V>(compute: (key: string) => V, limit = LIMIT): (key
 }
 
 export const parseCertificate = boundedMemo((pem) => new X509Certificate(pem));
+
+const signatureChecks = boundedMemo((pair: string) => {
+  const at = pair.indexOf('\u0000');
+  return isIssuedBy(parseCertificate(pair.slice(0, at)), parseCertificate(pair.slice(at + 1)));
+}, 4096);
+
+/**
+ * Whether the CA certificate `caPem` signed `certPem` (isIssuedBy), remembered: the reissue policy and the status
+ * controller ask it of the same pairs on every reconcile, and each answer is a signature verification.
+ */
+export const issuedByCached = (certPem: string, caPem: string): boolean => signatureChecks(`${certPem}\u0000${caPem}`);
 
 /** CAs as controllers read them from root secrets: the same PEM pair on every reconcile, parsed once. */
 export const caFromPemCached = (crt: string, key: string): CertificateAuthority => authorities(`${crt}\u0000${key}`);

@@ -101,7 +101,7 @@ export const certificateStatusController: Controller = {
         const ca = cas.find((c) => c.name === issued.issuer);
         const d = describeCertificate(issued.crt);
         // A worker has no Kubernetes root secrets: its kubelet set carries the CAs it trusts (from the machine config).
-        const chain = chainsTo(d.cert, ca?.accepted ?? set.spec.acceptedCAs);
+        const chain = chainsTo(issued.crt, ca?.accepted ?? set.spec.acceptedCAs);
         const renewalTime = new Date(issued.renewAt);
         const verdict = certificateState({ notBefore: d.notBefore, notAfter: d.notAfter, renewalTime, chainsToAcceptedCA: chain.ok, chainMessage: chain.message, now });
         entries.push({

@@ -146,8 +146,17 @@ export function authorityKeyIdOf(ca: SigningCA): Buffer {
 /** Generates a key (off the event loop) and issues a certificate for it. */
 export async function issueCertificateAndKey(ca: SigningCA, profile: LeafProfile, options: IssueWithKeyOptions = {}): Promise<IssuedCertificateAndKey> {
   const key = options.key ?? (await generateKeyPair(options.algorithm ?? ca.signer.algorithm, { rsaBits: options.rsaBits }));
-  const { certPem, cert, clampedTo } = await issueCertificateAsync(ca, profile, { ...options, publicKey: key.publicKey });
-  return { certPem, keyPem: encodePrivateKeyPem(key), cert, key, ...(clampedTo ? { clampedTo } : {}) };
+  const made = await issueCertificateAsync(ca, profile, { ...options, publicKey: key.publicKey });
+  // Not destructured: `cert` is a getter that parses on first use, and the caller may never ask for it.
+  return {
+    certPem: made.certPem,
+    keyPem: encodePrivateKeyPem(key),
+    get cert() {
+      return made.cert;
+    },
+    key,
+    ...(made.clampedTo ? { clampedTo: made.clampedTo } : {}),
+  };
 }
 
 /** The X509Certificate is parsed on first use only: issuing in bulk need not pay for it. */

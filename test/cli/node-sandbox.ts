@@ -47,9 +47,18 @@ export class NodeSandbox extends Sandbox {
     return this.path(name);
   }
 
-  /** serve --once with fixed addresses, so certificate SANs do not depend on the test machine (a child: serve runs only as a process). */
+  /** serve --once with fixed addresses, so certificate SANs do not depend on the test machine; in process, like run(). */
   serveOnce(...extra: string[]) {
-    return this.runProcess(['serve', '--state', this.state, '--once', '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...extra]);
+    return this.run(this.onceArgs(extra));
+  }
+
+  /** serveOnce as a child process: where what reaches the real stderr, or the exit code of the process, is under test. */
+  serveOnceProcess(...extra: string[]) {
+    return this.runProcess(this.onceArgs(extra));
+  }
+
+  private onceArgs(extra: string[]): string[] {
+    return ['serve', '--state', this.state, '--once', '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...extra];
   }
 
   async getJson<Spec>(type: string): Promise<JsonResource<Spec>[]> {

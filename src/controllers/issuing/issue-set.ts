@@ -7,6 +7,7 @@ import type { CaName, CertificateRequest, IssuedCertificate, IssuedSet, IssueRea
 import { rotateCaCommand } from '../../resources/common.js';
 import type { AuditDetails } from '../../resources/audit-records.js';
 import { certificateDetails } from '../audit/certificate-details.js';
+import { parseCertificate } from '../certificate-cache.js';
 import { reissueVerdict } from '../policy/reissue-policy.js';
 import { renewalTime } from '../policy/renewal-time.js';
 import { freshLeafKeys } from './leaf-keys.js';
@@ -80,8 +81,10 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
     dnsNames: request.dnsNames,
     ipAddresses: request.ipAddresses,
   });
-  const notBefore = new Date(made.cert.validFrom);
-  const notAfter = new Date(made.cert.validTo);
+  // Parsed through the cache: the status controller and the reissue policy read this same PEM next.
+  const cert = parseCertificate(made.certPem);
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
   // Renewal counts from issuance, not from the backdated NotBefore, so backdating does not pull renewal earlier.
   const from = new Date(Math.max(notBefore.getTime(), now.getTime()));
   const certificate: IssuedCertificate = {
@@ -90,8 +93,8 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
     issuer: w.issuer,
     request,
     issuedAt: now.toISOString(),
-    renewAt: renewalTime(from, notAfter, `${setId}/${w.name}/${made.cert.serialNumber}`).toISOString(),
+    renewAt: renewalTime(from, notAfter, `${setId}/${w.name}/${cert.serialNumber}`).toISOString(),
     reason,
   };
-  return { certificate, details: certificateDetails(w.issuer, made.cert), ...(made.clampedTo ? { clampedTo: made.clampedTo } : {}) };
+  return { certificate, details: certificateDetails(w.issuer, cert), ...(made.clampedTo ? { clampedTo: made.clampedTo } : {}) };
 }

@@ -1,9 +1,9 @@
 // Whether a held certificate must be (re-)issued, and why. The first check that fires decides.
 import type { X509Certificate } from 'node:crypto';
 import type { SigningCA } from '../../pki/index.js';
-import { isIssuedBy, parsePrivateKeyPem, samePublicKey } from '../../pki/index.js';
+import { parsePrivateKeyPem, samePublicKey } from '../../pki/index.js';
 import type { CertificateRequest, IssuedCertificate, IssueReason } from '../../resources/common.js';
-import { boundedMemo, parseCertificate } from '../certificate-cache.js';
+import { boundedMemo, issuedByCached, parseCertificate } from '../certificate-cache.js';
 import { chain, check } from './policy-chain.js';
 import type { Verdict } from './policy-chain.js';
 import { requestDifferences } from './same-request.js';
@@ -46,7 +46,7 @@ const policy = chain<Parsed, IssueReason>(
   check('DoesNotExist', (p) => !p.current && 'no certificate yet'),
   check('Invalid', (p) => p.parseError && `the stored certificate cannot be parsed: ${p.parseError}`),
   check('SecretMismatch', keyMismatch),
-  check('IncorrectIssuer', (p) => !isIssuedBy(p.cert!, p.issuer.cert) && 'issued by another CA than the current issuing CA'),
+  check('IncorrectIssuer', (p) => !issuedByCached(p.current!.crt, p.issuer.certPem) && 'issued by another CA than the current issuing CA'),
   check('RequestChanged', (p) => requestDifferences(p.current!.request, p.wanted).join(', ')),
   check('Expired', (p) => Date.parse(p.cert!.validTo) <= p.now.getTime() && `expired at ${new Date(p.cert!.validTo).toISOString()}`),
   check('Renewing', (p) => Date.parse(p.current!.renewAt) <= p.now.getTime() && `renewal time ${p.current!.renewAt} reached`),

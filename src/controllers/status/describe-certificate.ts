@@ -1,8 +1,8 @@
 // Reads a PEM certificate into the fields CertificateStatus shows.
 import type { X509Certificate } from 'node:crypto';
-import { inspectCertificate, isIssuedBy } from '../../pki/index.js';
+import { inspectCertificate } from '../../pki/index.js';
 import type { CertificateStatusSpec } from '../../resources/certificate-status.js';
-import { boundedMemo, parseCertificate } from '../certificate-cache.js';
+import { boundedMemo, issuedByCached, parseCertificate } from '../certificate-cache.js';
 
 export type DescribedFields = Pick<
   CertificateStatusSpec,
@@ -43,20 +43,8 @@ function describe(pem: string): Described {
   };
 }
 
-const signatureChecks = new Map<string, boolean>();
-
 /** Whether one of the accepted CAs signed the certificate (validity in time is judged separately, by certificateState). */
-export function chainsTo(cert: X509Certificate, acceptedPems: readonly string[]): { ok: boolean; message?: string } {
-  const ok = acceptedPems.some((pem) => {
-    const ca = parseCertificate(pem);
-    const key = `${cert.fingerprint256}|${ca.fingerprint256}`;
-    let signed = signatureChecks.get(key);
-    if (signed === undefined) {
-      if (signatureChecks.size >= 4096) signatureChecks.clear();
-      signed = isIssuedBy(cert, ca);
-      signatureChecks.set(key, signed);
-    }
-    return signed;
-  });
+export function chainsTo(certPem: string, acceptedPems: readonly string[]): { ok: boolean; message?: string } {
+  const ok = acceptedPems.some((pem) => issuedByCached(certPem, pem));
   return ok ? { ok } : { ok, message: 'x509: certificate signed by unknown authority (no accepted CA signed it)' };
 }

@@ -1,6 +1,6 @@
 // Runs trustctl in a temp dir with its own HOME and TALOSCONFIG (tests never touch ~/.talos): in process by default,
 // through runTrustctl with the sandbox's directory and environment, or as a child process (runProcess) where the process
-// boundary itself is under test (serve, signals, stdin, what loads at start-up).
+// boundary itself is under test (a long-running serve, signals, stdin, what loads at start-up).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,14 +33,17 @@ export class Sandbox {
 
   /** `trustctl args...` in this process, as if run in the sandbox's directory with env(extra). */
   async run(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-    // serve still takes the process's own streams, signals and exit code: in here it would run inside the test runner
-    if (args.includes('serve') && !args.includes('--help')) throw new Error(`trustctl ${args.join(' ')}: serve runs only as a process; use runProcess`);
+    // A long-running serve waits for a signal to the process: in here that would be the test runner. serve --once runs
+    // to its end, releases the state directory and returns, like any command.
+    if (args.includes('serve') && !args.includes('--help') && !args.includes('--once')) {
+      throw new Error(`trustctl ${args.join(' ')}: a long-running serve runs only as a process; use runProcess (or --once)`);
+    }
     const io = bufferIo({ env: this.env(env), cwd: this.dir });
     const code = await runTrustctl(args, io);
     return { code, stdout: io.written.stdout, stderr: io.written.stderr };
   }
 
-  /** `trustctl args...` as a child process: for serve (which runs only as a process) and process-boundary tests. */
+  /** `trustctl args...` as a child process: for a long-running serve and process-boundary tests. */
   runProcess(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
     return new Promise((done, fail) => {
       const child = spawn(process.execPath, [CLI, ...args], {
