@@ -6,6 +6,7 @@
 // native, etcd3 reads its .proto files at run time, and the others load only when a command needs them. Lazy
 // `await import(...)`s stay lazy, as chunks.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -21,5 +22,7 @@ const common = {
   chunkNames: 'chunks/[name]-[hash]',
 };
 
+// Chunk names carry a content hash: without this, every change would leave the previous chunks behind.
+for (const outdir of ['dist/bundle', 'dist/test-bundle']) rmSync(outdir, { recursive: true, force: true });
 await build({ ...common, entryPoints: { trustctl: 'src/cli/main.ts' }, outdir: 'dist/bundle' });
 await build({ ...common, entryPoints: { 'crash-node': 'test/server/crash-node.ts' }, outdir: 'dist/test-bundle' });

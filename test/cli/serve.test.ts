@@ -53,6 +53,9 @@ describe('trustctl serve', function () {
   it('writes JSON log lines with --log-format json', async () => {
     const r = await box.serveOnce('--config', box.config, '--log-format', 'json');
     expect(r.code, r.stderr).to.equal(0);
+    // serve ran in this process and returned: it let go of the state directory, not only at the process's exit.
+    expect(existsSync(box.path('state', 'serve.pid'))).to.equal(false);
+    expect((await box.serveOnce()).code).to.equal(0);
     const entries = r.stderr
       .trimEnd()
       .split('\n')
