@@ -1,14 +1,12 @@
 // Runs the compiled mocha suite and closes with the line CI reads: `N passed, N failed, N skipped`.
-// Usage: node scripts/run-tests.mjs [substring filter on test file paths] [--grep PATTERN] [--lint]
-// --lint (what `npm test` gives) runs eslint beside the suite, and a lint failure counts as one failed test: eslint
-// keeps one core busy for ~20 s while the suite, which waits on child processes and sockets now and then, leaves some
-// of the two cores idle; one after the other they took that much longer.
+// Usage: node scripts/run-tests.mjs [substring filter on test file paths] [--grep PATTERN] [--build] [--lint]
+// `npm test` gives --build --lint: tsc compiles while eslint starts, and eslint goes on beside the suite; a lint failure
+// counts as one failed test, and a compile error ends the run before any test. Each of the three keeps one core busy
+// for a while (eslint ~20 s, tsc ~5 s) and the suite leaves some of the two cores idle as it waits on child processes
+// and sockets: one after the other they took that much longer.
 // Files run in TEST_JOBS worker processes (default 2, one per core here; TEST_JOBS=1 runs them in this process, in
 // order). Each file runs whole in one worker, so a file's hooks and state never meet another file's.
 import Mocha from 'mocha';
-// Tests that spawn trustctl (or the crash worker) run the esbuild bundle: rebuilt here first (under a second), so a
-// plain `tsc` before this runner never leaves them running an older trustctl than the in-process tests.
-import './bundle.mjs';
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,13 +14,29 @@ import { join } from 'node:path';
 const args = process.argv.slice(2);
 const grepAt = args.indexOf('--grep');
 const grep = grepAt >= 0 ? args.splice(grepAt, 2)[1] : undefined;
-const lintAt = args.indexOf('--lint');
-if (lintAt >= 0) args.splice(lintAt, 1);
+const flag = (name) => {
+  const at = args.indexOf(name);
+  if (at >= 0) args.splice(at, 1);
+  return at >= 0;
+};
+const [withBuild, withLint] = [flag('--build'), flag('--lint')];
 // A machine-wide extra CA bundle (NODE_EXTRA_CA_CERTS) is read and parsed by every Node process as it starts: ~40 ms
 // each here, and the suite starts hundreds (the crash test alone a hundred). Nothing under test trusts a public CA, so
 // the test workers, and every process they start, go without it.
 delete process.env.NODE_EXTRA_CA_CERTS;
-const lint = lintAt >= 0 ? startLint() : undefined;
+const lint = withLint ? startChild('node_modules/eslint/bin/eslint.js', ['--no-warn-ignored', '.']) : undefined;
+const compiled = withBuild ? startChild('node_modules/typescript/bin/tsc', ['-p', 'tsconfig.json']) : undefined;
+// Tests that spawn trustctl (or the crash worker) run the esbuild bundle: rebuilt here (under a second, from the
+// sources, beside tsc), so a plain `tsc` before this runner never leaves them running an older trustctl than the
+// in-process tests.
+await import('./bundle.mjs');
+if (compiled) {
+  const { code, output } = await compiled;
+  if (code !== 0) {
+    process.stdout.write(`${output}\ntsc failed (exit ${code}): no test ran\n`);
+    process.exit(1);
+  }
+}
 const fileFilter = args[0];
 const jobs = Number(process.env.TEST_JOBS ?? 2);
 if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`TEST_JOBS: expected a whole number >= 1, got ${process.env.TEST_JOBS}`);
@@ -69,10 +83,10 @@ const runner = mocha.run(async () => {
   }, 10_000).unref();
 });
 
-/** eslint over the whole tree (`npm run lint`) as a child process; its output is held until the suite ends. */
-function startLint() {
+/** A Node script as a child process; its output is held (printed by the caller when it failed). */
+function startChild(script, scriptArgs) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['node_modules/eslint/bin/eslint.js', '--no-warn-ignored', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

@@ -1,5 +1,7 @@
 // Builds test/consumers/x509-judge (a Go program: crypto/x509's Verify and VerifyHostname, as etcd, kube-apiserver,
-// kubelet, client-go and talosctl use them) once per test run, offline, with its caches in a temp dir.
+// kubelet, client-go and talosctl use them) once per test run, offline. The binary and GOPATH go to a temp dir; the
+// build cache is Go's own (GOCACHE, ~/.cache/go-build by default): content-addressed, so a cached package is the one the
+// source would compile to, and a run after the first skips recompiling crypto/x509 and its imports (~4 s of CPU).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +33,7 @@ export function haveGo(): boolean {
 export function buildJudge(): string {
   if (built) return built.binary;
   const dir = mkdtempSync(join(tmpdir(), 'x509-judge-'));
-  const env = { ...process.env, GOCACHE: join(dir, 'cache'), GOPATH: join(dir, 'gopath'), GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' };
+  const env = { ...process.env, GOPATH: join(dir, 'gopath'), GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' };
   const binary = join(dir, 'x509-judge');
   const r = spawnSync('go', ['build', '-o', binary, '.'], { cwd: SOURCE, env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`go build of ${SOURCE} failed: ${r.stderr}`);
