@@ -87,6 +87,10 @@ const runner = mocha.run(async () => {
 function startChild(script, scriptArgs) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A compile error ends the run while eslint still works: it goes with this process.
+    const stop = () => child.kill();
+    process.once('exit', stop);
+    child.on('close', () => process.off('exit', stop));
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

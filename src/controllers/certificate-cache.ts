@@ -9,37 +9,42 @@ import { isPkcs11Uri } from '../pki/pkcs11/pkcs11-uri.js';
 
 const LIMIT = 1024;
 
-export function boundedMemo<V>(compute: (key: string) => V, limit = LIMIT): (key: string) => V {
+/** A cache of at most `limit` values (the oldest goes first); `compute` runs on a miss. */
+export function boundedCache<V>(limit = LIMIT): (key: string, compute: () => V) => V {
   const cache = new Map<string, V>();
-  return (key) => {
+  return (key, compute) => {
     if (cache.has(key)) return cache.get(key) as V;
-    const value = compute(key);
+    const value = compute();
     if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
     cache.set(key, value);
     return value;
   };
 }
 
+export function boundedMemo<V>(compute: (key: string) => V, limit = LIMIT): (key: string) => V {
+  const cached = boundedCache<V>(limit);
+  return (key) => cached(key, () => compute(key));
+}
+
 export const parseCertificate = boundedMemo((pem) => new X509Certificate(pem));
 
-const signatureChecks = boundedMemo((pair: string) => {
-  const at = pair.indexOf('\u0000');
-  return isIssuedBy(parseCertificate(pair.slice(0, at)), parseCertificate(pair.slice(at + 1)));
-}, 4096);
+const signatureChecks = boundedCache<boolean>(4096);
 
 /**
  * Whether the CA certificate `caPem` signed `certPem` (isIssuedBy), remembered: the reissue policy and the status
- * controller ask it of the same pairs on every reconcile, and each answer is a signature verification.
+ * controller ask it of the same pairs on every reconcile, and each answer is a signature verification. Keyed by the
+ * two fingerprints (X509Certificate keeps them once computed), not the PEM text: 4096 pairs stay well under a megabyte.
  */
-export const issuedByCached = (certPem: string, caPem: string): boolean => signatureChecks(`${certPem}\u0000${caPem}`);
+export function issuedByCached(certPem: string, caPem: string): boolean {
+  const cert = parseCertificate(certPem);
+  const ca = parseCertificate(caPem);
+  return signatureChecks(`${cert.fingerprint256}|${ca.fingerprint256}`, () => isIssuedBy(cert, ca));
+}
 
 /** CAs as controllers read them from root secrets: the same PEM pair on every reconcile, parsed once. */
-export const caFromPemCached = (crt: string, key: string): CertificateAuthority => authorities(`${crt}\u0000${key}`);
+export const caFromPemCached = (crt: string, key: string): CertificateAuthority => authorities(`${crt}\u0000${key}`, () => caFromPem(crt, key));
 
-const authorities = boundedMemo((pair) => {
-  const at = pair.indexOf('\u0000');
-  return caFromPem(pair.slice(0, at), pair.slice(at + 1));
-}, 64);
+const authorities = boundedCache<CertificateAuthority>(64);
 
 /** CA keys in memory (PEM in the root secrets), parsed once; a pkcs11: URI key is refused with the flags to give. */
 export const memoryCaKeys: CaKeys = {

@@ -3,7 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { SigningCA } from '../../pki/index.js';
 import { parsePrivateKeyPem, samePublicKey } from '../../pki/index.js';
 import type { CertificateRequest, IssuedCertificate, IssueReason } from '../../resources/common.js';
-import { boundedMemo, issuedByCached, parseCertificate } from '../certificate-cache.js';
+import { boundedCache, issuedByCached, parseCertificate } from '../certificate-cache.js';
 import { chain, check } from './policy-chain.js';
 import type { Verdict } from './policy-chain.js';
 import { requestDifferences } from './same-request.js';
@@ -29,18 +29,20 @@ function parse(input: ReissueInput): Parsed {
   }
 }
 
-const keyMismatch = (p: Parsed): string | undefined => pairVerdict(`${p.current!.crt}\u0000${p.current!.key}`);
-
 // The same held pair is checked on every reconcile; the verdict depends only on the PEM text.
-const pairVerdict = boundedMemo((pair: string): string | undefined => {
-  const at = pair.indexOf('\u0000');
-  try {
-    const matches = samePublicKey(parseCertificate(pair.slice(0, at)).publicKey, parsePrivateKeyPem(pair.slice(at + 1)).publicKey);
-    return matches ? undefined : 'the private key does not match the certificate';
-  } catch (err) {
-    return `the private key cannot be read: ${err instanceof Error ? err.message : String(err)}`;
-  }
-});
+const pairVerdicts = boundedCache<string | undefined>();
+
+const keyMismatch = (p: Parsed): string | undefined => {
+  const { crt, key } = p.current!;
+  return pairVerdicts(`${crt}\u0000${key}`, () => {
+    try {
+      const matches = samePublicKey(parseCertificate(crt).publicKey, parsePrivateKeyPem(key).publicKey);
+      return matches ? undefined : 'the private key does not match the certificate';
+    } catch (err) {
+      return `the private key cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  });
+};
 
 const policy = chain<Parsed, IssueReason>(
   check('DoesNotExist', (p) => !p.current && 'no certificate yet'),

@@ -4,7 +4,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { SecureContext } from 'node:tls';
-import { boundedMemo } from '../../controllers/certificate-cache.js';
+import { boundedCache } from '../../controllers/certificate-cache.js';
 import { parseNodeAddress } from '../apid/node-address.js';
 
 /** A client certificate and key (PKCS#8) plus the CA bundle the server's certificate must chain to. */
@@ -26,17 +26,15 @@ const CALL_TIMEOUT_MS = 10_000;
 
 // Loading a key and a CA bundle into a TLS context cost more than the handshake (a third of a rotation's CPU): one
 // context per credentials, reused by every fresh connection made with them.
-const contextOf = boundedMemo((triple: string): SecureContext => {
-  const [ca, cert, key] = triple.split('\u0000');
-  return createSecureContext({ ca, cert, key });
-}, 64);
+const contexts = boundedCache<SecureContext>(64);
 
 export function callNode(address: string, creds: NodeCredentials, method: string, path: string, body?: unknown): Promise<NodeAnswer> {
   const { host, port } = parseNodeAddress(address);
   const text = body === undefined ? undefined : JSON.stringify(body);
   let secureContext: SecureContext;
   try {
-    secureContext = contextOf(`${creds.ca}\u0000${creds.cert}\u0000${creds.key}`);
+    const { ca, cert, key } = creds;
+    secureContext = contexts(`${ca}\u0000${cert}\u0000${key}`, () => createSecureContext({ ca, cert, key }));
   } catch (err) {
     // As a connection failure, like the same credentials given to https.request straight away.
     return Promise.resolve({ status: 0, error: err instanceof Error ? err.message : String(err) });
