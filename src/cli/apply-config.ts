@@ -72,7 +72,7 @@ async function dryRun(file: MachineConfigFile, dir: string, io: CliIo): Promise<
       await state.close();
     }
   }
-  if (sameMachineConfig(stored, file.config)) {
+  if (sameMachineConfig(stored, file)) {
     io.stdout.write(`${SKIPPED}\n`);
     return;
   }

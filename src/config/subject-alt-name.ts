@@ -1,10 +1,10 @@
 // What may stand in a certSANs list: an IP address or a DNS name (optionally a leading wildcard label).
-import { isIP } from 'node:net';
+import { ipFamily } from '../pki/index.js';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 export function isIPAddress(value: string): boolean {
-  return isIP(value) !== 0;
+  return ipFamily(value) !== 0;
 }
 
 export function isDNSName(value: string): boolean {

@@ -1,5 +1,5 @@
 // Splits names into IP addresses and DNS names, sorted and without duplicates, as certificate SANs want them.
-import { isIP } from 'node:net';
+import { ipFamily } from '../pki/index.js';
 
 export interface SplitSans {
   ips: string[];
@@ -12,7 +12,7 @@ export function splitSans(names: Iterable<string>): SplitSans {
   for (const raw of names) {
     const name = raw.trim();
     if (!name) continue;
-    if (isIP(name)) ips.add(name);
+    if (ipFamily(name)) ips.add(name);
     else dnsNames.add(name.toLowerCase());
   }
   return { ips: [...ips].sort(compareIps), dnsNames: [...dnsNames].sort() };
@@ -20,8 +20,8 @@ export function splitSans(names: Iterable<string>): SplitSans {
 
 /** IPv4 before IPv6, then numerically, so 10.0.0.9 sorts before 10.0.0.10. */
 function compareIps(a: string, b: string): number {
-  const va = isIP(a);
-  const vb = isIP(b);
+  const va = ipFamily(a);
+  const vb = ipFamily(b);
   if (va !== vb) return va - vb;
   if (va === 4) {
     const na = a.split('.').map(Number);

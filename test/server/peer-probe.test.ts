@@ -102,4 +102,15 @@ describe('the peer probe of the rotation tests (two scripted control planes, rea
     expect(tally.handshakes).to.equal(2);
     expect(tally.crossed).to.equal(2);
   });
+
+  it('judges a pair of views met before by its earlier verdict, without another handshake, and counts a refusal again', async () => {
+    const cp1: NodeState = { issuing: newCA, accepted: [newCA], peer: issuingNew.cp1.peer };
+    const cp2: NodeState = { issuing: oldCA, accepted: [oldCA, newCA], peer: initial.cp2.peer };
+    const tally = newTally();
+    for (let round = 0; round < 3; round++) await probePeers('etcd', scripted(() => undefined, cp1, cp2), tally);
+    expect(tally.handshakes).to.equal(2);
+    expect(tally.failures).to.have.length(6);
+    expect(new Set(tally.failures).size).to.equal(2);
+    expect(tally.crossed).to.equal(6);
+  });
 });

@@ -3,6 +3,7 @@
 // an admin keeps calling every node's apid with the certificate a person should be using, and the control planes keep
 // accepting each other's certificates of the CA under rotation.
 import { expect } from 'chai';
+import { filter, firstValueFrom, map } from 'rxjs';
 import type { PemCertAndKey } from '../../src/config/index.js';
 import { createCA, encodePrivateKeyPem } from '../../src/pki/index.js';
 import type { CaProfile } from '../../src/pki/index.js';
@@ -89,6 +90,13 @@ describe('CA rotation driver killed at every step (two control planes and a work
       const seen = new Set<string>();
       const killedAt: string[] = [];
       const abandoned: RotationDriver[] = [];
+      // The store says when the rotation is done: one watch for the whole test, not a poll per driver started.
+      const done = firstValueFrom(
+        cp1.node.state.watch<CARotationSpec>(rotationAt).pipe(
+          filter((e) => e.type !== 'destroyed' && e.resource?.spec.phase === 'Done'),
+          map(() => undefined),
+        ),
+      );
       for (;;) {
         let killed: (step: string) => void = () => undefined;
         const kill = new Promise<string>((resolve) => (killed = resolve));
@@ -102,10 +110,6 @@ describe('CA rotation driver killed at every step (two control planes and a work
             return never(); // this driver does nothing more, like a process that was killed here
           },
         });
-        const done = (async () => {
-          while ((await phase()) !== 'Done') await new Promise((resolve) => setTimeout(resolve, 20));
-          return undefined;
-        })();
         const step = await Promise.race([kill, done]);
         if (step === undefined) {
           await driver.close();

@@ -6,9 +6,12 @@ import { changedFieldPaths } from './changed-fields.js';
 
 /** A first config (no `before`) is marked `created`, without listing every field it sets. */
 export function configChangeDetails(via: string, beforeYaml: string | undefined, afterYaml: string): AuditDetails {
-  if (beforeYaml === undefined) return { via, created: true, fields: [] };
-  const before = documentsOf(beforeYaml);
-  const after = documentsOf(afterYaml);
+  return configChangeDetailsOf(via, beforeYaml === undefined ? undefined : configDocuments(beforeYaml), configDocuments(afterYaml));
+}
+
+/** configChangeDetails of configs already parsed (configDocuments), for a caller that compared them anyway. */
+export function configChangeDetailsOf(via: string, before: readonly unknown[] | undefined, after: readonly unknown[]): AuditDetails {
+  if (before === undefined) return { via, created: true, fields: [] };
   const fields: string[] = [];
   // The v1alpha1 document's paths read as Talos writes them (machine.certSANs); later documents are prefixed.
   for (let i = 0; i < Math.max(before.length, after.length); i++) {
@@ -17,7 +20,8 @@ export function configChangeDetails(via: string, beforeYaml: string | undefined,
   return { via, fields };
 }
 
-function documentsOf(yaml: string): unknown[] {
+/** The plain data of each document of a config; none when it cannot be parsed. */
+export function configDocuments(yaml: string): unknown[] {
   try {
     return parseMachineConfig(yaml).toJS();
   } catch {

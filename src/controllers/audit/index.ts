@@ -7,5 +7,5 @@ export { AUDIT_KIND, readAuditTrail, verifyStoredTrail } from './audit-trail.js'
 export { verifyAuditChain } from './audit-verify.js';
 export type { AuditVerdict } from './audit-verify.js';
 export { certificateDetails } from './certificate-details.js';
-export { configChangeDetails } from './config-change-details.js';
+export { configChangeDetails, configChangeDetailsOf, configDocuments } from './config-change-details.js';
 export { tokenFingerprint } from './token-fingerprint.js';

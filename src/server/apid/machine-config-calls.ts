@@ -2,7 +2,7 @@
 // config equal to the stored one is not written again, and a dry run returns both texts for the caller's masked diff.
 import { isDeepStrictEqual } from 'node:util';
 import { machineConfigProblems, parseMachineConfig } from '../../config/index.js';
-import { configChangeDetails } from '../../controllers/audit/index.js';
+import { configChangeDetailsOf, configDocuments } from '../../controllers/audit/index.js';
 import type { AuditSink } from '../../controllers/audit/index.js';
 import type { MachineConfig } from '../../config/index.js';
 import { certificateImpact, formatCertificateImpact } from '../../controllers/impact/index.js';
@@ -65,13 +65,16 @@ async function write(w: WriteContext, next: (current: Resource<MachineConfigSpec
   const config = parseMachineConfig(yaml, 'machine config');
   const problems = machineConfigProblems(config, { now: new Date(clock.now().toMillis()) });
   if (problems.length > 0) throw new ApiError(400, `the machine config has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; nothing was applied:\n${problems.map((p) => `\t* ${p}`).join('\n')}`);
-  const changed = !current || !sameConfig(current.spec.yaml, config.toJS());
+  // Each config parsed once: the comparison and the audit record's changed fields both read these.
+  const after = config.toJS();
+  const before = current && current.spec.yaml !== yaml ? configDocuments(current.spec.yaml) : undefined;
+  const changed = !current || (before !== undefined && !isDeepStrictEqual(before, after));
   const version = current?.metadata.version ?? 0;
   if (dryRun) return { changed, version, before: current?.spec.yaml ?? '', after: yaml, ...(await dryRunImpact(state, current, config)) };
   if (!changed) return { changed, version };
   // CAS on the version read above: a concurrent change makes this call fail (409) rather than silently overwrite it.
   const written = current ? await state.update<MachineConfigSpec>({ ...current, spec: { yaml } }) : await state.create<MachineConfigSpec>({ metadata: POINTER, spec: { yaml } });
-  void w.audit.record({ actor: callActor(w.ctx), source: callSource(w.ctx), action: 'machine-config-changed', details: { ...configChangeDetails(w.via, current?.spec.yaml, yaml), version: written.metadata.version } });
+  void w.audit.record({ actor: callActor(w.ctx), source: callSource(w.ctx), action: 'machine-config-changed', details: { ...configChangeDetailsOf(w.via, current ? before : undefined, after), version: written.metadata.version } });
   return { changed, version: written.metadata.version };
 }
 
@@ -86,14 +89,6 @@ async function dryRunImpact(state: State, current: Resource<MachineConfigSpec> |
   }
   const impact = formatCertificateImpact(certificateImpact(before, after, node?.spec ?? { addresses: [], hostname: 'localhost' }));
   return node ? { impact } : { impact, impactNote: "the node's addresses are not known yet; SANs from them are not compared" };
-}
-
-function sameConfig(storedYaml: string, next: unknown[]): boolean {
-  try {
-    return isDeepStrictEqual(parseMachineConfig(storedYaml).toJS(), next);
-  } catch {
-    return false;
-  }
 }
 
 /** `patches`: a list of texts, or of {source, text} so errors name the caller's file. */
