@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { EncryptionError, InvalidBookmarkError, UnavailableError } from '../../src/runtime/errors.js';
+import { EncryptionError, IntegrityError, InvalidBookmarkError, UnavailableError } from '../../src/runtime/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrate, openSqliteState } from '../../src/runtime/sqlite/index.js';
 import type { SqliteState, SqliteStateOptions } from '../../src/runtime/sqlite/index.js';
 import type { KeyPairSpec, WidgetSpec } from '../fixtures-runtime/definitions.js';
@@ -247,6 +247,30 @@ describe('SqliteState', () => {
       expect((await state.get<KeyPairSpec>(kp('os'))).spec.key).to.equal(`${secret}\n#2`);
       await state.close();
       check(readFileSync(path));
+    });
+
+    it("verifySealing passes a plain type's history whatever it holds, and names a superseded event of a secret forged without the key", async () => {
+      let state = await openState();
+      await state.create<KeyPairSpec>({ metadata: kp('os'), spec: { key: 'k1' } });
+      await state.modify<KeyPairSpec>(kp('os'), () => ({ spec: { key: 'k2' } }));
+      await state.create({ metadata: w('a'), spec: { size: 1 } });
+      await state.close();
+      const db = new Database(path);
+      // A plain type's history is never unsealed (a spec that is not even JSON passes); a secret's first event,
+      // superseded since, written in the clear is found.
+      db.prepare(`UPDATE events SET spec = 'not json' WHERE type = 'Widgets'`).run();
+      db.close();
+      state = await openState();
+      await state.verifySealing();
+      await state.close();
+      const forge = new Database(path);
+      const first = forge.prepare(`SELECT min(revision) FROM events WHERE type = 'KeyPairs'`).pluck().get() as number;
+      forge.prepare('UPDATE events SET spec = ? WHERE revision = ?').run(JSON.stringify({ key: 'attacker key' }), first);
+      forge.close();
+      state = await openState();
+      const err = await refusal(state.verifySealing());
+      expect(err).to.be.instanceOf(IntegrityError);
+      expect(err.message).to.contain('secrets/KeyPairs/os is not sealed');
     });
 
     it('refuses to open with a key other than the one the store was written with, naming the fix', async () => {

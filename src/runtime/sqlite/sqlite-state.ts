@@ -74,6 +74,8 @@ export class SqliteState extends StateCore {
   private readonly s: Statements;
   private readonly codec: SpecCodec;
   private readonly sensitive: SensitiveTypes;
+  /** What verifySealing reads: a type the registry does not know is not sealed (nothing reads it). */
+  private readonly sensitiveTypeNames: string[];
   private readonly hub: WatchHub;
   private readonly now: () => string;
   private readonly historyLimit: number;
@@ -150,6 +152,7 @@ export class SqliteState extends StateCore {
     this.pruneEvery = Math.max(1, Math.min(256, Math.floor(historyLimit / 16)));
     this.s = prepareStatements(db);
     this.sensitive = sensitiveTypes(options.registry);
+    this.sensitiveTypeNames = options.registry.all().filter((d) => d.sensitive).map((d) => d.type);
     const box = this.unlock(options.encryptionKey ?? 'auto', options.readOnly === true, options.keyEnv);
     this.encryptedAtRest = box.box !== undefined;
     this.keyOrigin = box.origin;
@@ -193,8 +196,9 @@ export class SqliteState extends StateCore {
   async verifySealing(): Promise<void> {
     this.assertOpen();
     this.txn('deferred', () => {
-      for (const row of this.s.allRows.iterate()) this.codec.verify(row, row.spec);
-      for (const row of this.s.allEvents.iterate()) this.codec.verifyEvent(row);
+      const sensitive = JSON.stringify(this.sensitiveTypeNames);
+      for (const row of this.s.rowsOfTypes.iterate(sensitive)) this.codec.verify(row, row.spec);
+      for (const row of this.s.eventsOfTypes.iterate(sensitive)) this.codec.verifyEvent(row);
     });
   }
 
