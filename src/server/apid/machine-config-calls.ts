@@ -74,7 +74,7 @@ async function write(w: WriteContext, next: (current: Resource<MachineConfigSpec
   if (!changed) return { changed, version };
   // CAS on the version read above: a concurrent change makes this call fail (409) rather than silently overwrite it.
   const written = current ? await state.update<MachineConfigSpec>({ ...current, spec: { yaml } }) : await state.create<MachineConfigSpec>({ metadata: POINTER, spec: { yaml } });
-  void w.audit.record({ actor: callActor(w.ctx), source: callSource(w.ctx), action: 'machine-config-changed', details: { ...configChangeDetailsOf(w.via, current ? before : undefined, after), version: written.metadata.version } });
+  void w.audit.record({ actor: callActor(w.ctx), source: callSource(w.ctx), action: 'machine-config-changed', details: { ...configChangeDetailsOf(w.via, before, after), version: written.metadata.version } });
   return { changed, version: written.metadata.version };
 }
 
