@@ -39,8 +39,9 @@ export function bytesToIp(bytes: Buffer): string {
 
 /**
  * 4, 6 or 0 (not an IP address), as net.isIP says. net.isIP tries its IPv6 pattern on every DNS name, and V8 compiles
- * that pattern on first use: ~17 ms of CPU in each process that classifies a SAN (every serve, crash worker and CLI
- * command). An IPv6 address always holds a colon and no DNS name does, so a name never reaches the pattern.
+ * that pattern on first use: 11-17 ms of CPU in a process. An IPv6 address always holds a colon and no DNS name does,
+ * so a name never reaches the pattern; a process pays for it only once it meets an IPv6 address (a control plane's
+ * etcd SANs hold ::1) or a TLS client calls net.isIP itself.
  */
 export function ipFamily(text: string): 0 | 4 | 6 {
   if (text.includes(':')) return isIPv6(text) ? 6 : 0;
