@@ -2,6 +2,7 @@
 // (-e/-n, os:admin), and prints the renewal calendar and every problem foreseen (exit 2 with findings, like `get
 // securitystatus`). The node is not changed. The simulation, the API client and the talosconfig reader load only when
 // the command runs.
+import { existsSync } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CheckReport, HeldClientCertificate } from '../server/check/index.js';
@@ -89,7 +90,6 @@ function apiChecks(target: RemoteTarget, io: CliIo): CheckSource {
 
 /** The talosconfig's client certificates: the flag's file (which must exist), else the default one when present. */
 async function heldClientCertificates(flag: string | undefined, place: CliPlace): Promise<HeldClientCertificate[]> {
-  const { existsSync } = await import('node:fs');
   const { contextCredentials, readTalosconfigFile, resolveTalosconfigPath } = await import('../config/index.js');
   const path = resolveTalosconfigPath(flag, place.env);
   if (!existsSync(inCwd(place, path))) {

@@ -1,5 +1,6 @@
 // `trustctl config add NAME`: a context from CA, client certificate and key files (replacing one of the same name, as
 // talosctl does); it does not become current. The files are read and checked before the talosconfig is written.
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { TalosContext } from '../config/index.js';
 import { inCwd } from './cli-io.js';
@@ -59,7 +60,6 @@ function checked<T>(parse: () => T): T {
 }
 
 async function readPem(file: string, flag: string, io: CliIo): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
   try {
     return await readFile(inCwd(io, file), 'utf8');
   } catch (err) {

@@ -1,5 +1,6 @@
 // `trustctl config contexts` (list), `config context NAME` (make current) and `config merge FILE` (bring in another
 // talosconfig's contexts, renaming clashes): the commands over the set of contexts as a whole.
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { inCwd } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
@@ -49,7 +50,6 @@ export async function configUseContext(name: string, where: Located, io: CliIo):
 }
 
 export async function configMerge(file: string, where: Located, io: CliIo): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
   const { mergeTalosconfig, parseTalosconfig } = await import('../config/index.js');
   let text: string;
   try {

@@ -2,6 +2,7 @@
 // CA of a secrets bundle or a control plane machine config (in the PKCS#11 token when the key is a pkcs11: URI, and
 // recorded in a local node's audit trail with --state); else issued by a node over the API (remote-config-new.ts).
 // Whatever signs, reads or writes loads only when the command runs.
+import { X509Certificate } from 'node:crypto';
 import type { Command } from 'commander';
 import type { PemCertAndKey } from '../config/index.js';
 import { ageIdentityOption } from './age-flags.js';
@@ -79,7 +80,6 @@ export async function configNew(path: string, opts: NewOptions, where: Located, 
 
 /** `config new --with-secrets ... --state DIR`: the offline issuance goes into that node's audit trail. */
 async function recordIssuance(stateFlag: string, crt: string, roles: string[], io: CliIo): Promise<void> {
-  const { X509Certificate } = await import('node:crypto');
   const { certificateDetails } = await import('../controllers/audit/index.js');
   const { openNodeState } = await import('../server/node.js');
   const { recordLocally } = await import('./local-audit.js');

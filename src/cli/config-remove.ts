@@ -1,6 +1,7 @@
 // `trustctl config remove PATTERN`: removes the contexts a name or `*` pattern matches, asking for each unless -y;
 // the current context is never removed. Nothing is written on --dry-run or when nothing was removed.
 import type { Interface, ReadLineOptions } from 'node:readline';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { load, located, save, withTalosconfigOption } from './talosconfig-file.js';
@@ -23,7 +24,6 @@ export function registerConfigRemoveCommand(config: Command, io: CliIo): void {
 /** Removes the contexts `pattern` matches (`*` matches any run of characters), asking for each unless -y. */
 export async function configRemove(pattern: string, opts: RemoveOptions, where: Located, io: CliIo): Promise<void> {
   if (!pattern) throw new Error('config remove: no context specified');
-  const { createInterface } = await import('node:readline');
   const { path, config } = await load(where, io);
   if (Object.keys(config.contexts).length === 0) throw new Error(`config remove: talosconfig "${path}" has no contexts`);
   const matcher = globToRegExp(pattern);

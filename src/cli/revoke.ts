@@ -3,6 +3,7 @@
 // CRL. The certificate is named by what the user has in hand: the file, the talosconfig, its serial or fingerprint.
 // The store and the API sit behind one RevocationBackend; both, and the certificate readers, load only when a command
 // runs.
+import { readFile } from 'node:fs/promises';
 import { Argument, Option } from 'commander';
 import type { Command } from 'commander';
 import { CA_NAMES } from '../resources/common.js';
@@ -107,7 +108,6 @@ async function revokeRequest(opts: RevokeOptions, revoked: { talosconfig?: strin
 }
 
 async function certificateFile(path: string, place: CliPlace): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
   const { cannotRead } = await import('./input-file.js');
   const { parseCertificatePem } = await import('../pki/index.js');
   let text: string;

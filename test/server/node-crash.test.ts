@@ -21,6 +21,9 @@ import { prng } from '../support/prng.js';
 
 // crash-node.ts, bundled by `npm run build` (scripts/bundle.mjs): a hundred workers start, and each loads like trustctl.
 const WORKER = resolve(process.cwd(), 'dist/test-bundle/crash-node.js');
+// A worker lives a fraction of a second: V8's optimizing compiler would spend more than it saves (~40 ms of CPU a
+// worker, measured). The same flags as scripts/bundle.mjs's CRASH_WORKER_NODE_FLAGS, or V8 refuses the code cache.
+const WORKER_NODE_FLAGS = ['--no-opt'];
 const KILLS = 100;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -35,7 +38,7 @@ class Worker {
   private readonly child;
 
   constructor(stateDir: string) {
-    this.child = spawn(process.execPath, [WORKER, stateDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER, stateDir], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     let readied: () => void = () => undefined;
     this.ready = new Promise((resolve) => (readied = resolve));
