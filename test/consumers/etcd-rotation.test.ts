@@ -43,6 +43,8 @@ interface Action {
   did: 'restarted' | 'reloaded';
   leaderMoved?: boolean;
   putsWhileDown?: number;
+  /** For a reload: how many members had been started again on the new trust bundle (NewCAAccepted) before it. */
+  restartsBefore?: number;
 }
 
 /**
@@ -135,6 +137,9 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
 
     const written: MemberFiles[] = [...started];
     const actions: Action[] = [];
+    // Members started again with the new trust bundle. Counted as each restart begins: the member serves, and the
+    // driver may see it trust the new CA and go on, before the restart's health check has come back.
+    let newTrustRestarts = 0;
     const findings: string[] = [];
     const name = (i: number) => `etcd-${i + 1}`;
     const host = (i: number) => members.addresses[i];
@@ -160,7 +165,7 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
         if (met.served?.fingerprint256 !== new X509Certificate(port === 2379 ? files.server.crt : files.peer.crt).fingerprint256)
           findings.push(`${name(i)}:${port}: did not serve its new certificate without a restart (${met.error ?? met.served?.subject})`);
       }
-      actions.push({ member: name(i), phase: 'NewCAIssuing', did: 'reloaded' });
+      actions.push({ member: name(i), phase: 'NewCAIssuing', did: 'reloaded', restartsBefore: newTrustRestarts });
     };
     const syncing = nodes.map((h, i) => {
       let queue = Promise.resolve();
@@ -183,6 +188,7 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
       const from = writer.completed;
       // writes go on while the member is down (the other two keep quorum)
       await writer.afterPuts(2);
+      if (phase === 'NewCAAccepted') newTrustRestarts++;
       await members.restart(i);
       draining = undefined;
       actions.push({ member: name(i), phase, did: 'restarted', leaderMoved, putsWhileDown: writer.completed - from });
@@ -250,10 +256,16 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
     expect(told.some((t) => /after OldCADropped: etcd at \S+ still accepts a client certificate of the old etcd CA/.test(t)), told.join('\n')).to.equal(true);
     // The operator's work: a rolling restart for each new trust bundle, nothing but new files for the re-issued leaves.
     const did = (phase: RotationPhase, what: Action['did']) => nodes.map((_, i) => `${name(i)} ${phase} ${what}`);
-    const labels = actions.map((a) => `${a.member} ${a.phase} ${a.did}`);
-    expect(labels.slice(0, MEMBERS)).to.deep.equal(did('NewCAAccepted', 'restarted'));
-    expect(labels.slice(MEMBERS, 2 * MEMBERS)).to.have.members(did('NewCAIssuing', 'reloaded'));
-    expect(labels.slice(2 * MEMBERS)).to.deep.equal(did('OldCADropped', 'restarted'));
+    const labels = (phase: RotationPhase) => actions.filter((a) => a.phase === phase).map((a) => `${a.member} ${a.phase} ${a.did}`);
+    expect(labels('NewCAAccepted')).to.deep.equal(did('NewCAAccepted', 'restarted'));
+    expect(labels('NewCAIssuing')).to.have.members(did('NewCAIssuing', 'reloaded'));
+    expect(labels('OldCADropped')).to.deep.equal(did('OldCADropped', 'restarted'));
+    // No member got a leaf of the new CA before every member had been started again trusting it (each restart is
+    // recorded when its health check returns, which may be after the driver has seen the member trust the new CA)...
+    for (const a of actions.filter((x) => x.did === 'reloaded')) expect(a.restartsBefore, `${a.member} reloaded`).to.equal(MEMBERS);
+    // ...and the old CA was dropped from the members only after each had taken its new-CA leaves.
+    const lastReload = actions.map((a) => a.did).lastIndexOf('reloaded');
+    expect(actions.findIndex((a) => a.phase === 'OldCADropped'), 'a member restarted to drop the old CA before every reload').to.be.greaterThan(lastReload);
     for (const a of actions.filter((x) => x.did === 'restarted')) expect(a.putsWhileDown, `${a.member} ${a.phase}`).to.be.at.least(2);
     // leadership was moved at least once in each rolling restart (the leader of the moment is restarted too)
     for (const phase of ['NewCAAccepted', 'OldCADropped']) expect(actions.some((a) => a.phase === phase && a.leaderMoved), phase).to.equal(true);
