@@ -1,8 +1,7 @@
 // The cluster network fields the Kubernetes certificates depend on: the service subnets (whose first addresses are the
 // in-cluster `kubernetes` service IPs), the cluster DNS domain and the API server's local port. Absent fields take
 // Talos' defaults, so a config written before these fields were read issues the same certificates as before.
-import { isIP } from 'node:net';
-import { bytesToIp, ipToBytes } from '../pki/ip.js';
+import { bytesToIp, ipFamily, ipToBytes } from '../pki/ip.js';
 import { isDNSName } from './subject-alt-name.js';
 
 export const DEFAULT_DNS_DOMAIN = 'cluster.local';
@@ -17,7 +16,7 @@ interface Cidr {
 function parseCidr(text: string): Cidr | undefined {
   const [address, prefixText, extra] = text.trim().split('/');
   if (extra !== undefined || prefixText === undefined || !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const family = isIP(address);
+  const family = ipFamily(address);
   const prefix = Number(prefixText);
   if (family === 0 || prefix > (family === 4 ? 32 : 128)) return undefined;
   return { bytes: ipToBytes(address), prefix };
@@ -39,7 +38,7 @@ export function serviceSubnetsProblems(subnets: readonly string[]): string[] {
     return p ? [`[${i}]: ${p}`] : [];
   });
   if (problems.length) return problems;
-  const families = subnets.map((s) => isIP(s.split('/')[0]));
+  const families = subnets.map((s) => ipFamily(s.split('/')[0]));
   if (subnets.length > 2 || new Set(families).size !== families.length)
     return [`: expected one IPv4 subnet, one IPv6 subnet or one of each (dual-stack), got ${subnets.join(', ')}`];
   return [];

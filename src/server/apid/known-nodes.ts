@@ -5,7 +5,7 @@
 //   - a member given to apid (serve's `--member`: the operator's list of the cluster's other nodes).
 // Names without a port mean the apid port (every node of a cluster listens on the same one). There is no discovery
 // service here: a worker that joined through this node's trustd is not known until it is listed in one of these.
-import { isIP } from 'node:net';
+import { ipFamily } from '../../pki/index.js';
 import { CERT_SANS_ID } from '../../controllers/cert-sans-controller.js';
 import { CARotations } from '../../resources/ca-rotation.js';
 import type { CARotationSpec } from '../../resources/ca-rotation.js';
@@ -51,6 +51,6 @@ function storedKey(address: string, apidPort: number): string | undefined {
 
 /** One spelling per address: DNS names in lower case without a final dot, IPv6 in its compressed form. */
 function keyOf({ host, port }: NodeAddress): string {
-  const h = isIP(host) === 6 ? new URL(`http://[${host}]/`).hostname : host.toLowerCase().replace(/\.$/, '');
+  const h = ipFamily(host) === 6 ? new URL(`http://[${host}]/`).hostname : host.toLowerCase().replace(/\.$/, '');
   return `${h}|${port}`;
 }

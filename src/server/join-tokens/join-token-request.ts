@@ -1,8 +1,8 @@
 // What `token create` asks for, checked before anything is made: a lifetime, a number of uses, and the names the
 // token is bound to. Each problem names the field as the caller wrote it (`--ttl` on the command line, `ttlSeconds` in
 // the API) and what is accepted.
-import { isIP } from 'node:net';
 import { hostnameProblem } from '../../config/subject-alt-name.js';
+import { ipFamily } from '../../pki/index.js';
 
 export interface JoinTokenRequest {
   ttlSeconds?: number;
@@ -55,7 +55,7 @@ export function checkJoinTokenRequest(request: Record<string, unknown>, names: J
   if (nodeIPs.length > MAX_JOIN_TOKEN_NODE_IPS) fail('nodeIPs', `at most ${MAX_JOIN_TOKEN_NODE_IPS} addresses, got ${nodeIPs.length}`);
   for (const ip of nodeIPs as unknown[]) {
     // A zone (fe80::1%eth0) names an interface of the asking host, never part of a certificate's address.
-    if (typeof ip !== 'string' || isIP(ip) === 0 || ip.includes('%')) fail('nodeIPs', `expected an IP address such as 10.0.0.7, got ${show(ip)}`);
+    if (typeof ip !== 'string' || ipFamily(ip) === 0 || ip.includes('%')) fail('nodeIPs', `expected an IP address such as 10.0.0.7, got ${show(ip)}`);
   }
   if (hostname !== undefined) {
     const problem = typeof hostname === 'string' ? hostnameProblem(hostname) : `expected a host name, got ${show(hostname)}`;
@@ -71,7 +71,7 @@ export function checkJoinTokenRequest(request: Record<string, unknown>, names: J
 
 /** One spelling per address (`::ffff:a00:7` and `0:0::ffff:10.0.0.7` compare equal), so bindings compare as text. */
 export function canonicalIp(ip: string): string {
-  if (isIP(ip) !== 6) return ip;
+  if (ipFamily(ip) !== 6) return ip;
   try {
     return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
   } catch {

@@ -1,11 +1,11 @@
 // The rotation driver's view of another node's apid: one JSON call per fresh TLS connection (no keep-alive), so each
 // call is judged by the node's accepted CAs as they are now, exactly as a new talosctl connection would be.
 import https from 'node:https';
-import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { boundedCache } from '../../controllers/certificate-cache.js';
 import { parseNodeAddress } from '../apid/node-address.js';
+import { ipFamily } from '../../pki/index.js';
 
 /** A client certificate and key (PKCS#8) plus the CA bundle the server's certificate must chain to. */
 export interface NodeCredentials {
@@ -48,7 +48,7 @@ export function callNode(address: string, creds: NodeCredentials, method: string
     agent: false,
     secureContext,
     timeout: CALL_TIMEOUT_MS,
-    ...(isIP(host) ? {} : { servername: host }),
+    ...(ipFamily(host) ? {} : { servername: host }),
     headers: text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {},
   };
   return new Promise((resolve) => {

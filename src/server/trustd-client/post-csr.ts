@@ -6,8 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import { isIP } from 'node:net';
-import { verifyChain } from '../../pki/index.js';
+import { ipFamily, verifyChain } from '../../pki/index.js';
 import { CERTIFICATE_PATH } from '../trustd/trustd-server.js';
 import type { HostPort } from './trustd-endpoints.js';
 
@@ -71,8 +70,8 @@ export function verifiedConnection(o: TrustdConnectionOptions): Promise<TLSSocke
   const { host, port } = o.endpoint;
   return new Promise((resolve, reject) => {
     const identity = o.clientCertificate ? { cert: o.clientCertificate.crt, key: o.clientCertificate.key } : {};
-    const source = o.localAddress !== undefined && isIP(o.localAddress) === isIP(host) ? { localAddress: o.localAddress } : {};
-    const socket = connect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...identity, ...source, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    const source = o.localAddress !== undefined && ipFamily(o.localAddress) === ipFamily(host) ? { localAddress: o.localAddress } : {};
+    const socket = connect({ host, port, ...(ipFamily(host) ? {} : { servername: host }), ...identity, ...source, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
     socket.setTimeout(o.timeoutMs, () => socket.destroy(new Error(`no answer within ${Math.round(o.timeoutMs / 1000)}s`)));
     socket.once('error', reject);
     socket.once('secureConnect', () => {
@@ -97,7 +96,7 @@ function trustProblem(socket: TLSSocket, host: string, o: TrustdConnectionOption
     const stale = chain.reason === 'UnknownAuthority' ? ": machine.ca and machine.acceptedCAs of this node's config do not include the cluster's OS CA (was the config made from a secrets bundle older than the last rotate-ca? regenerate it from the current bundle)" : '';
     return `trustd's certificate is not trusted: ${chain.message}${stale}`;
   }
-  const named = isIP(host) ? peer.checkIP(host) : peer.checkHost(host, { subject: 'never' });
+  const named = ipFamily(host) ? peer.checkIP(host) : peer.checkHost(host, { subject: 'never' });
   return named ? undefined : `trustd's certificate does not name ${host} (it names ${peer.subjectAltName ?? 'nothing'})`;
 }
 
