@@ -10,7 +10,7 @@
 // The warm-ups are also a smoke test of each bundle: a bundle that cannot start fails the build.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,7 +63,11 @@ chmodSync('dist/bundle/trustctl.js', 0o755);
 // modules and of packages into require()s, but keeps `await import('node:...')` as it is, and that fails only when the
 // line runs. A builtin is already loaded: import it at the top of the file.
 for (const file of ['dist/bundle/trustctl.cjs', 'dist/test-bundle/crash-node.cjs']) {
-  const lines = readFileSync(file, 'utf8').split('\n');
+  // esbuild leaves some non-ASCII text as it is (comments, a regular expression); as \u escapes, which mean the same
+  // in strings, regular expressions and identifiers, the bundle is ASCII and the launcher reads it without decoding.
+  const text = readFileSync(file, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeFileSync(file, text);
+  const lines = text.split('\n');
   const at = lines.findIndex((line) => /(?<![\w$.])import\(/.test(line));
   if (at >= 0) throw new Error(`${file}:${at + 1}: a dynamic import() is left in the bundle (${lines[at].trim()}); import the module statically`);
 }

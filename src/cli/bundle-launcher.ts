@@ -8,6 +8,7 @@
 // the one beside the bundle can already rewrite the bundle. It begins with the SHA-256 of the bundle's text, so a cache
 // from another build is never used, whatever V8 would make of it; V8 itself refuses one from another Node or other
 // flags. Any cache not used only costs the compile it would have saved.
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
@@ -24,8 +25,11 @@ export interface LaunchedBundle {
 
 /** Runs `bundleFile` (a CommonJS bundle) in this process as `node bundleFile` would, with its code cache if usable. */
 export function runBundle(bundleFile: string, env: NodeJS.ProcessEnv = process.env): LaunchedBundle {
-  const text = readFileSync(bundleFile, 'utf8');
-  const digest = createHash('sha256').update(text).digest();
+  const bytes = readFileSync(bundleFile);
+  const digest = createHash('sha256').update(bytes).digest();
+  // The build escapes every non-ASCII character (scripts/bundle.mjs), and ASCII read as latin1 needs no UTF-8 decoding:
+  // 11 ms instead of 23 for trustctl's bundle here.
+  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const cacheFile = `${bundleFile}.cache`;
   const found = readCache(cacheFile, digest);
   // A `#!` line is valid only at the very start of a script; kept as a comment, every line and column stays put.
