@@ -24,7 +24,9 @@ const [withBuild, withLint] = [flag('--build'), flag('--lint')];
 // each here, and the suite starts hundreds (the crash test alone a hundred). Nothing under test trusts a public CA, so
 // the test workers, and every process they start, go without it.
 delete process.env.NODE_EXTRA_CA_CERTS;
-const lint = withLint ? startChild('node_modules/eslint/bin/eslint.js', ['--no-warn-ignored', '.']) : undefined;
+// eslint's type-aware program allocates a lot of short-lived objects: with a 64 MB young generation (16 MB by default)
+// it spends ~1.5 s less CPU on garbage collection here.
+const lint = withLint ? startChild('node_modules/eslint/bin/eslint.js', ['--no-warn-ignored', '.'], ['--max-semi-space-size=64']) : undefined;
 const compiled = withBuild ? startChild('node_modules/typescript/bin/tsc', ['-p', 'tsconfig.json']) : undefined;
 // Tests that spawn trustctl (or the crash worker) run the esbuild bundle: rebuilt here (under a second, from the
 // sources, beside tsc), so a plain `tsc` before this runner never leaves them running an older trustctl than the
@@ -84,9 +86,9 @@ const runner = mocha.run(async () => {
 });
 
 /** A Node script as a child process; its output is held (printed by the caller when it failed). */
-function startChild(script, scriptArgs) {
+function startChild(script, scriptArgs, nodeFlags = []) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     // A compile error ends the run while eslint still works: it goes with this process.
     const stop = () => child.kill();
     process.once('exit', stop);
