@@ -136,7 +136,9 @@ export const certificateStatusController: Controller = {
     for (const e of entries) {
       if (held.get(e.id) !== JSON.stringify(e.spec)) await rt.modify(CertificateStatuses, e.id, () => e.spec);
     }
-    await rt.destroyOthers(CertificateStatuses, entries.map((e) => e.id));
+    // The list above holds every status there is: destroyOthers (a second list) only when one of them is no longer wanted.
+    const wanted = new Set(entries.map((e) => e.id));
+    if ([...held.keys()].some((id) => !wanted.has(id))) await rt.destroyOthers(CertificateStatuses, wanted);
     const changes = entries.map((e) => e.nextChange?.getTime()).filter((t): t is number => t !== undefined && t > now.getTime());
     const next = changes.length ? DateTime.fromMillis(Math.min(...changes), { zone: 'utc' }) : undefined;
     return requeueAt(next, `${entries.length} certificates observed`);

@@ -8,7 +8,7 @@ import { rotateCaCommand } from '../../resources/common.js';
 import type { AuditDetails } from '../../resources/audit-records.js';
 import { certificateDetails } from '../audit/certificate-details.js';
 import { parseCertificate } from '../certificate-cache.js';
-import { reissueVerdict } from '../policy/reissue-policy.js';
+import { rememberIssuedPair, reissueVerdict } from '../policy/reissue-policy.js';
 import { renewalTime } from '../policy/renewal-time.js';
 import { freshLeafKeys } from './leaf-keys.js';
 import type { LeafKeySource } from './leaf-keys.js';
@@ -87,6 +87,7 @@ async function issueOne(setId: string, w: WantedCertificate, now: Date, reason: 
   const notAfter = new Date(cert.validTo);
   // Renewal counts from issuance, not from the backdated NotBefore, so backdating does not pull renewal earlier.
   const from = new Date(Math.max(notBefore.getTime(), now.getTime()));
+  rememberIssuedPair(made.certPem, made.keyPem);
   const certificate: IssuedCertificate = {
     crt: made.certPem,
     key: made.keyPem,

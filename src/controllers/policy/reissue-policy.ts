@@ -44,6 +44,15 @@ const keyMismatch = (p: Parsed): string | undefined => {
   });
 };
 
+/**
+ * A pair this node has just issued: the certificate was signed over that key's public half, so there is nothing for
+ * the check to find, and reading the key back costs more than the signature did. A stored pair whose text differs in
+ * any byte (a key put in from outside) is still read and compared.
+ */
+export function rememberIssuedPair(crt: string, key: string): void {
+  pairVerdicts(`${crt}\u0000${key}`, () => undefined);
+}
+
 const policy = chain<Parsed, IssueReason>(
   check('DoesNotExist', (p) => !p.current && 'no certificate yet'),
   check('Invalid', (p) => p.parseError && `the stored certificate cannot be parsed: ${p.parseError}`),

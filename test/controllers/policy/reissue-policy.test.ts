@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { createCA, encodePrivateKeyPem, generateKeyPair, issueCertificateAndKey } from '../../../src/pki/index.js';
 import type { CertificateAuthority } from '../../../src/pki/index.js';
 import type { CertificateRequest, IssuedCertificate } from '../../../src/resources/common.js';
-import { reissueVerdict } from '../../../src/controllers/policy/reissue-policy.js';
+import { rememberIssuedPair, reissueVerdict } from '../../../src/controllers/policy/reissue-policy.js';
+import { issueSet } from '../../../src/controllers/issuing/issue-set.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const HOUR = 3_600_000;
@@ -55,6 +56,17 @@ describe('reissue policy (one check at a time)', () => {
     const unreadable = reissueVerdict({ current: { ...held, key: 'not a key' }, wanted, issuer: ca, now: at(1) });
     expect(unreadable?.reason).to.equal('SecretMismatch');
     expect(unreadable?.message).to.match(/^the private key cannot be read: /);
+  });
+
+  it('SecretMismatch is not read back for a pair just issued, only for that exact text: any other key is still read and compared', async () => {
+    const { certificates } = await issueSet('api', {}, [{ name: 'server', issuer: 'os', ca, request: wanted }], NOW);
+    const issued = certificates.server;
+    expect(reissueVerdict({ current: issued, wanted, issuer: ca, now: at(1) })).to.equal(undefined);
+    const other = await generateKeyPair('ecdsa');
+    expect(reissueVerdict({ current: { ...issued, key: encodePrivateKeyPem(other) }, wanted, issuer: ca, now: at(1) })?.reason).to.equal('SecretMismatch');
+    // What remembering means: a pair declared issued here is taken as matching without reading the key.
+    rememberIssuedPair(issued.crt, 'not a key');
+    expect(reissueVerdict({ current: { ...issued, key: 'not a key' }, wanted, issuer: ca, now: at(1) })).to.equal(undefined);
   });
 
   it('IncorrectIssuer: the issuing CA is now another one', () => {
