@@ -149,7 +149,11 @@ export class Runtime implements ContextHost {
     try {
       const statuses = await this.state.list({ namespace: ControllerStatuses.namespace, type: ControllerStatuses.type });
       for (const s of statuses) {
-        if (this.slots.has(s.metadata.id) || s.metadata.owner !== RUNTIME_OWNER) continue;
+        const slot = this.slots.get(s.metadata.id);
+        // What a reader cares about, as the last run left it: a start that ends the same (idle, no failures, the same
+        // message) writes nothing. Each start wrote every status again, and each write woke the status controllers.
+        if (slot) slot.written = statusFingerprint(s.spec as ControllerStatus);
+        if (slot || s.metadata.owner !== RUNTIME_OWNER) continue;
         await this.state.destroy(s.metadata, { owner: RUNTIME_OWNER });
         this.log('removed the status of a controller no longer run', { controller: s.metadata.id });
       }
@@ -296,11 +300,11 @@ export class Runtime implements ContextHost {
   /**
    * Writes the ControllerStatuses resource when state, failures, last error, next retry or message changed. Counters
    * and timestamps ride along but do not trigger a write on their own: a status watcher that itself reconciles would
-   * otherwise wake on every reconcile of every controller, forever.
+   * otherwise wake on every reconcile of every controller, forever. A start compares with what the last run wrote.
    */
   private async writeStatus(slot: Slot): Promise<void> {
     const { name, state, failures, lastError, nextRetry, message, lastReconcile, lastSuccess, reconciles } = slot.status;
-    const fingerprint = JSON.stringify([state, failures, lastError, nextRetry, message]);
+    const fingerprint = statusFingerprint(slot.status);
     if (fingerprint === slot.written) return;
     const spec: ControllerStatus = { name, state, failures, reconciles };
     Object.assign(spec, defined({ lastError, nextRetry, message, lastReconcile, lastSuccess }));
@@ -378,4 +382,9 @@ function describe(err: unknown): string {
 
 function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The fields of a controller's status whose change is worth a write (see writeStatus). */
+function statusFingerprint(s: ControllerStatus): string {
+  return JSON.stringify([s.state, s.failures, s.lastError, s.nextRetry, s.message]);
 }

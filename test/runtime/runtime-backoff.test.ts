@@ -181,6 +181,31 @@ describe('Runtime: failing controllers', () => {
     expect((await h.state.get(pointer)).metadata.version).to.equal(before.metadata.version);
   });
 
+  it('does not rewrite a status on start when the run ends as the last one did, and does when it ends otherwise', async () => {
+    let says = 'steady';
+    const steady: Controller = { name: 'Steady', inputs: [input(Sources)], outputs: [], reconcile: async () => idle(says) };
+    h = await harness([steady]);
+    await h.runtime.start();
+    await h.runtime.settled();
+    await h.runtime.stop();
+    const pointer = { namespace: 'runtime', type: ControllerStatuses.type, id: 'Steady' };
+    const first = await h.state.get<ControllerStatus>(pointer);
+    const restart = async () => {
+      await h.clock.advance(60_000); // a later start: its lastReconcile differs, which alone is not worth a write
+      const next = new Runtime({ state: h.state, registry: h.registry, clock: h.clock });
+      next.register(steady);
+      await next.start();
+      await next.settled();
+      await next.stop();
+      return h.state.get<ControllerStatus>(pointer);
+    };
+    expect((await restart()).metadata.version, 'rewritten with nothing changed').to.equal(first.metadata.version);
+    says = 'changed';
+    const changed = await restart();
+    expect(changed.metadata.version).to.be.greaterThan(first.metadata.version);
+    expect(changed.spec).to.deep.include({ state: 'idle', failures: 0, message: 'changed' });
+  });
+
   it('removes at start the status of a controller it no longer runs (renamed or removed), and keeps the others', async () => {
     const c = flaky('Flaky', 1);
     h = await harness([c], { random: () => 0.5 });
