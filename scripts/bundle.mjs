@@ -65,7 +65,7 @@ chmodSync('dist/bundle/trustctl.js', 0o755);
 for (const file of ['dist/bundle/trustctl.cjs', 'dist/test-bundle/crash-node.cjs']) {
   // esbuild leaves some non-ASCII text as it is (comments, a regular expression); as \u escapes, which mean the same
   // in strings, regular expressions and identifiers, the bundle is ASCII and the launcher reads it without decoding.
-  const text = readFileSync(file, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const text = readFileSync(file, 'utf8').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   writeFileSync(file, text);
   const lines = text.split('\n');
   const at = lines.findIndex((line) => /(?<![\w$.])import\(/.test(line));
