@@ -52,7 +52,9 @@ export function revocationListController(caKeys: CaKeys = memoryCaKeys): Control
         const list = stale ? await publish(rt, name, ca, entries, current, now) : current;
         wake = Math.min(wake, dueAt(list), ...entries.map((e) => Date.parse(e.notAfter)));
       }
-      await rt.destroyOthers(RevocationLists, CA_NAMES.filter((n) => signers[n]));
+      // Its lists are named after the CAs: with every CA's key here (a control plane) there is none to drop, and no list
+      // to read for it (check simulates years of these reconciles).
+      if (CA_NAMES.some((n) => !signers[n])) await rt.destroyOthers(RevocationLists, CA_NAMES.filter((n) => signers[n]));
       const published = CA_NAMES.filter((n) => signers[n]).length;
       return requeueAt(Number.isFinite(wake) ? DateTime.fromMillis(wake, { zone: 'utc' }) : undefined, published ? `${published} CRL(s), ${revocations.length} revocation(s)` : 'no CA key on this node');
     },
