@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -183,16 +183,20 @@ describe('config patches: errors and validation', () => {
 describe('config patches: loading', () => {
   it('reads @file, takes inline text as the patch, and names a missing file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'patch-load-'));
-    const file = join(dir, 'p.yaml');
-    writeFileSync(file, 'machine:\n  certSANs: [10.0.0.5]\n');
-    const patches = loadPatches([`@${file}`, '[{"op": "add", "path": "/machine/certSANs/-", "value": "x.example"}]']);
-    expect(patches.map((p) => [p.kind, p.source])).to.deep.equal([
-      ['strategic', file],
-      ['json6902', 'patch 2'],
-    ]);
-    expect(thrown(() => loadPatches([`@${join(dir, 'missing.yaml')}`])).message).to.equal(
-      `patch file "${join(dir, 'missing.yaml')}": does not exist; pass --patch @FILE with an existing file, or the patch text inline`,
-    );
+    try {
+      const file = join(dir, 'p.yaml');
+      writeFileSync(file, 'machine:\n  certSANs: [10.0.0.5]\n');
+      const patches = loadPatches([`@${file}`, '[{"op": "add", "path": "/machine/certSANs/-", "value": "x.example"}]']);
+      expect(patches.map((p) => [p.kind, p.source])).to.deep.equal([
+        ['strategic', file],
+        ['json6902', 'patch 2'],
+      ]);
+      expect(thrown(() => loadPatches([`@${join(dir, 'missing.yaml')}`])).message).to.equal(
+        `patch file "${join(dir, 'missing.yaml')}": does not exist; pass --patch @FILE with an existing file, or the patch text inline`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

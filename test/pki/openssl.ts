@@ -9,7 +9,11 @@ let counter = 0;
 
 /** Writes `content` to a fresh file in the shared temp dir and returns its path. */
 export function tempFile(content: string | Buffer, suffix = '.pem'): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'pki-test-'));
+  if (!dir) {
+    dir = mkdtempSync(join(tmpdir(), 'pki-test-'));
+    // Not every file calls cleanupTempFiles: the last dir of a process goes when it exits.
+    process.once('exit', cleanupTempFiles);
+  }
   const path = join(dir, `f${counter++}${suffix}`);
   writeFileSync(path, content, { mode: 0o600 });
   return path;

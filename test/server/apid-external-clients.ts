@@ -1,7 +1,7 @@
 // curl and openssl s_client as independent mTLS clients of apid. Spawned asynchronously: the server runs in this
 // process, so a synchronous spawn would block it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Answer, Credential } from './apid-harness.js';
@@ -10,7 +10,11 @@ import type { Call } from './apid-mtls-cases.js';
 let dir: string | undefined;
 let n = 0;
 function file(content: string): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'apid-clients-'));
+  if (!dir) {
+    const made = mkdtempSync(join(tmpdir(), 'apid-clients-'));
+    dir = made;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
   const path = join(dir, `f${n++}.pem`);
   writeFileSync(path, content, { mode: 0o600 });
   return path;
