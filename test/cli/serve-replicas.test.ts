@@ -18,7 +18,10 @@ describe('trustctl serve --store etcd:// (replicas)', function () {
     etcd = await startEtcd();
     box = await NodeSandbox.create();
   });
-  after(async () => etcd?.stop());
+  after(async () => {
+    await etcd?.stop();
+    box?.remove();
+  });
 
   it('runs the controllers in one replica, and the other takes over after a SIGKILL without issuing anything again', async () => {
     const args = ['serve', '--config', box.config, '--state', box.state, '--store', `etcd://${etcd.endpoint}/replicas`, '--node-ip', '10.5.0.2', '--hostname', 'cp-1', ...LOCAL_PORTS];
