@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 // Flags the crash test gives its workers (test/server/node-crash.test.ts): V8 refuses a code cache made under other
 // flags, so the warm-up runs with the same ones.
-export const CRASH_WORKER_NODE_FLAGS = ['--no-opt'];
+const CRASH_WORKER_NODE_FLAGS = ['--no-opt'];
 
 const program = {
   bundle: true,
@@ -59,14 +59,14 @@ await Promise.all([
   launcher('dist/test-bundle', 'crash-node'),
 ]);
 chmodSync('dist/bundle/trustctl.js', 0o755);
-// The launcher compiles a bundle as a script, which has no loader for `import()`: esbuild turns the lazy imports of our
-// modules and of packages into require()s, but keeps `await import('node:...')` as it is, and that fails only when the
-// line runs. A builtin is already loaded: import it at the top of the file.
 for (const file of ['dist/bundle/trustctl.cjs', 'dist/test-bundle/crash-node.cjs']) {
   // esbuild leaves some non-ASCII text as it is (comments, a regular expression); as \u escapes, which mean the same
   // in strings, regular expressions and identifiers, the bundle is ASCII and the launcher reads it without decoding.
   const text = readFileSync(file, 'utf8').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   writeFileSync(file, text);
+  // The launcher compiles a bundle as a script, which has no loader for `import()`: esbuild turns the lazy imports of
+  // our modules and of packages into require()s, but keeps `await import('node:...')` as it is, and that fails only
+  // when the line runs. A builtin is already loaded: import it at the top of the file.
   const lines = text.split('\n');
   const at = lines.findIndex((line) => /(?<![\w$.])import\(/.test(line));
   if (at >= 0) throw new Error(`${file}:${at + 1}: a dynamic import() is left in the bundle (${lines[at].trim()}); import the module statically`);

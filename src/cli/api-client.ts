@@ -3,7 +3,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { contextCredentials, readTalosconfigFile, resolveTalosconfigPath, selectContext } from '../config/index.js';
-import { encodePrivateKeyPkcs8Pem, ipFamily, parseCertificatePem, parsePrivateKeyPem } from '../pki/index.js';
+import { encodePrivateKeyPkcs8Pem, parseCertificatePem, parsePrivateKeyPem, serverNameFor } from '../pki/index.js';
 import { NODE_HEADER, formatNodeAddress, parseNodeAddress } from '../server/apid/index.js';
 import type { NodeAddress, WatchLine } from '../server/apid/index.js';
 import { inCwd } from './cli-io.js';
@@ -178,7 +178,7 @@ export class ApiClient {
     if (options.node) headers[NODE_HEADER] = options.node;
     if (options.json) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.json) });
     const { host, port } = this.endpoint;
-    return https.request({ host, port, method, path, agent: this.agent, headers, ...(ipFamily(host) ? {} : { servername: host }) }, onResponse);
+    return https.request({ host, port, method, path, agent: this.agent, headers, ...serverNameFor(host) }, onResponse);
   }
 }
 

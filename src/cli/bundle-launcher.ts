@@ -31,11 +31,11 @@ export function runBundle(bundleFile: string, env: NodeJS.ProcessEnv = process.e
   // 11 ms instead of 23 for trustctl's bundle here.
   const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const cacheFile = `${bundleFile}.cache`;
-  const found = readCache(cacheFile, digest);
+  const cachedData = readCache(cacheFile, digest);
   // A `#!` line is valid only at the very start of a script; kept as a comment, every line and column stays put.
   const body = text.startsWith('#!') ? `//${text.slice(2)}` : text;
-  const script = new Script(Module.wrap(body), { filename: bundleFile, cachedData: found.data });
-  const cache = found.data === undefined ? found.state : script.cachedDataRejected ? 'rejected' : 'used';
+  const script = new Script(Module.wrap(body), { filename: bundleFile, ...(typeof cachedData === 'string' ? {} : { cachedData }) });
+  const cache = typeof cachedData === 'string' ? cachedData : script.cachedDataRejected ? 'rejected' : 'used';
   if (env[WRITE_CODE_CACHE_ENV] === '1') process.once('exit', () => writeCache(cacheFile, digest, script.createCachedData()));
 
   const module = new Module(bundleFile);
@@ -45,15 +45,16 @@ export function runBundle(bundleFile: string, env: NodeJS.ProcessEnv = process.e
   return { cache };
 }
 
-function readCache(cacheFile: string, digest: Buffer): { data?: Buffer; state: 'absent' | 'stale' } {
+/** The cache's V8 bytes when it was made from this very text; else why there are none. */
+function readCache(cacheFile: string, digest: Buffer): Buffer | 'absent' | 'stale' {
   let bytes: Buffer;
   try {
     bytes = readFileSync(cacheFile);
   } catch {
-    return { state: 'absent' };
+    return 'absent';
   }
-  if (bytes.length <= DIGEST_BYTES || !bytes.subarray(0, DIGEST_BYTES).equals(digest)) return { state: 'stale' };
-  return { data: bytes.subarray(DIGEST_BYTES), state: 'stale' };
+  if (bytes.length <= DIGEST_BYTES || !bytes.subarray(0, DIGEST_BYTES).equals(digest)) return 'stale';
+  return bytes.subarray(DIGEST_BYTES);
 }
 
 /** At exit, so the cache holds every function this run compiled; written whole or not at all. */

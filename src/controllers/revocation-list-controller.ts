@@ -54,8 +54,9 @@ export function revocationListController(caKeys: CaKeys = memoryCaKeys): Control
       }
       // Its lists are named after the CAs: with every CA's key here (a control plane) there is none to drop, and no list
       // to read for it (check simulates years of these reconciles).
-      if (CA_NAMES.some((n) => !signers[n])) await rt.destroyOthers(RevocationLists, CA_NAMES.filter((n) => signers[n]));
-      const published = CA_NAMES.filter((n) => signers[n]).length;
+      const signing = CA_NAMES.filter((n) => signers[n]);
+      if (signing.length < CA_NAMES.length) await rt.destroyOthers(RevocationLists, signing);
+      const published = signing.length;
       return requeueAt(Number.isFinite(wake) ? DateTime.fromMillis(wake, { zone: 'utc' }) : undefined, published ? `${published} CRL(s), ${revocations.length} revocation(s)` : 'no CA key on this node');
     },
   };

@@ -38,4 +38,4 @@ export type { JwtAlgorithm, JwtClaims, JwtHeader, VerifyJwtOptions } from './jwt
 export { buildCrl, buildCrlAsync, crlPem, REVOCATION_REASON_CODES, REVOCATION_REASON_NAMES } from './crl.js';
 export type { CrlEntry, CrlOptions, RevocationReasonCode } from './crl.js';
 export { spkiOf } from './signature.js';
-export { ipFamily } from './ip.js';
+export { ipFamily, serverNameFor } from './ip.js';

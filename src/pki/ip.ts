@@ -46,6 +46,11 @@ export function ipFamily(text: string): 0 | 4 | 6 {
   return isIPv4(text) ? 4 : 0;
 }
 
+/** The TLS option that names `host` (SNI, and the server certificate check): an IP address is never sent as a name. */
+export function serverNameFor(host: string): { servername?: string } {
+  return ipFamily(host) ? {} : { servername: host };
+}
+
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const ZONE = /^[0-9a-zA-Z.:-]+$/;
 

@@ -147,12 +147,12 @@ export class Runtime implements ContextHost {
   private async forgetStatusesOfUnregistered(): Promise<void> {
     // Best effort, like writeStatus: the controllers run whether or not the store takes statuses now.
     try {
-      const statuses = await this.state.list({ namespace: ControllerStatuses.namespace, type: ControllerStatuses.type });
+      const statuses = await this.state.list<ControllerStatus>({ namespace: ControllerStatuses.namespace, type: ControllerStatuses.type });
       for (const s of statuses) {
         const slot = this.slots.get(s.metadata.id);
         // What a reader cares about, as the last run left it: a start that ends the same (idle, no failures, the same
         // message) writes nothing. Each start wrote every status again, and each write woke the status controllers.
-        if (slot) slot.written = statusFingerprint(s.spec as ControllerStatus);
+        if (slot) slot.written = statusFingerprint(s.spec);
         if (slot || s.metadata.owner !== RUNTIME_OWNER) continue;
         await this.state.destroy(s.metadata, { owner: RUNTIME_OWNER });
         this.log('removed the status of a controller no longer run', { controller: s.metadata.id });

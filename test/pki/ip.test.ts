@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { isIP } from 'node:net';
-import { ipFamily } from '../../src/pki/index.js';
+import { ipFamily, serverNameFor } from '../../src/pki/index.js';
 
 const ipv6Like = fc
   .array(fc.oneof(fc.stringMatching(/^[0-9a-fA-F]{0,5}$/), fc.constant(''), fc.ipV4()), { minLength: 1, maxLength: 10 })
@@ -31,5 +31,13 @@ describe('ipFamily', () => {
       fc.property(fc.oneof(fc.string(), fc.ipV4(), fc.ipV6(), fc.domain(), ipv6Like, nearV6, alphabet, quad), (text) => ipFamily(text) === isIP(text)),
       { numRuns: 20_000 },
     );
+  });
+});
+
+describe('serverNameFor', () => {
+  it('names a DNS host for SNI and never an IP address, v4, v6 or with a zone', () => {
+    expect(serverNameFor('cp-1.example.com')).to.deep.equal({ servername: 'cp-1.example.com' });
+    expect(serverNameFor('localhost')).to.deep.equal({ servername: 'localhost' });
+    for (const ip of ['10.5.0.2', '::1', 'fd00::1', 'fe80::1%eth0', '::ffff:10.0.0.1']) expect(serverNameFor(ip), ip).to.deep.equal({});
   });
 });

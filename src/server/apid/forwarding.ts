@@ -7,7 +7,7 @@ import https from 'node:https';
 import { checkServerIdentity } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { ipFamily } from '../../pki/index.js';
+import { serverNameFor } from '../../pki/index.js';
 import type { State } from '../../runtime/state.js';
 import { revokedText } from '../revocation/index.js';
 import type { RevokedSet } from '../revocation/index.js';
@@ -63,7 +63,7 @@ export class Forwarder {
         path: req.url,
         agent,
         headers: { ...forwardedHeaders(req.headers), [ROLES_HEADER]: roles.join(',') },
-        ...(ipFamily(address.host) ? {} : { servername: address.host }),
+        ...serverNameFor(address.host),
       });
       upstream.on('response', (answer) => {
         res.writeHead(answer.statusCode ?? 502, forwardedHeaders(answer.headers));

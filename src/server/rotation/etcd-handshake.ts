@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { ETCD_CLIENT_PORT, parseNodeAddress } from '../apid/node-address.js';
 import type { TlsPair } from '../apid/tls-material.js';
-import { ipFamily } from '../../pki/index.js';
+import { serverNameFor } from '../../pki/index.js';
 
 export interface EtcdHandshake {
   /** The member's certificate, when the handshake completed: it accepted ours. */
@@ -23,7 +23,7 @@ const HANDSHAKE_TIMEOUT_MS = 5_000;
 export function etcdHandshake(endpoint: string, client: TlsPair, trusted: string[]): Promise<EtcdHandshake> {
   const { host, port } = parseNodeAddress(endpoint, ETCD_CLIENT_PORT);
   return new Promise((resolve) => {
-    const socket = tls.connect({ host, port, ...client, ca: trusted, maxVersion: 'TLSv1.2', timeout: HANDSHAKE_TIMEOUT_MS, ...(ipFamily(host) ? {} : { servername: host }) });
+    const socket = tls.connect({ host, port, ...client, ca: trusted, maxVersion: 'TLSv1.2', timeout: HANDSHAKE_TIMEOUT_MS, ...serverNameFor(host) });
     socket.once('secureConnect', () => {
       const served = new X509Certificate(socket.getPeerCertificate().raw);
       socket.destroy();

@@ -5,7 +5,7 @@ import { createSecureContext } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { boundedCache } from '../../controllers/certificate-cache.js';
 import { parseNodeAddress } from '../apid/node-address.js';
-import { ipFamily } from '../../pki/index.js';
+import { serverNameFor } from '../../pki/index.js';
 
 /** A client certificate and key (PKCS#8) plus the CA bundle the server's certificate must chain to. */
 export interface NodeCredentials {
@@ -48,7 +48,7 @@ export function callNode(address: string, creds: NodeCredentials, method: string
     agent: false,
     secureContext,
     timeout: CALL_TIMEOUT_MS,
-    ...(ipFamily(host) ? {} : { servername: host }),
+    ...serverNameFor(host),
     headers: text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {},
   };
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import { ipFamily, verifyChain } from '../../pki/index.js';
+import { ipFamily, serverNameFor, verifyChain } from '../../pki/index.js';
 import { CERTIFICATE_PATH } from '../trustd/trustd-server.js';
 import type { HostPort } from './trustd-endpoints.js';
 
@@ -71,7 +71,7 @@ export function verifiedConnection(o: TrustdConnectionOptions): Promise<TLSSocke
   return new Promise((resolve, reject) => {
     const identity = o.clientCertificate ? { cert: o.clientCertificate.crt, key: o.clientCertificate.key } : {};
     const source = o.localAddress !== undefined && ipFamily(o.localAddress) === ipFamily(host) ? { localAddress: o.localAddress } : {};
-    const socket = connect({ host, port, ...(ipFamily(host) ? {} : { servername: host }), ...identity, ...source, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    const socket = connect({ host, port, ...serverNameFor(host), ...identity, ...source, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
     socket.setTimeout(o.timeoutMs, () => socket.destroy(new Error(`no answer within ${Math.round(o.timeoutMs / 1000)}s`)));
     socket.once('error', reject);
     socket.once('secureConnect', () => {
