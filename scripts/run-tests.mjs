@@ -1,9 +1,9 @@
 // Runs the compiled mocha suite and closes with the line CI reads: `N passed, N failed, N skipped`.
 // Usage: node scripts/run-tests.mjs [substring filter on test file paths] [--grep PATTERN] [--build] [--lint]
-// `npm test` gives --build --lint: tsc compiles while eslint starts, and eslint goes on beside the suite; a lint failure
-// counts as one failed test, and a compile error ends the run before any test. Each of the three keeps one core busy
-// for a while (eslint ~20 s, tsc ~5 s) and the suite leaves some of the two cores idle as it waits on child processes
-// and sockets: one after the other they took that much longer.
+// `npm test` gives --build --lint: one child (scripts/compile-and-lint.mjs) compiles as tsc does, then lints with eslint
+// over the same TypeScript program while the suite runs; a lint failure counts as one failed test, and a compile error
+// ends the run before any test. The lint keeps one core busy for a while (~15 s) and the suite leaves some of the two
+// cores idle as it waits on child processes and sockets: one after the other they took that much longer.
 // Files run in TEST_JOBS worker processes (default 2, one per core here; TEST_JOBS=1 runs them in this process, in
 // order). Each file runs whole in one worker, so a file's hooks and state never meet another file's.
 import Mocha from 'mocha';
@@ -24,10 +24,8 @@ const [withBuild, withLint] = [flag('--build'), flag('--lint')];
 // each here, and the suite starts hundreds (the crash test alone a hundred). Nothing under test trusts a public CA, so
 // the test workers, and every process they start, go without it.
 delete process.env.NODE_EXTRA_CA_CERTS;
-// eslint's type-aware program allocates a lot of short-lived objects: with a 64 MB young generation (16 MB by default)
-// it spends ~1.5 s less CPU on garbage collection here.
-const lint = withLint ? startChild('node_modules/eslint/bin/eslint.js', ['--no-warn-ignored', '.'], ['--max-semi-space-size=64']) : undefined;
-const compiled = withBuild ? startChild('node_modules/typescript/bin/tsc', ['-p', 'tsconfig.json']) : undefined;
+const checks = withBuild || withLint ? startChecks(withBuild, withLint) : undefined;
+const [compiled, lint] = [withBuild ? checks.compiled : undefined, withLint ? checks.linted : undefined];
 // Tests that spawn trustctl (or the crash worker) run the esbuild bundle: rebuilt here (under a second, from the
 // sources, beside tsc), so a plain `tsc` before this runner never leaves them running an older trustctl than the
 // in-process tests.
@@ -85,18 +83,29 @@ const runner = mocha.run(async () => {
   }, 10_000).unref();
 });
 
-/** A Node script as a child process; its output is held (printed by the caller when it failed). */
-function startChild(script, scriptArgs, nodeFlags = []) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeFlags, script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    // A compile error ends the run while eslint still works: it goes with this process.
-    const stop = () => child.kill();
-    process.once('exit', stop);
-    child.on('close', () => process.off('exit', stop));
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', (err) => resolve({ code: -1, output: String(err) }));
-    child.on('close', (code, signal) => resolve({ code: code ?? signal, output }));
+/**
+ * scripts/compile-and-lint.mjs as a child process: a promise for each step's `{ code, output }`, settled as the step
+ * ends (or, should the child die first, with what it printed).
+ */
+function startChecks(emit, lint) {
+  // eslint over a type-checked program allocates a lot of short-lived objects: with a 64 MB young generation (16 MB by
+  // default) it spends ~1.5 s less CPU on garbage collection here.
+  const flags = [...(emit ? ['--emit'] : []), ...(lint ? ['--lint'] : [])];
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', 'scripts/compile-and-lint.mjs', ...flags], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // A compile error ends the run while the lint could still go on: it goes with this process.
+  const stop = () => child.kill();
+  process.once('exit', stop);
+  let printed = '';
+  child.stdout.on('data', (d) => (printed += d));
+  child.stderr.on('data', (d) => (printed += d));
+  const settle = {};
+  const steps = Object.fromEntries(['compiled', 'linted'].map((step) => [step, new Promise((resolve) => (settle[step] = resolve))]));
+  child.on('message', ({ step, code, output }) => settle[step]?.({ code, output }));
+  child.on('error', (err) => Object.values(settle).forEach((resolve) => resolve({ code: -1, output: String(err) })));
+  child.on('close', (code, signal) => {
+    process.off('exit', stop);
+    // A step already settled stays as it was; one the child never reached failed, with what it printed.
+    Object.values(settle).forEach((resolve) => resolve({ code: code || signal || 1, output: printed }));
   });
+  return steps;
 }
