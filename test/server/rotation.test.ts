@@ -58,9 +58,14 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       // itself (stopping it at once raced with it: under load it could end without ever observing the last phase).
       let rotationDone = false;
 
+      // The last worker, while the test holds the rotation (below): stopped, so the prober leaves it alone.
+      const held = cluster.members[cluster.members.length - 1];
+      let holding = false;
+
       const prober = (async () => {
         while (!(rotationDone && seen.has('Done'))) {
           for (const m of cluster.members) {
+            if (m === held && holding) continue;
             const before = (await observe(cluster, [oldCreds, newCreds]))?.phase;
             if (before) seen.add(before);
             if (at(before) >= at('NewCAAccepted')) {
@@ -90,6 +95,37 @@ describe('CA rotation of the Talos API CA across real nodes (trustctl serve chil
       const body = JSON.stringify(started.body);
       expect(body).to.not.include('PRIVATE KEY');
       expect((started.body as { spec: CARotationSpec }).spec.phase).to.equal('Staged');
+
+      // The old talosconfig must work on a node that serves new-CA leaves while the old CA is still accepted: from the
+      // node's NewCAIssuing until the driver records LeavesReissued, a few hundred milliseconds that the prober met only
+      // by chance (under load it missed them, and the count below was 0). The test holds that window open: once the new
+      // CA is accepted everywhere it stops the last worker (SIGSTOP). The driver moves the nodes in order, control plane
+      // first, and cannot record LeavesReissued without that worker; so the control plane re-issues from the new CA and
+      // still accepts the old one for as long as the worker is stopped.
+      // No pause between reads: the driver needs well over a second from here to LeavesReissued, even unloaded.
+      let phase: RotationPhase | undefined;
+      do phase = (await observe(cluster, [oldCreds, newCreds]))?.phase;
+      while (at(phase) < at('NewCAAccepted'));
+      held.process!.signal('SIGSTOP');
+      holding = true;
+      try {
+        phase = (await observe(cluster, [oldCreds, newCreds]))?.phase;
+        expect(at(phase), `the rotation went past NewCAIssuing (${phase}) before the test could hold it`).to.be.below(at('LeavesReissued'));
+        const newCA = new X509Certificate(next.crt);
+        await cluster.until('the control plane serves an API certificate from the new CA', async () => {
+          const api = await cluster.call(cluster.controlPlane, newCreds, 'GET', '/v1/resources/ApiCertificates/api');
+          const server = (api.body as { spec?: IssuedCertificatesSpec } | undefined)?.spec?.certificates.server;
+          return server !== undefined && new X509Certificate(server.crt).verify(newCA.publicKey);
+        });
+        const during = await observe(cluster, [oldCreds, newCreds]);
+        expect(at(during?.phase), 'the rotation moved on while the worker was stopped').to.be.below(at('LeavesReissued'));
+        const answer = await cluster.call(cluster.controlPlane, oldTalosconfig, 'GET', '/v1/version');
+        if (answer.error === undefined) counts.oldTalosconfigOnNewLeaves++;
+        else failures.push(`the old talosconfig failed on ${cluster.controlPlane.name} serving a new-CA leaf in phase ${during?.phase}: ${answer.error}`);
+      } finally {
+        held.process!.signal('SIGCONT');
+        holding = false;
+      }
 
       await cluster.until('the rotation is Done', async () => (await observe(cluster, [oldCreds, newCreds]))?.phase === 'Done');
       rotationDone = true;
