@@ -1,0 +1,3 @@
+module trustplane.test/etcd-put
+
+go 1.19
