@@ -20,6 +20,7 @@ import { credentials } from '../server/rotation-cluster.js';
 import { ETCD, EtcdMembers, clientFiles, etcdctl } from '../support/etcd-members.js';
 import type { MemberFiles, Pair } from '../support/etcd-members.js';
 import { EtcdWriter } from '../support/etcd-writer.js';
+import { haveGo } from '../support/go-program.js';
 import { setUpNetns } from '../support/netns.js';
 import type { NetnsSet } from '../support/netns.js';
 
@@ -91,7 +92,8 @@ describe('the etcd CA rotated under a running three-member etcd cluster while wr
   const etcdSet = async (h: NodeHarness) => (await h.node.state.get<IssuedCertificatesSpec>({ namespace: 'secrets', type: EtcdSecrets.type, id: 'etcd' })).spec;
 
   before(async function () {
-    if (!existsSync(ETCD) || spawnSync('etcdctl', ['version']).status !== 0) this.skip(); // CI installs etcd-server and etcd-client
+    // CI installs etcd-server, etcd-client and golang-go (the writer is a Go program)
+    if (!existsSync(ETCD) || spawnSync('etcdctl', ['version']).status !== 0 || !haveGo()) this.skip();
     dir = mkdtempSync(join(tmpdir(), 'etcd-rotation-'));
     netns = setUpNetns(MEMBERS, 'tr');
     const addresses = netns?.addresses ?? ['127.0.0.21', '127.0.0.22', '127.0.0.23'];
