@@ -1,12 +1,13 @@
-// etcd-put writes to etcd the way a long-running Go client that starts a connection per write would: each request
-// makes a new TLS connection with the client files it names (read at that moment, as a freshly started etcdctl reads
-// them), verified by Go's crypto/tls and crypto/x509 like kube-apiserver's, and puts one key through etcd's gRPC
-// gateway (POST /v3/kv/put) on the client port. One process serves every put of a test: starting etcdctl for each put
-// cost ~36 ms of CPU, more than the put.
+// etcd-client talks to etcd the way a Go client that makes a connection per call would: each request makes a new TLS
+// connection with the client files it names (read at that moment, as a freshly started etcdctl reads them), verified
+// by Go's crypto/tls and crypto/x509 like kube-apiserver's, and sends one call through etcd's gRPC gateway on the
+// client port: "put" (POST /v3/kv/put) or "health" (a linearizable read of the key "health" through that member, POST
+// /v3/kv/range, which is what `etcdctl endpoint health` asks). One process serves a whole test: starting etcdctl for
+// each call cost ~36 ms of CPU, more than the call.
 //
 // Requests are JSON lines on stdin; each gets one JSON line on stdout. The endpoints are tried in turn from one after
 // the last used, and only for the connection (as etcdctl's balancer picks an endpoint it can reach); once a connection
-// is made the put is sent once, never retried, so a failure is reported as it happened.
+// is made the call is sent once, never retried, so a failure is reported as it happened.
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 )
 
 type request struct {
+	Op               string   `json:"op"`
 	Key              string   `json:"key"`
 	Value            string   `json:"value"`
 	Endpoints        []string `json:"endpoints"`
@@ -84,7 +86,10 @@ func connect(r request, config *tls.Config) (*tls.Conn, string, error) {
 	return nil, "", errors.New(strings.Join(failures, "; "))
 }
 
-func put(r request) reply {
+func call(r request) reply {
+	if r.Op != "put" && r.Op != "health" {
+		return reply{Error: fmt.Sprintf("unknown op %q: put or health", r.Op)}
+	}
 	if len(r.Endpoints) == 0 {
 		return reply{Error: "no endpoints"}
 	}
@@ -102,19 +107,23 @@ func put(r request) reply {
 		DisableKeepAlives: true,
 		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
 			if used {
-				return nil, errors.New("the put's one connection is already used")
+				return nil, errors.New("the call's one connection is already used")
 			}
 			used = true
 			return conn, nil
 		},
 	}
-	body, _ := json.Marshal(map[string]string{
+	path, fields := "/v3/kv/put", map[string]string{
 		"key":   base64.StdEncoding.EncodeToString([]byte(r.Key)),
 		"value": base64.StdEncoding.EncodeToString([]byte(r.Value)),
-	})
+	}
+	if r.Op == "health" {
+		path, fields = "/v3/kv/range", map[string]string{"key": base64.StdEncoding.EncodeToString([]byte("health"))}
+	}
+	body, _ := json.Marshal(fields)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.CommandTimeoutMs)*time.Millisecond)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/v3/kv/put", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+path, bytes.NewReader(body))
 	if err != nil {
 		return reply{Endpoint: endpoint, Error: err.Error()}
 	}
@@ -146,6 +155,6 @@ func main() {
 			_ = out.Encode(reply{Error: "bad request: " + err.Error()})
 			continue
 		}
-		_ = out.Encode(put(r))
+		_ = out.Encode(call(r))
 	}
 }

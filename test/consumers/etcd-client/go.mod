@@ -1,0 +1,3 @@
+module trustplane.test/etcd-client
+
+go 1.19

@@ -1,3 +1,0 @@
-module trustplane.test/etcd-put
-
-go 1.19
