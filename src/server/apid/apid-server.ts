@@ -9,7 +9,8 @@ import { systemClock } from '../../runtime/clock.js';
 import type { ResourceRegistry } from '../../runtime/resource.js';
 import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
-import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
+import { applyConnectionTimeouts, connectionTimeouts } from '../connection-timeouts.js';
+import { mtlsServerOptions, servingContextOptions } from '../server-tls.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { listen } from '../listener.js';
 import type { RateLimitOptions } from '../rate-limit.js';
@@ -94,9 +95,9 @@ export async function startApid(options: ApidOptions): Promise<Apid> {
   });
 
   const timeouts = connectionTimeouts(options.timeouts);
-  const server = https.createServer({ requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', ...timeoutServerOptions(timeouts) }, dispatch.serve);
+  const server = https.createServer(mtlsServerOptions(timeouts), dispatch.serve);
   applyConnectionTimeouts(server, timeouts);
-  const serving = new ServingCertificate(state, (tls) => server.setSecureContext(tls), log);
+  const serving = new ServingCertificate(state, (tls) => server.setSecureContext(servingContextOptions(tls)), log);
   const followers = () => {
     serving.close();
     cas.close();

@@ -13,7 +13,8 @@ import type { RuntimeLogger } from '../../runtime/runtime-context.js';
 import type { State } from '../../runtime/state.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter } from '../rate-limit.js';
 import type { RateLimitOptions } from '../rate-limit.js';
-import { applyConnectionTimeouts, connectionTimeouts, timeoutServerOptions } from '../connection-timeouts.js';
+import { applyConnectionTimeouts, connectionTimeouts } from '../connection-timeouts.js';
+import { mtlsServerOptions, servingContextOptions } from '../server-tls.js';
 import type { ConnectionTimeouts } from '../connection-timeouts.js';
 import { listen } from '../listener.js';
 import { RefusalLog } from '../refusal-log.js';
@@ -85,13 +86,13 @@ export async function startTrustd(options: TrustdOptions): Promise<Trustd> {
   const timeouts = connectionTimeouts(options.timeouts);
   // A kubelet or a node renewing presents its certificate; it is asked for, never required (a first CSR authenticates
   // with a token), and judged by the call it authenticates (kubelet-requester.ts, trustd-caller.ts), not the TLS stack.
-  const server = createServer({ minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false, ...timeoutServerOptions(timeouts) });
+  const server = createServer(mtlsServerOptions(timeouts));
   applyConnectionTimeouts(server, timeouts);
   const material = await TrustdMaterial.watch(
     options.state,
     (tls) => {
       // New connections get the re-issued certificate; open ones keep the one they shook hands with.
-      server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' });
+      server.setSecureContext(servingContextOptions(tls));
       log('trustd serving certificate updated', {});
     },
     log,
