@@ -9,6 +9,8 @@ import { caFromPem, encodePrivateKeyPkcs8Pem, issueCertificateAndKey, parsePriva
 import { EtcdSecrets } from '../../src/resources/index.js';
 import type { IssuedCertificatesSpec } from '../../src/resources/index.js';
 import { NodeHarness, fixtureBundle } from '../controllers/node-harness.js';
+import { EtcdClient } from '../support/etcd-client.js';
+import type { EtcdCallOptions } from '../support/etcd-client.js';
 import { ETCD, EtcdMembers, clientFiles } from '../support/etcd-members.js';
 import type { Pair } from '../support/etcd-members.js';
 import { setUpNetns } from '../support/netns.js';
@@ -100,5 +102,35 @@ describe('a three-member etcd cluster runs on trustplane-issued certificates', f
     const get = etcdctl(['get', '--print-value-only', '/registry/intruder']);
     expect(get.code, get.out).to.equal(0);
     expect(get.out).to.equal('');
+  });
+
+  // The etcd rotation test counts its writes with this client: a failure it reported as a success would hide one.
+  it("the tests' Go client (etcd-client) reports every failed call as failed, and writes nothing then", async () => {
+    const etcd = new EtcdClient();
+    try {
+      const other = await generateSecretsBundle({ now: new Date() });
+      const foreign = await issueCertificateAndKey(caFromPem(other.certs.etcd.crt, other.certs.etcd.key), 'apiserver-etcd-client', { now: new Date() });
+      const own = clientFiles(dir, ca, client);
+      const call = (o: Partial<EtcdCallOptions>) => ({ endpoints: addresses.map((a) => `https://${a}:2379`), client: own, dialTimeoutMs: 2_000, commandTimeoutMs: 5_000, ...o });
+
+      const put = await etcd.put('/registry/go-client', 'ok', call({}));
+      expect(put, put.error).to.include({ ok: true });
+      expect(etcdctl(['get', '--print-value-only', '/registry/go-client']).out.trim()).to.equal('ok');
+      expect(await etcd.health(call({ endpoints: [`https://${addresses[1]}:2379`] }))).to.deep.equal({ ok: true, endpoint: `https://${addresses[1]}:2379` });
+
+      const refused = await etcd.put('/registry/go-intruder', 'x', call({ client: clientFiles(dir, ca, { crt: foreign.certPem, key: encodePrivateKeyPkcs8Pem(foreign.key) }) }));
+      expect(refused.ok).to.equal(false);
+      expect(refused.error).to.match(/bad certificate|unknown certificate authority/);
+      const untrusted = await etcd.put('/registry/go-intruder', 'x', call({ client: clientFiles(dir, other.certs.etcd.crt, client) }));
+      expect(untrusted.ok).to.equal(false);
+      expect(untrusted.error).to.match(/unknown authority/);
+      const nobody = await etcd.put('/registry/go-intruder', 'x', call({ endpoints: ['https://127.0.0.1:1'], dialTimeoutMs: 500 }));
+      expect(nobody.ok).to.equal(false);
+      expect(nobody.error).to.match(/^https:\/\/127\.0\.0\.1:1: .*connection refused/);
+      expect(await etcd.put('/registry/go-intruder', 'x', call({ endpoints: [] }))).to.deep.equal({ ok: false, error: 'no endpoints' });
+      expect(etcdctl(['get', '--print-value-only', '/registry/go-intruder']).out).to.equal('');
+    } finally {
+      await etcd.close();
+    }
   });
 });

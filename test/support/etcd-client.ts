@@ -10,7 +10,10 @@ import { buildGoProgram } from './go-program.js';
 
 const SOURCE = resolve(process.cwd(), 'test/consumers/etcd-client');
 
-/** A client's files, as etcdctl's --cacert, --cert and --key name them. */
+/**
+ * An etcd client's files on disk, as etcdctl's --cacert, --cert and --key name them: the CA bundle it checks servers
+ * against, and its certificate and key.
+ */
 export interface ClientFiles {
   cacert: string;
   cert: string;

@@ -27,7 +27,6 @@ export interface MemberFiles {
   peer: Pair;
 }
 
-/** An etcd client's files on disk: the CA bundle it checks servers against and its certificate and key. */
 export type { ClientFiles } from './etcd-client.js';
 
 export interface Run {
