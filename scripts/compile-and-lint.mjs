@@ -3,21 +3,24 @@
 // took here. `npm run build` still runs tsc itself; this is for the test runner, and works alone too.
 // Usage: node scripts/compile-and-lint.mjs [--emit] [--lint]
 //   --emit  compile as `tsc -p tsconfig.json` does (incremental, writing dist/), and report its diagnostics;
-//   --lint  then lint as `eslint --no-warn-ignored .` does, type-aware rules reading the program just built.
+//   --lint  then lint as `eslint --no-warn-ignored .` does, type-aware rules reading the program just built; a file
+//           that linted clean is skipped while nothing its result depends on has changed (scripts/lint-cache.mjs).
 // Under the test runner (an IPC channel) each step is sent as it ends, `{ step: 'compiled' | 'linted', code, output }`,
 // so the tests start as soon as the compile is done and the lint goes on beside them. Alone, each step's output is
 // printed and the exit code is the first failing step's.
 import { ESLint } from 'eslint';
 import ts from 'typescript';
+import { lintChanged } from './lint-cache.mjs';
 
 const args = process.argv.slice(2);
 const emit = args.includes('--emit');
 const lint = args.includes('--lint');
 
-const report = (step, code, output) => {
-  if (process.send) process.send({ step, code, output });
+const report = (step, code, output, summary) => {
+  if (process.send) process.send({ step, code, output, summary });
   else {
     process.stdout.write(output);
+    if (summary) process.stdout.write(`${step}: ${summary}\n`);
     if (code !== 0 && !process.exitCode) process.exitCode = code;
   }
 };
@@ -61,8 +64,10 @@ if (lint) {
     warnIgnored: false,
     overrideConfig: { files: ['**/*.ts'], languageOptions: { parserOptions: { programs: [builder.getProgram()] } } },
   });
-  const results = await eslint.lintFiles(['.']);
+  // Only what changed since it last linted clean, with what it imports (scripts/lint-cache.mjs): ~20 s of CPU here for
+  // every file, a few hundred milliseconds for none.
+  const { results, linted, total } = await lintChanged({ eslint, options: config.options, root: process.cwd() });
   const errors = results.reduce((n, r) => n + r.errorCount, 0);
   const output = await (await eslint.loadFormatter('stylish')).format(results);
-  report('linted', errors > 0 ? 1 : 0, output);
+  report('linted', errors > 0 ? 1 : 0, output, `${linted.length} of ${total} files linted, the rest unchanged since they last linted clean`);
 }

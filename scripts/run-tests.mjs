@@ -2,8 +2,9 @@
 // Usage: node scripts/run-tests.mjs [substring filter on test file paths] [--grep PATTERN] [--build] [--lint]
 // `npm test` gives --build --lint: one child (scripts/compile-and-lint.mjs) compiles as tsc does, then lints with eslint
 // over the same TypeScript program while the suite runs; a lint failure counts as one failed test, and a compile error
-// ends the run before any test. The lint keeps one core busy for a while (~15 s) and the suite leaves some of the two
-// cores idle as it waits on child processes and sockets: one after the other they took that much longer.
+// ends the run before any test. A full lint keeps one core busy for a while (~20 s of CPU) and the suite leaves some of
+// the two cores idle as it waits on child processes and sockets: one after the other they took that much longer. The
+// lint reads only the files that changed since they last linted clean, with what they import (scripts/lint-cache.mjs).
 // Files run in TEST_JOBS worker processes (default 2, one per core here; TEST_JOBS=1 runs them in this process, in
 // order). Each file runs whole in one worker, so a file's hooks and state never meet another file's.
 import Mocha from 'mocha';
@@ -67,8 +68,8 @@ const runner = mocha.run(async () => {
   const { passes = 0, pending = 0 } = runner.stats ?? {};
   let { failures = 0 } = runner.stats ?? {};
   if (lint) {
-    const { code, output } = await lint;
-    if (code === 0) console.log('\n  lint: eslint found no problems');
+    const { code, output, summary } = await lint;
+    if (code === 0) console.log(`\n  lint: eslint found no problems${summary ? ` (${summary})` : ''}`);
     else {
       console.log(`\n  lint failed: eslint exited ${code}\n${output}`);
       failures++;
@@ -100,7 +101,7 @@ function startChecks(emit, lint) {
   child.stderr.on('data', (d) => (printed += d));
   const settle = {};
   const steps = Object.fromEntries(['compiled', 'linted'].map((step) => [step, new Promise((resolve) => (settle[step] = resolve))]));
-  child.on('message', ({ step, code, output }) => settle[step]?.({ code, output }));
+  child.on('message', ({ step, code, output, summary }) => settle[step]?.({ code, output, summary }));
   child.on('error', (err) => Object.values(settle).forEach((resolve) => resolve({ code: -1, output: String(err) })));
   child.on('close', (code, signal) => {
     process.off('exit', stop);
