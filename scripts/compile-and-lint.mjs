@@ -5,9 +5,9 @@
 //   --emit  compile as `tsc -p tsconfig.json` does (incremental, writing dist/), and report its diagnostics;
 //   --lint  then lint as `eslint --no-warn-ignored .` does, type-aware rules reading the program just built; a file
 //           that linted clean is skipped while nothing its result depends on has changed (scripts/lint-cache.mjs).
-// Under the test runner (an IPC channel) each step is sent as it ends, `{ step: 'compiled' | 'linted', code, output }`,
-// so the tests start as soon as the compile is done and the lint goes on beside them. Alone, each step's output is
-// printed and the exit code is the first failing step's.
+// Under the test runner (an IPC channel) each step is sent as it ends,
+// `{ step: 'compiled' | 'linted', code, output, summary }`, so the tests start as soon as the compile is done and the
+// lint goes on beside them. Alone, each step's output is printed and the exit code is the first failing step's.
 import { ESLint } from 'eslint';
 import ts from 'typescript';
 import { lintChanged } from './lint-cache.mjs';

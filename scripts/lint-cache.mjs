@@ -21,6 +21,15 @@ const TOOL_PACKAGES = ['eslint', 'typescript', 'typescript-eslint', '@eslint/js'
 
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
+/** A file's text, or `missing` when it cannot be read. */
+function readOr(path, missing) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return missing;
+  }
+}
+
 /** Every file under `root` that `eslint.lintFiles(['.'])` lints: not ignored, and matched by some config block. */
 async function lintTargets(eslint, root) {
   const out = [];
@@ -39,12 +48,12 @@ async function lintTargets(eslint, root) {
 }
 
 /** The project files (outside node_modules) each TypeScript file imports, resolved as the compiler resolves them. */
-function importGraph(files, options, root) {
+function importGraph(files, options, root, textOf) {
   const cache = ts.createModuleResolutionCache(root, (f) => f, options);
   const graph = new Map();
   for (const file of files) {
     if (!/\.[mc]?ts$/.test(file)) continue;
-    const { importedFiles, referencedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    const { importedFiles, referencedFiles } = ts.preProcessFile(textOf(file), true, true);
     const deps = new Set();
     for (const { fileName } of importedFiles) {
       const resolved = ts.resolveModuleName(fileName, file, options, ts.sys, cache).resolvedModule?.resolvedFileName;
@@ -73,15 +82,8 @@ function globalKey(root) {
   // The tools this script runs with (eslint.config.js loads its plugins from the same node_modules).
   const require = createRequire(import.meta.url);
   const parts = [`format ${CACHE_FORMAT}`, `node ${process.version}`];
-  for (const file of CONFIG_FILES) {
-    let text = '';
-    try {
-      text = readFileSync(join(root, file), 'utf8');
-    } catch {
-      // a config that is not there is part of the key too
-    }
-    parts.push(`${file} ${sha256(text)}`);
-  }
+  // a config that is not there is part of the key too
+  for (const file of CONFIG_FILES) parts.push(`${file} ${sha256(readOr(join(root, file), ''))}`);
   for (const name of TOOL_PACKAGES) parts.push(`${name} ${JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version}`);
   return sha256(parts.join('\n'));
 }
@@ -92,20 +94,18 @@ function globalKey(root) {
  */
 function lintKeys(targets, options, root) {
   const global = globalKey(root);
+  // Each file is read once: for its imports and for its hash.
+  const texts = new Map();
+  const textOf = (file) => {
+    if (!texts.has(file)) texts.set(file, readOr(file, '\u0000missing'));
+    return texts.get(file);
+  };
   const hashes = new Map();
   const hashOf = (file) => {
-    if (!hashes.has(file)) {
-      let text = '';
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        text = '\u0000missing';
-      }
-      hashes.set(file, sha256(text));
-    }
+    if (!hashes.has(file)) hashes.set(file, sha256(textOf(file)));
     return hashes.get(file);
   };
-  const graph = importGraph(targets, options, root);
+  const graph = importGraph(targets, options, root, textOf);
   const keys = new Map();
   for (const file of targets) {
     const deps = transitive(graph, file).map((d) => `${relative(root, d)} ${hashOf(d)}`);
